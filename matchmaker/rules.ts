@@ -1,0 +1,144 @@
+/**
+ * Per-mode matchmaking rules (a typed FlexMatch-style rule set).
+ *
+ * Rules are data: the matcher reads them, nothing here knows about tickets in a pool.
+ * Every field has a default so a mode can be declared with just `teams` and `teamSize`;
+ * the defaults are the tuned values measured in `bench/matchmaker.ts` (see README).
+ */
+import { z } from "zod";
+
+/** How a window grows with wait time. `step` widens by `widenPerS * stepS` every `stepS`. */
+export const WidenCurve = { linear: "linear", quadratic: "quadratic", step: "step" } as const;
+export type WidenCurve = typeof WidenCurve[keyof typeof WidenCurve];
+
+const widenSchema = (start: number, widenPerS: number, max: number) => z.object({
+  /** half-width at wait 0 */
+  start: z.number().nonnegative().default(start),
+  /** growth per second of wait (for `quadratic`: the slope reached after 10 s) */
+  widenPerS: z.number().nonnegative().default(widenPerS),
+  /** cap: the window never grows past this */
+  max: z.number().nonnegative().default(max),
+  curve: z.enum(["linear", "quadratic", "step"]).default("linear"),
+  /** step length for `curve: 'step'` */
+  stepS: z.number().positive().default(5),
+}).refine((w) => w.max >= w.start, { message: "window max must be >= start" });
+
+export const RegionStepSchema = z.object({
+  /** after this wait (s), the ticket may play in other regions... */
+  afterS: z.number().nonnegative(),
+  /** ...whose measured latency for this ticket is at most this */
+  maxLatencyMs: z.number().positive(),
+});
+
+export const ModeRulesSchema = z.object({
+  name: z.string().min(1),
+  teams: z.number().int().min(1).max(16),
+  teamSize: z.number().int().min(1).max(100),
+  /** fewest humans a match may start with; below a full match only once bots may fill */
+  minPlayers: z.number().int().positive().optional(),
+  /** matcher cadence; one pass per shard every this many seconds */
+  passEveryS: z.number().positive().default(1),
+  /** rating half-window around the anchor ticket */
+  skillWindow: widenSchema(100, 12, 600).default({ start: 100, widenPerS: 12, max: 600, curve: "linear", stepS: 5 }),
+  /**
+   * Largest accepted gap between team mean ratings. Starts strict so fresh tickets wait a
+   * pass or two for a fair lobby instead of taking the first one (the batching trade-off).
+   */
+  teamGap: widenSchema(12, 3, 150).default({ start: 12, widenPerS: 3, max: 150, curve: "linear", stepS: 5 }),
+  regions: z.object({
+    /** latency-bounded expansion steps, by wait; the home region is always allowed */
+    steps: z.array(RegionStepSchema).default([{ afterS: 25, maxLatencyMs: 90 }, { afterS: 60, maxLatencyMs: 180 }]),
+    /** optional allow-list: home region -> regions it may expand to */
+    neighbours: z.record(z.string(), z.array(z.string())).optional(),
+  }).default({ steps: [{ afterS: 25, maxLatencyMs: 90 }, { afterS: 60, maxLatencyMs: 180 }] }),
+  party: z.object({
+    /** largest party accepted; defaults to teamSize (parties never split across teams) */
+    maxSize: z.number().int().positive().optional(),
+    /**
+     * A party of `minSize`+ must face a party at most `maxDiff` smaller, until the anchor has
+     * waited `relaxAfterS`. Exact balancing cannot fix a 5-stack vs 5 solos; selection can.
+     */
+    premadeParity: z.union([z.literal(false), z.object({
+      minSize: z.number().int().min(2).default(3),
+      maxDiff: z.number().int().nonnegative().default(1),
+      relaxAfterS: z.number().nonnegative().default(40),
+    })]).default({ minSize: 3, maxDiff: 1, relaxAfterS: 40 }),
+  }).default({ premadeParity: { minSize: 3, maxDiff: 1, relaxAfterS: 40 } }),
+  /** after `afterS` of anchor wait, empty slots may be filled with bots (>= minPlayers humans) */
+  bots: z.union([z.literal(false), z.object({ afterS: z.number().nonnegative() })]).default(false),
+  /** players must confirm within `timeoutS`; others are requeued with their original enqueue time */
+  readyCheck: z.object({ timeoutS: z.number().positive() }).optional(),
+}).refine((m) => (m.party.maxSize ?? m.teamSize) <= m.teamSize, { message: "party.maxSize must be <= teamSize" })
+  .refine((m) => m.minPlayers === undefined || m.minPlayers <= m.teams * m.teamSize, { message: "minPlayers must be <= teams*teamSize" })
+  .refine((m) => m.bots !== false || m.minPlayers === undefined || m.minPlayers === m.teams * m.teamSize,
+    { message: "minPlayers below a full match needs bots to fill the empty slots" });
+
+export type ModeRulesInput = z.input<typeof ModeRulesSchema>;
+type ParsedRules = z.output<typeof ModeRulesSchema>;
+export type WindowRule = ParsedRules["skillWindow"];
+export type RegionStep = z.output<typeof RegionStepSchema>;
+
+/** Validated rules with every default resolved. */
+export type ModeRules = Omit<ParsedRules, "minPlayers" | "party"> & {
+  minPlayers: number;
+  matchSize: number;
+  party: { maxSize: number; premadeParity: ParsedRules["party"]["premadeParity"] };
+};
+
+export class RulesError extends Error {
+  readonly code = "MM_INVALID_RULES";
+  override readonly name = "RulesError";
+}
+
+export function parseModeRules(input: ModeRulesInput): ModeRules {
+  const parsed = ModeRulesSchema.safeParse(input);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RulesError(`mode '${String(input?.name)}': ${issue?.path.join(".") || "rules"}: ${issue?.message}`);
+  }
+  const r = parsed.data;
+  const matchSize = r.teams * r.teamSize;
+  return {
+    ...r,
+    matchSize,
+    minPlayers: r.minPlayers ?? matchSize,
+    party: { maxSize: r.party.maxSize ?? r.teamSize, premadeParity: r.party.premadeParity },
+  };
+}
+
+export type ModeTable<K extends string> = { readonly [P in K]: ModeRules };
+
+/** Validate a table of modes once at start; keys become mode names. */
+export function defineModes<K extends string>(modes: { [P in K]: Omit<ModeRulesInput, "name"> }): ModeTable<K> {
+  const out = {} as { [P in K]: ModeRules };
+  for (const name of Object.keys(modes) as K[]) {
+    out[name] = parseModeRules({ ...modes[name], name });
+  }
+  return out;
+}
+
+/** Half-width of a window after `waitS` seconds. */
+export function windowAt(w: WindowRule, waitS: number): number {
+  const t = Math.max(0, waitS);
+  let grown: number;
+  switch (w.curve) {
+    case "linear": grown = w.widenPerS * t; break;
+    // slope reaches widenPerS at 10 s: slow start keeps fresh lobbies tight
+    case "quadratic": grown = (w.widenPerS / 20) * t * t; break;
+    case "step": grown = w.widenPerS * w.stepS * Math.floor(t / w.stepS); break;
+  }
+  return Math.min(w.max, w.start + grown);
+}
+
+/** Largest latency a ticket accepts for a non-home region after `waitS`, or -1 if none yet. */
+export function latencyBudgetAt(steps: readonly RegionStep[], waitS: number): number {
+  let budget = -1;
+  for (const s of steps) if (waitS >= s.afterS && s.maxLatencyMs > budget) budget = s.maxLatencyMs;
+  return budget;
+}
+
+/** Example modes for the game rooms; `arena` is the ranked 2v2 example, `5v5` the team mode. */
+export const exampleModes = defineModes({
+  arena: { teams: 2, teamSize: 2, bots: { afterS: 60 }, minPlayers: 2, readyCheck: { timeoutS: 15 } },
+  "5v5": { teams: 2, teamSize: 5, readyCheck: { timeoutS: 15 } },
+});

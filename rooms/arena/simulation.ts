@@ -1,0 +1,180 @@
+/**
+ * The arena's rules, apart from the room that hosts them: movement, shooting, hits, respawns and
+ * the end condition, advanced one fixed step at a time. Deterministic for the same inputs; no timers,
+ * no transport. The state it writes is the synced schema state.
+ */
+import { ARENA, type ArenaInput } from "./constants.ts";
+import { ArenaBullet, ArenaPlayer, type ArenaState } from "./state.ts";
+
+interface Control {
+  input: Omit<ArenaInput, "seq">;
+  fireCooldownMs: number;
+  ammoRegenMs: number;
+}
+
+interface BulletLife {
+  shooter: string;
+  ttlMs: number;
+}
+
+export type EndReason = "score-limit" | "time-limit";
+
+export class ArenaSimulation {
+  private readonly controls = new Map<string, Control>();
+  private readonly bulletLife = new Map<string, BulletLife>();
+  private bulletSeq = 0;
+
+  constructor(private readonly state: ArenaState, teamCount: number) {
+    state.timeLimitMs = ARENA.timeLimitMs;
+    state.scoreLimit = ARENA.scoreLimit;
+    for (let i = 0; i < teamCount; i++) state.teamScores.push(0);
+  }
+
+  addPlayer(sessionId: string, identity: { playerId: string; name: string; team: number }): ArenaPlayer {
+    const player = new ArenaPlayer();
+    player.playerId = identity.playerId;
+    player.name = identity.name;
+    player.team = identity.team;
+    player.ammo = ARENA.maxAmmo;
+    player.hp = ARENA.maxHp;
+    this.placeAtSpawn(player, this.state.players.size);
+    this.state.players.set(sessionId, player);
+    this.controls.set(sessionId, { input: { x: 0, y: 0, aim: 0, fire: false }, fireCooldownMs: 0, ammoRegenMs: 0 });
+    return player;
+  }
+
+  removePlayer(sessionId: string): void {
+    this.state.players.delete(sessionId);
+    this.controls.delete(sessionId);
+  }
+
+  /** Latest input wins; the stick is clamped to length 1 so no input moves faster than `speed`. */
+  setInput(sessionId: string, input: ArenaInput): void {
+    const control = this.controls.get(sessionId);
+    const player = this.state.players.get(sessionId);
+    if (!control || !player) return;
+    const len = Math.hypot(input.x, input.y);
+    const k = len > 1 ? 1 / len : 1;
+    control.input = { x: input.x * k, y: input.y * k, aim: input.aim, fire: input.fire };
+    player.lastSeq = input.seq;
+  }
+
+  /** Stop a player who disconnected (their seat stays; they stand still). */
+  idle(sessionId: string): void {
+    const control = this.controls.get(sessionId);
+    if (control) control.input = { ...control.input, x: 0, y: 0, fire: false };
+  }
+
+  /** Advance one fixed step. Returns the end reason once the match is decided. */
+  step(dtMs: number): EndReason | null {
+    const dt = dtMs / 1000;
+    this.state.elapsedMs += dtMs;
+    for (const [sessionId, player] of this.state.players) {
+      const control = this.controls.get(sessionId)!;
+      if (player.respawnInMs > 0) {
+        player.respawnInMs = Math.max(0, player.respawnInMs - dtMs);
+        if (player.respawnInMs === 0) {
+          player.hp = ARENA.maxHp;
+          this.placeAtSpawn(player, this.indexOf(sessionId));
+        }
+        continue;
+      }
+      player.x = clamp(player.x + control.input.x * ARENA.speed * dt, ARENA.playerRadius, ARENA.width - ARENA.playerRadius);
+      player.y = clamp(player.y + control.input.y * ARENA.speed * dt, ARENA.playerRadius, ARENA.height - ARENA.playerRadius);
+      player.aim = control.input.aim;
+
+      control.fireCooldownMs = Math.max(0, control.fireCooldownMs - dtMs);
+      if (player.ammo < ARENA.maxAmmo) {
+        control.ammoRegenMs += dtMs;
+        if (control.ammoRegenMs >= ARENA.ammoRegenMs) {
+          control.ammoRegenMs -= ARENA.ammoRegenMs;
+          player.ammo++;
+        }
+      } else {
+        control.ammoRegenMs = 0;
+      }
+      if (control.input.fire && control.fireCooldownMs === 0 && player.ammo > 0) {
+        this.fire(sessionId, player);
+        control.fireCooldownMs = ARENA.fireCooldownMs;
+        player.ammo--;
+      }
+    }
+    this.moveBullets(dtMs, dt);
+    return this.decided();
+  }
+
+  private fire(sessionId: string, player: ArenaPlayer): void {
+    const bullet = new ArenaBullet();
+    const dx = Math.cos(player.aim), dy = Math.sin(player.aim);
+    bullet.x = player.x + dx * (ARENA.playerRadius + ARENA.bulletRadius + 1);
+    bullet.y = player.y + dy * (ARENA.playerRadius + ARENA.bulletRadius + 1);
+    bullet.vx = dx * ARENA.bulletSpeed;
+    bullet.vy = dy * ARENA.bulletSpeed;
+    bullet.team = player.team;
+    const id = `b${++this.bulletSeq}`;
+    this.state.bullets.set(id, bullet);
+    this.bulletLife.set(id, { shooter: sessionId, ttlMs: ARENA.bulletLifetimeMs });
+  }
+
+  private moveBullets(dtMs: number, dt: number): void {
+    const hitDistance = ARENA.playerRadius + ARENA.bulletRadius;
+    for (const [id, bullet] of this.state.bullets) {
+      const life = this.bulletLife.get(id)!;
+      bullet.x += bullet.vx * dt;
+      bullet.y += bullet.vy * dt;
+      life.ttlMs -= dtMs;
+      let gone = life.ttlMs <= 0 || bullet.x < 0 || bullet.y < 0 || bullet.x > ARENA.width || bullet.y > ARENA.height;
+      if (!gone) {
+        for (const [victimId, victim] of this.state.players) {
+          if (victim.team === bullet.team || victim.respawnInMs > 0) continue;
+          if (Math.hypot(victim.x - bullet.x, victim.y - bullet.y) > hitDistance) continue;
+          gone = true;
+          this.hit(life.shooter, victimId, victim);
+          break;
+        }
+      }
+      if (gone) {
+        this.state.bullets.delete(id);
+        this.bulletLife.delete(id);
+      }
+    }
+  }
+
+  private hit(shooterId: string, _victimId: string, victim: ArenaPlayer): void {
+    victim.hp = Math.max(0, victim.hp - 1);
+    if (victim.hp > 0) return;
+    victim.respawnInMs = ARENA.respawnMs;
+    const shooter = this.state.players.get(shooterId);
+    if (shooter) {
+      shooter.score++;
+      this.state.teamScores[shooter.team] = (this.state.teamScores[shooter.team] ?? 0) + 1;
+    }
+  }
+
+  private decided(): EndReason | null {
+    for (const score of this.state.teamScores) if (score >= ARENA.scoreLimit) return "score-limit";
+    if (this.state.elapsedMs >= ARENA.timeLimitMs) return "time-limit";
+    return null;
+  }
+
+  private indexOf(sessionId: string): number {
+    let i = 0;
+    for (const key of this.state.players.keys()) {
+      if (key === sessionId) return i;
+      i++;
+    }
+    return i;
+  }
+
+  /** Team 0 spawns on the left edge, team 1 on the right, others spread between; rows by join order. */
+  private placeAtSpawn(player: ArenaPlayer, index: number): void {
+    const teams = Math.max(1, this.state.teamScores.length);
+    const margin = 60;
+    player.x = teams === 1 ? ARENA.width / 2 : margin + (player.team * (ARENA.width - 2 * margin)) / (teams - 1);
+    player.y = margin + ((index * 97) % (ARENA.height - 2 * margin));
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : v > hi ? hi : v;
+}

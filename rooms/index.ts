@@ -1,0 +1,3 @@
+export { MatchRoom, MatchPhase, RoomErrorCode, bindRoom, requireToken, authenticate, matchmadeOptionsSchema, baseJoinOptionsSchema, type MatchPlayer, type MatchmadeOptions } from "./match-room.ts";
+export * from "./services.ts";
+export { ArenaRoom, ArenaSimulation, ArenaState, ARENA, arenaInputSchema, type ArenaInput } from "./arena/index.ts";

@@ -1,0 +1,422 @@
+/**
+ * Base class for matchmade game rooms: everything a match needs that is not the game itself.
+ *
+ * - Who may join: identity comes from the access token (static onAuth), never from options. A room
+ *   created by the matchmaker (`matchId` + `teams` in its create options) admits only the expected
+ *   players, on their assigned team; an open room (created by a client's joinOrCreate) seats anyone up
+ *   to `maxPlayers`, on the smallest team.
+ * - Phases (strings): waiting -> playing -> ended. A matchmade room starts when every expected player
+ *   is connected or when the connect timeout fires with at least `minPlayers`; an open room starts
+ *   `startDelayMs` after `minPlayers` are in.
+ * - Dropped players keep their seat for the reconnection window.
+ * - Exactly one result per match goes to the MatchResultSink.
+ * - Draining (SIGTERM): a running match is left to finish (up to the drain timeout); a room still
+ *   waiting for an open game is closed so its players can find another node.
+ *
+ * A game extends it and fills in the `protected abstract` hooks; it never touches the lifecycle.
+ */
+import { CloseCode, ErrorCode, Room, ServerError, type AuthContext, type Client, type StepContext } from "@colyseus/core";
+import { z } from "zod";
+import type { MatchOutcome, MatchResult, PlayerIdentity, RoomServices } from "./services.ts";
+
+export const MatchPhase = { WAITING: "waiting", PLAYING: "playing", ENDED: "ended" } as const;
+export type MatchPhase = (typeof MatchPhase)[keyof typeof MatchPhase];
+
+/** What the matchmaker passes to `matchMaker.createRoom`. Clients can never set these (see onAuth). */
+export const matchmadeOptionsSchema = z.object({
+  matchId: z.string().min(1).max(64),
+  mode: z.string().min(1).max(32).optional(),
+  region: z.string().min(1).max(32).optional(),
+  /** Player ids per team, team index = position. */
+  teams: z.array(z.array(z.string().min(1).max(64)).min(1).max(64)).min(1).max(16),
+});
+export type MatchmadeOptions = z.infer<typeof matchmadeOptionsSchema>;
+
+/** Options a client may send when it joins. Rooms extend this; unknown keys are refused. */
+export const baseJoinOptionsSchema = z.object({}).strict();
+
+/** Error codes a match room sends to one client as the `error` message or puts in a refusal. */
+export const RoomErrorCode = {
+  INVALID_MESSAGE: "INVALID_MESSAGE",
+  UNKNOWN_MESSAGE: "UNKNOWN_MESSAGE",
+  NOT_EXPECTED: "NOT_EXPECTED",
+  ALREADY_IN_MATCH: "ALREADY_IN_MATCH",
+  MATCH_OVER: "MATCH_OVER",
+  ROOM_BAD_OPTIONS: "ROOM_BAD_OPTIONS",
+} as const;
+
+export interface MatchPlayer {
+  readonly sessionId: string;
+  readonly playerId: string;
+  readonly name: string;
+  readonly team: number;
+  connected: boolean;
+  /** False once the player left for good. */
+  present: boolean;
+}
+
+/** A refusal that reaches the client as `CODE: message` with Colyseus' error code. */
+function refuse(code: string, message: string, colyseusCode: number = ErrorCode.APPLICATION_ERROR): ServerError {
+  return new ServerError(colyseusCode, `${code}: ${message}`);
+}
+
+function isCoded(e: unknown): e is { code: string; message: string } {
+  return typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string";
+}
+
+export abstract class MatchRoom<S extends object = object> extends Room<{ state: S }> {
+  /** Set by `bindRoom`; the services this room class was registered with. */
+  static services: RoomServices | undefined;
+  /** Join options a client may send (validated in onAuth). */
+  static joinOptions: z.ZodType = baseJoinOptionsSchema;
+
+  // Tunables a game may override as class fields.
+  protected minPlayers = 2;
+  protected maxPlayers = 16;
+  protected teamCount = 2;
+  protected tickRate = 30;
+  protected startDelayMs = 3000;
+  protected connectTimeoutMs = 20_000;
+  /** How long clients see the result before the room closes. */
+  protected resultLingerMs = 5000;
+
+  protected phase: MatchPhase = MatchPhase.WAITING;
+  protected matchId = "";
+  protected mode: string | null = null;
+  protected readonly players = new Map<string, MatchPlayer>();
+  /** Matchmade rooms only: playerId -> team. */
+  private expected: Map<string, number> | null = null;
+  private startedAt = 0;
+  private reported = false;
+  private draining = false;
+
+  protected get services(): RoomServices {
+    const services = (this.constructor as typeof MatchRoom).services;
+    if (!services) throw new Error(`${this.constructor.name} has no services: register it through bindRoom()`);
+    return services;
+  }
+
+  // ---- the game's part -------------------------------------------------------------------------
+
+  /** Build the initial state. */
+  protected abstract createState(): S;
+  /** A player took a seat (first join only). */
+  protected abstract onPlayerJoin(client: Client, player: MatchPlayer): void;
+  /** A player came back after a drop (same sessionId, new connection). */
+  protected onPlayerReconnect(_client: Client, _player: MatchPlayer): void {}
+  /** A player dropped or left; `present` tells which. */
+  protected onPlayerConnectionChange(_player: MatchPlayer): void {}
+  /** The match started. */
+  protected onMatchStart(): void {}
+  /** One fixed simulation step while playing. */
+  protected abstract onStep(step: StepContext): void;
+  /** Scores for the result. */
+  protected abstract scores(): { teams: number[]; players: Map<string, number> };
+  /** Register the game's messages with `this.input(...)`. */
+  protected abstract registerInputs(): void;
+
+  // ---- helpers for games -----------------------------------------------------------------------
+
+  /**
+   * Register a client message validated by a zod schema. A message that fails validation gets an
+   * `error` reply and changes nothing (Colyseus' own `validate` would close the client without telling
+   * it why). Messages from players outside the playing phase are dropped.
+   */
+  protected input<T extends z.ZodType>(type: string, schema: T, handler: (client: Client, player: MatchPlayer, message: z.infer<T>) => void): void {
+    this.onMessage(type, (client: Client, raw: unknown) => {
+      this.services.observer.messageIn(this.roomName, type);
+      const player = this.players.get(client.sessionId);
+      const parsed = schema.safeParse(raw);
+      if (!parsed.success) {
+        this.services.observer.messageRejected(this.roomName, "invalid");
+        this.sendError(client, RoomErrorCode.INVALID_MESSAGE, `"${type}": ${parsed.error.issues[0]?.message ?? "invalid"} at ${parsed.error.issues[0]?.path.join(".") || "(root)"}`);
+        return;
+      }
+      if (!player || !player.present || this.phase !== MatchPhase.PLAYING) {
+        this.services.observer.messageRejected(this.roomName, "not-playing");
+        return;
+      }
+      handler(client, player, parsed.data);
+    });
+  }
+
+  protected sendError(client: Client, code: string, message: string): void {
+    client.send("error", { code, message });
+    this.services.observer.messagesOut(this.roomName, "message");
+  }
+
+  protected get elapsedMs(): number {
+    return this.phase === MatchPhase.WAITING ? 0 : this.clock.currentTime - this.startedAt;
+  }
+
+  /** End the match: one result to the sink, a `result` message to everyone, then close. */
+  protected endMatch(reason: string, outcome: MatchOutcome = "completed"): void {
+    if (this.phase === MatchPhase.ENDED) return;
+    const wasPlaying = this.phase === MatchPhase.PLAYING;
+    this.phase = MatchPhase.ENDED;
+    this.setTimestep();
+    void this.lock();
+    const result = this.buildResult(reason, wasPlaying ? outcome : "cancelled");
+    this.broadcast("result", result);
+    this.services.observer.messagesOut(this.roomName, "message", this.clients.length);
+    void this.report(result);
+    this.clock.setTimeout(() => void this.disconnect(CloseCode.CONSENTED), this.resultLingerMs);
+  }
+
+  // ---- Colyseus lifecycle ----------------------------------------------------------------------
+
+  static override async onAuth(_token: string, _options: unknown, _context: AuthContext): Promise<unknown> {
+    throw new Error("MatchRoom.onAuth must be bound with bindRoom()");
+  }
+
+  override onCreate(options: unknown): void {
+    const matchmade = matchmadeOptionsSchema.safeParse(options);
+    if (matchmade.success) {
+      const { matchId, teams, mode } = matchmade.data;
+      if (teams.length !== this.teamCount) throw refuse(RoomErrorCode.ROOM_BAD_OPTIONS, `expected ${this.teamCount} teams, got ${teams.length}`);
+      this.matchId = matchId;
+      this.mode = mode ?? null;
+      this.expected = new Map(teams.flatMap((ids, team) => ids.map((id) => [id, team] as const)));
+      this.maxClients = this.expected.size;
+      this.setPrivate(true);
+      this.clock.setTimeout(() => this.onConnectTimeout(), this.connectTimeoutMs);
+    } else {
+      this.matchId = this.roomId;
+      this.maxClients = this.maxPlayers;
+    }
+    this.setState(this.createState());
+    this.setMetadata({ matchId: this.matchId, mode: this.mode, region: this.services.region, matchmade: this.expected !== null });
+    this.registerInputs();
+    this.onMessage("*", (client: Client, type: string | number) => {
+      this.services.observer.messageRejected(this.roomName, "unknown-type");
+      this.sendError(client, RoomErrorCode.UNKNOWN_MESSAGE, `no message type "${String(type)}" in ${this.roomName}`);
+    });
+  }
+
+  override onJoin(client: Client, _options: unknown, auth?: PlayerIdentity): void {
+    if (!auth) throw refuse("AUTH_MISSING_TOKEN", "no identity", ErrorCode.AUTH_FAILED);
+    if (this.phase === MatchPhase.ENDED) throw refuse(RoomErrorCode.MATCH_OVER, "the match is over");
+    for (const p of this.players.values()) {
+      if (p.playerId === auth.playerId && p.present) throw refuse(RoomErrorCode.ALREADY_IN_MATCH, "this player already has a seat here");
+    }
+    let team: number;
+    if (this.expected) {
+      const expectedTeam = this.expected.get(auth.playerId);
+      if (expectedTeam === undefined) throw refuse(RoomErrorCode.NOT_EXPECTED, "this match was made for other players");
+      team = expectedTeam;
+    } else {
+      team = this.smallestTeam();
+    }
+    const player: MatchPlayer = { sessionId: client.sessionId, playerId: auth.playerId, name: auth.name, team, connected: true, present: true };
+    this.players.set(client.sessionId, player);
+    this.onPlayerJoin(client, player);
+    this.maybeStart();
+  }
+
+  override onDrop(client: Client): void {
+    const player = this.players.get(client.sessionId);
+    if (!player || this.phase === MatchPhase.ENDED) return;
+    player.connected = false;
+    this.onPlayerConnectionChange(player);
+    // On failure Colyseus calls onLeave; nothing to await here.
+    this.allowReconnection(client, this.services.reconnectWindowS).catch(() => undefined);
+  }
+
+  override onReconnect(client: Client): void {
+    const player = this.players.get(client.sessionId);
+    if (!player) return;
+    player.connected = true;
+    this.onPlayerReconnect(client, player);
+    this.onPlayerConnectionChange(player);
+  }
+
+  override onLeave(client: Client): void {
+    const player = this.players.get(client.sessionId);
+    if (!player) return;
+    player.connected = false;
+    player.present = false;
+    if (this.phase === MatchPhase.WAITING && !this.expected) {
+      this.players.delete(client.sessionId); // an open room frees the slot before the game starts
+    }
+    this.onPlayerConnectionChange(player);
+    if (this.phase === MatchPhase.PLAYING && this.presentPlayers() === 0) {
+      this.endMatch("abandoned", "aborted");
+    }
+  }
+
+  override onBeforeShutdown(): void {
+    this.draining = true;
+    if (this.phase === MatchPhase.WAITING && !this.expected) {
+      // Nothing started: let the players matchmake onto a node that stays.
+      void this.disconnect(CloseCode.SERVER_SHUTDOWN);
+      return;
+    }
+    this.broadcast("draining", { endsWithinS: this.services.drainTimeoutS });
+    this.clock.setTimeout(() => this.endMatch("drain-timeout", "aborted"), this.services.drainTimeoutS * 1000);
+  }
+
+  override onUncaughtException(error: Error, methodName: string): void {
+    this.services.logger.error({ err: error, room: this.roomName, roomId: this.roomId, method: methodName }, "room handler failed");
+  }
+
+  override onDispose(): void {
+    // A room torn down mid-match (forced shutdown) still reports, so no result is silently lost.
+    if (this.phase === MatchPhase.PLAYING) {
+      this.phase = MatchPhase.ENDED;
+      void this.report(this.buildResult("disposed", "aborted"));
+    }
+  }
+
+  override onBeforePatch(): void {
+    this.services.observer.messagesOut(this.roomName, "patch", this.clients.length);
+  }
+
+  // ---- internals -------------------------------------------------------------------------------
+
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  private presentPlayers(): number {
+    let n = 0;
+    for (const p of this.players.values()) if (p.present) n++;
+    return n;
+  }
+
+  private smallestTeam(): number {
+    const sizes = new Array<number>(this.teamCount).fill(0);
+    for (const p of this.players.values()) if (p.present) sizes[p.team]++;
+    return sizes.indexOf(Math.min(...sizes));
+  }
+
+  private startTimer: { clear(): void } | undefined;
+
+  private maybeStart(): void {
+    if (this.phase !== MatchPhase.WAITING) return;
+    if (this.expected) {
+      const connected = [...this.players.values()].filter((p) => p.connected).length;
+      if (connected === this.expected.size) this.start();
+      return;
+    }
+    if (this.presentPlayers() >= this.minPlayers && !this.startTimer) {
+      this.startTimer = this.clock.setTimeout(() => {
+        this.startTimer = undefined;
+        if (this.presentPlayers() >= this.minPlayers) this.start();
+      }, this.startDelayMs);
+    }
+  }
+
+  private onConnectTimeout(): void {
+    if (this.phase !== MatchPhase.WAITING) return;
+    if (this.presentPlayers() >= this.minPlayers) this.start();
+    else this.endMatch("players-missing", "cancelled");
+  }
+
+  private start(): void {
+    this.phase = MatchPhase.PLAYING;
+    this.startedAt = this.clock.currentTime;
+    this.onMatchStart();
+    this.setFixedTimestep((step) => {
+      const t0 = performance.now();
+      this.onStep(step);
+      this.services.observer.tickDuration(this.roomName, (performance.now() - t0) / 1000);
+    }, this.tickRate);
+  }
+
+  private buildResult(reason: string, outcome: MatchOutcome): MatchResult {
+    const { teams, players } = this.scores();
+    const endedAt = Date.now();
+    const durationMs = this.startedAt ? this.clock.currentTime - this.startedAt : 0;
+    const best = Math.max(...teams);
+    const winners = teams.filter((s) => s === best).length;
+    return {
+      matchId: this.matchId,
+      roomName: this.roomName,
+      region: this.services.region,
+      mode: this.mode,
+      outcome,
+      reason,
+      startedAt: endedAt - durationMs,
+      endedAt,
+      durationMs,
+      teams: teams.map((score, team) => ({
+        team, score,
+        playerIds: [...this.players.values()].filter((p) => p.team === team).map((p) => p.playerId),
+      })),
+      players: [...this.players.values()].map((p) => ({
+        playerId: p.playerId, name: p.name, team: p.team, score: players.get(p.sessionId) ?? 0, present: p.present,
+      })),
+      winnerTeam: outcome === "completed" && winners === 1 ? teams.indexOf(best) : null,
+    };
+  }
+
+  private async report(result: MatchResult): Promise<void> {
+    if (this.reported) return;
+    this.reported = true;
+    const { results, logger, observer } = this.services;
+    // The sink is idempotent by matchId, so retrying a failed report is safe.
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      try {
+        await results.report(result);
+        observer.matchReported(this.roomName, result.outcome);
+        logger.info({ matchId: result.matchId, outcome: result.outcome, reason: result.reason, durationMs: result.durationMs }, "match result reported");
+        return;
+      } catch (err) {
+        logger.warn({ err, matchId: result.matchId, attempt }, "match result report failed");
+        await new Promise((r) => setTimeout(r, 200 * 2 ** attempt));
+      }
+    }
+    logger.error({ matchId: result.matchId, result }, "match result could not be reported; logged here in full");
+  }
+}
+
+type ConcreteMatchRoom = new () => MatchRoom;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the mixin constructor shape TypeScript requires
+type AnyRoomClass = new (...args: any[]) => Room;
+
+/** Verifies the access token and the client's join options; the identity becomes `client.auth`. */
+export async function authenticate(services: Pick<RoomServices, "tokens">, joinOptions: z.ZodType, token: string | undefined, options: unknown): Promise<PlayerIdentity> {
+  let identity: PlayerIdentity;
+  try {
+    identity = await services.tokens.verifyAccess(token || undefined);
+  } catch (e) {
+    const code = isCoded(e) ? e.code : "AUTH_INVALID_TOKEN";
+    throw refuse(code, e instanceof Error ? e.message : "invalid token", ErrorCode.AUTH_FAILED);
+  }
+  const parsed = joinOptions.safeParse(options ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw refuse(RoomErrorCode.ROOM_BAD_OPTIONS, `${issue?.message ?? "invalid"}${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}`);
+  }
+  return identity;
+}
+
+/**
+ * Registers a match room class with its services: a subclass whose static onAuth verifies the access
+ * token and the client's join options. Closures instead of a module-level singleton, so the wiring
+ * stays explicit and tests can bind fakes.
+ */
+export function bindRoom<C extends ConcreteMatchRoom>(Klass: C, services: RoomServices): C {
+  const joinOptions = (Klass as unknown as typeof MatchRoom).joinOptions;
+  // Typed as a plain Room so the subclass is concrete to the compiler; at runtime it is Klass.
+  const Base = Klass as unknown as AnyRoomClass;
+  class Bound extends Base {
+    static services = services;
+    static async onAuth(token: string, options: unknown): Promise<PlayerIdentity> {
+      return authenticate(services, joinOptions, token, options);
+    }
+  }
+  Object.defineProperty(Bound, "name", { value: Klass.name });
+  return Bound as unknown as C;
+}
+
+/** Same token check for rooms that are not matches (Colyseus' LobbyRoom, RelayRoom); any join options pass through. */
+export function requireToken<C extends AnyRoomClass>(Klass: C, services: Pick<RoomServices, "tokens">): C {
+  class Guarded extends Klass {
+    static async onAuth(token: string, options: unknown): Promise<PlayerIdentity> {
+      return authenticate(services, z.record(z.string(), z.unknown()), token, options);
+    }
+  }
+  Object.defineProperty(Guarded, "name", { value: Klass.name });
+  return Guarded;
+}

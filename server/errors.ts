@@ -1,0 +1,35 @@
+/**
+ * One catalog of error codes: HTTP status and a default message per code. HTTP responses carry
+ * `{ error: { code, message } }`; room refusals carry the code in the message so SDKs can branch on it.
+ */
+export const ErrorCatalog = {
+  BAD_REQUEST: { status: 400, message: "The request is malformed." },
+  AUTH_MISSING_TOKEN: { status: 401, message: "An access token is required." },
+  AUTH_INVALID_TOKEN: { status: 401, message: "The token is invalid." },
+  AUTH_EXPIRED_TOKEN: { status: 401, message: "The token has expired." },
+  FORBIDDEN: { status: 403, message: "Not allowed." },
+  NOT_FOUND: { status: 404, message: "Not found." },
+  RATE_LIMITED: { status: 429, message: "Too many requests; slow down." },
+  ROOM_BAD_OPTIONS: { status: 400, message: "The room options are invalid." },
+  NOT_READY: { status: 503, message: "This node is not accepting new work." },
+  INTERNAL: { status: 500, message: "Internal error." },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCatalog;
+
+export class RallyError extends Error {
+  readonly status: number;
+  constructor(readonly code: ErrorCode, message?: string, options?: ErrorOptions) {
+    super(message ?? ErrorCatalog[code].message, options);
+    this.name = "RallyError";
+    this.status = ErrorCatalog[code].status;
+  }
+
+  toBody(): { error: { code: ErrorCode; message: string } } {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+export function isRallyError(e: unknown): e is RallyError {
+  return e instanceof RallyError;
+}

@@ -1,0 +1,14 @@
+/** `npm start`: one Rally node. Config comes only from the environment (see server/config.ts). */
+import { ConfigError, loadConfig } from "./config.ts";
+import { startGameNode } from "./node/index.ts";
+
+try {
+  const config = loadConfig();
+  await startGameNode(config, { handleSignals: true });
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    process.exit(1);
+  }
+  throw e;
+}

@@ -1,0 +1,118 @@
+/**
+ * A Rally game node: one Colyseus server with Rally's rooms, HTTP API, metrics and readiness.
+ * Embedded defaults (LocalPresence, LocalDriver, file store) unless REDIS_URL is set, in which case
+ * nodes share rooms and matchmaking through RedisPresence + RedisDriver.
+ *
+ * Colyseus' matchmaker is a process-wide module, so there is one node per process.
+ */
+import { fileURLToPath } from "node:url";
+import { LobbyRoom, LocalDriver, LocalPresence, RelayRoom, defineRoom, defineServer, matchMaker, type RegisteredHandler, type Server } from "@colyseus/core";
+import { RedisDriver } from "@colyseus/redis-driver";
+import { RedisPresence } from "@colyseus/redis-presence";
+import { WebSocketTransport } from "@colyseus/ws-transport";
+import { ArenaRoom, bindRoom, requireToken, type MatchResultSink, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
+import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
+import type { Config } from "../config.ts";
+import { mountHttpApi, type NodeState } from "../http/index.ts";
+import { createLogger, type Logger } from "../log.ts";
+import { createMetrics, type Metrics } from "../metrics/index.ts";
+import { createFileStore, type Store } from "../store/index.ts";
+import { createStoreResultSink } from "./results.ts";
+
+export interface GameNode {
+  readonly server: Server;
+  readonly config: Config;
+  readonly processId: string;
+  readonly tokens: TokenService;
+  readonly store: Store;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  state(): NodeState;
+  /** Stop taking new rooms, let running matches finish, then close (no process exit). */
+  close(): Promise<void>;
+}
+
+export interface GameNodeOptions {
+  logger?: Logger;
+  store?: Store;
+  results?: MatchResultSink;
+  /** Let Colyseus handle SIGTERM/SIGINT (drain then exit). True for `npm start`, false in tests. */
+  handleSignals?: boolean;
+}
+
+const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Room and client gauges from Colyseus' process-local handler events, for every room type alike. */
+function observe(name: string, handler: RegisteredHandler, observer: RoomObserver): RegisteredHandler {
+  return handler
+    .on("create", () => observer.roomCreated(name))
+    .on("dispose", () => observer.roomDisposed(name))
+    .on("join", () => observer.clientJoined(name))
+    .on("leave", () => observer.clientLeft(name));
+}
+
+export async function startGameNode(config: Config, options: GameNodeOptions = {}): Promise<GameNode> {
+  const logger = options.logger ?? createLogger(config.LOG_LEVEL, { region: config.REGION, port: config.PORT });
+  const metrics = createMetrics({ region: config.REGION });
+  const store = options.store ?? await createFileStore(config.DATA_DIR);
+  const tokens = createTokenService({
+    secret: await loadTokenSecret(config.JWT_SECRET, config.DATA_DIR),
+    accessTtlS: config.ACCESS_TOKEN_TTL_S,
+    refreshTtlS: config.REFRESH_TOKEN_TTL_S,
+  });
+  const services: RoomServices = {
+    tokens,
+    results: options.results ?? createStoreResultSink(store),
+    observer: metrics.rooms,
+    logger: logger.child({ component: "rooms" }),
+    region: config.REGION,
+    reconnectWindowS: config.RECONNECT_WINDOW_S,
+    drainTimeoutS: config.DRAIN_TIMEOUT_S,
+  };
+
+  let state: NodeState = "starting";
+  const rooms = {
+    arena: observe("arena", defineRoom(bindRoom(ArenaRoom, services)), metrics.rooms),
+    lobby: observe("lobby", defineRoom(requireToken(LobbyRoom, services)), metrics.rooms),
+    relay: observe("relay", defineRoom(requireToken(RelayRoom, services)), metrics.rooms),
+  };
+
+  const server = defineServer({
+    rooms,
+    transport: new WebSocketTransport({ maxPayload: 16 * 1024 }),
+    presence: config.REDIS_URL ? new RedisPresence(config.REDIS_URL) : new LocalPresence(),
+    driver: config.REDIS_URL ? new RedisDriver(config.REDIS_URL) : new LocalDriver(),
+    publicAddress: config.PUBLIC_ADDRESS,
+    gracefullyShutdown: options.handleSignals ?? false,
+    greet: false,
+    express: (app) => mountHttpApi(app, {
+      store, tokens, metrics, logger,
+      region: config.REGION,
+      processId: () => matchMaker.processId,
+      state: () => state,
+      authRatePerMin: config.AUTH_RATE_PER_MIN,
+      staticDirs: config.SERVE_DEMO ? [`${repoRoot}client-sdk/demo`, `${repoRoot}client-sdk/dist`] : [],
+    }),
+  });
+
+  server.onBeforeShutdown(() => {
+    state = "draining";
+    logger.info({ processId: matchMaker.processId }, "draining: no new rooms; running matches finish");
+  });
+  server.onShutdown(async () => {
+    state = "stopped";
+    await store.close();
+    logger.info({}, "node stopped");
+  });
+
+  await server.listen(config.PORT, config.HOST);
+  state = "ready";
+  logger.info({ processId: matchMaker.processId, port: config.PORT, redis: Boolean(config.REDIS_URL), publicAddress: config.PUBLIC_ADDRESS ?? null }, "node ready");
+
+  return {
+    server, config, tokens, store, metrics, logger,
+    processId: matchMaker.processId,
+    state: () => state,
+    close: () => server.gracefullyShutdown(false),
+  };
+}
