@@ -1,0 +1,132 @@
+/**
+ * Real processes for tests: a free port, a private redis-server, a Rally node as a child process.
+ * Nothing here is mocked; each helper cleans up what it started.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+export function tempDir(prefix = "rally-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Fails loudly (never skips) when a required binary is missing. */
+export function requireBinary(name: string, hint: string): void {
+  const found = spawnSync("sh", ["-c", `command -v ${name}`], { encoding: "utf8" });
+  if (found.status !== 0) throw new Error(`${name} is required for this test but was not found on PATH. ${hint}`);
+}
+
+async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+}
+
+export interface RedisHandle {
+  readonly url: string;
+  readonly port: number;
+  stop(): Promise<void>;
+}
+
+/** A private, non-persistent redis-server on a free port (never the shared 6379). */
+export async function startRedis(): Promise<RedisHandle> {
+  requireBinary("redis-server", "Install it with `apt-get install redis-server` (.ci/run does this).");
+  const port = await freePort();
+  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const { default: Redis } = await import("ioredis");
+  await waitFor(async () => {
+    const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    try {
+      await client.connect();
+      return (await client.ping()) === "PONG";
+    } finally {
+      client.disconnect();
+    }
+  }, 10_000, `redis-server on port ${port}`);
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    stop: () => stopChild(child, "SIGKILL"),
+  };
+}
+
+export interface NodeHandle {
+  readonly port: number;
+  readonly url: string;
+  readonly child: ChildProcess;
+  /** Everything the node printed (JSON log lines), for assertions and for debugging a failure. */
+  readonly output: string[];
+  /** Sends a signal and waits for exit; resolves to the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+/** `tsx server/main.ts` as a child process (what `npm start` runs), ready when /readyz says 200. */
+export async function startNodeProcess(env: Record<string, string> = {}): Promise<NodeHandle> {
+  const port = Number(env.PORT ?? await freePort());
+  const output: string[] = [];
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "server/main.ts")], {
+    cwd: repoRoot,
+    env: { ...process.env, DATA_DIR: tempDir(), LOG_LEVEL: "info", ...env, PORT: String(port) },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (d: Buffer) => output.push(...d.toString().split("\n").filter(Boolean)));
+  child.stderr!.on("data", (d: Buffer) => output.push(...d.toString().split("\n").filter(Boolean)));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await Promise.race([
+      waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 30_000, `node on port ${port}`),
+      exited.then((code) => { throw new Error(`node exited early with ${code}:\n${output.join("\n")}`); }),
+    ]);
+  } catch (e) {
+    child.kill("SIGKILL");
+    throw e;
+  }
+  return {
+    port, url, child, output, exited,
+    stop: async (signal = "SIGTERM") => {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill(signal);
+  });
+}
+
+/** POST /v1/auth/guest and return the body. */
+export async function guest(baseUrl: string, deviceId?: string): Promise<{ playerId: string; name: string; token: string; refreshToken: string }> {
+  const res = await fetch(`${baseUrl}/v1/auth/guest`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(deviceId ? { deviceId } : {}),
+  });
+  if (res.status !== 200) throw new Error(`guest login failed: ${res.status} ${await res.text()}`);
+  return res.json() as Promise<{ playerId: string; name: string; token: string; refreshToken: string }>;
+}
