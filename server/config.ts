@@ -28,6 +28,8 @@ export const configSchema = z.object({
   RECONNECT_WINDOW_S: seconds.max(600).default(20),
   /** How long a node waits after a drain request (SIGTERM) for its matches to end before it closes them. */
   DRAIN_TIMEOUT_S: seconds.default(900),
+  /** Most rooms this node hosts; placement skips a full node. */
+  ROOM_CAPACITY: z.coerce.number().int().min(1).default(500),
   /** Requests per minute per client address on the auth routes. */
   AUTH_RATE_PER_MIN: z.coerce.number().int().min(1).default(30),
   /** Serve the browser demo at `/`. */

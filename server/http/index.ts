@@ -10,8 +10,8 @@ import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/index.ts";
 import type { Store } from "../store/index.ts";
 import type { TokenService } from "../auth/index.ts";
+import type { NodeState } from "../registry/index.ts";
 
-export type NodeState = "starting" | "ready" | "draining" | "stopped";
 
 export interface HttpDeps {
   store: Store;

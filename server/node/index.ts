@@ -6,17 +6,18 @@
  * Colyseus' matchmaker is a process-wide module, so there is one node per process.
  */
 import { fileURLToPath } from "node:url";
-import { LobbyRoom, LocalDriver, LocalPresence, RelayRoom, defineRoom, defineServer, matchMaker, type RegisteredHandler, type Server } from "@colyseus/core";
+import { LobbyRoom, LocalDriver, LocalPresence, RelayRoom, ServerError, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ArenaRoom, bindRoom, requireToken, type MatchResultSink, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
 import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
 import type { Config } from "../config.ts";
-import { mountHttpApi, type NodeState } from "../http/index.ts";
+import { mountHttpApi } from "../http/index.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { createMetrics, type Metrics } from "../metrics/index.ts";
 import { createFileStore, type Store } from "../store/index.ts";
+import { NodeHeartbeat, NodeState, createNodeRegistry, pickNode, type NodeRegistry } from "../registry/index.ts";
 import { createStoreResultSink } from "./results.ts";
 
 export interface GameNode {
@@ -27,6 +28,7 @@ export interface GameNode {
   readonly store: Store;
   readonly metrics: Metrics;
   readonly logger: Logger;
+  readonly registry: NodeRegistry;
   state(): NodeState;
   /** Stop taking new rooms, let running matches finish, then close (no process exit). */
   close(): Promise<void>;
@@ -70,7 +72,17 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     drainTimeoutS: config.DRAIN_TIMEOUT_S,
   };
 
-  let state: NodeState = "starting";
+  const presence: Presence = config.REDIS_URL ? new RedisPresence(config.REDIS_URL) : new LocalPresence();
+  const registry = createNodeRegistry(presence);
+  const heartbeat = new NodeHeartbeat(registry, () => ({
+    nodeId: matchMaker.processId,
+    region: config.REGION,
+    publicAddress: config.PUBLIC_ADDRESS ?? null,
+    capacity: config.ROOM_CAPACITY,
+    rooms: matchMaker.stats.local.roomCount,
+    ccu: matchMaker.stats.local.ccu,
+  }));
+
   const rooms = {
     arena: observe("arena", defineRoom(bindRoom(ArenaRoom, services)), metrics.rooms),
     lobby: observe("lobby", defineRoom(requireToken(LobbyRoom, services)), metrics.rooms),
@@ -80,39 +92,50 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   const server = defineServer({
     rooms,
     transport: new WebSocketTransport({ maxPayload: 16 * 1024 }),
-    presence: config.REDIS_URL ? new RedisPresence(config.REDIS_URL) : new LocalPresence(),
+    presence,
     driver: config.REDIS_URL ? new RedisDriver(config.REDIS_URL) : new LocalDriver(),
     publicAddress: config.PUBLIC_ADDRESS,
+    // Colyseus' default picks the node with the fewest rooms and falls back to this process; Rally
+    // places by region, skips draining and full nodes, packs, and refuses when nothing fits.
+    selectProcessIdToCreateRoom: async (_roomName, clientOptions) => {
+      const requested = (clientOptions as { region?: unknown } | undefined)?.region;
+      const region = typeof requested === "string" ? requested : config.REGION;
+      const node = pickNode(await registry.live(Date.now()), region, Date.now(), registry.ttlMs);
+      if (!node) throw new ServerError(503, `NO_NODE_AVAILABLE: no ready node with free capacity in region "${region}"`);
+      return node.nodeId;
+    },
     gracefullyShutdown: options.handleSignals ?? false,
     greet: false,
     express: (app) => mountHttpApi(app, {
       store, tokens, metrics, logger,
       region: config.REGION,
       processId: () => matchMaker.processId,
-      state: () => state,
+      state: () => heartbeat.current,
       authRatePerMin: config.AUTH_RATE_PER_MIN,
       staticDirs: config.SERVE_DEMO ? [`${repoRoot}client-sdk/demo`, `${repoRoot}client-sdk/dist`] : [],
     }),
   });
 
-  server.onBeforeShutdown(() => {
-    state = "draining";
+  server.onBeforeShutdown(async () => {
+    await heartbeat.setState(NodeState.DRAINING).catch((err) => logger.warn({ err }, "could not publish draining state"));
     logger.info({ processId: matchMaker.processId }, "draining: no new rooms; running matches finish");
   });
   server.onShutdown(async () => {
-    state = "stopped";
+    // Presence is already closed here; the entry says "draining" and expires with its heartbeat.
+    await heartbeat.stop().catch(() => undefined);
     await store.close();
     logger.info({}, "node stopped");
   });
 
   await server.listen(config.PORT, config.HOST);
-  state = "ready";
+  await heartbeat.setState(NodeState.READY);
+  heartbeat.start((err) => logger.warn({ err }, "heartbeat failed"));
   logger.info({ processId: matchMaker.processId, port: config.PORT, redis: Boolean(config.REDIS_URL), publicAddress: config.PUBLIC_ADDRESS ?? null }, "node ready");
 
   return {
-    server, config, tokens, store, metrics, logger,
+    server, config, tokens, store, metrics, logger, registry,
     processId: matchMaker.processId,
-    state: () => state,
+    state: () => heartbeat.current,
     close: () => server.gracefullyShutdown(false),
   };
 }
