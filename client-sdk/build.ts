@@ -1,0 +1,40 @@
+/**
+ * Bundles the SDK for browsers (`dist/rally.js`, ESM, minified, with a source map) and the demo page
+ * script (`dist/demo.js`). The demo imports the SDK bundle at runtime instead of inlining a second copy,
+ * so the page exercises exactly what a game would ship. `npm run build:sdk` runs this file.
+ */
+import { build, type BuildOptions, type Plugin } from "esbuild";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+const here = fileURLToPath(new URL(".", import.meta.url));
+
+/** `../index.ts` from the demo resolves to the SDK bundle next to it at runtime. */
+const sdkAsExternal: Plugin = {
+  name: "rally-sdk-external",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/index\.ts$/ }, () => ({ path: "./rally.js", external: true }));
+  },
+};
+
+export async function buildSdk(options: { quiet?: boolean } = {}): Promise<{ outdir: string }> {
+  const outdir = `${here}dist`;
+  const common: BuildOptions = {
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: ["es2022", "chrome100", "firefox100", "safari15"],
+    minify: true,
+    sourcemap: true,
+    legalComments: "none",
+    logLevel: options.quiet ? "warning" : "info",
+  };
+  await Promise.all([
+    build({ ...common, entryPoints: { rally: `${here}index.ts` }, outdir }),
+    build({ ...common, entryPoints: { demo: `${here}demo/demo.ts` }, outdir, plugins: [sdkAsExternal] }),
+  ]);
+  return { outdir };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await buildSdk();
+}
