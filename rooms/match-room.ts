@@ -154,7 +154,9 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     if (this.phase === MatchPhase.ENDED) return;
     const wasPlaying = this.phase === MatchPhase.PLAYING;
     this.phase = MatchPhase.ENDED;
-    this.setTimestep();
+    // The fixed timestep keeps running, idle (see start()): it is what ticks the room clock that fires
+    // the linger timer below. Clearing it with setTimestep() would freeze the clock (Colyseus then
+    // never ticks it again), the room would never close, and a draining node would never exit.
     void this.lock();
     const result = this.buildResult(reason, wasPlaying ? outcome : "cancelled");
     this.broadcast("result", result);
@@ -317,6 +319,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     this.startedAt = this.clock.currentTime;
     this.onMatchStart();
     this.setFixedTimestep((step) => {
+      if (this.phase !== MatchPhase.PLAYING) return; // ended: the loop only ticks the clock now
       const t0 = performance.now();
       this.onStep(step);
       this.services.observer.tickDuration(this.roomName, (performance.now() - t0) / 1000);
