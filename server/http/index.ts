@@ -67,6 +67,11 @@ export function mountHttpApi(app: Application, deps: HttpDeps): void {
 
   const v1 = express.Router();
   v1.use(express.json({ limit: "16kb" }));
+  v1.use((req, _res, next) => {
+    // express.json() leaves other content types unparsed; a body we cannot read is refused, not treated as {}.
+    const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+    next(hasBody && !req.is("application/json") ? new RallyError("BAD_REQUEST", "the body must be application/json") : undefined);
+  });
   v1.use((req, res, next) => {
     res.on("finish", () => metrics.httpRequests.inc({ route: req.route?.path ?? "unmatched", status: String(res.statusCode) }));
     next();

@@ -33,7 +33,7 @@ export function createFileStore(dataDir: string): Promise<Store> {
 
 async function createEmbeddedStore(file: string | null): Promise<Store> {
   const players = new Map<string, PlayerRecord>();
-  const byDevice = new Map<string, string>();
+  const byDevice = new Map<string, Promise<PlayerRecord>>();
   const matches = new Map<string, MatchResult>();
 
   if (file) {
@@ -42,7 +42,7 @@ async function createEmbeddedStore(file: string | null): Promise<Store> {
       const snapshot = JSON.parse(await readFile(file, "utf8")) as Snapshot;
       for (const p of snapshot.players) {
         players.set(p.id, p);
-        if (p.deviceId) byDevice.set(p.deviceId, p.id);
+        if (p.deviceId) byDevice.set(p.deviceId, Promise.resolve(p));
       }
       for (const m of snapshot.matches) matches.set(m.matchId, m);
     } catch (e) {
@@ -67,19 +67,18 @@ async function createEmbeddedStore(file: string | null): Promise<Store> {
     players: {
       async guest(deviceId) {
         const known = deviceId ? byDevice.get(deviceId) : undefined;
-        if (known) return players.get(known)!;
+        if (known) return known;
         const record: PlayerRecord = { id: randomUUID(), name: guestName(), createdAt: Date.now(), ...(deviceId ? { deviceId } : {}) };
         players.set(record.id, record);
-        if (deviceId) byDevice.set(deviceId, record.id);
-        try {
-          await persist();
-        } catch (e) {
+        // Concurrent calls for the same device share this promise, so none sees a record before it is on disk.
+        const saved = persist().then(() => record, (e: unknown) => {
           // Not on disk means not promised: forget it so memory and file agree.
           players.delete(record.id);
           if (deviceId) byDevice.delete(deviceId);
           throw e;
-        }
-        return record;
+        });
+        if (deviceId) byDevice.set(deviceId, saved);
+        return saved;
       },
       async get(playerId) {
         return players.get(playerId) ?? null;
