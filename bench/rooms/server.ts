@@ -1,0 +1,142 @@
+/**
+ * Bench server for `npm run bench:rooms`, one engine per process (the load generator runs elsewhere,
+ * so this process' CPU is the server's alone):
+ *
+ *   BENCH_ENGINE=rally  the real Rally node (`startGameNode`: MatchRoom + arena, tokens, metrics, HTTP API)
+ *   BENCH_ENGINE=bare   a plain Colyseus server with `arena_bare`: the same ArenaSimulation + ArenaState,
+ *                       tick rate, patch rate, message rate limit and per-client StateView, and nothing else
+ *
+ * Both engines get the same instrumentation: `Room.prototype.setFixedTimestep` is wrapped so every
+ * fixed step (the whole callback, Rally's wrapper included) is timed, and so is `ArenaSimulation.step`
+ * alone (the game's own work, identical code in both engines).
+ *
+ * Env: BENCH_ENGINE, PORT (game), BENCH_STATS_PORT (stats); for rally the usual Rally variables.
+ * Prints one line `{"bench":"ready",...}` on stdout once listening.
+ * Stats: `GET http://127.0.0.1:$BENCH_STATS_PORT/stats[?reset=1]` returns cumulative process.cpuUsage(),
+ * tick timings since the last reset, and local rooms/CCU; `reset=1` starts a new tick window.
+ */
+import { createServer } from "node:http";
+import { Room, defineRoom, defineServer, matchMaker, type Client, type FixedTimestepCallback, type StepContext } from "@colyseus/core";
+import { StateView } from "@colyseus/schema";
+import { WebSocketTransport } from "@colyseus/ws-transport";
+import { ARENA, ArenaSimulation, ArenaState } from "../../rooms/index.ts";
+
+const engine = process.env.BENCH_ENGINE;
+const port = Number(process.env.PORT);
+const statsPort = Number(process.env.BENCH_STATS_PORT);
+if (engine !== "rally" && engine !== "bare") throw new Error(`BENCH_ENGINE must be rally or bare (got ${JSON.stringify(engine)})`);
+if (!port || !statsPort) throw new Error("PORT and BENCH_STATS_PORT are required");
+
+// ---- instrumentation (identical for both engines) ------------------------------------------------
+
+let ticks: number[] = [];
+const originalSetFixedTimestep = Room.prototype.setFixedTimestep;
+Room.prototype.setFixedTimestep = function (this: Room, step: FixedTimestepCallback, tickRate?: number, opts?: { subSteps?: number }) {
+  const timed: FixedTimestepCallback = (ctx) => {
+    const t0 = performance.now();
+    step(ctx);
+    ticks.push(performance.now() - t0);
+  };
+  return originalSetFixedTimestep.call(this, timed, tickRate, opts);
+};
+
+// The game's own step alone, to tell the engine's per-tick overhead from the game's cost.
+let simSteps: number[] = [];
+const originalStep = ArenaSimulation.prototype.step;
+ArenaSimulation.prototype.step = function (this: ArenaSimulation, dtMs: number) {
+  const t0 = performance.now();
+  const ended = originalStep.call(this, dtMs);
+  simSteps.push(performance.now() - t0);
+  return ended;
+};
+
+function summary(samples: number[]) {
+  const arr = Array.from(Float64Array.from(samples).sort());
+  return {
+    count: arr.length,
+    p50Ms: quantile(arr, 0.5),
+    p99Ms: quantile(arr, 0.99),
+    maxMs: arr.length ? arr[arr.length - 1] : 0,
+    meanMs: arr.length ? arr.reduce((a, b) => a + b, 0) / arr.length : 0,
+  };
+}
+
+function quantile(sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
+}
+
+createServer((req, res) => {
+  const url = new URL(req.url ?? "/", "http://x");
+  if (url.pathname !== "/stats") {
+    res.writeHead(404).end();
+    return;
+  }
+  const cpu = process.cpuUsage();
+  const body = {
+    engine,
+    pid: process.pid,
+    nowMs: performance.now(),
+    cpuUserUs: cpu.user,
+    cpuSystemUs: cpu.system,
+    ticks: summary(ticks),
+    simSteps: summary(simSteps),
+    rooms: matchMaker.stats.local.roomCount,
+    ccu: matchMaker.stats.local.ccu,
+    rssMb: Math.round(process.memoryUsage().rss / 1e6),
+  };
+  if (url.searchParams.get("reset") === "1") {
+    ticks = [];
+    simSteps = [];
+  }
+  res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+}).listen(statsPort, "127.0.0.1");
+
+// ---- the bare engine ----------------------------------------------------------------------------
+
+/** The arena game on a plain Colyseus Room: no tokens, phases, metrics, validation layer or results. */
+class BareArenaRoom extends Room<{ state: ArenaState }> {
+  override maxMessagesPerSecond = ARENA.maxMessagesPerSecond;
+  private sim!: ArenaSimulation;
+
+  override onCreate(options: { roomSize?: number }): void {
+    this.maxClients = Math.max(1, Math.min(64, Number(options?.roomSize) || 8));
+    const state = new ArenaState();
+    this.sim = new ArenaSimulation(state, 2);
+    state.phase = "playing";
+    this.setState(state);
+    this.onMessage("input", (client: Client, input: { seq: number; x: number; y: number; aim: number; fire: boolean }) => {
+      this.sim.setInput(client.sessionId, input);
+    });
+    this.setFixedTimestep((step: StepContext) => { this.sim.step(step.dtMs); }, ARENA.tickRate);
+  }
+
+  override onJoin(client: Client): void {
+    const sizes = [0, 0];
+    for (const p of this.state.players.values()) sizes[p.team]++;
+    const player = this.sim.addPlayer(client.sessionId, { playerId: client.sessionId, name: "bare", team: sizes[0] <= sizes[1] ? 0 : 1 });
+    client.view = new StateView();
+    client.view.add(player);
+  }
+
+  override onLeave(client: Client): void {
+    this.sim.removePlayer(client.sessionId);
+  }
+}
+
+// ---- start -------------------------------------------------------------------------------------
+
+if (engine === "rally") {
+  const { loadConfig } = await import("../../server/config.ts");
+  const { startGameNode } = await import("../../server/node/index.ts");
+  await startGameNode(loadConfig(process.env), { handleSignals: false });
+} else {
+  const server = defineServer({
+    rooms: { arena_bare: defineRoom(BareArenaRoom) },
+    transport: new WebSocketTransport({ maxPayload: 16 * 1024 }),
+    gracefullyShutdown: false,
+    greet: false,
+  });
+  await server.listen(port, "127.0.0.1");
+}
+console.log(JSON.stringify({ bench: "ready", engine, port, statsPort, pid: process.pid }));
