@@ -187,7 +187,8 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       this.maxClients = this.maxPlayers;
     }
     this.setState(this.createState());
-    this.setMetadata({ matchId: this.matchId, mode: this.mode, region: this.services.region, matchmade: this.expected !== null });
+    // Spread: filterBy values live in the metadata and a plain assignment would wipe them.
+    this.setMetadata({ ...this.metadata, matchId: this.matchId, mode: this.mode, region: this.services.region, matchmade: this.expected !== null });
     this.registerInputs();
     this.onMessage("*", (client: Client, type: string | number) => {
       this.services.observer.messageRejected(this.roomName, "unknown-type");

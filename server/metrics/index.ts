@@ -29,15 +29,34 @@ export function createMetrics(labels: { region: string }): Metrics {
   const matches = new Counter({ name: "rally_match_results_total", help: "Match results reported, by room type and outcome", labelNames: ["room", "outcome"], registers: [registry] });
   const httpRequests = new Counter({ name: "rally_http_requests_total", help: "HTTP requests under /v1, by route and status", labelNames: ["route", "status"], registers: [registry] });
 
+  // Label lookups cost more than the observation itself on the hot paths (every tick, every
+  // message), so each room type's children are resolved once and reused.
+  const perRoom = new Map<string, { tick: { observe(v: number): void }; patches: { inc(n?: number): void }; messages: { inc(n?: number): void } }>();
+  const forRoom = (room: string) => {
+    let children = perRoom.get(room);
+    if (!children) {
+      children = { tick: tick.labels({ room }), patches: messagesOut.labels({ room, kind: "patch" }), messages: messagesOut.labels({ room, kind: "message" }) };
+      perRoom.set(room, children);
+    }
+    return children;
+  };
+
+  const inbound = new Map<string, { inc(): void }>();
   const observer: RoomObserver = {
     roomCreated: (room) => rooms.inc({ room }),
     roomDisposed: (room) => rooms.dec({ room }),
     clientJoined: (room) => clients.inc({ room }),
     clientLeft: (room) => clients.dec({ room }),
-    messageIn: (room, type) => messagesIn.inc({ room, type }),
-    messagesOut: (room, kind, n = 1) => messagesOut.inc({ room, kind }, n),
+    messageIn: (room, type) => {
+      // Only registered message types reach here, so the label set stays bounded.
+      const key = `${room}\u0000${type}`;
+      let child = inbound.get(key);
+      if (!child) inbound.set(key, (child = messagesIn.labels({ room, type })));
+      child.inc();
+    },
+    messagesOut: (room, kind, n = 1) => (kind === "patch" ? forRoom(room).patches : forRoom(room).messages).inc(n),
     messageRejected: (room, reason) => rejected.inc({ room, reason }),
-    tickDuration: (room, seconds) => tick.observe({ room }, seconds),
+    tickDuration: (room, seconds) => forRoom(room).tick.observe(seconds),
     matchReported: (room, outcome) => matches.inc({ room, outcome }),
   };
 
