@@ -34,6 +34,51 @@ export const configSchema = z.object({
   AUTH_RATE_PER_MIN: z.coerce.number().int().min(1).default(30),
   /** Serve the browser demo at `/`. */
   SERVE_DEMO: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
+  /** Name the pool manager gives this node (shown in the registry); unset for a hand-started node. */
+  NODE_NAME: optional(z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, "lower-case letters, digits and dashes")),
+  /** After a stop request, exit anyway once no room is left for this long (or DRAIN_TIMEOUT_S + this), even if Redis hangs. */
+  SHUTDOWN_GRACE_S: seconds.max(600).default(10),
+  /** How long room placement waits for a node of the region to appear (a cold start) before refusing; 0 = refuse at once. */
+  PLACEMENT_WAIT_MS: z.coerce.number().int().min(0).max(120_000).default(0),
+
+  // ---- pool manager (`npm run cluster`, server/pool/) -----------------------------------------
+  /** Regions the pool manager keeps nodes in, comma-separated. */
+  POOL_REGIONS: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}(,[a-z0-9][a-z0-9-]{0,31})*$/, "comma-separated region labels").default("eu-west,us-east")
+    .transform((v) => v.split(",")),
+  /** Per-region floor and ceiling of nodes (the admin API can change them per region at run time). */
+  POOL_MIN_NODES: z.coerce.number().int().min(0).max(1000).default(1),
+  POOL_MAX_NODES: z.coerce.number().int().min(1).max(1000).default(4),
+  /** Free room slots kept ready per region (Agones' buffer). */
+  POOL_WARM_ROOMS: z.coerce.number().int().min(0).default(10),
+  /** ROOM_CAPACITY given to the nodes the pool starts. */
+  POOL_NODE_CAPACITY: z.coerce.number().int().min(1).default(50),
+  POOL_SCALE_UP_UTILIZATION: z.coerce.number().gt(0).max(1).default(0.7),
+  POOL_SCALE_DOWN_UTILIZATION: z.coerce.number().min(0).lt(1).default(0.3),
+  /** Utilization must stay under the scale-down threshold this long before a node is drained. */
+  POOL_SCALE_DOWN_AFTER_S: seconds.default(900),
+  /** Oldest queue wait (from the matchmaker, when it publishes one) that triggers a scale-up. */
+  POOL_QUEUE_WAIT_UP_S: seconds.default(60),
+  /** JSON list of peaks: [{"cron":"0 18 * * *","region":"eu-west","minNodes":3,"leadS":1800,"durationS":7200}] (UTC). */
+  POOL_SCHEDULE: z.string().default("[]"),
+  /** Seasonal-average demand forecast: off, shadow (metrics only) or on (may add nodes, never removes). */
+  POOL_FORECAST: z.enum(["off", "shadow", "on"]).default("shadow"),
+  POOL_TICK_MS: z.coerce.number().int().min(100).max(60_000).default(2000),
+  /** Longest the manager waits for a draining node's matches before it sends SIGTERM (the node then drains by itself, DRAIN_TIMEOUT_S). */
+  POOL_DRAIN_MAX_S: seconds.default(900),
+  /** Node provider: local child processes, Docker containers or Agones GameServers. */
+  POOL_PROVIDER: z.enum(["local", "docker", "agones"]).default("local"),
+  /** Manager HTTP port: /metrics, /healthz and the pool admin routes. */
+  POOL_PORT: port.default(2600),
+  /** Host part of the PUBLIC_ADDRESS the pool gives its nodes (local provider: host; docker: host[:port] of the load balancer). */
+  POOL_PUBLIC_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Where the local provider keeps its node list (for adoption after a restart), node data and logs. */
+  POOL_STATE_DIR: z.string().min(1).default("./data/pool"),
+  /** Crash-loop back-off: first delay, doubled per consecutive crash, capped. */
+  POOL_CRASH_BACKOFF_S: seconds.default(2),
+  POOL_CRASH_BACKOFF_MAX_S: seconds.default(300),
+  POOL_DOCKER_IMAGE: z.string().min(1).default("rally-node:latest"),
+  POOL_DOCKER_NETWORK: z.string().min(1).default("rally"),
+  POOL_AGONES_NAMESPACE: z.string().min(1).default("default"),
 });
 
 export type Config = Readonly<z.infer<typeof configSchema>>;

@@ -14,10 +14,12 @@ import { ArenaRoom, bindRoom, requireToken, type MatchResultSink, type RoomObser
 import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
 import type { Config } from "../config.ts";
 import { mountHttpApi } from "../http/index.ts";
+import { mountAdminApi } from "../http/admin.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { createMetrics, type Metrics } from "../metrics/index.ts";
 import { createFileStore, type Store } from "../store/index.ts";
-import { NodeHeartbeat, NodeState, createNodeRegistry, pickNode, type NodeRegistry } from "../registry/index.ts";
+import { NodeHeartbeat, NodeState, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry } from "../registry/index.ts";
+import { createPlacementMetrics, startShutdownWatchdog } from "../pool/node-hooks.ts";
 import { createStoreResultSink } from "./results.ts";
 
 export interface GameNode {
@@ -81,7 +83,10 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     capacity: config.ROOM_CAPACITY,
     rooms: matchMaker.stats.local.roomCount,
     ccu: matchMaker.stats.local.ccu,
+    name: config.NODE_NAME ?? null,
   }));
+  const commands = createNodeCommands(presence);
+  const placement = createPlacementMetrics(metrics.registry);
 
   const rooms = {
     arena: observe("arena", defineRoom(bindRoom(ArenaRoom, services)), metrics.rooms),
@@ -97,16 +102,27 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     publicAddress: config.PUBLIC_ADDRESS,
     // Colyseus' default picks the node with the fewest rooms and falls back to this process; Rally
     // places by region, skips draining and full nodes, packs, and refuses when nothing fits.
+    // With PLACEMENT_WAIT_MS > 0 it waits that long for a node to appear (a cold start) before refusing.
     selectProcessIdToCreateRoom: async (_roomName, clientOptions) => {
       const requested = (clientOptions as { region?: unknown } | undefined)?.region;
       const region = typeof requested === "string" ? requested : config.REGION;
-      const node = pickNode(await registry.live(Date.now()), region, Date.now(), registry.ttlMs);
+      const t0 = performance.now();
+      const until = Date.now() + config.PLACEMENT_WAIT_MS;
+      let node = pickNode(await registry.live(Date.now()), region, Date.now(), registry.ttlMs);
+      const warm = node !== null;
+      while (!node && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50));
+        node = pickNode(await registry.live(Date.now()), region, Date.now(), registry.ttlMs);
+      }
+      placement.observe(region, node ? (warm ? "warm" : "cold") : "failed", (performance.now() - t0) / 1000);
       if (!node) throw new ServerError(503, `NO_NODE_AVAILABLE: no ready node with free capacity in region "${region}"`);
       return node.nodeId;
     },
     gracefullyShutdown: options.handleSignals ?? false,
     greet: false,
-    express: (app) => mountHttpApi(app, {
+    // Colyseus' own errors (bad frames, IPC failures) go through pino as JSON lines, not raw stacks.
+    logger: logger.child({ component: "colyseus" }),
+    express: (app) => mountHttpApi(mountAdminApi(app, { adminToken: config.ADMIN_TOKEN, registry, commands, limits: createPoolLimitsStore(presence) }), {
       store, tokens, metrics, logger,
       region: config.REGION,
       processId: () => matchMaker.processId,
@@ -117,7 +133,12 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   });
 
   server.onBeforeShutdown(async () => {
-    await heartbeat.setState(NodeState.DRAINING).catch((err) => logger.warn({ err }, "could not publish draining state"));
+    // A process told to stop always exits in bounded time, even when Redis is gone and Colyseus' own
+    // shutdown would wait forever: once no room is left (after SHUTDOWN_GRACE_S) or after
+    // DRAIN_TIMEOUT_S + SHUTDOWN_GRACE_S in any case.
+    if (options.handleSignals) startShutdownWatchdog({ graceS: config.SHUTDOWN_GRACE_S, drainTimeoutS: config.DRAIN_TIMEOUT_S, rooms: () => matchMaker.stats.local.roomCount, logger });
+    const published = heartbeat.setState(NodeState.DRAINING).catch((err) => logger.warn({ err }, "could not publish draining state"));
+    await Promise.race([published, new Promise((r) => setTimeout(r, 2000).unref())]);
     logger.info({ processId: matchMaker.processId }, "draining: no new rooms; running matches finish");
   });
   server.onShutdown(async () => {
@@ -130,6 +151,16 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   await server.listen(config.PORT, config.HOST);
   await heartbeat.setState(NodeState.READY);
   heartbeat.start((err) => logger.warn({ err }, "heartbeat failed"));
+  // A drain request (pool manager or admin API): leave placement, /readyz 503, lock the rooms; running
+  // matches go on. The manager stops the process (SIGTERM) once it hosts no room.
+  await commands.onDrain(matchMaker.processId, () => {
+    if (heartbeat.current !== NodeState.READY) return;
+    logger.info({ processId: matchMaker.processId }, "drain requested: no new rooms; running matches finish");
+    heartbeat.setState(NodeState.DRAINING).catch((err) => logger.warn({ err }, "could not publish draining state"));
+    matchMaker.query({ processId: matchMaker.processId }).then((rooms) => {
+      for (const listing of rooms) void matchMaker.getLocalRoomById(listing.roomId)?.lock();
+    }).catch((err) => logger.warn({ err }, "could not lock rooms for drain"));
+  });
   logger.info({ processId: matchMaker.processId, port: config.PORT, redis: Boolean(config.REDIS_URL), publicAddress: config.PUBLIC_ADDRESS ?? null }, "node ready");
 
   return {

@@ -16,6 +16,8 @@ export interface NodeEntry {
   readonly ccu: number;
   /** Epoch ms of the last heartbeat. */
   readonly heartbeatAt: number;
+  /** NODE_NAME the pool manager gave this node (null or absent for a hand-started node). */
+  readonly name?: string | null;
 }
 
 /** A node whose heartbeat is older than this is dead. */

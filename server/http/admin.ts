@@ -1,0 +1,88 @@
+/**
+ * Pool admin routes under `/v1/admin` (Bearer ADMIN_TOKEN; not mounted at all when it is unset):
+ *   GET  /v1/admin/nodes                   every registry entry (dead ones flagged)
+ *   POST /v1/admin/nodes/:nodeId/drain     drain one node (by nodeId or NODE_NAME)
+ *   GET  /v1/admin/regions                 per-region min/max overrides
+ *   PUT  /v1/admin/regions/:region         { min, max }: the pool manager applies it on its next step
+ * Mounted on every game node and on the pool manager; they share state through presence. Unknown
+ * admin paths fall through, so other `/v1/admin` routes can live elsewhere.
+ */
+import express, { type Application, type NextFunction, type Request, type Response } from "express";
+import { timingSafeEqual } from "node:crypto";
+import { z } from "zod";
+import { RallyError } from "../errors.ts";
+import { isAlive, type NodeCommands, type NodeRegistry, type PoolLimitsStore } from "../registry/index.ts";
+
+export interface AdminDeps {
+  readonly adminToken: string | undefined;
+  readonly registry: NodeRegistry;
+  readonly commands: NodeCommands;
+  readonly limits: PoolLimitsStore;
+  readonly now?: () => number;
+}
+
+const limitsBody = z.object({ min: z.number().int().min(0).max(1000), max: z.number().int().min(1).max(1000) }).strict()
+  .refine((v) => v.max >= v.min, { message: "max must be >= min" });
+const regionParam = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/);
+
+function sameToken(given: string | undefined, expected: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given), b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function mountAdminApi(app: Application, deps: AdminDeps): Application {
+  const token = deps.adminToken;
+  if (!token) return app;
+  const now = deps.now ?? Date.now;
+  const router = express.Router();
+  router.use(express.json({ limit: "4kb" }));
+  router.use((req, _res, next) => {
+    const header = req.headers.authorization;
+    if (!header?.startsWith("Bearer ")) return next(new RallyError("AUTH_MISSING_TOKEN", "Authorization: Bearer <ADMIN_TOKEN> required"));
+    if (!sameToken(header.slice(7), token)) return next(new RallyError("FORBIDDEN", "wrong admin token"));
+    next();
+  });
+  const route = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
+
+  router.get("/nodes", route(async (_req, res) => {
+    const t = now();
+    const nodes = (await deps.registry.list()).map((e) => ({ ...e, alive: isAlive(e, t, deps.registry.ttlMs) }));
+    nodes.sort((a, b) => a.region.localeCompare(b.region) || a.nodeId.localeCompare(b.nodeId));
+    res.json({ nodes });
+  }));
+
+  router.post("/nodes/:nodeId/drain", route(async (req, res) => {
+    const key = String(req.params.nodeId);
+    const entry = (await deps.registry.list()).find((e) => e.nodeId === key || e.name === key);
+    if (!entry) throw new RallyError("NOT_FOUND", `no node "${key}" in the registry`);
+    await deps.commands.drain(entry.nodeId);
+    res.status(202).json({ nodeId: entry.nodeId, name: entry.name ?? null, state: "draining" });
+  }));
+
+  router.get("/regions", route(async (_req, res) => {
+    res.json({ regions: await deps.limits.all() });
+  }));
+
+  router.put("/regions/:region", route(async (req, res) => {
+    const region = regionParam.safeParse(req.params.region);
+    if (!region.success) throw new RallyError("BAD_REQUEST", "region: lower-case letters, digits and dashes");
+    const body = limitsBody.safeParse(req.body ?? {});
+    if (!body.success) {
+      const issue = body.error.issues[0];
+      throw new RallyError("BAD_REQUEST", `${issue?.path.length ? `${issue.path.join(".")}: ` : ""}${issue?.message ?? "invalid body"}`);
+    }
+    await deps.limits.set(region.data, body.data);
+    res.json({ region: region.data, ...body.data });
+  }));
+
+  router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (err instanceof RallyError) return void res.status(err.status).json(err.toBody());
+    if (typeof err === "object" && err !== null && "type" in err && "status" in err) {
+      return void res.status(400).json(new RallyError("BAD_REQUEST", "body is not valid JSON").toBody());
+    }
+    next(err);
+  });
+  app.use("/v1/admin", router);
+  return app;
+}

@@ -1,0 +1,82 @@
+/**
+ * Cluster-wide commands over presence, next to the registry: drain requests to one node (pub/sub),
+ * per-region pool limits set by operators (a hash the pool manager reads each step), the matchmaker's
+ * queue-wait signal, and the cleanup of a dead node's traces (registry entry, Colyseus `roomcount`
+ * field and room listings).
+ */
+import type { MatchMakerDriver, Presence } from "@colyseus/core";
+
+const DRAIN_CHANNEL = "rally:nodes:drain";
+const LIMITS_KEY = "rally:pool:limits";
+/** Hash region -> oldest ticket wait in seconds. The matchmaker writes it when it runs; absent = no signal. */
+export const QUEUE_WAIT_KEY = "rally:mm:oldest-wait";
+const NODES_KEY = "rally:nodes";
+const ROOMCOUNT_KEY = "roomcount";
+
+export interface NodeCommands {
+  /** Ask one node to drain: it leaves placement, /readyz turns 503, its rooms lock; running matches go on. */
+  drain(nodeId: string): Promise<void>;
+  /** Called on the node: `handler` runs when a drain for `nodeId` arrives. */
+  onDrain(nodeId: string, handler: () => void): Promise<() => void>;
+}
+
+export function createNodeCommands(presence: Presence): NodeCommands {
+  return {
+    async drain(nodeId) {
+      await presence.publish(DRAIN_CHANNEL, nodeId);
+    },
+    async onDrain(nodeId, handler) {
+      const cb = (target: unknown) => {
+        if (target === nodeId) handler();
+      };
+      await presence.subscribe(DRAIN_CHANNEL, cb);
+      return () => { presence.unsubscribe(DRAIN_CHANNEL, cb); };
+    },
+  };
+}
+
+export interface LimitOverride {
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface PoolLimitsStore {
+  set(region: string, limits: LimitOverride): Promise<void>;
+  all(): Promise<Record<string, LimitOverride>>;
+}
+
+export function createPoolLimitsStore(presence: Presence): PoolLimitsStore {
+  return {
+    async set(region, limits) {
+      await presence.hset(LIMITS_KEY, region, JSON.stringify({ min: limits.min, max: limits.max }));
+    },
+    async all() {
+      const raw = (await presence.hgetall(LIMITS_KEY)) ?? {};
+      const out: Record<string, LimitOverride> = {};
+      for (const [region, v] of Object.entries(raw)) {
+        try {
+          const o = JSON.parse(v) as LimitOverride;
+          if (Number.isInteger(o.min) && Number.isInteger(o.max) && o.min >= 0 && o.max >= o.min) out[region] = o;
+        } catch {
+          // ignore a malformed override
+        }
+      }
+      return out;
+    },
+  };
+}
+
+/** Oldest queue wait per region (seconds), as published by the matchmaker; {} when it publishes nothing. */
+export async function readQueueWaits(presence: Presence): Promise<Record<string, number>> {
+  const raw = (await presence.hgetall(QUEUE_WAIT_KEY)) ?? {};
+  const out: Record<string, number> = {};
+  for (const [region, v] of Object.entries(raw)) if (Number.isFinite(Number(v))) out[region] = Number(v);
+  return out;
+}
+
+/** Removes every trace of a dead node: registry entry, Colyseus' `roomcount` field and its room listings. */
+export async function cleanupDeadNode(presence: Presence, driver: MatchMakerDriver | null, nodeId: string): Promise<void> {
+  await presence.hdel(NODES_KEY, nodeId);
+  await presence.hdel(ROOMCOUNT_KEY, nodeId);
+  if (driver?.cleanup) await driver.cleanup(nodeId);
+}
