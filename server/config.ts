@@ -32,6 +32,25 @@ export const configSchema = z.object({
   ROOM_CAPACITY: z.coerce.number().int().min(1).default(500),
   /** Requests per minute per client address on the auth routes. */
   AUTH_RATE_PER_MIN: z.coerce.number().int().min(1).default(30),
+  /** Requests per minute per client address on every /v1 route, and per player on authenticated ones. */
+  API_RATE_PER_MIN: z.coerce.number().int().min(1).default(600),
+  ACCOUNT_RATE_PER_MIN: z.coerce.number().int().min(1).default(300),
+  /** Login brute force, per username: failures before answers are slowed, before the username is locked, and for how long. */
+  LOGIN_SLOW_AFTER: z.coerce.number().int().min(1).default(3),
+  LOGIN_LOCKOUT_AFTER: z.coerce.number().int().min(1).default(10),
+  LOGIN_LOCKOUT_S: seconds.default(900),
+  /** Browser origins allowed to call the API and matchmaking cross-origin (comma-separated, exact; `*` = any, without credentials). Unset = same-origin only. */
+  CORS_ORIGINS: z.string().default("")
+    .refine((v) => v.split(",").map((o) => o.trim()).filter(Boolean).every((o) => o === "*" || /^https?:\/\/[^/\s]+$/.test(o)), "comma-separated origins like https://game.example.com (no path), or *")
+    .transform((v) => v.split(",").map((o) => o.trim()).filter(Boolean)),
+  /** Which proxies' X-Forwarded-For to believe for the client address (rate limits): false, a hop count, or comma-separated addresses/CIDRs/`loopback`. Never "true". */
+  TRUST_PROXY: z.string().default("false")
+    .refine((v) => v !== "true", "trusting every proxy lets any client pick its address; give a hop count or the proxies' addresses")
+    .transform((v): boolean | number | string => (v === "false" ? false : /^\d+$/.test(v) ? Number(v) : v)),
+  /** Profile cache TTL (seconds). */
+  PROFILE_CACHE_TTL_S: seconds.max(3600).default(300),
+  /** Leaderboard seasons: a new season board starts on this schedule (UTC); old seasons stay readable. */
+  SEASON_SCHEDULE: z.enum(["monthly", "weekly", "none"]).default("monthly"),
   /** Serve the browser demo at `/`. */
   SERVE_DEMO: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   /** Name the pool manager gives this node (shown in the registry); unset for a hand-started node. */

@@ -1,12 +1,21 @@
 /**
- * Access and refresh tokens (HS256 JWTs via jose). Access tokens are short-lived and carry the
- * player's id and display name; refresh tokens only the id and are accepted only by the refresh route.
+ * Access and refresh tokens (HS256 JWTs via jose).
+ *
+ * Access tokens are short-lived and carry the player's id and display name. Every check of one
+ * (`verifyAccess`: HTTP routes and room joins alike) also asks `checkPlayer`, so a ban takes effect
+ * at the player's next request or room join, not when the token expires.
+ *
+ * Refresh tokens carry a family id (`fam`, one per login) and a token id (`jti`). The store keeps
+ * the one jti of each family that may still be used; a refresh swaps it for a new one
+ * (compare-and-set). Presenting an older jti means the token was copied: the whole family is
+ * revoked, so the thief and the victim both have to log in again. Logout revokes the family.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { SignJWT, errors as joseErrors, jwtVerify } from "jose";
+import { SignJWT, errors as joseErrors, jwtVerify, type JWTPayload } from "jose";
 import { RallyError } from "../errors.ts";
+import type { Store } from "../store/index.ts";
 import type { PlayerIdentity, TokenVerifier } from "../../rooms/index.ts";
 
 const ISSUER = "rally";
@@ -18,19 +27,34 @@ export interface TokenPair {
   readonly expiresIn: number;
 }
 
+/** What the token service asks about a player on every access check. */
+export interface PlayerCheck {
+  /** null: unknown to the store (tokens minted by tests or tools); the token alone decides. */
+  (playerId: string): Promise<{ banned: boolean; name: string } | null>;
+}
+
 export interface TokenService extends TokenVerifier {
+  /** A new login: a new refresh-token family. */
   issue(identity: PlayerIdentity): Promise<TokenPair>;
-  /** Returns the player id in a valid refresh token. */
-  verifyRefresh(refreshToken: string): Promise<string>;
+  /**
+   * Rotates a refresh token: returns a new pair for the same family. Throws AUTH_TOKEN_REUSED (and
+   * revokes the family) for an already-rotated token, AUTH_REVOKED after logout or a ban.
+   * `identify` turns the player id into the identity for the new access token (or throws).
+   */
+  refresh(refreshToken: string, identify: (playerId: string) => Promise<PlayerIdentity>): Promise<TokenPair & { playerId: string }>;
+  /** Logout: revokes the family of this refresh token (an expired one is fine). Returns the player id. */
+  revoke(refreshToken: string): Promise<string>;
 }
 
 export interface TokenServiceOptions {
   secret: Uint8Array;
   accessTtlS: number;
   refreshTtlS: number;
+  sessions: Store["sessions"];
+  checkPlayer?: PlayerCheck;
 }
 
-export function createTokenService({ secret, accessTtlS, refreshTtlS }: TokenServiceOptions): TokenService {
+export function createTokenService({ secret, accessTtlS, refreshTtlS, sessions, checkPlayer }: TokenServiceOptions): TokenService {
   const sign = (claims: Record<string, unknown>, subject: string, ttlS: number) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: "HS256" })
@@ -40,12 +64,18 @@ export function createTokenService({ secret, accessTtlS, refreshTtlS }: TokenSer
       .setExpirationTime(Math.floor(Date.now() / 1000) + ttlS)
       .sign(secret);
 
-  async function verify(token: string | undefined, typ: "access" | "refresh") {
+  async function verify(token: string | undefined, typ: "access" | "refresh", allowExpired = false): Promise<JWTPayload & { sub: string }> {
     if (!token) throw new RallyError("AUTH_MISSING_TOKEN");
     try {
-      const { payload } = await jwtVerify(token, secret, { issuer: ISSUER, algorithms: ["HS256"] });
+      const { payload } = await jwtVerify(token, secret, {
+        issuer: ISSUER, algorithms: ["HS256"],
+        ...(allowExpired ? { currentDate: new Date(0) } : {}),
+      });
       if (payload.typ !== typ || typeof payload.sub !== "string") throw new RallyError("AUTH_INVALID_TOKEN", `not an ${typ} token`);
-      return payload;
+      if (typ === "refresh" && (typeof payload.jti !== "string" || typeof payload.fam !== "string")) {
+        throw new RallyError("AUTH_INVALID_TOKEN", "the refresh token has no session");
+      }
+      return payload as JWTPayload & { sub: string };
     } catch (e) {
       if (e instanceof RallyError) throw e;
       if (e instanceof joseErrors.JWTExpired) throw new RallyError("AUTH_EXPIRED_TOKEN", `the ${typ} token has expired`);
@@ -53,20 +83,43 @@ export function createTokenService({ secret, accessTtlS, refreshTtlS }: TokenSer
     }
   }
 
+  async function pair(identity: PlayerIdentity, familyId: string, jti: string): Promise<TokenPair> {
+    const [token, refreshToken] = await Promise.all([
+      sign({ typ: "access", name: identity.name }, identity.playerId, accessTtlS),
+      sign({ typ: "refresh", fam: familyId, jti }, identity.playerId, refreshTtlS),
+    ]);
+    return { token, refreshToken, expiresIn: accessTtlS };
+  }
+
   return {
-    async issue({ playerId, name }) {
-      const [token, refreshToken] = await Promise.all([
-        sign({ typ: "access", name }, playerId, accessTtlS),
-        sign({ typ: "refresh" }, playerId, refreshTtlS),
-      ]);
-      return { token, refreshToken, expiresIn: accessTtlS };
+    async issue(identity) {
+      const familyId = randomUUID(), jti = randomUUID();
+      await sessions.create({ familyId, playerId: identity.playerId, jti, expiresAt: Date.now() + refreshTtlS * 1000 });
+      return pair(identity, familyId, jti);
     },
     async verifyAccess(token) {
       const payload = await verify(token, "access");
-      return { playerId: payload.sub!, name: typeof payload.name === "string" ? payload.name : "player" };
+      const claimName = typeof payload.name === "string" ? payload.name : "player";
+      const current = checkPlayer ? await checkPlayer(payload.sub) : null;
+      if (current?.banned) throw new RallyError("PLAYER_BANNED");
+      // The current display name wins over the one frozen in the token.
+      return { playerId: payload.sub, name: current?.name ?? claimName };
     },
-    async verifyRefresh(refreshToken) {
-      return (await verify(refreshToken, "refresh")).sub!;
+    async refresh(refreshToken, identify) {
+      const payload = await verify(refreshToken, "refresh");
+      const familyId = payload.fam as string;
+      const nextJti = randomUUID();
+      const outcome = await sessions.rotate(familyId, payload.jti as string, nextJti, Date.now() + refreshTtlS * 1000);
+      if (outcome === "reused") throw new RallyError("AUTH_TOKEN_REUSED");
+      if (outcome === "revoked") throw new RallyError("AUTH_REVOKED");
+      if (outcome === "unknown") throw new RallyError("AUTH_INVALID_TOKEN", "unknown session");
+      const identity = await identify(payload.sub);
+      return { playerId: identity.playerId, ...(await pair(identity, familyId, nextJti)) };
+    },
+    async revoke(refreshToken) {
+      const payload = await verify(refreshToken, "refresh", true);
+      await sessions.revoke(payload.fam as string);
+      return payload.sub;
     },
   };
 }

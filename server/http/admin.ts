@@ -31,18 +31,23 @@ function sameToken(given: string | undefined, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The Bearer ADMIN_TOKEN check every `/v1/admin` router uses (pool routes here, player routes in admin-players.ts). */
+export function adminGuard(token: string) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    const header = req.headers.authorization;
+    if (!header?.startsWith("Bearer ")) return next(new RallyError("AUTH_MISSING_TOKEN", "Authorization: Bearer <ADMIN_TOKEN> required"));
+    if (!sameToken(header.slice(7), token)) return next(new RallyError("FORBIDDEN", "wrong admin token"));
+    next();
+  };
+}
+
 export function mountAdminApi(app: Application, deps: AdminDeps): Application {
   const token = deps.adminToken;
   if (!token) return app;
   const now = deps.now ?? Date.now;
   const router = express.Router();
   router.use(express.json({ limit: "4kb" }));
-  router.use((req, _res, next) => {
-    const header = req.headers.authorization;
-    if (!header?.startsWith("Bearer ")) return next(new RallyError("AUTH_MISSING_TOKEN", "Authorization: Bearer <ADMIN_TOKEN> required"));
-    if (!sameToken(header.slice(7), token)) return next(new RallyError("FORBIDDEN", "wrong admin token"));
-    next();
-  });
+  router.use(adminGuard(token));
   const route = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
 
   router.get("/nodes", route(async (_req, res) => {

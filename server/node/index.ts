@@ -17,10 +17,12 @@ import { mountHttpApi } from "../http/index.ts";
 import { mountAdminApi } from "../http/admin.ts";
 import { createLogger, type Logger } from "../log.ts";
 import { createMetrics, type Metrics } from "../metrics/index.ts";
-import { createFileStore, type Store } from "../store/index.ts";
+import { openStore, type Store } from "../store/index.ts";
+import { createPlayerServices, type PlayerServices } from "../players/index.ts";
+import { applyCorsPolicy } from "../http/cors.ts";
+import { Redis } from "ioredis";
 import { NodeHeartbeat, NodeState, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry } from "../registry/index.ts";
 import { createPlacementMetrics, startShutdownWatchdog } from "../pool/node-hooks.ts";
-import { createStoreResultSink } from "./results.ts";
 
 export interface GameNode {
   readonly server: Server;
@@ -28,6 +30,8 @@ export interface GameNode {
   readonly processId: string;
   readonly tokens: TokenService;
   readonly store: Store;
+  /** Profiles, leaderboards, limits, the rating model and result sink (server/players). */
+  readonly players: PlayerServices;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly registry: NodeRegistry;
@@ -58,15 +62,23 @@ function observe(name: string, handler: RegisteredHandler, observer: RoomObserve
 export async function startGameNode(config: Config, options: GameNodeOptions = {}): Promise<GameNode> {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, { region: config.REGION, port: config.PORT });
   const metrics = createMetrics({ region: config.REGION });
-  const store = options.store ?? await createFileStore(config.DATA_DIR);
+  const store = options.store ?? await openStore(config);
+  // Player data's own Redis connection (cache, limits, leaderboards): fail fast instead of queueing,
+  // so a Redis outage degrades to the store rather than stalling requests.
+  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 }) : undefined;
+  redis?.on("error", () => undefined); // reported by the cache/leaderboards as they degrade
+  await redis?.connect().catch((err) => logger.warn({ err }, "Redis for player data unreachable at start; using the store"));
+  const players = createPlayerServices(config, store, { redis, logger: logger.child({ component: "players" }) });
   const tokens = createTokenService({
+    sessions: store.sessions,
+    checkPlayer: players.checkPlayer,
     secret: await loadTokenSecret(config.JWT_SECRET, config.DATA_DIR),
     accessTtlS: config.ACCESS_TOKEN_TTL_S,
     refreshTtlS: config.REFRESH_TOKEN_TTL_S,
   });
   const services: RoomServices = {
     tokens,
-    results: options.results ?? createStoreResultSink(store),
+    results: options.results ?? players.results,
     observer: metrics.rooms,
     logger: logger.child({ component: "rooms" }),
     region: config.REGION,
@@ -123,11 +135,13 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // Colyseus' own errors (bad frames, IPC failures) go through pino as JSON lines, not raw stacks.
     logger: logger.child({ component: "colyseus" }),
     express: (app) => mountHttpApi(mountAdminApi(app, { adminToken: config.ADMIN_TOKEN, registry, commands, limits: createPoolLimitsStore(presence) }), {
-      store, tokens, metrics, logger,
+      tokens, players, metrics, logger,
+      corsOrigins: config.CORS_ORIGINS,
+      trustProxy: config.TRUST_PROXY,
+      adminToken: config.ADMIN_TOKEN,
       region: config.REGION,
       processId: () => matchMaker.processId,
       state: () => heartbeat.current,
-      authRatePerMin: config.AUTH_RATE_PER_MIN,
       staticDirs: config.SERVE_DEMO ? [`${repoRoot}client-sdk/demo`, `${repoRoot}client-sdk/dist`] : [],
     }),
   });
@@ -144,10 +158,13 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   server.onShutdown(async () => {
     // Presence is already closed here; the entry says "draining" and expires with its heartbeat.
     await heartbeat.stop().catch(() => undefined);
+    await players.close().catch((err) => logger.warn({ err }, "could not flush player data queue"));
+    redis?.disconnect();
     await store.close();
     logger.info({}, "node stopped");
   });
 
+  applyCorsPolicy(config.CORS_ORIGINS);
   await server.listen(config.PORT, config.HOST);
   await heartbeat.setState(NodeState.READY);
   heartbeat.start((err) => logger.warn({ err }, "heartbeat failed"));
@@ -164,7 +181,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   logger.info({ processId: matchMaker.processId, port: config.PORT, redis: Boolean(config.REDIS_URL), publicAddress: config.PUBLIC_ADDRESS ?? null }, "node ready");
 
   return {
-    server, config, tokens, store, metrics, logger, registry,
+    server, config, tokens, store, players, metrics, logger, registry,
     processId: matchMaker.processId,
     state: () => heartbeat.current,
     close: () => server.gracefullyShutdown(false),

@@ -1,7 +1,105 @@
-import type { MatchResultSink } from "../../rooms/index.ts";
-import type { Store } from "../store/index.ts";
+/**
+ * The MatchResultSink: each result is applied exactly once (idempotent by matchId, also when a
+ * retry follows a crash mid-write: the store applies everything in one transaction or nothing).
+ * One store transaction records the result and, for a completed match, every player's new openskill
+ * rating (mu, sigma, displayed MMR), win/loss/draw stats, history entry, leaderboard rows (rating and
+ * best score, this season) and reward grant (inventory, idempotency key `match:<matchId>`).
+ * After it: profile cache invalidation, the Redis leaderboard mirror, and analytics events through the
+ * bounded write-behind queue (never awaited by a room).
+ */
+import type { MatchResult, MatchResultSink } from "../../rooms/index.ts";
+import type { RatingModel } from "../../matchmaker/rating.ts";
+import type { HistoryEntry, Items, LeaderboardWrite, RatingRecord, ResultPlan, Store, AnalyticsEvent } from "../store/index.ts";
+import { boardKey, type LeaderboardService } from "../players/leaderboards.ts";
+import type { ProfileService } from "../players/profiles.ts";
+import type { WriteBehindQueue } from "../players/write-behind.ts";
 
-/** Until ratings and history land (later issues), a result is recorded in the store, once per matchId. */
+export interface MatchRewards {
+  readonly win: Items;
+  readonly loss: Items;
+  readonly draw: Items;
+}
+
+export const DEFAULT_REWARDS: MatchRewards = { win: { coins: 100 }, loss: { coins: 25 }, draw: { coins: 50 } };
+
+export function initialRating(model: RatingModel, playerId: string, mode: string): RatingRecord {
+  const s = model.initial();
+  return { playerId, mode, mu: s.mu, sigma: s.sigma, mmr: model.displayRating(s), wins: 0, losses: 0, draws: 0, matches: 0, updatedAt: 0 };
+}
+
+/** Pure: what a result writes, given the players' current ratings. */
+export function planResult(result: MatchResult, current: ReadonlyMap<string, RatingRecord>, model: RatingModel, season: string, rewards: MatchRewards, now = Date.now()): ResultPlan {
+  const mode = result.mode ?? result.roomName;
+  const teams = [...new Set(result.players.map((p) => p.team))].sort((a, b) => a - b);
+  const rated = result.outcome === "completed" && teams.length >= 2;
+  const outcomeOf = (team: number): HistoryEntry["outcome"] =>
+    !rated ? "none" : result.winnerTeam === null ? "draw" : team === result.winnerTeam ? "win" : "loss";
+
+  const before = new Map(result.players.map((p) => [p.playerId, current.get(p.playerId) ?? initialRating(model, p.playerId, mode)]));
+  const after = new Map<string, RatingRecord>();
+  if (rated) {
+    const members = teams.map((t) => result.players.filter((p) => p.team === t));
+    const ranks = teams.map((t) => (result.winnerTeam === null || t === result.winnerTeam ? 1 : 2));
+    const next = model.rate(members.map((m) => m.map((p) => before.get(p.playerId)!)), ranks);
+    members.forEach((m, ti) => m.forEach((p, pi) => {
+      const b = before.get(p.playerId)!;
+      const o = outcomeOf(p.team);
+      const skill = next[ti][pi];
+      after.set(p.playerId, {
+        ...b, mu: skill.mu, sigma: skill.sigma, mmr: model.displayRating(skill),
+        wins: b.wins + (o === "win" ? 1 : 0), losses: b.losses + (o === "loss" ? 1 : 0), draws: b.draws + (o === "draw" ? 1 : 0),
+        matches: b.matches + 1, updatedAt: now,
+      });
+    }));
+  }
+  const leaderboards: LeaderboardWrite[] = [];
+  for (const p of result.players) {
+    const r = after.get(p.playerId);
+    if (!r) continue;
+    leaderboards.push({ board: boardKey("rating", mode, season), playerId: p.playerId, score: Math.round(r.mmr), keep: "latest" });
+    leaderboards.push({ board: boardKey("score", mode, season), playerId: p.playerId, score: p.score, keep: "best" });
+  }
+  return {
+    ratings: [...after.values()],
+    history: result.players.map((p) => ({
+      playerId: p.playerId, matchId: result.matchId, mode, endedAt: result.endedAt, team: p.team, score: p.score,
+      outcome: outcomeOf(p.team),
+      mmrBefore: rated ? Math.round(before.get(p.playerId)!.mmr) : null,
+      mmrAfter: rated ? Math.round(after.get(p.playerId)!.mmr) : null,
+    })),
+    leaderboards,
+    rewards: rated ? result.players.map((p) => ({ playerId: p.playerId, items: rewards[outcomeOf(p.team) as "win" | "loss" | "draw"] })) : [],
+  };
+}
+
+export interface PlayerResultSinkDeps {
+  store: Store;
+  model: RatingModel;
+  profiles: ProfileService;
+  leaderboards: LeaderboardService;
+  events: WriteBehindQueue<AnalyticsEvent>;
+  season: () => string;
+  rewards?: MatchRewards;
+}
+
+export function createPlayerResultSink(deps: PlayerResultSinkDeps): MatchResultSink {
+  return {
+    async report(result) {
+      let plan: ResultPlan | null = null;
+      const applied = await deps.store.matches.apply(result, (current) =>
+        (plan = planResult(result, current, deps.model, deps.season(), deps.rewards ?? DEFAULT_REWARDS)));
+      // Invalidate even when already applied: a retry after a crash between commit and invalidation.
+      await Promise.all(result.players.map((p) => deps.profiles.changed(p.playerId)));
+      if (!applied || !plan) return;
+      await deps.leaderboards.written((plan as ResultPlan).leaderboards);
+      for (const h of (plan as ResultPlan).history) {
+        deps.events.push({ at: Date.now(), type: "match.finished", playerId: h.playerId, data: { matchId: h.matchId, mode: h.mode, outcome: h.outcome, score: h.score, mmrAfter: h.mmrAfter } });
+      }
+    },
+  };
+}
+
+/** Records results without ratings (tools and tests that only need idempotent recording). */
 export function createStoreResultSink(store: Store): MatchResultSink {
   return {
     async report(result) {

@@ -1,2 +1,4 @@
-export type { Store, PlayerRecord } from "./store.ts";
-export { createMemoryStore, createFileStore } from "./embedded.ts";
+export * from "./store.ts";
+export { createMemoryStore, createFileStore, createSqliteStore } from "./sqlite.ts";
+export { createMongoStore } from "./mongo.ts";
+export { openStore } from "./open.ts";

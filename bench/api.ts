@@ -1,0 +1,80 @@
+/**
+ * `npm run bench:api`: player-data throughput on the embedded store (and MongoDB when MONGO_URL is
+ * set). Prints one JSON line:
+ *   profiles: reads/s and p99 through ProfileService with the in-process cache vs without (NoCache), and the ratio;
+ *   results:  match results applied per second through the real MatchResultSink (openskill ratings,
+ *             stats, history, leaderboards, rewards in one transaction each).
+ */
+import { LruCache, NoCache, type Cache } from "../server/cache/index.ts";
+import { loadConfig } from "../server/config.ts";
+import { createPlayerServices } from "../server/players/index.ts";
+import { ProfileService } from "../server/players/profiles.ts";
+import { createFileStore, createMongoStore, type Store } from "../server/store/index.ts";
+import type { MatchResult } from "../rooms/index.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const PLAYERS = 2000, READS = 50_000, CONCURRENCY = 32, RESULTS = 3000;
+
+function p99(samples: number[]): number {
+  const s = [...samples].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(s.length * 0.99))];
+}
+
+async function reads(profiles: ProfileService, ids: string[]) {
+  const lat: number[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, async () => {
+    while (next < READS) {
+      const id = ids[(next++ * 7919) % ids.length];
+      const s = performance.now();
+      await profiles.get(id);
+      lat.push(performance.now() - s);
+    }
+  }));
+  const secs = (performance.now() - t0) / 1000;
+  return { readsPerSec: Math.round(READS / secs), p99Ms: Number(p99(lat).toFixed(4)) };
+}
+
+async function run(name: string, store: Store) {
+  const ids: string[] = [];
+  for (let i = 0; i < PLAYERS; i++) ids.push((await store.players.guest()).id);
+  for (const id of ids.slice(0, 500)) await store.ratings.set({ playerId: id, mode: "arena", mu: 25, sigma: 8, mmr: 1500, wins: 1, losses: 1, draws: 0, matches: 2, updatedAt: 1 });
+  const profile = async (cache: Cache) => {
+    const svc = new ProfileService(store, cache, 300_000);
+    for (const id of ids) await svc.get(id); // warm
+    return reads(svc, ids);
+  };
+  const withCache = await profile(new LruCache(PLAYERS * 2));
+  const withoutCache = await profile(new NoCache());
+
+  const config = loadConfig({ LOG_LEVEL: "silent" });
+  const services = createPlayerServices(config, store);
+  const t0 = performance.now();
+  for (let i = 0; i < RESULTS; i++) {
+    const a = ids[(i * 2) % PLAYERS], b = ids[(i * 2 + 1) % PLAYERS], c = ids[(i * 2 + 2) % PLAYERS], d = ids[(i * 2 + 3) % PLAYERS];
+    const now = Date.now();
+    const result: MatchResult = {
+      matchId: `bench-${i}`, roomName: "arena", region: "local", mode: "arena", outcome: "completed", reason: "score-limit",
+      startedAt: now - 60_000, endedAt: now, durationMs: 60_000,
+      teams: [{ team: 0, score: 15, playerIds: [a, b] }, { team: 1, score: 9, playerIds: [c, d] }],
+      players: [a, b, c, d].map((playerId, k) => ({ playerId, name: "P", team: k < 2 ? 0 : 1, score: 10 - k, present: true })),
+      winnerTeam: i % 3 === 0 ? 1 : 0,
+    };
+    await services.results.report(result);
+  }
+  const resultsPerSec = Math.round(RESULTS / ((performance.now() - t0) / 1000));
+  await services.close();
+  await store.close();
+  return {
+    store: name,
+    profiles: { players: PLAYERS, reads: READS, concurrency: CONCURRENCY, withCache, withoutCache, readsRatio: Number((withCache.readsPerSec / withoutCache.readsPerSec).toFixed(2)), p99Ratio: Number((withoutCache.p99Ms / withCache.p99Ms).toFixed(2)) },
+    results: { written: RESULTS, playersPerMatch: 4, resultsPerSec },
+  };
+}
+
+const out = [await run("embedded-sqlite", await createFileStore(mkdtempSync(join(tmpdir(), "rally-bench-"))))];
+if (process.env.MONGO_URL) out.push(await run("mongodb", await createMongoStore({ url: process.env.MONGO_URL, dbName: `rally_bench_${Date.now()}` })));
+console.log(JSON.stringify({ bench: "api", node: process.version, runs: out }));

@@ -1,0 +1,80 @@
+/**
+ * Gateway limits on rate-limiter-flexible: Redis-backed when the node has Redis (every node of a
+ * cluster counts against the same budget), memory otherwise. A Redis limiter falls back to a memory
+ * "insurance" limiter while Redis is unreachable, so the API keeps answering.
+ *
+ * - per client address on the auth routes (AUTH_RATE_PER_MIN) and on every /v1 route (API_RATE_PER_MIN);
+ * - per account on authenticated routes (ACCOUNT_RATE_PER_MIN);
+ * - login brute force, per username: after LOGIN_SLOW_AFTER failures each answer is delayed
+ *   (doubling, capped at 2 s); after LOGIN_LOCKOUT_AFTER failures the username is locked for
+ *   LOGIN_LOCKOUT_S (ACCOUNT_LOCKED with Retry-After). A success clears the count.
+ */
+import type { Redis } from "ioredis";
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
+import { RallyError } from "../errors.ts";
+
+export interface LimitSettings {
+  authPerMin: number;
+  apiPerMin: number;
+  accountPerMin: number;
+  loginSlowAfter: number;
+  loginLockoutAfter: number;
+  loginLockoutS: number;
+}
+
+export interface Limits {
+  /** Throws RATE_LIMITED (with `retryAfterS`) when the key is over budget. */
+  auth(ip: string): Promise<void>;
+  api(ip: string): Promise<void>;
+  account(playerId: string): Promise<void>;
+  /** Before checking a password: throws ACCOUNT_LOCKED, or waits when the username is being slowed. */
+  beforeLogin(username: string): Promise<void>;
+  loginFailed(username: string): Promise<void>;
+  loginSucceeded(username: string): Promise<void>;
+}
+
+export class LimitError extends RallyError {
+  constructor(code: "RATE_LIMITED" | "ACCOUNT_LOCKED", message: string, readonly retryAfterS: number) {
+    super(code, message);
+  }
+}
+
+export function createLimits(settings: LimitSettings, redis?: Redis, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Limits {
+  const make = (keyPrefix: string, points: number, duration: number, blockDuration = 0): RateLimiterAbstract => {
+    const memory = new RateLimiterMemory({ keyPrefix, points, duration, blockDuration });
+    if (!redis) return memory;
+    return new RateLimiterRedis({ storeClient: redis, keyPrefix: `rally:rl:${keyPrefix}`, points, duration, blockDuration, insuranceLimiter: memory, rejectIfRedisNotReady: true });
+  };
+  const auth = make("auth", settings.authPerMin, 60);
+  const api = make("api", settings.apiPerMin, 60);
+  const account = make("acct", settings.accountPerMin, 60);
+  const logins = make("login", settings.loginLockoutAfter, settings.loginLockoutS, settings.loginLockoutS);
+
+  const limit = (limiter: RateLimiterAbstract, key: string, what: string) =>
+    limiter.consume(key).then(() => undefined, (res: unknown) => {
+      if (res instanceof RateLimiterRes) throw new LimitError("RATE_LIMITED", `too many ${what}; retry in ${Math.ceil(res.msBeforeNext / 1000)} s`, Math.ceil(res.msBeforeNext / 1000));
+      throw res;
+    });
+  const userKey = (u: string) => u.toLowerCase();
+
+  return {
+    auth: (ip) => limit(auth, ip, `auth requests (limit ${settings.authPerMin}/min)`),
+    api: (ip) => limit(api, ip, `requests (limit ${settings.apiPerMin}/min)`),
+    account: (playerId) => limit(account, playerId, `requests for this account (limit ${settings.accountPerMin}/min)`),
+    async beforeLogin(username) {
+      const state = await logins.get(userKey(username));
+      const failures = state?.consumedPoints ?? 0;
+      if (failures >= settings.loginLockoutAfter) {
+        const s = Math.max(1, Math.ceil((state?.msBeforeNext ?? settings.loginLockoutS * 1000) / 1000));
+        throw new LimitError("ACCOUNT_LOCKED", `too many failed logins; try again in ${s} s`, s);
+      }
+      if (failures >= settings.loginSlowAfter) await sleep(Math.min(2000, 250 * 2 ** (failures - settings.loginSlowAfter)));
+    },
+    async loginFailed(username) {
+      await logins.penalty(userKey(username), 1);
+    },
+    async loginSucceeded(username) {
+      await logins.delete(userKey(username));
+    },
+  };
+}

@@ -1,0 +1,54 @@
+/** Shared pieces of the `/v1` routers: body validation, bearer tokens, async handlers, the error answer. */
+import type { NextFunction, Request, Response } from "express";
+import { z } from "zod";
+import { RallyError } from "../errors.ts";
+import type { Logger } from "../log.ts";
+import { LimitError } from "../auth/limits.ts";
+
+export function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new RallyError("BAD_REQUEST", `${issue?.path.length ? `${issue.path.join(".")}: ` : ""}${issue?.message ?? "invalid input"}`);
+  }
+  return parsed.data;
+}
+
+export function bearer(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  return header?.startsWith("Bearer ") ? header.slice(7) : undefined;
+}
+
+type Handler = (req: Request, res: Response) => Promise<void>;
+/** Async handler; also records the matched route (`/auth/guest`, `/players/:id`) for the HTTP metrics. */
+export const route = (fn: Handler) => (req: Request, res: Response, next: NextFunction) => {
+  res.locals.routePath = `${req.baseUrl.replace(/^\/v1/, "")}${(req.route as { path?: string } | undefined)?.path ?? ""}`;
+  fn(req, res).catch(next);
+};
+
+/** The client address as express computed it under TRUST_PROXY. */
+export const clientIp = (req: Request): string => req.ip ?? req.socket.remoteAddress ?? "unknown";
+
+function isBodyParserError(e: unknown): e is { type: string } {
+  return typeof e === "object" && e !== null && typeof (e as { type?: unknown }).type === "string" && "status" in e;
+}
+
+export function errorHandler(logger: Logger) {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    let error: RallyError;
+    if (err instanceof RallyError) error = err;
+    else if (isBodyParserError(err)) error = new RallyError("BAD_REQUEST", err.type === "entity.too.large" ? "body too large" : "body is not valid JSON");
+    else if (err instanceof RangeError) error = new RallyError("BAD_REQUEST", err.message);
+    else {
+      logger.error({ err, path: req.path }, "unhandled error in HTTP route");
+      error = new RallyError("INTERNAL");
+    }
+    if (err instanceof LimitError) res.setHeader("Retry-After", String(err.retryAfterS));
+    res.status(error.status).json(error.toBody());
+  };
+}
+
+export const idempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{8,128}$/, "8 to 128 of A-Za-z0-9_.:-");
+export const itemsBody = z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/), z.number().int().min(1).max(1_000_000_000))
+  .refine((v) => Object.keys(v).length >= 1 && Object.keys(v).length <= 64, "1 to 64 items");
+export const playerIdParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a player id");
