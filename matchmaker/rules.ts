@@ -30,6 +30,12 @@ export const RegionStepSchema = z.object({
   maxLatencyMs: z.number().positive(),
 });
 
+// Tuned on bench/scenarios (see README): a fast-widening skill window costs little
+// balance because teams are split exactly; regions open late so busy pools stay local;
+// premade parity relaxes after 10 s because 5-stacks dominate the wait tail otherwise.
+const DEFAULT_REGION_STEPS = [{ afterS: 45, maxLatencyMs: 90 }, { afterS: 90, maxLatencyMs: 180 }];
+const DEFAULT_PARITY = { minSize: 3, maxDiff: 1, relaxAfterS: 10 };
+
 export const ModeRulesSchema = z.object({
   name: z.string().min(1),
   teams: z.number().int().min(1).max(16),
@@ -39,7 +45,7 @@ export const ModeRulesSchema = z.object({
   /** matcher cadence; one pass per shard every this many seconds */
   passEveryS: z.number().positive().default(1),
   /** rating half-window around the anchor ticket */
-  skillWindow: widenSchema(100, 12, 600).default({ start: 100, widenPerS: 12, max: 600, curve: "linear", stepS: 5 }),
+  skillWindow: widenSchema(100, 20, 800).default({ start: 100, widenPerS: 20, max: 800, curve: "linear", stepS: 5 }),
   /**
    * Largest accepted gap between team mean ratings. Starts strict so fresh tickets wait a
    * pass or two for a fair lobby instead of taking the first one (the batching trade-off).
@@ -47,10 +53,10 @@ export const ModeRulesSchema = z.object({
   teamGap: widenSchema(12, 3, 150).default({ start: 12, widenPerS: 3, max: 150, curve: "linear", stepS: 5 }),
   regions: z.object({
     /** latency-bounded expansion steps, by wait; the home region is always allowed */
-    steps: z.array(RegionStepSchema).default([{ afterS: 25, maxLatencyMs: 90 }, { afterS: 60, maxLatencyMs: 180 }]),
+    steps: z.array(RegionStepSchema).default(DEFAULT_REGION_STEPS),
     /** optional allow-list: home region -> regions it may expand to */
     neighbours: z.record(z.string(), z.array(z.string())).optional(),
-  }).default({ steps: [{ afterS: 25, maxLatencyMs: 90 }, { afterS: 60, maxLatencyMs: 180 }] }),
+  }).default({ steps: DEFAULT_REGION_STEPS }),
   party: z.object({
     /** largest party accepted; defaults to teamSize (parties never split across teams) */
     maxSize: z.number().int().positive().optional(),
@@ -61,9 +67,9 @@ export const ModeRulesSchema = z.object({
     premadeParity: z.union([z.literal(false), z.object({
       minSize: z.number().int().min(2).default(3),
       maxDiff: z.number().int().nonnegative().default(1),
-      relaxAfterS: z.number().nonnegative().default(40),
-    })]).default({ minSize: 3, maxDiff: 1, relaxAfterS: 40 }),
-  }).default({ premadeParity: { minSize: 3, maxDiff: 1, relaxAfterS: 40 } }),
+      relaxAfterS: z.number().nonnegative().default(10),
+    })]).default(DEFAULT_PARITY),
+  }).default({ premadeParity: DEFAULT_PARITY }),
   /** after `afterS` of anchor wait, empty slots may be filled with bots (>= minPlayers humans) */
   bots: z.union([z.literal(false), z.object({ afterS: z.number().nonnegative() })]).default(false),
   /** players must confirm within `timeoutS`; others are requeued with their original enqueue time */

@@ -30,12 +30,16 @@ export interface TeamSplit {
 }
 
 export const EXACT_MAX_PLAYERS = 12;
+/** two teams: exhaustive over parties up to this many (2^15 steps, ~0.1 ms for 8v8 solos) */
+export const EXACT_TWO_TEAM_ITEMS = 16;
 
 /**
  * Best split, or null when no split puts every party whole on a team of exactly teamSize
  * (or when parity is asked for and cannot hold). Items must total teams * teamSize players.
  */
-export function splitTeams(items: readonly TeamItem[], teams: number, teamSize: number, parity: ParityRule | null = null): TeamSplit | null {
+export function splitTeams(items: readonly TeamItem[], teams: number, teamSize: number, parity: ParityRule | null = null,
+  /** stop searching once the gap is at most this (0 = exact optimum) */
+  goodEnoughGap = 0): TeamSplit | null {
   let players = 0;
   for (const it of items) {
     if (it.size > teamSize || it.size < 1) return null;
@@ -43,19 +47,62 @@ export function splitTeams(items: readonly TeamItem[], teams: number, teamSize: 
   }
   if (players !== teams * teamSize) return null;
   if (teams === 1) return finish(items, new Array<number>(items.length).fill(0), 1, teamSize);
-  const teamOf = players <= EXACT_MAX_PLAYERS
-    ? exactSplit(items, teams, teamSize, parity)
+  const teamOf = teams === 2 && items.length <= EXACT_TWO_TEAM_ITEMS ? exactTwoTeams(items, teamSize, parity, goodEnoughGap * teamSize)
+    : players <= EXACT_MAX_PLAYERS ? exactSplit(items, teams, teamSize, parity)
     : heuristicSplit(items, teams, teamSize);
   if (!teamOf) return null;
-  if (parity && players > EXACT_MAX_PLAYERS && !parityHolds(items, teamOf, teams, parity)) return null;
+  if (parity && !parityHolds(items, teamOf, teams, parity)) return null;
   return finish(items, teamOf, teams, teamSize);
 }
 
 function finish(items: readonly TeamItem[], teamOf: number[], teams: number, teamSize: number): TeamSplit {
-  const sums = new Array<number>(teams).fill(0);
-  for (let i = 0; i < items.length; i++) sums[teamOf[i]] += items[i].ratingSum;
-  const teamMeans = sums.map((s) => s / teamSize);
-  return { teamOf, teamMeans, gap: Math.max(...teamMeans) - Math.min(...teamMeans) };
+  const teamMeans = new Array<number>(teams).fill(0);
+  for (let i = 0; i < items.length; i++) teamMeans[teamOf[i]] += items[i].ratingSum / teamSize;
+  let hi = -Infinity, lo = Infinity;
+  for (const m of teamMeans) { if (m > hi) hi = m; if (m < lo) lo = m; }
+  return { teamOf, teamMeans, gap: hi - lo };
+}
+
+/**
+ * Two teams: walk every subset holding item 0 in Gray-code order (one item flips per
+ * step), so 5v5 solos cost 512 cheap steps and no recursion.
+ */
+function exactTwoTeams(items: readonly TeamItem[], teamSize: number, parity: ParityRule | null, goodEnoughSpread: number): number[] | null {
+  const n = items.length;
+  let total = 0, top = 0;
+  for (const it of items) { total += it.ratingSum; if (it.size > top) top = it.size; }
+  const checkParity = parity !== null && top >= parity.minSize;
+  // team A always holds item 0 (the split and its mirror are the same)
+  let size = items[0].size, sum = items[0].ratingSum, mask = 1;
+  let best = -1, bestSpread = Infinity;
+  const steps = 1 << (n - 1);
+  for (let g = 0; g < steps; g++) {
+    if (g > 0) {
+      const bit = 31 - Math.clz32(g & -g) + 1; // items 1..n-1 flip in Gray order
+      const it = items[bit];
+      if (mask & (1 << bit)) { mask &= ~(1 << bit); size -= it.size; sum -= it.ratingSum; }
+      else { mask |= 1 << bit; size += it.size; sum += it.ratingSum; }
+    }
+    if (size !== teamSize) continue;
+    const spread = Math.abs(2 * sum - total);
+    if (spread >= bestSpread) continue;
+    if (checkParity && !twoTeamParity(items, mask, parity!)) continue;
+    bestSpread = spread; best = mask;
+    if (spread <= goodEnoughSpread) break;
+  }
+  if (best < 0) return null;
+  const teamOf = new Array<number>(n);
+  for (let i = 0; i < n; i++) teamOf[i] = best & (1 << i) ? 0 : 1;
+  return teamOf;
+}
+
+function twoTeamParity(items: readonly TeamItem[], mask: number, parity: ParityRule): boolean {
+  let a = 0, b = 0;
+  for (let i = 0; i < items.length; i++) {
+    if (mask & (1 << i)) { if (items[i].size > a) a = items[i].size; } else if (items[i].size > b) b = items[i].size;
+  }
+  const top = a > b ? a : b;
+  return top < parity.minSize || (a >= top - parity.maxDiff && b >= top - parity.maxDiff);
 }
 
 export function parityHolds(items: readonly TeamItem[], teamOf: readonly number[], teams: number, parity: ParityRule): boolean {
@@ -69,58 +116,85 @@ export function parityHolds(items: readonly TeamItem[], teamOf: readonly number[
 
 // ---- exact search ------------------------------------------------------------------------
 
+/** Search state for exactSplit, kept in one object so the recursion allocates nothing. */
+interface ExactState {
+  n: number; teams: number; teamSize: number;
+  size: number[]; sum: number[];
+  parity: ParityRule | null;
+  load: number[]; tsum: number[]; largest: number[];
+  cur: number[]; best: number[]; bestSpread: number;
+}
+
+const scratch: ExactState = {
+  n: 0, teams: 0, teamSize: 0, size: [], sum: [], parity: null,
+  load: [], tsum: [], largest: [], cur: [], best: [], bestSpread: Infinity,
+};
+
 function exactSplit(items: readonly TeamItem[], teams: number, teamSize: number, parity: ParityRule | null): number[] | null {
   const n = items.length;
+  const st = scratch; // the search never re-enters, so one scratch state serves every call
+  st.n = n; st.teams = teams; st.teamSize = teamSize; st.bestSpread = Infinity;
   // biggest parties first: they constrain most, so dead branches die early
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => items[b].size - items[a].size || a - b);
-  const size = order.map((i) => items[i].size);
-  const sum = order.map((i) => items[i].ratingSum);
-  const checkParity = parity !== null && size[0] >= parity.minSize;
-  const load = new Array<number>(teams).fill(0);
-  const tsum = new Array<number>(teams).fill(0);
-  const largest = new Array<number>(teams).fill(0);
-  const cur = new Array<number>(n).fill(0);
-  let best: number[] | null = null;
-  let bestSpread = Infinity;
-
-  const visit = (k: number): void => {
-    if (k === n) {
-      let hi = -Infinity, lo = Infinity;
-      for (let t = 0; t < teams; t++) { if (tsum[t] > hi) hi = tsum[t]; if (tsum[t] < lo) lo = tsum[t]; }
-      const spread = hi - lo;
-      if (spread >= bestSpread) return;
-      if (checkParity) {
-        let top = 0;
-        for (let t = 0; t < teams; t++) if (largest[t] > top) top = largest[t];
-        for (let t = 0; t < teams; t++) if (largest[t] < top - parity!.maxDiff) return;
-      }
-      bestSpread = spread;
-      best = cur.slice();
-      return;
+  let top = 0;
+  for (const it of items) if (it.size > top) top = it.size;
+  const order: number[] = [];
+  st.size.length = 0; st.sum.length = 0;
+  for (let s = top; s >= 1; s--) {
+    for (let i = 0; i < n; i++) {
+      if (items[i].size !== s) continue;
+      order.push(i); st.size.push(s); st.sum.push(items[i].ratingSum);
     }
-    for (let t = 0; t < teams; t++) {
-      if (load[t] + size[k] > teamSize) continue;
-      const wasEmpty = load[t] === 0;
-      const prevLargest = largest[t];
-      load[t] += size[k]; tsum[t] += sum[k]; cur[k] = t;
-      if (size[k] > largest[t]) largest[t] = size[k];
-      visit(k + 1);
-      load[t] -= size[k]; tsum[t] -= sum[k]; largest[t] = prevLargest;
-      // teams are interchangeable: trying a second empty team repeats the same split
-      if (wasEmpty) break;
-    }
-  };
-  visit(0);
-  if (!best) return null;
-  const found: number[] = best;
+  }
+  st.parity = parity !== null && top >= parity.minSize ? parity : null;
+  for (let t = 0; t < teams; t++) { st.load[t] = 0; st.tsum[t] = 0; st.largest[t] = 0; }
+  st.load.length = st.tsum.length = st.largest.length = teams;
+  visit(st, 0);
+  if (st.bestSpread === Infinity) return null;
   const teamOf = new Array<number>(n);
-  for (let k = 0; k < n; k++) teamOf[order[k]] = found[k];
+  for (let k = 0; k < n; k++) teamOf[order[k]] = st.best[k];
   return teamOf;
+}
+
+function visit(st: ExactState, k: number): void {
+  const { teams, load, tsum, largest } = st;
+  if (k === st.n) {
+    let hi = -Infinity, lo = Infinity, top = 0, low = Infinity;
+    for (let t = 0; t < teams; t++) {
+      if (tsum[t] > hi) hi = tsum[t];
+      if (tsum[t] < lo) lo = tsum[t];
+      if (largest[t] > top) top = largest[t];
+      if (largest[t] < low) low = largest[t];
+    }
+    const spread = hi - lo;
+    if (spread >= st.bestSpread) return;
+    if (st.parity && low < top - st.parity.maxDiff) return;
+    st.bestSpread = spread;
+    for (let i = 0; i < st.n; i++) st.best[i] = st.cur[i];
+    return;
+  }
+  const s = st.size[k];
+  for (let t = 0; t < teams; t++) {
+    if (load[t] + s > st.teamSize) continue;
+    const wasEmpty = load[t] === 0;
+    const prevLargest = largest[t];
+    load[t] += s; tsum[t] += st.sum[k]; st.cur[k] = t;
+    if (s > prevLargest) largest[t] = s;
+    visit(st, k + 1);
+    load[t] -= s; tsum[t] -= st.sum[k]; largest[t] = prevLargest;
+    // teams are interchangeable: trying a second empty team repeats the same split
+    if (wasEmpty) break;
+  }
 }
 
 // ---- heuristic: Karmarkar-Karp + repair + swaps ---------------------------------------------
 
 interface Partial { sums: number[]; members: number[][] }
+
+/** Karmarkar-Karp + repair + swaps, regardless of size (exported for tests). */
+export function splitTeamsHeuristic(items: readonly TeamItem[], teams: number, teamSize: number): TeamSplit | null {
+  const teamOf = heuristicSplit(items, teams, teamSize);
+  return teamOf && finish(items, teamOf, teams, teamSize);
+}
 
 function heuristicSplit(items: readonly TeamItem[], teams: number, teamSize: number): number[] | null {
   let total = 0;
@@ -150,9 +224,9 @@ function heuristicSplit(items: readonly TeamItem[], teams: number, teamSize: num
   const teamOf = new Array<number>(items.length).fill(0);
   partials[0].members.forEach((m, t) => { for (const i of m) teamOf[i] = t; });
   if (!repairSizes(items, teamOf, teams, teamSize)) {
-    const ffd = firstFitDecreasing(items, teams, teamSize);
-    if (!ffd) return null;
-    teamOf.splice(0, teamOf.length, ...ffd);
+    const packed = packBySize(items, teams, teamSize);
+    if (!packed) return null;
+    teamOf.splice(0, teamOf.length, ...packed);
   }
   improveBySwaps(items, teamOf, teams);
   return teamOf;
@@ -186,38 +260,70 @@ function repairSizes(items: readonly TeamItem[], teamOf: number[], teams: number
   return false;
 }
 
-function firstFitDecreasing(items: readonly TeamItem[], teams: number, teamSize: number): number[] | null {
-  const order = items.map((_, i) => i).sort((a, b) => items[b].size - items[a].size || items[b].ratingSum - items[a].ratingSum);
+/**
+ * Any exact packing of parties into teams (ratings ignored; swaps balance afterwards).
+ * Largest first; teams with equal load are interchangeable, so only one is tried.
+ */
+function packBySize(items: readonly TeamItem[], teams: number, teamSize: number): number[] | null {
+  const order = items.map((_, i) => i).sort((a, b) => items[b].size - items[a].size || a - b);
   const load = new Array<number>(teams).fill(0);
   const teamOf = new Array<number>(items.length).fill(0);
-  for (const i of order) {
-    let t = -1;
-    for (let c = 0; c < teams; c++) if (load[c] + items[i].size <= teamSize && (t < 0 || load[c] < load[t])) t = c;
-    if (t < 0) return null;
-    teamOf[i] = t; load[t] += items[i].size;
-  }
-  return teamOf;
+  let budget = 200_000; // pathological inputs give up instead of hanging the matcher
+  const place = (k: number): boolean => {
+    if (k === order.length) return true;
+    if (--budget < 0) return false;
+    const i = order[k], size = items[i].size;
+    for (let t = 0; t < teams; t++) {
+      if (load[t] + size > teamSize) continue;
+      let seen = false;
+      for (let u = 0; u < t; u++) if (load[u] === load[t]) { seen = true; break; }
+      if (seen) continue;
+      load[t] += size; teamOf[i] = t;
+      if (place(k + 1)) return true;
+      load[t] -= size;
+    }
+    return false;
+  };
+  return place(0) ? teamOf : null;
 }
 
-/** Hill-climb: swap same-size parties between two teams while the pair's gap shrinks. */
+/**
+ * Hill-climb between two teams at a time: swap one party for one of the same size, or one
+ * party for two whose sizes add up, whenever that pair's gap shrinks (the overall spread
+ * can then only shrink too).
+ */
 function improveBySwaps(items: readonly TeamItem[], teamOf: number[], teams: number): void {
+  const n = items.length;
   const sums = new Array<number>(teams).fill(0);
-  for (let i = 0; i < items.length; i++) sums[teamOf[i]] += items[i].ratingSum;
-  for (let round = 0; round < 50; round++) {
-    let bestGain = 1e-9, bx = -1, by = -1;
-    for (let x = 0; x < items.length; x++) {
-      for (let y = x + 1; y < items.length; y++) {
-        const a = teamOf[x], b = teamOf[y];
-        if (a === b || items[x].size !== items[y].size) continue;
-        const d = items[x].ratingSum - items[y].ratingSum;
-        const gain = Math.abs(sums[a] - sums[b]) - Math.abs(sums[a] - sums[b] - 2 * d);
-        if (gain > bestGain) { bestGain = gain; bx = x; by = y; }
+  for (let i = 0; i < n; i++) sums[teamOf[i]] += items[i].ratingSum;
+  const pairTriples = n <= 120;
+  for (let round = 0; round < 40; round++) {
+    let bestGain = 1e-9, bx = -1, by = -1, bz = -1;
+    for (let x = 0; x < n; x++) {
+      const a = teamOf[x];
+      for (let y = 0; y < n; y++) {
+        const b = teamOf[y];
+        if (a === b) continue;
+        const diff = sums[a] - sums[b];
+        if (y > x && items[x].size === items[y].size) {
+          const d = items[x].ratingSum - items[y].ratingSum;
+          const gain = Math.abs(diff) - Math.abs(diff - 2 * d);
+          if (gain > bestGain) { bestGain = gain; bx = x; by = y; bz = -1; }
+        }
+        if (!pairTriples || items[y].size >= items[x].size) continue;
+        for (let z = y + 1; z < n; z++) {
+          if (teamOf[z] !== b || items[y].size + items[z].size !== items[x].size) continue;
+          const d = items[x].ratingSum - items[y].ratingSum - items[z].ratingSum;
+          const gain = Math.abs(diff) - Math.abs(diff - 2 * d);
+          if (gain > bestGain) { bestGain = gain; bx = x; by = y; bz = z; }
+        }
       }
     }
     if (bx < 0) return;
     const a = teamOf[bx], b = teamOf[by];
-    const d = items[bx].ratingSum - items[by].ratingSum;
+    const d = items[bx].ratingSum - items[by].ratingSum - (bz >= 0 ? items[bz].ratingSum : 0);
     sums[a] -= d; sums[b] += d;
     teamOf[bx] = b; teamOf[by] = a;
+    if (bz >= 0) teamOf[bz] = a;
   }
 }

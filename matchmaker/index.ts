@@ -1,0 +1,25 @@
+/**
+ * Public surface of the matchmaker core: transport-free, clock-free, I/O only through the
+ * injected TicketStore / Lease. The Colyseus `queue` room and the provisioner build on this.
+ */
+export { defineModes, exampleModes, latencyBudgetAt, parseModeRules, RulesError, windowAt, WidenCurve } from "./rules.ts";
+export type { ModeRules, ModeRulesInput, ModeTable, RegionStep, WindowRule } from "./rules.ts";
+export { makeTicket, TicketError, TicketSchema, TicketState, ticketSize, waitS } from "./ticket.ts";
+export type { Ticket, TicketInput } from "./ticket.ts";
+export { eloWinProb, runPass } from "./matcher.ts";
+export type { Match, MatchTeam, PassOptions, PassResult } from "./matcher.ts";
+export { EXACT_MAX_PLAYERS, parityHolds, splitTeams } from "./teams.ts";
+export type { ParityRule, TeamItem, TeamSplit } from "./teams.ts";
+export { ELO_PER_MU, OpenSkillModel } from "./rating.ts";
+export type { RatingModel, Skill } from "./rating.ts";
+export { MemoryTicketStore } from "./ticket-store.ts";
+export type { ClaimResult, StoredTicket, TicketStore } from "./ticket-store.ts";
+export { RedisTicketStore } from "./ticket-store-redis.ts";
+export { LocalLease, RedisLease } from "./lease.ts";
+export type { Lease, LeaseGrant } from "./lease.ts";
+export { createRng } from "./random.ts";
+export type { Rng } from "./random.ts";
+export { generateArrivals, parseScenario, ScenarioSchema, scenarioRules, simulateRally } from "./simulator.ts";
+export type { Scenario, SimArrival, SimMatch, SimPlayer } from "./simulator.ts";
+export { measure } from "./sim-metrics.ts";
+export type { MatcherFigures } from "./sim-metrics.ts";
