@@ -23,3 +23,5 @@ export { generateArrivals, parseScenario, ScenarioSchema, scenarioRules, simulat
 export type { Scenario, SimArrival, SimMatch, SimPlayer } from "./simulator.ts";
 export { measure } from "./sim-metrics.ts";
 export type { MatcherFigures } from "./sim-metrics.ts";
+export { MemoryPartyDirectory, PartyError, PartyErrorCode } from "./party.ts";
+export type { PartyDirectory, QueueParty } from "./party.ts";
