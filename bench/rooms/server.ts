@@ -4,7 +4,9 @@
  *
  *   BENCH_ENGINE=rally  the real Rally node (`startGameNode`: MatchRoom + arena, tokens, metrics, HTTP API)
  *   BENCH_ENGINE=bare   a plain Colyseus server with `arena_bare`: the same ArenaSimulation + ArenaState,
- *                       tick rate, patch rate, message rate limit and per-client StateView, and nothing else
+ *                       tick rate, patch rate, message rate limit, per-client StateView, and the same zod
+ *                       input schema through Colyseus' own `onMessage(type, schema, handler)` (a production
+ *                       room validates its input either way), and nothing else
  *
  * Both engines get the same instrumentation: `Room.prototype.setFixedTimestep` is wrapped so every
  * fixed step (the whole callback, Rally's wrapper included) is timed, and so is `ArenaSimulation.step`
@@ -19,7 +21,7 @@ import { createServer } from "node:http";
 import { Room, defineRoom, defineServer, matchMaker, type Client, type FixedTimestepCallback, type StepContext } from "@colyseus/core";
 import { StateView } from "@colyseus/schema";
 import { WebSocketTransport } from "@colyseus/ws-transport";
-import { ARENA, ArenaSimulation, ArenaState } from "../../rooms/index.ts";
+import { ARENA, ArenaSimulation, ArenaState, arenaInputSchema } from "../../rooms/index.ts";
 
 const engine = process.env.BENCH_ENGINE;
 const port = Number(process.env.PORT);
@@ -94,7 +96,7 @@ createServer((req, res) => {
 
 // ---- the bare engine ----------------------------------------------------------------------------
 
-/** The arena game on a plain Colyseus Room: no tokens, phases, metrics, validation layer or results. */
+/** The arena game on a plain Colyseus Room: no tokens, phases, metrics or results; Colyseus' own input validation. */
 class BareArenaRoom extends Room<{ state: ArenaState }> {
   override maxMessagesPerSecond = ARENA.maxMessagesPerSecond;
   private sim!: ArenaSimulation;
@@ -105,7 +107,7 @@ class BareArenaRoom extends Room<{ state: ArenaState }> {
     this.sim = new ArenaSimulation(state, 2);
     state.phase = "playing";
     this.setState(state);
-    this.onMessage("input", (client: Client, input: { seq: number; x: number; y: number; aim: number; fire: boolean }) => {
+    this.onMessage("input", arenaInputSchema, (client: Client, input) => {
       this.sim.setInput(client.sessionId, input);
     });
     this.setFixedTimestep((step: StepContext) => { this.sim.step(step.dtMs); }, ARENA.tickRate);
