@@ -7,9 +7,9 @@
  * if the team gap fits the anchor's gap window; otherwise swap in other candidates of the
  * same party size. A ticket is taken by at most one match per pass.
  */
-import { NearestWalk, PoolIndex } from "./pool-index.ts";
+import { borrowBuffers, NearestWalk, PoolIndex, returnBuffers } from "./pool-index.ts";
 import { windowAt, type ModeRules } from "./rules.ts";
-import { splitTeams, type ParityRule, type TeamItem, type TeamSplit } from "./teams.ts";
+import { bestTwoTeamMask, EXACT_TWO_TEAM_ITEMS, splitTeams, type ParityRule, type TeamSplit } from "./teams.ts";
 import type { Ticket } from "./ticket.ts";
 
 export interface MatchTeam {
@@ -70,17 +70,36 @@ export function eloWinProb(teamMeans: readonly number[]): number {
 }
 
 export function runPass(pool: readonly Ticket[], nowMs: number, rules: ModeRules, options: PassOptions = {}): PassResult {
-  const tickets = pool.every((t) => t.mode === rules.name) ? pool : pool.filter((t) => t.mode === rules.name);
-  const ix = new PoolIndex(tickets, nowMs, rules);
-  const ctx: PassContext = {
-    ix, rules, nowMs, options, picked: [], cand: new NearestWalk(), partner: new NearestWalk(), filler: new NearestWalk(), mark: new Uint8Array(ix.n),
+  const tickets = allOfMode(pool, rules.name) ? pool : pool.filter((t) => t.mode === rules.name);
+  // the index's typed arrays are reused pass after pass (a nested pass borrows fresh ones)
+  const buffers = borrowBuffers();
+  try {
+    const ix = new PoolIndex(tickets, nowMs, rules, buffers);
+    const ctx = passContext(ix, nowMs, rules, options, buffers.mark(ix.n));
+    const matches: Match[] = [];
+    const anchorsTried = matchAnchors(ctx, matches);
+    return { matches, waiting: countWaiting(ix), anchorsTried };
+  } finally {
+    returnBuffers(buffers);
+  }
+}
+
+function allOfMode(pool: readonly Ticket[], mode: string): boolean {
+  for (let i = 0; i < pool.length; i++) if (pool[i].mode !== mode) return false;
+  return true;
+}
+
+function passContext(ix: PoolIndex, nowMs: number, rules: ModeRules, options: PassOptions, mark: Uint8Array): PassContext {
+  const maxItems = rules.matchSize + 1;
+  return {
+    ix, rules, nowMs, options, picked: [], cand: new NearestWalk(), partner: new NearestWalk(), filler: new NearestWalk(), mark,
     load: new Array<number>(rules.teams).fill(0), sizes: [],
     twoTeamBits: rules.teams === 2 && rules.teamSize <= 15, reach: 1, total: 0,
-    items: [], itemPool: [], idPrefix: `${rules.name}-${(options.seed ?? 0).toString(36)}-${nowMs.toString(36)}-`,
+    fastSplit: rules.teams === 2, itemSize: new Int32Array(maxItems), itemSum: new Float64Array(maxItems),
+    items: [], itemPool: [], ev: new SplitResult(), best: new SplitResult(), roundBest: new SplitResult(),
+    regionOrder: [], otherRegions: [],
+    idPrefix: `${rules.name}-${(options.seed ?? 0).toString(36)}-${nowMs.toString(36)}-`,
   };
-  const matches: Match[] = [];
-  const anchorsTried = matchAnchors(ctx, matches);
-  return { matches, waiting: countWaiting(ix), anchorsTried };
 }
 
 // The pass loops live in small functions of their own: a long loop gets optimised on the
@@ -92,7 +111,7 @@ function matchAnchors(ctx: PassContext, matches: Match[]): number {
     const a = ix.byAge[p];
     if (ix.taken[a] || ix.size[a] > rules.party.maxSize) continue;
     anchorsTried++;
-    const regions = regionsToTry(ix, a, ix.tickets[a]);
+    const regions = regionsToTry(ctx, a);
     for (let k = 0; k < regions.length; k++) {
       const m = tryMatch(ctx, a, regions[k], matches.length);
       if (m) { matches.push(m); break; }
@@ -120,8 +139,19 @@ interface PassContext {
   readonly mark: Uint8Array;
   readonly load: number[];
   readonly sizes: number[];
+  /** two teams: the exact split runs allocation-free over these (item k: picked[k], then bots) */
+  readonly fastSplit: boolean;
+  readonly itemSize: Int32Array;
+  readonly itemSum: Float64Array;
+  /** other team counts: items for `splitTeams` */
   readonly items: { size: number; ratingSum: number }[];
   readonly itemPool: { size: number; ratingSum: number }[];
+  /** last evaluated split, best so far, best of a swap round */
+  readonly ev: SplitResult;
+  readonly best: SplitResult;
+  readonly roundBest: SplitResult;
+  readonly regionOrder: number[];
+  readonly otherRegions: number[];
   readonly idPrefix: string;
   /** two teams of <= 15: packability is a subset-sum bitmask kept as tickets are picked */
   readonly twoTeamBits: boolean;
@@ -130,18 +160,34 @@ interface PassContext {
   total: number;
 }
 
+/**
+ * A team split as the matcher keeps it: for two teams (`split` null) a team-A bit mask over
+ * the items and both team means; otherwise the `splitTeams` result.
+ */
+class SplitResult {
+  gap = 0.5; mask = 0; mean0 = 0.5; mean1 = 0.5;
+  split: TeamSplit | null = null;
+  copyFrom(o: SplitResult): void {
+    this.gap = o.gap; this.mask = o.mask; this.mean0 = o.mean0; this.mean1 = o.mean1; this.split = o.split;
+  }
+}
+
 const HOME_ONLY: readonly number[][] = Array.from({ length: 32 }, (_, r) => [r]);
 
 /** Home region first, then other allowed regions by this ticket's latency. */
-function regionsToTry(ix: PoolIndex, a: number, t: Ticket): readonly number[] {
+function regionsToTry(ctx: PassContext, a: number): readonly number[] {
+  const ix = ctx.ix;
   const home = ix.home[a];
   const mask = ix.mask[a];
   if (mask === 1 << home) return HOME_ONLY[home];
-  const out = [home];
-  const others: number[] = [];
+  const t = ix.ticket(a);
+  const out = ctx.regionOrder, others = ctx.otherRegions;
+  out.length = 0; others.length = 0;
+  out.push(home);
   for (let r = 0; r < ix.regions; r++) if (r !== home && mask & (1 << r)) others.push(r);
   others.sort((x, y) => (t.latencies[ix.regionNames[x]] ?? Infinity) - (t.latencies[ix.regionNames[y]] ?? Infinity) || x - y);
-  return out.concat(others);
+  for (let k = 0; k < others.length; k++) out.push(others[k]);
+  return out;
 }
 
 function pick(ctx: PassContext, i: number): void {
@@ -161,9 +207,9 @@ function clearPicks(ctx: PassContext): void {
 
 function tryMatch(ctx: PassContext, a: number, r: number, seq: number): Match | null {
   const { ix, rules, picked, cand, mark } = ctx;
-  const wait = ix.waitS[a];
+  const wait = ix.waitS(a, ctx.nowMs);
   const center = ix.rating[a];
-  const w = ix.window[a];
+  const w = windowAt(rules.skillWindow, wait);
   const maxSize = rules.party.maxSize;
   const pr = rules.party.premadeParity;
   const parity: ParityRule | null = pr && wait < pr.relaxAfterS ? pr : null;
@@ -220,10 +266,13 @@ function tryMatch(ctx: PassContext, a: number, r: number, seq: number): Match | 
 
   // nearest-first left a gap: look further out for tickets small enough to close it
   // (in premade-heavy pools the solos go first and big parties pile up near the anchor)
-  if (need > 0) {
+  // Whether a ticket can close the gap depends only on its size (given what is picked), so
+  // once no size fits, the rest of the walk could only be skipped over: stop (or never start).
+  let fits = need > 0 ? sizesThatFit(ctx, need, parity) : 0;
+  if (fits !== 0) {
     const filler = ctx.filler;
     filler.reset(ix, r, center, center - w, center + w, a, 1, need, FILLER_SCAN * 4);
-    for (let k = 0; k < FILLER_SCAN && need > 0; k++) {
+    for (let k = 0; k < FILLER_SCAN && need > 0 && fits !== 0; k++) {
       const f = filler.at(k);
       if (f < 0) break;
       const s = ix.size[f];
@@ -232,6 +281,7 @@ function tryMatch(ctx: PassContext, a: number, r: number, seq: number): Match | 
       if (!packable(ctx, f, -1)) continue;
       pick(ctx, f);
       need -= s;
+      fits = need > 0 ? sizesThatFit(ctx, need, parity) : 0;
     }
   }
 
@@ -244,13 +294,14 @@ function tryMatch(ctx: PassContext, a: number, r: number, seq: number): Match | 
   }
 
   const maxGap = windowAt(rules.teamGap, wait);
-  let split = evaluate(ctx, bots, parity);
-  if (!split) return null;
-  if (split.gap > GOOD_ENOUGH_GAP) split = improveBySwaps(ctx, bots, parity, split);
-  if (split.gap > maxGap) return null;
+  if (!evaluate(ctx, bots, parity)) return null;
+  const best = ctx.best;
+  best.copyFrom(ctx.ev);
+  if (best.gap > GOOD_ENOUGH_GAP) improveBySwaps(ctx, bots, parity);
+  if (best.gap > maxGap) return null;
 
-  for (const i of picked) ix.take(i);
-  return buildMatch(ctx, a, r, picked, bots, split, seq);
+  for (let k = 0; k < picked.length; k++) ix.take(picked[k]);
+  return buildMatch(ctx, a, r, picked, bots, best, seq);
 }
 
 /** Size still needed by the largest stack's opposite number (0 if parity holds so far). */
@@ -264,20 +315,41 @@ function openStackNeed(ix: PoolIndex, picked: readonly number[], parity: ParityR
   return second >= top - parity.maxDiff ? 0 : top - parity.maxDiff;
 }
 
+/**
+ * Bit s set: one more ticket of size s (<= need) would be taken by the filler loop in
+ * `tryMatch` given the current picks (parity and packability depend on sizes alone).
+ */
+function sizesThatFit(ctx: PassContext, need: number, parity: ParityRule | null): number {
+  // only with the cheap subset-sum bitmask; otherwise report "maybe" and let the loop check
+  if (!ctx.twoTeamBits) return 1;
+  const stackBlocked = parity !== null && openStackNeed(ctx.ix, ctx.picked, parity) === 0;
+  let fits = 0;
+  for (let s = 1; s <= need && s < 31; s++) {
+    if (stackBlocked && s >= parity!.minSize) continue;
+    if (packableSizes(ctx, s, 0)) fits |= 1 << s;
+  }
+  return fits; // (two teams of <= 15: need <= 30, every size has its bit)
+}
+
 /** Can picked + x (+ y) still be packed whole into teams of teamSize? Empty slots fill later. */
 function packable(ctx: PassContext, x: number, y: number): boolean {
+  return packableSizes(ctx, ctx.ix.size[x], y >= 0 ? ctx.ix.size[y] : 0);
+}
+
+/** `packable` by party sizes: sy = 0 when only one ticket is added. */
+function packableSizes(ctx: PassContext, sx: number, sy: number): boolean {
   const { ix, rules, picked, sizes, load } = ctx;
   if (ctx.twoTeamBits) {
     // two teams: some subset (team A) must sum into [total - teamSize, teamSize]
-    let reach = (ctx.reach | (ctx.reach << ix.size[x])) >>> 0;
-    let total = ctx.total + ix.size[x];
-    if (y >= 0) { reach = (reach | (reach << ix.size[y])) >>> 0; total += ix.size[y]; }
+    let reach = (ctx.reach | (ctx.reach << sx)) >>> 0;
+    let total = ctx.total + sx;
+    if (sy > 0) { reach = (reach | (reach << sy)) >>> 0; total += sy; }
     const t = rules.teamSize;
     if (total > 2 * t) return false;
     const range = ((1 << (t + 1)) - 1) & ~((1 << Math.max(0, total - t)) - 1);
     return (reach & range) !== 0;
   }
-  let total = ix.size[x] + (y >= 0 ? ix.size[y] : 0), top = Math.max(ix.size[x], y >= 0 ? ix.size[y] : 0);
+  let total = sx + sy, top = Math.max(sx, sy);
   for (const i of picked) { total += ix.size[i]; if (ix.size[i] > top) top = ix.size[i]; }
   if (total > rules.matchSize) return false;
   if (top === 1) return true;
@@ -285,8 +357,8 @@ function packable(ctx: PassContext, x: number, y: number): boolean {
   sizes.length = 0;
   for (let s = top; s >= 1; s--) {
     for (const i of picked) if (ix.size[i] === s) sizes.push(s);
-    if (ix.size[x] === s) sizes.push(s);
-    if (y >= 0 && ix.size[y] === s) sizes.push(s);
+    if (sx === s) sizes.push(s);
+    if (sy === s) sizes.push(s);
   }
   for (let t = 0; t < rules.teams; t++) load[t] = 0;
   return place(sizes, load, 0, rules.teams, rules.teamSize);
@@ -305,12 +377,16 @@ function place(sizes: number[], load: number[], k: number, teams: number, teamSi
   return false;
 }
 
-function evaluate(ctx: PassContext, bots: number, parity: ParityRule | null): TeamSplit | null {
-  const { ix, rules, picked, items, itemPool } = ctx;
+/** Split picked tickets (+ bots) into teams; the result lands in `ctx.ev`. False: no valid split. */
+function evaluate(ctx: PassContext, bots: number, parity: ParityRule | null): boolean {
+  const { ix, rules, picked } = ctx;
+  const n = picked.length + bots;
+  if (ctx.fastSplit && n <= EXACT_TWO_TEAM_ITEMS) return evaluateTwoTeams(ctx, bots, parity);
+  const { items, itemPool } = ctx;
   items.length = 0;
   let sum = 0, players = 0;
   // ratingSum starts as a double so the field never changes representation
-  while (itemPool.length < picked.length + bots) itemPool.push({ size: 0, ratingSum: 0.5 });
+  while (itemPool.length < n) itemPool.push({ size: 0, ratingSum: 0.5 });
   for (const i of picked) {
     const it = itemPool[items.length];
     items.push(it);
@@ -321,59 +397,127 @@ function evaluate(ctx: PassContext, bots: number, parity: ParityRule | null): Te
   }
   // bots play at the lobby's mean so they neither help nor hurt the balance
   for (let b = 0; b < bots; b++) { const it = itemPool[items.length]; items.push(it); it.size = 1; it.ratingSum = sum / players; }
-  return splitTeams(items, rules.teams, rules.teamSize, parity, NEGLIGIBLE_GAP);
+  const split = splitTeams(items, rules.teams, rules.teamSize, parity, NEGLIGIBLE_GAP);
+  if (!split) return false;
+  const ev = ctx.ev;
+  ev.split = split; ev.gap = split.gap; ev.mask = 0; ev.mean0 = 0; ev.mean1 = 0;
+  return true;
 }
 
-/** Swap picked (non-anchor) tickets for same-size candidates while the team gap shrinks. */
-function improveBySwaps(ctx: PassContext, bots: number, parity: ParityRule | null, split: TeamSplit): TeamSplit {
-  const { ix, rules, cand, picked, mark } = ctx;
+/**
+ * `splitTeams` for two teams of <= EXACT_TWO_TEAM_ITEMS items, without allocating: the same
+ * checks, the same exact search (`bestTwoTeamMask`), the same arithmetic for means and gap.
+ */
+function evaluateTwoTeams(ctx: PassContext, bots: number, parity: ParityRule | null): boolean {
+  const { ix, rules, picked, itemSize, itemSum } = ctx;
+  const teamSize = rules.teamSize;
+  const m = picked.length;
+  let sum = 0, players = 0;
+  for (let k = 0; k < m; k++) {
+    const i = picked[k];
+    const size = ix.size[i];
+    const rs = ix.rating[i] * size;
+    itemSize[k] = size; itemSum[k] = rs;
+    sum += rs;
+    players += size;
+  }
+  // bots play at the lobby's mean so they neither help nor hurt the balance
+  const botSum = sum / players;
+  for (let b = 0; b < bots; b++) { itemSize[m + b] = 1; itemSum[m + b] = botSum; }
+  const n = m + bots;
+  let total = 0;
+  for (let k = 0; k < n; k++) {
+    if (itemSize[k] > teamSize || itemSize[k] < 1) return false;
+    total += itemSize[k];
+  }
+  if (total !== 2 * teamSize) return false;
+  const mask = bestTwoTeamMask(n, itemSize, itemSum, teamSize, parity, NEGLIGIBLE_GAP * teamSize);
+  if (mask < 0) return false;
+  let mean0 = 0, mean1 = 0;
+  for (let k = 0; k < n; k++) {
+    if (mask & (1 << k)) mean0 += itemSum[k] / teamSize; else mean1 += itemSum[k] / teamSize;
+  }
+  let hi = -Infinity, lo = Infinity;
+  if (mean0 > hi) hi = mean0;
+  if (mean0 < lo) lo = mean0;
+  if (mean1 > hi) hi = mean1;
+  if (mean1 < lo) lo = mean1;
+  const ev = ctx.ev;
+  ev.split = null; ev.mask = mask; ev.mean0 = mean0; ev.mean1 = mean1; ev.gap = hi - lo;
+  return true;
+}
+
+/** Swap picked (non-anchor) tickets for same-size candidates while the team gap shrinks (updates `ctx.best`). */
+function improveBySwaps(ctx: PassContext, bots: number, parity: ParityRule | null): void {
+  const { ix, rules, cand, picked, mark, best, roundBest, ev } = ctx;
   cand.at(rules.matchSize * CANDIDATES_PER_SLOT - 1); // pull the full candidate list
-  let best = split;
+  const found = cand.found;
   for (let round = 0; round < SWAP_ROUNDS && best.gap > GOOD_ENOUGH_GAP; round++) {
-    let bestK = -1, bestC = -1, bestSplit: TeamSplit | null = null;
+    let bestK = -1, bestC = -1;
     for (let k = 1; k < picked.length; k++) {
       const old = picked[k];
-      for (const c of cand.found) {
+      for (let f = 0; f < found.length; f++) {
+        const c = found[f];
         if (mark[c] || ix.size[c] !== ix.size[old]) continue;
         picked[k] = c;
-        const s = evaluate(ctx, bots, parity);
+        const ok = evaluate(ctx, bots, parity);
         picked[k] = old;
-        if (s && s.gap < (bestSplit?.gap ?? best.gap)) { bestSplit = s; bestK = k; bestC = c; }
+        if (ok && ev.gap < (bestK >= 0 ? roundBest.gap : best.gap)) { roundBest.copyFrom(ev); bestK = k; bestC = c; }
       }
     }
-    if (!bestSplit) break;
+    if (bestK < 0) break;
     mark[picked[bestK]] = 0;
     picked[bestK] = bestC;
     mark[bestC] = 1;
-    best = bestSplit;
+    best.copyFrom(roundBest);
   }
-  return best;
 }
 
-function buildMatch(ctx: PassContext, a: number, r: number, picked: readonly number[], bots: number, split: TeamSplit, seq: number): Match {
+function buildMatch(ctx: PassContext, a: number, r: number, picked: readonly number[], bots: number, split: SplitResult, seq: number): Match {
   const { ix, rules, nowMs, options } = ctx;
-  const teams: MatchTeam[] = [];
+  const homeA = ix.home[a];
   let crossRegion = false;
-  for (let t = 0; t < rules.teams; t++) {
-    const tickets: Ticket[] = [];
-    for (let k = 0; k < picked.length; k++) {
-      if (split.teamOf[k] !== t) continue;
-      tickets.push(ix.tickets[picked[k]]);
-      if (ix.home[picked[k]] !== ix.home[a]) crossRegion = true;
+  for (let k = 0; k < picked.length; k++) if (ix.home[picked[k]] !== homeA) crossRegion = true;
+  let teams: MatchTeam[], teamMeans: number[] | null = null;
+  if (split.split === null) {
+    // two teams: item k is on team 0 iff bit k of the mask is set
+    const mask = split.mask, m = picked.length;
+    let n0 = 0, bots0 = 0;
+    for (let k = 0; k < m; k++) if (mask & (1 << k)) n0++;
+    for (let b = 0; b < bots; b++) if (mask & (1 << (m + b))) bots0++;
+    const t0 = new Array<Ticket>(n0), t1 = new Array<Ticket>(m - n0);
+    let p0 = 0, p1 = 0;
+    for (let k = 0; k < m; k++) {
+      const ticket = ix.ticket(picked[k]);
+      if (mask & (1 << k)) t0[p0++] = ticket; else t1[p1++] = ticket;
     }
-    let teamBots = 0;
-    for (let b = 0; b < bots; b++) if (split.teamOf[picked.length + b] === t) teamBots++;
-    teams.push({ tickets, bots: teamBots, meanRating: split.teamMeans[t] });
+    teams = [
+      { tickets: t0, bots: bots0, meanRating: split.mean0 },
+      { tickets: t1, bots: bots - bots0, meanRating: split.mean1 },
+    ];
+    if (options.predictWin) teamMeans = [split.mean0, split.mean1];
+  } else {
+    const { teamOf } = split.split;
+    teamMeans = split.split.teamMeans;
+    teams = [];
+    for (let t = 0; t < rules.teams; t++) {
+      const tickets: Ticket[] = [];
+      for (let k = 0; k < picked.length; k++) if (teamOf[k] === t) tickets.push(ix.ticket(picked[k]));
+      let teamBots = 0;
+      for (let b = 0; b < bots; b++) if (teamOf[picked.length + b] === t) teamBots++;
+      teams.push({ tickets, bots: teamBots, meanRating: teamMeans[t] });
+    }
   }
   return {
     matchId: ctx.idPrefix + seq,
     mode: rules.name,
     region: ix.regionNames[r],
     teams,
-    predictedWinProb: options.predictWin ? options.predictWin(split.teamMeans) : eloWinProb(split.teamMeans),
+    // eloWinProb of the team means is a function of their gap alone
+    predictedWinProb: options.predictWin ? options.predictWin(teamMeans!) : 1 / (1 + 10 ** (-split.gap / 400)),
     ratingGap: split.gap,
     crossRegion,
-    anchorTicketId: ix.tickets[a].id,
+    anchorTicketId: ix.ticket(a).id,
     formedAt: nowMs,
   };
 }

@@ -69,37 +69,55 @@ function finish(items: readonly TeamItem[], teamOf: number[], teams: number, tea
  */
 function exactTwoTeams(items: readonly TeamItem[], teamSize: number, parity: ParityRule | null, goodEnoughSpread: number): number[] | null {
   const n = items.length;
-  let total = 0, top = 0;
-  for (const it of items) { total += it.ratingSum; if (it.size > top) top = it.size; }
-  const checkParity = parity !== null && top >= parity.minSize;
-  // team A always holds item 0 (the split and its mirror are the same)
-  let size = items[0].size, sum = items[0].ratingSum, mask = 1;
-  let best = -1, bestSpread = Infinity;
-  const steps = 1 << (n - 1);
-  for (let g = 0; g < steps; g++) {
-    if (g > 0) {
-      const bit = 31 - Math.clz32(g & -g) + 1; // items 1..n-1 flip in Gray order
-      const it = items[bit];
-      if (mask & (1 << bit)) { mask &= ~(1 << bit); size -= it.size; sum -= it.ratingSum; }
-      else { mask |= 1 << bit; size += it.size; sum += it.ratingSum; }
-    }
-    if (size !== teamSize) continue;
-    const spread = Math.abs(2 * sum - total);
-    if (spread >= bestSpread) continue;
-    if (checkParity && !twoTeamParity(items, mask, parity!)) continue;
-    bestSpread = spread; best = mask;
-    if (spread <= goodEnoughSpread) break;
-  }
+  const size = twoTeamSizes.length >= n ? twoTeamSizes : (twoTeamSizes = new Int32Array(n));
+  const sum = twoTeamSums.length >= n ? twoTeamSums : (twoTeamSums = new Float64Array(n));
+  for (let i = 0; i < n; i++) { size[i] = items[i].size; sum[i] = items[i].ratingSum; }
+  const best = bestTwoTeamMask(n, size, sum, teamSize, parity, goodEnoughSpread);
   if (best < 0) return null;
   const teamOf = new Array<number>(n);
   for (let i = 0; i < n; i++) teamOf[i] = best & (1 << i) ? 0 : 1;
   return teamOf;
 }
 
-function twoTeamParity(items: readonly TeamItem[], mask: number, parity: ParityRule): boolean {
+let twoTeamSizes = new Int32Array(EXACT_TWO_TEAM_ITEMS);
+let twoTeamSums = new Float64Array(EXACT_TWO_TEAM_ITEMS);
+
+/**
+ * The exact two-team search over parallel arrays (item i: `size[i]` players, rating sum
+ * `sum[i]`), allocation-free for the matcher's hot loop. Returns the best team-A bit mask
+ * (item i on team A iff bit i is set; item 0 always is), or -1 when no split has exactly
+ * `teamSize` players per team (and parity, if asked for). Stops at the first split whose
+ * |sum A - sum B| is at most `goodEnoughSpread`. At most EXACT_TWO_TEAM_ITEMS items.
+ */
+export function bestTwoTeamMask(n: number, size: ArrayLike<number>, sum: ArrayLike<number>, teamSize: number,
+  parity: ParityRule | null, goodEnoughSpread: number): number {
+  let total = 0, top = 0;
+  for (let i = 0; i < n; i++) { total += sum[i]; if (size[i] > top) top = size[i]; }
+  const checkParity = parity !== null && top >= parity.minSize;
+  // team A always holds item 0 (the split and its mirror are the same)
+  let players = size[0], s = sum[0], mask = 1;
+  let best = -1, bestSpread = Infinity;
+  const steps = 1 << (n - 1);
+  for (let g = 0; g < steps; g++) {
+    if (g > 0) {
+      const bit = 31 - Math.clz32(g & -g) + 1; // items 1..n-1 flip in Gray order
+      if (mask & (1 << bit)) { mask &= ~(1 << bit); players -= size[bit]; s -= sum[bit]; }
+      else { mask |= 1 << bit; players += size[bit]; s += sum[bit]; }
+    }
+    if (players !== teamSize) continue;
+    const spread = Math.abs(2 * s - total);
+    if (spread >= bestSpread) continue;
+    if (checkParity && !twoTeamParity(n, size, mask, parity!)) continue;
+    bestSpread = spread; best = mask;
+    if (spread <= goodEnoughSpread) break;
+  }
+  return best;
+}
+
+function twoTeamParity(n: number, size: ArrayLike<number>, mask: number, parity: ParityRule): boolean {
   let a = 0, b = 0;
-  for (let i = 0; i < items.length; i++) {
-    if (mask & (1 << i)) { if (items[i].size > a) a = items[i].size; } else if (items[i].size > b) b = items[i].size;
+  for (let i = 0; i < n; i++) {
+    if (mask & (1 << i)) { if (size[i] > a) a = size[i]; } else if (size[i] > b) b = size[i];
   }
   const top = a > b ? a : b;
   return top < parity.minSize || (a >= top - parity.maxDiff && b >= top - parity.maxDiff);
