@@ -15,6 +15,7 @@ import { RallyApiError, toRoomError } from "./errors.ts";
 export { ARENA } from "../rooms/arena/constants.ts";
 export * from "./arena.ts";
 export { RallyApiError, RallyRoomError } from "./errors.ts";
+export { queue, type QueueClient, type QueueOptions, type QueueStatus } from "./queue.ts";
 export { Interpolator, type InterpolatorOptions, type Sample } from "./interpolation.ts";
 
 /** What `/v1/auth/guest` and `/v1/auth/refresh` return, plus when the access token expires. */
@@ -240,3 +241,5 @@ function isSession(v: unknown): v is Session {
   const s = v as Record<string, unknown>;
   return typeof s.playerId === "string" && typeof s.name === "string" && typeof s.token === "string" && typeof s.refreshToken === "string" && typeof s.expiresAt === "number";
 }
+export * from "./social.ts";
+export * from "./relay.ts";

@@ -29,6 +29,18 @@ export const matchmadeOptionsSchema = z.object({
   region: z.string().min(1).max(32).optional(),
   /** Player ids per team, team index = position. */
   teams: z.array(z.array(z.string().min(1).max(64)).min(1).max(64)).min(1).max(16),
+  /** Bot seats per team, filled at creation (the matcher completed the lobby with bots). */
+  bots: z.array(z.number().int().min(0).max(64)).max(16).optional(),
+  /**
+   * When the connect timeout fires with expected players missing: `bots` seats bots in their place
+   * (if at least `minPlayers` humans came and the game has bots), `requeue` cancels the match and hands
+   * the present players back to the queue (their tickets keep the original enqueue time). Unset: the
+   * room starts with whoever came if there are `minPlayers`, else it is cancelled.
+   */
+  noShow: z.enum(["bots", "requeue"]).optional(),
+  minPlayers: z.number().int().min(1).max(256).optional(),
+  /** Seat reservation and connect timeout for this match (seconds). */
+  connectTimeoutS: z.number().min(0.2).max(300).optional(),
 });
 export type MatchmadeOptions = z.infer<typeof matchmadeOptionsSchema>;
 
@@ -88,6 +100,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
   private expected: Map<string, number> | null = null;
   private startedAt = 0;
   private reported = false;
+  private noShow: MatchmadeOptions["noShow"];
   private draining = false;
 
   protected get services(): RoomServices {
@@ -100,6 +113,11 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
 
   /** Build the initial state. */
   protected abstract createState(): S;
+  /**
+   * Seat `count` server-side bots on `team` (matchmade rooms whose mode allows bots). Return false if
+   * this game has no bots; the default has none.
+   */
+  protected addBots(_team: number, _count: number): boolean { return false; }
   /** A player took a seat (first join only). */
   protected abstract onPlayerJoin(client: Client, player: MatchPlayer): void;
   /** A player came back after a drop (same sessionId, new connection). */
@@ -174,10 +192,16 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
   override onCreate(options: unknown): void {
     const matchmade = matchmadeOptionsSchema.safeParse(options);
     if (matchmade.success) {
-      const { matchId, teams, mode } = matchmade.data;
+      const { matchId, teams, mode, noShow, minPlayers, connectTimeoutS } = matchmade.data;
       if (teams.length !== this.teamCount) throw refuse(RoomErrorCode.ROOM_BAD_OPTIONS, `expected ${this.teamCount} teams, got ${teams.length}`);
       this.matchId = matchId;
       this.mode = mode ?? null;
+      this.noShow = noShow;
+      if (minPlayers !== undefined) this.minPlayers = minPlayers;
+      if (connectTimeoutS !== undefined) {
+        this.connectTimeoutMs = connectTimeoutS * 1000;
+        this.seatReservationTimeout = connectTimeoutS;
+      }
       this.expected = new Map(teams.flatMap((ids, team) => ids.map((id) => [id, team] as const)));
       this.maxClients = this.expected.size;
       this.setPrivate(true);
@@ -187,6 +211,10 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       this.maxClients = this.maxPlayers;
     }
     this.setState(this.createState());
+    const bots = matchmade.success ? matchmade.data.bots ?? [] : [];
+    bots.forEach((count, team) => {
+      if (count > 0 && !this.addBots(team, count)) throw refuse(RoomErrorCode.ROOM_BAD_OPTIONS, `${this.roomName} has no bots`);
+    });
     // Spread: filterBy values live in the metadata and a plain assignment would wipe them.
     this.setMetadata({ ...this.metadata, matchId: this.matchId, mode: this.mode, region: this.services.region, matchmade: this.expected !== null });
     this.registerInputs();
@@ -311,8 +339,40 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
 
   private onConnectTimeout(): void {
     if (this.phase !== MatchPhase.WAITING) return;
+    if (this.expected && this.noShow) {
+      void this.handleNoShow(this.noShow);
+      return;
+    }
     if (this.presentPlayers() >= this.minPlayers) this.start();
     else this.endMatch("players-missing", "cancelled");
+  }
+
+  /** Matchmade by Rally's queue: bots in the empty seats, or everyone who came back to the queue. */
+  private async handleNoShow(policy: "bots" | "requeue"): Promise<void> {
+    const expected = this.expected!;
+    const presentIds = new Set([...this.players.values()].filter((p) => p.present).map((p) => p.playerId));
+    const missing = [...expected.keys()].filter((id) => !presentIds.has(id));
+    const present = [...presentIds];
+    let requeue = policy === "requeue" || present.length < this.minPlayers;
+    if (!requeue) {
+      const perTeam = new Array<number>(this.teamCount).fill(0);
+      for (const id of missing) perTeam[expected.get(id)!]++;
+      requeue = !perTeam.every((n, team) => n === 0 || this.addBots(team, n));
+    }
+    const hooks = this.services.matchmaking;
+    try {
+      await hooks?.noShow({ matchId: this.matchId, mode: this.mode ?? this.roomName, present, missing, requeue });
+    } catch (err) {
+      this.services.logger.warn({ err, matchId: this.matchId }, "no-show hook failed");
+    }
+    if (this.phase !== MatchPhase.WAITING) return;
+    if (!requeue) {
+      this.start();
+      return;
+    }
+    // Everyone who came goes back to the queue, at the front (the original enqueue time is kept).
+    this.broadcast("requeue", { matchId: this.matchId, mode: this.mode, reason: "players-missing", missing: missing.length });
+    this.endMatch("players-missing", "cancelled");
   }
 
   private start(): void {

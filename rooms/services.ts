@@ -74,6 +74,15 @@ export interface RoomLogger {
   debug(obj: object, msg?: string): void;
 }
 
+/** What a matchmade room reports back to the matchmaker (Rally's queue). */
+export interface MatchmakingHooks {
+  /**
+   * The connect timeout fired with expected players missing. `requeue`: the match is cancelled and the
+   * present players' tickets go back to the queue; otherwise bots took the empty seats.
+   */
+  noShow(report: { matchId: string; mode: string; present: readonly string[]; missing: readonly string[]; requeue: boolean }): Promise<void>;
+}
+
 export interface RoomServices {
   readonly tokens: TokenVerifier;
   readonly results: MatchResultSink;
@@ -85,6 +94,8 @@ export interface RoomServices {
   readonly reconnectWindowS: number;
   /** Seconds a draining node lets a running match go on before ending it. */
   readonly drainTimeoutS: number;
+  /** Set when Rally's matchmaker runs on this node. */
+  readonly matchmaking?: MatchmakingHooks;
 }
 
 export const noopObserver: RoomObserver = {

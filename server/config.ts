@@ -59,6 +59,17 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_S: seconds.max(600).default(10),
   /** How long room placement waits for a node of the region to appear (a cold start) before refusing; 0 = refuse at once. */
   PLACEMENT_WAIT_MS: z.coerce.number().int().min(0).max(120_000).default(0),
+  /** Matchmaker: seconds a matchmade room waits for its players (seat + connect); unset = the mode's readyCheck (15 s). */
+  MM_CONNECT_TIMEOUT_S: optional(z.coerce.number().min(1).max(300)),
+  /** Matchmaker: seconds a dropped queue connection may come back before its ticket is cancelled. */
+  MM_QUEUE_GRACE_S: z.coerce.number().min(0).max(120).default(10),
+  /** Matchmaker: matcher lease TTL (ms); a dead leader is replaced within about this long. */
+  MM_LEASE_TTL_MS: z.coerce.number().int().min(500).max(60_000).default(3000),
+
+  /** Social: a player's presence entry lives this long without a refresh (its node refreshes every third of it); a dead node's players go offline within it. */
+  PRESENCE_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
+  /** Social: friend, party and relay changes per player per minute (reads count against ACCOUNT_RATE_PER_MIN only). */
+  SOCIAL_RATE_PER_MIN: z.coerce.number().int().min(1).default(120),
 
   // ---- pool manager (`npm run cluster`, server/pool/) -----------------------------------------
   /** Regions the pool manager keeps nodes in, comma-separated. */

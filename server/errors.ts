@@ -21,6 +21,20 @@ export const ErrorCatalog = {
   IDEMPOTENCY_CONFLICT: { status: 409, message: "This idempotency key was used for a different operation." },
   ROOM_BAD_OPTIONS: { status: 400, message: "The room options are invalid." },
   NOT_READY: { status: 503, message: "This node is not accepting new work." },
+  // social (server/social)
+  FRIEND_SELF: { status: 400, message: "You cannot befriend, invite or block yourself." },
+  FRIEND_BLOCKED: { status: 403, message: "One of you blocked the other." },
+  FRIEND_REQUEST_NOT_FOUND: { status: 404, message: "There is no such friend request." },
+  NOT_FRIENDS: { status: 403, message: "You can only do this with a friend." },
+  FRIEND_LIMIT: { status: 409, message: "Too many friends or pending requests." },
+  PARTY_NOT_FOUND: { status: 404, message: "No such party." },
+  NOT_IN_PARTY: { status: 403, message: "You are not in this party." },
+  NOT_PARTY_LEADER: { status: 403, message: "Only the party leader can do this." },
+  ALREADY_IN_PARTY: { status: 409, message: "Leave your current party first." },
+  PARTY_FULL: { status: 409, message: "The party is full for this mode." },
+  PARTY_INVITE_NOT_FOUND: { status: 404, message: "There is no such party invite." },
+  JOIN_CODE_NOT_FOUND: { status: 404, message: "No room or party has this join code." },
+  RELAY_TOKEN_INVALID: { status: 401, message: "The relay token is missing, expired or for another session." },
   INTERNAL: { status: 500, message: "Internal error." },
 } as const;
 

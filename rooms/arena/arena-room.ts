@@ -32,6 +32,14 @@ export class ArenaRoom extends MatchRoom<ArenaState> {
     this.input("input", arenaInputSchema, (client, _player, input) => this.sim.setInput(client.sessionId, input));
   }
 
+  /** Bots are simulated server-side; they have no client and never appear in the result's players. */
+  protected override addBots(team: number, count: number): boolean {
+    for (let i = 0; i < count; i++) this.sim.addBot(`bot-${team}-${this.botSeq++}`, team);
+    return true;
+  }
+
+  private botSeq = 0;
+
   protected onPlayerJoin(client: Client, player: MatchPlayer): void {
     const schemaPlayer = this.sim.addPlayer(client.sessionId, player);
     client.view = new StateView();

@@ -22,6 +22,8 @@ export type EndReason = "score-limit" | "time-limit";
 export class ArenaSimulation {
   private readonly controls = new Map<string, Control>();
   private readonly bulletLife = new Map<string, BulletLife>();
+  /** Server-side bots (matchmade seats the matcher or a no-show left empty). */
+  private readonly bots = new Set<string>();
   private bulletSeq = 0;
 
   constructor(private readonly state: ArenaState, teamCount: number) {
@@ -41,6 +43,17 @@ export class ArenaSimulation {
     this.state.players.set(sessionId, player);
     this.controls.set(sessionId, { input: { x: 0, y: 0, aim: 0, fire: false }, fireCooldownMs: 0, ammoRegenMs: 0 });
     return player;
+  }
+
+  /** A bot on `team`: it seeks the nearest opponent and shoots at it (see `steerBots`). */
+  addBot(id: string, team: number): ArenaPlayer {
+    const bot = this.addPlayer(id, { playerId: id, name: `Bot ${this.bots.size + 1}`, team });
+    this.bots.add(id);
+    return bot;
+  }
+
+  isBot(id: string): boolean {
+    return this.bots.has(id);
   }
 
   removePlayer(sessionId: string): void {
@@ -69,6 +82,7 @@ export class ArenaSimulation {
   step(dtMs: number): EndReason | null {
     const dt = dtMs / 1000;
     this.state.elapsedMs += dtMs;
+    if (this.bots.size) this.steerBots();
     for (const [sessionId, player] of this.state.players) {
       const control = this.controls.get(sessionId)!;
       if (player.respawnInMs > 0) {
@@ -101,6 +115,30 @@ export class ArenaSimulation {
     }
     this.moveBullets(dtMs, dt);
     return this.decided();
+  }
+
+  /** Simple bots: walk towards the nearest live opponent until in range, aim at it, shoot in range. */
+  private steerBots(): void {
+    for (const id of this.bots) {
+      const bot = this.state.players.get(id);
+      const control = this.controls.get(id);
+      if (!bot || !control) continue;
+      let target: ArenaPlayer | null = null;
+      let best = Infinity;
+      for (const p of this.state.players.values()) {
+        if (p.team === bot.team || p.respawnInMs > 0) continue;
+        const d = Math.hypot(p.x - bot.x, p.y - bot.y);
+        if (d < best) { best = d; target = p; }
+      }
+      if (!target) {
+        control.input = { x: 0, y: 0, aim: bot.aim, fire: false };
+        continue;
+      }
+      const dx = target.x - bot.x, dy = target.y - bot.y;
+      const aim = Math.atan2(dy, dx);
+      const approach = best > 260 ? 1 : 0;
+      control.input = { x: approach * Math.cos(aim), y: approach * Math.sin(aim), aim, fire: best < 420 };
+    }
   }
 
   private fire(sessionId: string, player: ArenaPlayer): void {

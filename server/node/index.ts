@@ -6,7 +6,7 @@
  * Colyseus' matchmaker is a process-wide module, so there is one node per process.
  */
 import { fileURLToPath } from "node:url";
-import { LobbyRoom, LocalDriver, LocalPresence, RelayRoom, ServerError, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
+import { LobbyRoom, LocalDriver, LocalPresence, ServerError, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { WebSocketTransport } from "@colyseus/ws-transport";
@@ -23,6 +23,11 @@ import { applyCorsPolicy } from "../http/cors.ts";
 import { Redis } from "ioredis";
 import { NodeHeartbeat, NodeState, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry } from "../registry/index.ts";
 import { createPlacementMetrics, startShutdownWatchdog } from "../pool/node-hooks.ts";
+import { createMatchmaking, createQueueRoom, defaultQueueModes, keepQueueLocal, type MatchmakerService, type PartyDirectory, type QueueModes } from "../../matchmaker/index.ts";
+import { CustomGameRoom, RelaySessionRoom, SocialRoom, bindPeerRoom, bindSocialRoom, keepSocialLocal, type SocialRoomServices } from "../../rooms/social/index.ts";
+import { createSocialServices, playerChannel, type SocialServices } from "../social/index.ts";
+import { mountSocialApi } from "../http/social-routes.ts";
+import { listedMode, queueMode, trackPresence } from "../social/room-hooks.ts";
 
 export interface GameNode {
   readonly server: Server;
@@ -35,6 +40,10 @@ export interface GameNode {
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly registry: NodeRegistry;
+  /** Rally's matchmaker on this node (queue room, matcher loop, provisioning). */
+  readonly matchmaker: MatchmakerService;
+  /** Friends, presence, parties, join codes, relay tokens (server/social). */
+  readonly social: SocialServices;
   state(): NodeState;
   /** Stop taking new rooms, let running matches finish, then close (no process exit). */
   close(): Promise<void>;
@@ -46,6 +55,8 @@ export interface GameNodeOptions {
   results?: MatchResultSink;
   /** Let Colyseus handle SIGTERM/SIGINT (drain then exit). True for `npm start`, false in tests. */
   handleSignals?: boolean;
+  /** Queue modes (default: the example modes) and the party directory (default: in memory). */
+  matchmaking?: { modes?: QueueModes; parties?: PartyDirectory };
 }
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -76,9 +87,13 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     accessTtlS: config.ACCESS_TOKEN_TTL_S,
     refreshTtlS: config.REFRESH_TOKEN_TTL_S,
   });
+  let matchmakerRef: MatchmakerService | undefined;
+  const baseResults = options.results ?? players.results;
   const services: RoomServices = {
     tokens,
-    results: options.results ?? players.results,
+    // After the result is stored (ratings updated), the match's players may queue again.
+    results: { report: async (r) => { await baseResults.report(r); await matchmakerRef?.matchEnded(r).catch((err) => logger.warn({ err, matchId: r.matchId }, "matchmaker release failed")); } },
+    matchmaking: { noShow: async (report) => { await matchmakerRef?.noShow(report); } },
     observer: metrics.rooms,
     logger: logger.child({ component: "rooms" }),
     region: config.REGION,
@@ -88,6 +103,25 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
 
   const presence: Presence = config.REDIS_URL ? new RedisPresence(config.REDIS_URL) : new LocalPresence();
   const registry = createNodeRegistry(presence);
+  const queueModes = options.matchmaking?.modes ?? defaultQueueModes;
+  const social = createSocialServices({
+    store, presence, redisUrl: config.REDIS_URL, presenceTtlMs: config.PRESENCE_TTL_MS,
+    // A party fits the modes it queues for; before a mode is picked, the largest of them.
+    partyMaxSize: (mode) => mode === null ? Math.max(...Object.values(queueModes).map((m) => m.rules.party.maxSize)) : queueModes[mode]?.rules.party.maxSize,
+    onError: (err, what) => logger.warn({ err }, `social: ${what} failed`),
+  });
+  const presenceError = (err: unknown) => logger.warn({ err }, "social: presence update failed");
+  const socialRooms: SocialRoomServices = {
+    tokens, logger: logger.child({ component: "social" }), region: config.REGION,
+    connected: (id) => social.presence.connect(id),
+    disconnected: (id) => social.presence.disconnect(id),
+    channelOf: playerChannel,
+    snapshot: async (id) => ({ friends: await social.friends.list(id), party: await social.parties.of(id) }),
+    createCode: (kind, roomId) => social.codes.create({ kind, id: roomId }),
+    releaseCode: (code) => social.codes.release(code),
+    relayTokenFor: (token, playerId) => social.relayTokens.validFor(token, playerId),
+    redeemRelayToken: (token, playerId, roomId) => social.relayTokens.redeem(token, playerId, roomId),
+  };
   const heartbeat = new NodeHeartbeat(registry, () => ({
     nodeId: matchMaker.processId,
     region: config.REGION,
@@ -99,11 +133,31 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   }));
   const commands = createNodeCommands(presence);
   const placement = createPlacementMetrics(metrics.registry);
+  const matchmaking = createMatchmaking({
+    redisUrl: config.REDIS_URL,
+    region: config.REGION,
+    bus: presence,
+    metricsRegistry: metrics.registry,
+    logger: logger.child({ component: "matchmaker" }),
+    knownRegions: async () => [...new Set((await registry.live(Date.now())).map((e) => e.region))],
+    ratingOf: async (playerId, mode) => players.model.searchRating((await store.ratings.get(playerId, mode)) ?? players.model.initial()),
+    modes: options.matchmaking?.modes,
+    parties: options.matchmaking?.parties ?? social.parties,
+    connectTimeoutS: config.MM_CONNECT_TIMEOUT_S,
+    queueGraceS: config.MM_QUEUE_GRACE_S,
+    leaseTtlMs: config.MM_LEASE_TTL_MS,
+  });
+  matchmakerRef = matchmaking.service;
 
   const rooms = {
-    arena: observe("arena", defineRoom(bindRoom(ArenaRoom, services)), metrics.rooms),
+    arena: observe("arena", trackPresence(defineRoom(bindRoom(ArenaRoom, services)), social.presence, "in_match", listedMode, presenceError), metrics.rooms),
     lobby: observe("lobby", defineRoom(requireToken(LobbyRoom, services)), metrics.rooms),
-    relay: observe("relay", defineRoom(requireToken(RelayRoom, services)), metrics.rooms),
+    relay: observe("relay", defineRoom(bindPeerRoom(RelaySessionRoom, socialRooms)), metrics.rooms),
+    social: observe("social", keepSocialLocal(defineRoom(bindSocialRoom(SocialRoom, socialRooms))), metrics.rooms),
+    // Player-made games, listed in the lobby in real time; filterBy values stay in the metadata (spread).
+    custom: observe("custom", defineRoom(bindPeerRoom(CustomGameRoom, socialRooms)).filterBy(["mode", "region"]).enableRealtimeListing(), metrics.rooms),
+    // Party members share a queue room (filterBy), so a party's ticket is made in one place.
+    queue: observe("queue", trackPresence(keepQueueLocal(defineRoom(createQueueRoom({ verifyAccess: (t) => tokens.verifyAccess(t), service: matchmaking.service })).filterBy(["partyId"]), () => matchMaker.processId), social.presence, "in_queue", queueMode, presenceError), metrics.rooms),
   };
 
   const server = defineServer({
@@ -115,7 +169,9 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // Colyseus' default picks the node with the fewest rooms and falls back to this process; Rally
     // places by region, skips draining and full nodes, packs, and refuses when nothing fits.
     // With PLACEMENT_WAIT_MS > 0 it waits that long for a node to appear (a cold start) before refusing.
-    selectProcessIdToCreateRoom: async (_roomName, clientOptions) => {
+    selectProcessIdToCreateRoom: async (roomName, clientOptions) => {
+      // A queue room holds the sockets of the players who reached this node (see keepQueueLocal).
+      if ((roomName === "queue" || roomName === "social") && heartbeat.current === NodeState.READY) return matchMaker.processId;
       const requested = (clientOptions as { region?: unknown } | undefined)?.region;
       const region = typeof requested === "string" ? requested : config.REGION;
       const t0 = performance.now();
@@ -134,7 +190,9 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     greet: false,
     // Colyseus' own errors (bad frames, IPC failures) go through pino as JSON lines, not raw stacks.
     logger: logger.child({ component: "colyseus" }),
-    express: (app) => mountHttpApi(mountAdminApi(app, { adminToken: config.ADMIN_TOKEN, registry, commands, limits: createPoolLimitsStore(presence) }), {
+    express: (app) => mountHttpApi(mountAdminApi(mountSocialApi(app, {
+      tokens, social, limits: players.limits, metrics, logger, corsOrigins: config.CORS_ORIGINS, writesPerMin: config.SOCIAL_RATE_PER_MIN, redis,
+    }), { adminToken: config.ADMIN_TOKEN, registry, commands, limits: createPoolLimitsStore(presence) }), {
       tokens, players, metrics, logger,
       corsOrigins: config.CORS_ORIGINS,
       trustProxy: config.TRUST_PROXY,
@@ -151,6 +209,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // shutdown would wait forever: once no room is left (after SHUTDOWN_GRACE_S) or after
     // DRAIN_TIMEOUT_S + SHUTDOWN_GRACE_S in any case.
     if (options.handleSignals) startShutdownWatchdog({ graceS: config.SHUTDOWN_GRACE_S, drainTimeoutS: config.DRAIN_TIMEOUT_S, rooms: () => matchMaker.stats.local.roomCount, logger });
+    await matchmaking.service.stop().catch(() => undefined); // hand the matcher leases over at once
     const published = heartbeat.setState(NodeState.DRAINING).catch((err) => logger.warn({ err }, "could not publish draining state"));
     await Promise.race([published, new Promise((r) => setTimeout(r, 2000).unref())]);
     logger.info({ processId: matchMaker.processId }, "draining: no new rooms; running matches finish");
@@ -158,6 +217,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   server.onShutdown(async () => {
     // Presence is already closed here; the entry says "draining" and expires with its heartbeat.
     await heartbeat.stop().catch(() => undefined);
+    await social.close().catch(() => undefined);
+    await matchmaking.close().catch(() => undefined);
     await players.close().catch((err) => logger.warn({ err }, "could not flush player data queue"));
     redis?.disconnect();
     await store.close();
@@ -168,6 +229,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   await server.listen(config.PORT, config.HOST);
   await heartbeat.setState(NodeState.READY);
   heartbeat.start((err) => logger.warn({ err }, "heartbeat failed"));
+  matchmaking.service.start(matchMaker.processId);
+  social.start();
   // A drain request (pool manager or admin API): leave placement, /readyz 503, lock the rooms; running
   // matches go on. The manager stops the process (SIGTERM) once it hosts no room.
   await commands.onDrain(matchMaker.processId, () => {
@@ -182,6 +245,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
 
   return {
     server, config, tokens, store, players, metrics, logger, registry,
+    matchmaker: matchmaking.service,
+    social,
     processId: matchMaker.processId,
     state: () => heartbeat.current,
     close: () => server.gracefullyShutdown(false),

@@ -15,7 +15,7 @@ import { RallyError } from "../errors.ts";
 import {
   checkItems, guestName, operationDigest,
   type HistoryEntry, type InventoryChange, type Items, type LeaderboardEntry, type LeaderboardWrite,
-  type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
+  type FriendLink, type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
 } from "./store.ts";
 
 interface PlayerDoc {
@@ -29,6 +29,7 @@ interface HistoryDoc extends HistoryEntry { _id: string }
 interface BoardDoc { _id: string; board: string; playerId: string; score: number; updatedAt: number }
 interface InventoryDoc { _id: string; items: Map<string, number> }
 interface KeyDoc { _id: string; digest: string; createdAt: number }
+interface FriendLinkDoc { _id: string; owner: string; other: string; kind: "friend" | "request" | "block"; since: number }
 interface EventDoc { at: number; type: string; playerId: string | null; data: unknown }
 
 const DUPLICATE_KEY = 11000;
@@ -67,7 +68,10 @@ function models(conn: Connection) {
   const events = conn.model<EventDoc>("Event", new Schema<EventDoc>({
     at: Number, type: String, playerId: { type: String, default: null }, data: Schema.Types.Mixed,
   }, { versionKey: false, collection: "events" }));
-  return { players, sessions, ratings, matches, history, boards, inventory, keys, events };
+  const friendLinks = conn.model<FriendLinkDoc>("FriendLink", new Schema<FriendLinkDoc>({
+    _id: String, owner: String, other: String, kind: String, since: Number,
+  }, { versionKey: false, collection: "friend_links" }).index({ owner: 1, kind: 1 }).index({ other: 1, kind: 1 }));
+  return { players, sessions, ratings, matches, history, boards, inventory, keys, events, friendLinks };
 }
 
 const toPlayer = (d: PlayerDoc): PlayerRecord => ({
@@ -141,6 +145,20 @@ export async function createMongoStore({ url, dbName, hooks = {} }: MongoStoreOp
   }
   const ratingWrite = (r: RatingRecord, session?: ClientSession) =>
     m.ratings.updateOne({ _id: `${r.playerId}\u0000${r.mode}` }, { $set: { ...r } }, { upsert: true, session });
+
+  type LinkKind = FriendLinkDoc["kind"];
+  const linkId = (owner: string, other: string, kind: LinkKind) => `${owner}\u0000${other}\u0000${kind}`;
+  const hasLink = async (owner: string, other: string, kind: LinkKind, session?: ClientSession) =>
+    (await m.friendLinks.exists({ _id: linkId(owner, other, kind) }).session(session ?? null)) !== null;
+  const pairFilter = (a: string, b: string, kind: LinkKind | { $ne: LinkKind }) =>
+    ({ $or: [{ owner: a, other: b, kind }, { owner: b, other: a, kind }] });
+  const putLink = (owner: string, other: string, kind: LinkKind, session: ClientSession) =>
+    m.friendLinks.updateOne({ _id: linkId(owner, other, kind) }, { $setOnInsert: { owner, other, kind, since: Date.now() } }, { upsert: true, session });
+  const befriend = async (a: string, b: string, session: ClientSession) => {
+    await m.friendLinks.deleteMany(pairFilter(a, b, "request"), { session });
+    await putLink(a, b, "friend", session);
+    await putLink(b, a, "friend", session);
+  };
 
   const store: Store = {
     players: {
@@ -305,6 +323,60 @@ export async function createMongoStore({ url, dbName, hooks = {} }: MongoStoreOp
           if (!doc) throw new RallyError("INSUFFICIENT_ITEMS", "not enough items");
           return { applied: true, items: itemsOf(doc) };
         });
+      },
+    },
+    friends: {
+      async request(from, to) {
+        return tx(async (session) => {
+          if (await hasLink(from, to, "block", session) || await hasLink(to, from, "block", session)) throw new RallyError("FRIEND_BLOCKED");
+          if (await hasLink(from, to, "friend", session)) return "already-friends" as const;
+          if (await hasLink(to, from, "request", session)) {
+            await befriend(from, to, session);
+            return "accepted" as const;
+          }
+          await putLink(from, to, "request", session);
+          return "requested" as const;
+        });
+      },
+      async accept(playerId, fromId) {
+        await tx(async (session) => {
+          if (!(await hasLink(fromId, playerId, "request", session))) throw new RallyError("FRIEND_REQUEST_NOT_FOUND");
+          await befriend(playerId, fromId, session);
+        });
+      },
+      async decline(playerId, otherId) {
+        return (await m.friendLinks.deleteMany(pairFilter(playerId, otherId, "request"))).deletedCount > 0;
+      },
+      async remove(playerId, otherId) {
+        return (await m.friendLinks.deleteMany(pairFilter(playerId, otherId, "friend"))).deletedCount > 0;
+      },
+      async block(playerId, otherId) {
+        await tx(async (session) => {
+          await m.friendLinks.deleteMany(pairFilter(playerId, otherId, { $ne: "block" }), { session });
+          await putLink(playerId, otherId, "block", session);
+        });
+      },
+      async unblock(playerId, otherId) {
+        return (await m.friendLinks.deleteOne({ _id: linkId(playerId, otherId, "block") })).deletedCount > 0;
+      },
+      async list(playerId) {
+        const [mine, incoming] = await Promise.all([
+          m.friendLinks.find({ owner: playerId }).lean(),
+          m.friendLinks.find({ other: playerId, kind: "request" }).lean(),
+        ]);
+        return [
+          ...mine.map((d): FriendLink => ({ playerId: d.other, kind: d.kind === "friend" ? "friend" : d.kind === "request" ? "outgoing" : "blocked", since: d.since })),
+          ...incoming.map((d): FriendLink => ({ playerId: d.owner, kind: "incoming", since: d.since })),
+        ].sort((a, b) => a.since - b.since || (a.playerId < b.playerId ? -1 : 1));
+      },
+      async friendIds(playerId) {
+        return (await m.friendLinks.find({ owner: playerId, kind: "friend" }).lean()).map((d) => d.other).sort();
+      },
+      async areFriends(a, b) {
+        return hasLink(a, b, "friend");
+      },
+      async blocked(a, b) {
+        return (await hasLink(a, b, "block")) || (await hasLink(b, a, "block"));
       },
     },
     events: {

@@ -19,7 +19,7 @@ import { RallyError } from "../errors.ts";
 import {
   checkItems, guestName, operationDigest,
   type HistoryEntry, type InventoryChange, type Items, type LeaderboardEntry, type LeaderboardWrite,
-  type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
+  type FriendLink, type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
 } from "./store.ts";
 
 function loadSqlite(): typeof import("node:sqlite") {
@@ -74,6 +74,11 @@ CREATE TABLE IF NOT EXISTS idempotency (
   player_id TEXT NOT NULL, key TEXT NOT NULL, digest TEXT NOT NULL, created_at INTEGER NOT NULL,
   PRIMARY KEY (player_id, key)
 );
+CREATE TABLE IF NOT EXISTS friend_links (
+  owner TEXT NOT NULL, other TEXT NOT NULL, kind TEXT NOT NULL CHECK (kind IN ('friend', 'request', 'block')),
+  since INTEGER NOT NULL, PRIMARY KEY (owner, other, kind)
+);
+CREATE INDEX IF NOT EXISTS friend_links_other ON friend_links (other, kind);
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, type TEXT NOT NULL, player_id TEXT, data TEXT NOT NULL
 );
@@ -221,6 +226,15 @@ export async function createSqliteStore({ file, hooks = {}, legacySnapshot }: Sq
        ON CONFLICT (player_id, mode) DO UPDATE SET mu = excluded.mu, sigma = excluded.sigma, mmr = excluded.mmr, wins = excluded.wins,
        losses = excluded.losses, draws = excluded.draws, matches = excluded.matches, updated_at = excluded.updated_at`)
       .run(r.playerId, r.mode, r.mu, r.sigma, r.mmr, r.wins, r.losses, r.draws, r.matches, r.updatedAt);
+  };
+
+  const linkOf = (owner: string, other: string, kind: "friend" | "request" | "block"): boolean =>
+    q("SELECT 1 FROM friend_links WHERE owner = ? AND other = ? AND kind = ?").get(owner, other, kind) !== undefined;
+  /** Inside a transaction: both friend rows, and no request left either way. */
+  const befriend = (a: string, b: string) => {
+    q("DELETE FROM friend_links WHERE kind = 'request' AND ((owner = ? AND other = ?) OR (owner = ? AND other = ?))").run(a, b, b, a);
+    const now = Date.now();
+    q("INSERT OR IGNORE INTO friend_links (owner, other, kind, since) VALUES (?, ?, 'friend', ?), (?, ?, 'friend', ?)").run(a, b, now, b, a, now);
   };
 
   const store: Store = {
@@ -399,6 +413,61 @@ export async function createSqliteStore({ file, hooks = {}, legacySnapshot }: Sq
           }
           return { applied: true, items: itemsOf(playerId) };
         });
+      },
+    },
+    friends: {
+      async request(from, to) {
+        return tx(() => {
+          if (linkOf(from, to, "block") || linkOf(to, from, "block")) throw new RallyError("FRIEND_BLOCKED");
+          if (linkOf(from, to, "friend")) return "already-friends" as const;
+          if (linkOf(to, from, "request")) {
+            befriend(from, to);
+            return "accepted" as const;
+          }
+          q("INSERT OR IGNORE INTO friend_links (owner, other, kind, since) VALUES (?, ?, 'request', ?)").run(from, to, Date.now());
+          return "requested" as const;
+        });
+      },
+      async accept(playerId, fromId) {
+        tx(() => {
+          if (!linkOf(fromId, playerId, "request")) throw new RallyError("FRIEND_REQUEST_NOT_FOUND");
+          befriend(playerId, fromId);
+        });
+      },
+      async decline(playerId, otherId) {
+        return tx(() => Number(q("DELETE FROM friend_links WHERE kind = 'request' AND ((owner = ? AND other = ?) OR (owner = ? AND other = ?))")
+          .run(otherId, playerId, playerId, otherId).changes) > 0);
+      },
+      async remove(playerId, otherId) {
+        return tx(() => Number(q("DELETE FROM friend_links WHERE kind = 'friend' AND ((owner = ? AND other = ?) OR (owner = ? AND other = ?))")
+          .run(playerId, otherId, otherId, playerId).changes) > 0);
+      },
+      async block(playerId, otherId) {
+        tx(() => {
+          q("DELETE FROM friend_links WHERE kind != 'block' AND ((owner = ? AND other = ?) OR (owner = ? AND other = ?))").run(playerId, otherId, otherId, playerId);
+          q("INSERT OR IGNORE INTO friend_links (owner, other, kind, since) VALUES (?, ?, 'block', ?)").run(playerId, otherId, Date.now());
+        });
+      },
+      async unblock(playerId, otherId) {
+        return tx(() => Number(q("DELETE FROM friend_links WHERE owner = ? AND other = ? AND kind = 'block'").run(playerId, otherId).changes) > 0);
+      },
+      async list(playerId) {
+        return read(() => {
+          const mine = (q("SELECT other, kind, since FROM friend_links WHERE owner = ?").all(playerId) as Row[])
+            .map((r): FriendLink => ({ playerId: r.other as string, kind: r.kind === "friend" ? "friend" : r.kind === "request" ? "outgoing" : "blocked", since: Number(r.since) }));
+          const incoming = (q("SELECT owner, since FROM friend_links WHERE other = ? AND kind = 'request'").all(playerId) as Row[])
+            .map((r): FriendLink => ({ playerId: r.owner as string, kind: "incoming", since: Number(r.since) }));
+          return [...mine, ...incoming].sort((a, b) => a.since - b.since || (a.playerId < b.playerId ? -1 : 1));
+        });
+      },
+      async friendIds(playerId) {
+        return read(() => (q("SELECT other FROM friend_links WHERE owner = ? AND kind = 'friend' ORDER BY other").all(playerId) as Row[]).map((r) => r.other as string));
+      },
+      async areFriends(a, b) {
+        return read(() => linkOf(a, b, "friend"));
+      },
+      async blocked(a, b) {
+        return read(() => linkOf(a, b, "block") || linkOf(b, a, "block"));
       },
     },
     events: {

@@ -118,6 +118,22 @@ export interface Cursor {
   readonly matchId: string;
 }
 
+/**
+ * One side of a relation as `playerId` sees it: a friend, a request it sent (outgoing) or received
+ * (incoming), or a player it blocked. Being blocked by someone is never listed.
+ */
+export type FriendKind = "friend" | "outgoing" | "incoming" | "blocked";
+
+export interface FriendLink {
+  readonly playerId: string;
+  readonly kind: FriendKind;
+  /** When the relation reached this kind (epoch ms). */
+  readonly since: number;
+}
+
+/** requested: a request is now pending; accepted: the other side had asked first, so they are friends now. */
+export type FriendRequestOutcome = "requested" | "accepted" | "already-friends";
+
 export interface Store {
   readonly players: {
     /** The guest player bound to this device id (created on first sight), or a new one without it. */
@@ -175,6 +191,29 @@ export interface Store {
     grant(playerId: string, items: Items, idempotencyKey: string): Promise<InventoryChange>;
     /** Throws INSUFFICIENT_ITEMS (nothing changed) when any count would go below zero. */
     consume(playerId: string, items: Items, idempotencyKey: string): Promise<InventoryChange>;
+  };
+  /**
+   * Friend relations (conformance: test/social-store.test.ts). Every change between two players is
+   * one atomic step; a block removes the friendship and pending requests both ways.
+   */
+  readonly friends: {
+    /** `from` asks `to`. A pending request the other way becomes a friendship. Throws RallyError FRIEND_BLOCKED when either blocked the other. */
+    request(from: string, to: string): Promise<FriendRequestOutcome>;
+    /** `playerId` accepts `fromId`'s pending request; throws FRIEND_REQUEST_NOT_FOUND when there is none. */
+    accept(playerId: string, fromId: string): Promise<void>;
+    /** Drops a pending request between the two (received or sent); false when there was none. */
+    decline(playerId: string, otherId: string): Promise<boolean>;
+    /** Ends the friendship; false when they were not friends. */
+    remove(playerId: string, otherId: string): Promise<boolean>;
+    /** `playerId` blocks `otherId`: friendship and requests both ways are dropped. Idempotent. */
+    block(playerId: string, otherId: string): Promise<void>;
+    unblock(playerId: string, otherId: string): Promise<boolean>;
+    /** What `playerId` sees, oldest first. */
+    list(playerId: string): Promise<FriendLink[]>;
+    friendIds(playerId: string): Promise<string[]>;
+    areFriends(a: string, b: string): Promise<boolean>;
+    /** True when either player blocked the other. */
+    blocked(a: string, b: string): Promise<boolean>;
   };
   readonly events: {
     append(events: readonly AnalyticsEvent[]): Promise<void>;

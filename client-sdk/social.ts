@@ -1,0 +1,155 @@
+/**
+ * Typed helpers for friends, parties, the lobby and the `social` room (pushed presence and party
+ * events). Everything is plain HTTP under `/v1` plus Colyseus rooms, so any SDK can do the same.
+ *
+ *   const social = new SocialClient(rally);
+ *   await social.connect();                       // joins `social`: presence, invites, party pushes
+ *   social.on("presence", (p) => draw(p));
+ *   await social.friends.request(otherId);
+ *   const party = await social.party.create("5v5");
+ *   social.on("partyQueue", ({ partyId, mode }) => joinQueue(mode, partyId)); // every member
+ */
+import type { Room } from "@colyseus/sdk";
+import { Emitter } from "./emitter.ts";
+import { toRoomError } from "./errors.ts";
+import type { RallyClient } from "./index.ts";
+
+export type PresenceStatus = "online" | "in_queue" | "in_match" | "offline";
+export interface Presence { playerId: string; status: PresenceStatus; mode: string | null; since: number | null }
+export interface FriendEntry { playerId: string; name: string | null; since: number }
+export interface FriendsList {
+  friends: Array<FriendEntry & { presence: Omit<Presence, "playerId"> }>;
+  incoming: FriendEntry[];
+  outgoing: FriendEntry[];
+  blocked: FriendEntry[];
+}
+export interface PartyView {
+  partyId: string;
+  leaderId: string;
+  members: Array<{ playerId: string; name: string }>;
+  mode: string | null;
+  maxSize: number;
+  code: string;
+  invited: string[];
+  queue: { mode: string; since: number } | null;
+}
+export interface PartyInvite { partyId: string; from: string; fromName: string; mode: string | null; expiresAt: number }
+export interface FriendsEvent { kind: "request" | "accepted" | "declined" | "removed"; playerId: string; name?: string }
+
+export type SocialEvents = {
+  presence: (p: Presence) => void;
+  friends: (e: FriendsEvent) => void;
+  /** The party changed (null: you are no longer in one). */
+  party: (party: PartyView | null) => void;
+  partyInvite: (invite: PartyInvite) => void;
+  /** Your leader started queueing: join `queue` with `{ mode, partyId }` (see `queueWithParty`). */
+  partyQueue: (e: { partyId: string; mode: string }) => void;
+  /** The party's queueing stopped; the helper has already left the queue room. */
+  partyQueueCancelled: (e: { partyId: string; reason: string; playerId?: string }) => void;
+  snapshot: (s: { friends: FriendsList; party: PartyView | null }) => void;
+  disconnected: (code: number) => void;
+};
+
+export class SocialClient extends Emitter<SocialEvents> {
+  room: Room | null = null;
+  /** The queue room the party helper joined, left again when the party stops queueing. */
+  queueRoom: Room | null = null;
+  readonly friends: FriendsApi;
+  readonly party: PartyApi;
+
+  constructor(private readonly rally: RallyClient) {
+    super();
+    this.friends = new FriendsApi(rally);
+    this.party = new PartyApi(rally, this);
+  }
+
+  /** Joins the `social` room (you show as online to friends while connected). */
+  async connect(): Promise<void> {
+    await this.rally.auth.ensureFresh();
+    try {
+      this.room = await this.rally.colyseus.joinOrCreate("social", {});
+    } catch (e) {
+      throw toRoomError(e);
+    }
+    const r = this.room;
+    r.onMessage("snapshot", (s: Parameters<SocialEvents["snapshot"]>[0]) => this.emit("snapshot", s));
+    r.onMessage("presence", (p: Presence) => this.emit("presence", p));
+    r.onMessage("friends", (e: FriendsEvent) => this.emit("friends", e));
+    r.onMessage("party", (p: PartyView | null) => this.emit("party", p));
+    r.onMessage("party.invite", (i: PartyInvite) => this.emit("partyInvite", i));
+    r.onMessage("party.queue", (e: { partyId: string; mode: string }) => this.emit("partyQueue", e));
+    r.onMessage("party.queue.cancelled", (e: { partyId: string; reason: string; playerId?: string }) => {
+      void this.leaveQueue().finally(() => this.emit("partyQueueCancelled", e));
+    });
+    r.onLeave((code: number) => this.emit("disconnected", code));
+  }
+
+  async disconnect(): Promise<void> {
+    await this.leaveQueue();
+    await this.room?.leave(true);
+    this.room = null;
+  }
+
+  /**
+   * Joins `queue` with `{ mode, partyId }` (what every member does on `partyQueue`). Needs the
+   * `queue` room of Rally's matchmaker on the server. Returns the queue room (listen for `seat`).
+   */
+  async queueWithParty(e: { partyId: string; mode: string }): Promise<Room> {
+    await this.rally.auth.ensureFresh();
+    try {
+      this.queueRoom = await this.rally.colyseus.joinOrCreate("queue", { mode: e.mode, partyId: e.partyId });
+    } catch (err) {
+      throw toRoomError(err);
+    }
+    return this.queueRoom;
+  }
+
+  /** Leaves the queue room (the queue cancels the party's ticket for everyone). */
+  async leaveQueue(): Promise<void> {
+    const q = this.queueRoom;
+    this.queueRoom = null;
+    if (q?.connection?.isOpen) await q.leave(true).catch(() => undefined);
+  }
+}
+
+export class FriendsApi {
+  constructor(private readonly rally: RallyClient) {}
+  list(): Promise<FriendsList> { return this.rally.request("GET", "/v1/friends", undefined, true); }
+  async request(playerId: string): Promise<"requested" | "accepted" | "already-friends"> {
+    return (await this.rally.request<{ status: "requested" | "accepted" | "already-friends" }>("POST", "/v1/friends/requests", { playerId }, true)).status;
+  }
+  private act(playerId: string, action: string): Promise<unknown> {
+    return this.rally.request("POST", `/v1/friends/${encodeURIComponent(playerId)}/${action}`, undefined, true);
+  }
+  async accept(playerId: string): Promise<void> { await this.act(playerId, "accept"); }
+  async decline(playerId: string): Promise<void> { await this.act(playerId, "decline"); }
+  async remove(playerId: string): Promise<void> { await this.act(playerId, "remove"); }
+  async block(playerId: string): Promise<void> { await this.act(playerId, "block"); }
+  async unblock(playerId: string): Promise<void> { await this.act(playerId, "unblock"); }
+}
+
+export class PartyApi {
+  constructor(private readonly rally: RallyClient, private readonly social: SocialClient) {}
+  private async call(path: string, body?: unknown): Promise<PartyView | null> {
+    return (await this.rally.request<{ party: PartyView | null }>(path === "" ? "GET" : "POST", `/v1/party${path}`, body, true)).party;
+  }
+  current(): Promise<PartyView | null> { return this.call(""); }
+  async create(mode: string | null = null): Promise<PartyView> {
+    return (await this.rally.request<{ party: PartyView }>("POST", "/v1/party", { mode }, true)).party;
+  }
+  invite(playerId: string) { return this.call("/invite", { playerId }); }
+  accept(partyId: string) { return this.call("/accept", { partyId }); }
+  async decline(partyId: string): Promise<void> { await this.rally.request("POST", "/v1/party/decline", { partyId }, true); }
+  join(code: string) { return this.call("/join", { code }); }
+  /** Leaves the party, and the queue room first when the party is queueing. */
+  async leave(): Promise<void> {
+    await this.social.leaveQueue();
+    await this.call("/leave", {});
+  }
+  kick(playerId: string) { return this.call("/kick", { playerId }); }
+  promote(playerId: string) { return this.call("/promote", { playerId }); }
+  setMode(mode: string | null) { return this.call("/mode", { mode }); }
+  /** Leader only: every member (you too) gets `partyQueue` and should call `social.queueWithParty`. */
+  queue(mode: string) { return this.call("/queue", { mode }); }
+  cancelQueue() { return this.call("/queue/cancel", {}); }
+}

@@ -1,0 +1,135 @@
+/**
+ * Who is queued or playing, cluster-wide: one record per player, so no player is ever in two
+ * tickets or two matches. The queue takes records for every player of a ticket at once
+ * (all or nothing); the provisioner marks them with the match; the match's end (or a no-show
+ * re-queue) releases or resets them. Records carry the player's display name, which the
+ * provisioner needs for seat reservations on another process.
+ *
+ * Memory for one process, Redis (one hash per player, Lua for the all-or-nothing take) in a
+ * cluster. Like the TicketStore, the Redis client is injected and never closed here.
+ */
+import type { Redis } from "ioredis";
+
+export const PlayerQueueState = {
+  /** in the queue with this ticket */
+  queued: "queued",
+  /** claimed into `matchId` (seat handed out, or playing) */
+  matched: "matched",
+  /** the match fell through (someone never connected): rejoining the queue resumes `ticketId` */
+  requeue: "requeue",
+} as const;
+export type PlayerQueueState = typeof PlayerQueueState[keyof typeof PlayerQueueState];
+
+export interface PlayerRecord {
+  readonly playerId: string;
+  readonly ticketId: string;
+  readonly name: string;
+  readonly state: PlayerQueueState;
+  readonly matchId?: string;
+  /** ms epoch of the last change or heartbeat (a queue connection refreshes it) */
+  readonly at: number;
+}
+
+export interface PlayerIndex {
+  /** Take records for all players for `ticketId`, or none: returns the first conflicting record. */
+  take(players: readonly { playerId: string; name: string }[], ticketId: string, now: number): Promise<PlayerRecord | null>;
+  get(playerId: string): Promise<PlayerRecord | undefined>;
+  /** Update the records still owned by `ticketId` (state, matchId, heartbeat). */
+  update(playerIds: readonly string[], ticketId: string, patch: { state?: PlayerQueueState; matchId?: string | null }, now: number): Promise<void>;
+  /** Drop the records still owned by `ticketId` (cancelled, or the match is over). */
+  release(playerIds: readonly string[], ticketId: string): Promise<void>;
+}
+
+export class MemoryPlayerIndex implements PlayerIndex {
+  private readonly records = new Map<string, PlayerRecord>();
+
+  async take(players: readonly { playerId: string; name: string }[], ticketId: string, now: number): Promise<PlayerRecord | null> {
+    for (const p of players) {
+      const cur = this.records.get(p.playerId);
+      if (cur && cur.ticketId !== ticketId) return cur;
+    }
+    for (const p of players) this.records.set(p.playerId, { playerId: p.playerId, name: p.name, ticketId, state: PlayerQueueState.queued, at: now });
+    return null;
+  }
+
+  async get(playerId: string): Promise<PlayerRecord | undefined> {
+    return this.records.get(playerId);
+  }
+
+  async update(playerIds: readonly string[], ticketId: string, patch: { state?: PlayerQueueState; matchId?: string | null }, now: number): Promise<void> {
+    for (const id of playerIds) {
+      const cur = this.records.get(id);
+      if (!cur || cur.ticketId !== ticketId) continue;
+      const next: PlayerRecord = { ...cur, state: patch.state ?? cur.state, at: now };
+      if (patch.matchId === null) delete (next as { matchId?: string }).matchId;
+      else if (patch.matchId !== undefined) (next as { matchId?: string }).matchId = patch.matchId;
+      this.records.set(id, next);
+    }
+  }
+
+  async release(playerIds: readonly string[], ticketId: string): Promise<void> {
+    for (const id of playerIds) if (this.records.get(id)?.ticketId === ticketId) this.records.delete(id);
+  }
+}
+
+// KEYS: player hashes; ARGV: ticketId, now, then name per key. Returns 0, or the index (1-based) of a conflict.
+const TAKE = `
+for i = 1, #KEYS do
+  local owner = redis.call('HGET', KEYS[i], 'ticketId')
+  if owner and owner ~= ARGV[1] then return i end
+end
+for i = 1, #KEYS do
+  redis.call('DEL', KEYS[i])
+  redis.call('HSET', KEYS[i], 'ticketId', ARGV[1], 'name', ARGV[2 + i], 'state', 'queued', 'at', ARGV[2])
+end
+return 0`;
+
+// KEYS: player hashes; ARGV: ticketId, now, state ('' = keep), matchId ('' = keep, '-' = clear)
+const UPDATE = `
+for i = 1, #KEYS do
+  if redis.call('HGET', KEYS[i], 'ticketId') == ARGV[1] then
+    redis.call('HSET', KEYS[i], 'at', ARGV[2])
+    if ARGV[3] ~= '' then redis.call('HSET', KEYS[i], 'state', ARGV[3]) end
+    if ARGV[4] == '-' then redis.call('HDEL', KEYS[i], 'matchId')
+    elseif ARGV[4] ~= '' then redis.call('HSET', KEYS[i], 'matchId', ARGV[4]) end
+  end
+end
+return 1`;
+
+const RELEASE = `
+for i = 1, #KEYS do
+  if redis.call('HGET', KEYS[i], 'ticketId') == ARGV[1] then redis.call('DEL', KEYS[i]) end
+end
+return 1`;
+
+/** `{prefix}p:{playerId}` hash: ticketId, name, state, matchId, at. */
+export class RedisPlayerIndex implements PlayerIndex {
+  constructor(private readonly redis: Redis, private readonly prefix = "rally:mm:") {}
+
+  private key(id: string): string { return `${this.prefix}p:${id}`; }
+
+  async take(players: readonly { playerId: string; name: string }[], ticketId: string, now: number): Promise<PlayerRecord | null> {
+    const keys = players.map((p) => this.key(p.playerId));
+    const r = Number(await this.redis.eval(TAKE, keys.length, ...keys, ticketId, String(now), ...players.map((p) => p.name)));
+    if (r === 0) return null;
+    return (await this.get(players[r - 1].playerId)) ?? null;
+  }
+
+  async get(playerId: string): Promise<PlayerRecord | undefined> {
+    const h = await this.redis.hgetall(this.key(playerId));
+    if (!h.ticketId) return undefined;
+    return { playerId, ticketId: h.ticketId, name: h.name ?? playerId, state: h.state as PlayerQueueState, matchId: h.matchId || undefined, at: Number(h.at) || 0 };
+  }
+
+  async update(playerIds: readonly string[], ticketId: string, patch: { state?: PlayerQueueState; matchId?: string | null }, now: number): Promise<void> {
+    if (!playerIds.length) return;
+    const keys = playerIds.map((id) => this.key(id));
+    await this.redis.eval(UPDATE, keys.length, ...keys, ticketId, String(now), patch.state ?? "", patch.matchId === null ? "-" : patch.matchId ?? "");
+  }
+
+  async release(playerIds: readonly string[], ticketId: string): Promise<void> {
+    if (!playerIds.length) return;
+    const keys = playerIds.map((id) => this.key(id));
+    await this.redis.eval(RELEASE, keys.length, ...keys, ticketId);
+  }
+}

@@ -1,0 +1,467 @@
+/**
+ * The matchmaker of one node: the matcher loop, provisioning, no-show handling and the shared
+ * queue bookkeeping the `queue` room (queue-room.ts) builds on.
+ *
+ * Every node runs a `MatchmakerService`; for each mode, only the holder of the mode's lease forms
+ * matches (RedisLease with fencing in a cluster, LocalLease in one process). A pass is
+ * `runPass(listWaiting(mode), now, rules)`; each match is claimed in the TicketStore with the
+ * lease's fencing token (all or nothing), then provisioned: `createRoom(modeRoom, { matchId, teams,
+ * region, mode })` on the node Rally's selector picks, then `reserveMultipleSeatsFor` every player;
+ * the seats go to the queue rooms holding the tickets over presence pub/sub. Any failure puts the
+ * tickets back with their original enqueue time.
+ *
+ * No timers in the constructor: `start()` runs the loop, `tick(now)` is one step with time passed in.
+ */
+import { randomUUID } from "node:crypto";
+import type { MatchmakerMetrics } from "./metrics.ts";
+import { runPass, type Match } from "./matcher.ts";
+import { latencyBudgetAt, windowAt, type ModeRules } from "./rules.ts";
+import type { Lease, LeaseGrant } from "./lease.ts";
+import type { TicketStore } from "./ticket-store.ts";
+import { TicketState, type Ticket } from "./ticket.ts";
+import { PlayerQueueState, type PlayerIndex } from "./player-index.ts";
+import type { PartyDirectory } from "./party.ts";
+
+/** A queue mode: its matching rules and the room type a match is created in. */
+export interface QueueMode {
+  readonly rules: ModeRules;
+  /** room name registered on every node (`arena`) */
+  readonly room: string;
+}
+export type QueueModes = Readonly<Record<string, QueueMode>>;
+
+/** The Colyseus seat reservation the client consumes (ISeatReservation). */
+export interface SeatReservation {
+  readonly name: string;
+  readonly sessionId: string;
+  readonly roomId: string;
+  readonly processId: string;
+  readonly publicAddress?: string;
+  readonly [k: string]: unknown;
+}
+
+/** What provisioning needs from Colyseus' matchMaker (injected; tests may fake it). */
+export interface RoomApi {
+  createRoom(roomName: string, options: Record<string, unknown>): Promise<{ roomId: string; processId: string }>;
+  reserveMultipleSeatsFor(listing: { roomId: string }, seats: Array<{ sessionId: string; options: unknown; auth: unknown }>): Promise<boolean[]>;
+  buildSeatReservation(listing: { roomId: string }, sessionId: string): SeatReservation;
+  /** close a room created for a match that could not be seated */
+  disposeRoom(roomId: string): Promise<void>;
+  /** is a room of this match still listed anywhere in the cluster */
+  matchAlive(matchId: string): Promise<boolean>;
+  newSessionId(): string;
+}
+
+/** Presence subset: pub/sub for seats, hashes for cluster-wide signals. */
+export interface Bus {
+  publish(topic: string, data: unknown): unknown;
+  hset(key: string, field: string, value: string): Promise<unknown>;
+  hgetall(key: string): Promise<Record<string, string> | null | undefined>;
+}
+
+export interface MatchmakerLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface MatchmakerDeps {
+  readonly modes: QueueModes;
+  readonly store: TicketStore;
+  readonly players: PlayerIndex;
+  readonly lease: Lease;
+  readonly parties: PartyDirectory;
+  readonly rooms: RoomApi;
+  readonly bus: Bus;
+  readonly metrics: MatchmakerMetrics;
+  readonly logger: MatchmakerLogger;
+  /** This node's region (a ticket's home region unless its latencies name a better known one). */
+  readonly region: string;
+  /** Regions with live nodes in the cluster (the queue never homes a ticket elsewhere). */
+  knownRegions(): Promise<string[]>;
+  /** The server's current search rating of a player in a mode (never from client options). */
+  ratingOf(playerId: string, mode: string): Promise<number>;
+  now(): number;
+  /** Seconds a matchmade room waits for its players (seat reservation and connect timeout); default: the mode's readyCheck or 15. */
+  readonly connectTimeoutS?: number;
+  readonly leaseTtlMs?: number;
+  /** Seconds a dropped queue connection may come back before its ticket is cancelled. */
+  readonly queueGraceS?: number;
+}
+
+/** Presence topics and keys. */
+export const seatTopic = (ticketId: string) => `rally:mm:seat:${ticketId}`;
+/** Hash region -> seconds the pool manager reads (server/registry QUEUE_WAIT_KEY). */
+export const OLDEST_WAIT_KEY = "rally:mm:oldest-wait";
+const OLDEST_BY_MODE_KEY = "rally:mm:oldest-wait:by-mode";
+const TTM_KEY = "rally:mm:ttm";
+
+/** What goes over `seatTopic`: seats by player, or the news that the ticket is waiting again. */
+export type SeatNotice =
+  | { readonly kind: "seat"; readonly matchId: string; readonly seats: Readonly<Record<string, SeatReservation>> }
+  | { readonly kind: "requeued"; readonly reason: string };
+
+export interface NoShowReport {
+  readonly matchId: string;
+  readonly mode: string;
+  readonly present: readonly string[];
+  readonly missing: readonly string[];
+  /** true: the match is cancelled and the present players' tickets go back to the queue; false: bots took the empty seats */
+  readonly requeue: boolean;
+}
+
+const RECENT = 64;
+/** A player record not refreshed for this long belongs to a dead queue connection. */
+export const STALE_QUEUE_MS = 15_000;
+/** A claimed match without a room yet is still being provisioned for this long. */
+const PROVISION_WINDOW_MS = 30_000;
+
+export class MatchmakerService {
+  private readonly grants = new Map<string, LeaseGrant>();
+  private readonly recent = new Map<string, number[]>();
+  private estimates: Record<string, { p50: number; p90: number; n: number }> = {};
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private estimateTimer: ReturnType<typeof setInterval> | undefined;
+  private running = false;
+  private holder = "";
+  private readonly nextDue = new Map<string, number>();
+
+  constructor(readonly deps: MatchmakerDeps) {}
+
+  get modes(): QueueModes { return this.deps.modes; }
+  get store(): TicketStore { return this.deps.store; }
+  get players(): PlayerIndex { return this.deps.players; }
+  get queueGraceS(): number { return this.deps.queueGraceS ?? 10; }
+
+  connectTimeoutS(mode: string): number {
+    return this.deps.connectTimeoutS ?? this.modes[mode]?.rules.readyCheck?.timeoutS ?? 15;
+  }
+
+  /** Start the loop as `holder` (the process id; must not contain '|'). */
+  start(holder: string, tickMs = 250): void {
+    if (this.timer) return;
+    this.holder = holder;
+    this.timer = setInterval(() => void this.tick(this.deps.now()), tickMs);
+    this.timer.unref?.();
+    this.estimateTimer = setInterval(() => void this.refreshEstimates(), 2000);
+    this.estimateTimer.unref?.();
+    void this.refreshEstimates();
+  }
+
+  /** Stop leading: release held leases so another node takes over at once. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    clearInterval(this.estimateTimer);
+    this.timer = undefined;
+    for (const grant of this.grants.values()) await this.deps.lease.release(grant).catch(() => undefined);
+    this.grants.clear();
+  }
+
+  /** One loop step at `nowMs`: per mode whose pass is due, hold the lease, then pass + provision. */
+  async tick(nowMs: number): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      for (const [name, mode] of Object.entries(this.modes)) {
+        if ((this.nextDue.get(name) ?? 0) > nowMs) continue;
+        this.nextDue.set(name, nowMs + mode.rules.passEveryS * 1000);
+        const grant = await this.holdLease(name).catch((err) => {
+          this.deps.logger.warn({ err, mode: name }, "matcher lease unavailable");
+          return null;
+        });
+        this.deps.metrics.leader.set({ mode: name }, grant ? 1 : 0);
+        if (!grant) {
+          this.deps.metrics.ticketsWaiting.reset();
+          continue;
+        }
+        await this.pass(mode, grant, nowMs).catch((err) => this.deps.logger.warn({ err, mode: name }, "matcher pass failed"));
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async holdLease(mode: string): Promise<LeaseGrant | null> {
+    const ttl = this.deps.leaseTtlMs ?? 3000;
+    const name = `matcher:${mode}`;
+    const held = this.grants.get(name);
+    let grant = held ? await this.deps.lease.renew(held, ttl) : await this.deps.lease.tryAcquire(name, this.holder || "local", ttl);
+    if (held && !grant) {
+      this.deps.logger.warn({ mode, token: held.token }, "matcher lease lost");
+      grant = await this.deps.lease.tryAcquire(name, this.holder || "local", ttl);
+    }
+    if (grant && grant.token !== held?.token) this.deps.logger.info({ mode, token: grant.token, holder: grant.holder }, "matcher lease acquired");
+    if (grant) this.grants.set(name, grant);
+    else this.grants.delete(name);
+    return grant;
+  }
+
+  /** One pass of a mode as the leader holding `grant`. */
+  async pass(mode: QueueMode, grant: LeaseGrant, nowMs: number): Promise<Match[]> {
+    const rules = mode.rules;
+    const pool = await this.store.listWaiting(rules.name);
+    const t0 = performance.now();
+    const result = runPass(pool, nowMs, rules, { seed: grant.token });
+    this.deps.metrics.passDuration.observe({ mode: rules.name }, (performance.now() - t0) / 1000);
+
+    const formed: Match[] = [];
+    const taken = new Set<string>();
+    for (let i = 0; i < result.matches.length; i += 16) {
+      const chunk = result.matches.slice(i, i + 16);
+      const done = await Promise.all(chunk.map((m) => this.formMatch(mode, m, grant, nowMs)));
+      chunk.forEach((m, k) => {
+        if (!done[k]) return;
+        formed.push(m);
+        for (const t of m.teams.flatMap((team) => team.tickets)) taken.add(t.id);
+      });
+    }
+    await this.publishWaiting(rules.name, pool.filter((t) => !taken.has(t.id)), nowMs);
+    return formed;
+  }
+
+  /** Claim (fenced), then provision. False if the claim was refused (nothing changed). */
+  private async formMatch(mode: QueueMode, match: Match, grant: LeaseGrant, nowMs: number): Promise<boolean> {
+    const rules = mode.rules;
+    const matchId = `m_${randomUUID()}`;
+    const tickets = match.teams.flatMap((t) => t.tickets);
+    const claim = await this.store.claim(rules.name, tickets.map((t) => t.id), matchId, grant.token);
+    if (!claim.ok) {
+      this.deps.logger.debug({ mode: rules.name, reason: claim.reason }, "claim refused");
+      return false;
+    }
+    for (const t of tickets) await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.matched, matchId }, nowMs);
+    const ok = await this.provision(mode, match, matchId, tickets);
+    if (!ok) return true;
+    const m = this.deps.metrics;
+    const bots = match.teams.some((t) => t.bots > 0);
+    m.matchesFormed.inc({ mode: rules.name, region: match.region, bots: bots ? "yes" : "no" });
+    m.ratingGap.observe({ mode: rules.name }, match.ratingGap);
+    m.predictedWin.observe({ mode: rules.name }, match.predictedWinProb);
+    if (match.crossRegion) m.crossRegion.inc({ mode: rules.name });
+    for (const t of tickets) {
+      const waited = Math.max(0, nowMs - t.enqueuedAt);
+      m.timeToMatch.observe({ mode: rules.name, region: t.region }, waited / 1000);
+      const key = `${rules.name}|${t.region}`;
+      const list = this.recent.get(key) ?? [];
+      list.push(waited);
+      if (list.length > RECENT) list.shift();
+      this.recent.set(key, list);
+    }
+    this.deps.logger.info({ matchId, mode: rules.name, region: match.region, players: tickets.reduce((n, t) => n + t.playerIds.length, 0), gap: Math.round(match.ratingGap * 10) / 10, bots }, "match formed");
+    return true;
+  }
+
+  private async provision(mode: QueueMode, match: Match, matchId: string, tickets: readonly Ticket[]): Promise<boolean> {
+    const rules = mode.rules;
+    const { rooms } = this.deps;
+    let listing: { roomId: string; processId: string };
+    try {
+      listing = await rooms.createRoom(mode.room, {
+        matchId,
+        mode: rules.name,
+        region: match.region,
+        teams: match.teams.map((t) => t.tickets.flatMap((tk) => tk.playerIds)),
+        bots: match.teams.map((t) => t.bots),
+        noShow: rules.bots === false ? "requeue" : "bots",
+        minPlayers: rules.minPlayers,
+        connectTimeoutS: this.connectTimeoutS(rules.name),
+      });
+    } catch (err) {
+      const reason = /NO_NODE_AVAILABLE/.test(String((err as Error)?.message)) ? "no-node" : "create-failed";
+      this.deps.logger.warn({ err, matchId, region: match.region, reason }, "match room not created; tickets re-queued");
+      await this.requeue(rules.name, tickets, reason);
+      return false;
+    }
+    const seats: Array<{ ticket: Ticket; playerId: string; sessionId: string; name: string }> = [];
+    for (const t of tickets) {
+      for (const playerId of t.playerIds) {
+        const rec = await this.players.get(playerId);
+        seats.push({ ticket: t, playerId, sessionId: rooms.newSessionId(), name: rec?.name ?? playerId });
+      }
+    }
+    try {
+      const ok = await rooms.reserveMultipleSeatsFor(listing, seats.map((s) => ({ sessionId: s.sessionId, options: {}, auth: { playerId: s.playerId, name: s.name } })));
+      if (ok.length !== seats.length || !ok.every(Boolean)) throw new Error("SEAT_RESERVATION_FAILED: not every seat could be reserved");
+    } catch (err) {
+      this.deps.logger.warn({ err, matchId, roomId: listing.roomId }, "seats not reserved; room closed, tickets re-queued");
+      await rooms.disposeRoom(listing.roomId).catch(() => undefined);
+      await this.requeue(rules.name, tickets, "reserve-failed");
+      return false;
+    }
+    for (const t of tickets) {
+      const mine = seats.filter((s) => s.ticket === t);
+      const notice: SeatNotice = { kind: "seat", matchId, seats: Object.fromEntries(mine.map((s) => [s.playerId, rooms.buildSeatReservation(listing, s.sessionId)])) };
+      await this.deps.bus.publish(seatTopic(t.id), notice);
+    }
+    return true;
+  }
+
+  /** Matched tickets back to waiting, original enqueue time kept; their queue rooms are told. */
+  private async requeue(mode: string, tickets: readonly Ticket[], reason: string): Promise<void> {
+    const now = this.deps.now();
+    for (const t of tickets) {
+      if (await this.store.requeue(t.id)) {
+        this.deps.metrics.requeues.inc({ mode, reason });
+        await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.queued, matchId: null }, now);
+        await this.deps.bus.publish(seatTopic(t.id), { kind: "requeued", reason } satisfies SeatNotice);
+      }
+    }
+  }
+
+  /**
+   * A matchmade room's connect timeout fired with players missing (called on the room's node).
+   * Missing players lose their tickets; with `requeue`, present players' tickets wait for them to
+   * come back to the queue (their rejoin resumes the ticket with its original enqueue time).
+   */
+  async noShow(report: NoShowReport): Promise<void> {
+    const now = this.deps.now();
+    const byTicket = new Map<string, { present: string[]; missing: string[] }>();
+    for (const [list, key] of [[report.present, "present"], [report.missing, "missing"]] as const) {
+      for (const playerId of list) {
+        const rec = await this.players.get(playerId);
+        if (!rec || rec.matchId !== report.matchId) continue;
+        const entry = byTicket.get(rec.ticketId) ?? { present: [], missing: [] };
+        entry[key].push(playerId);
+        byTicket.set(rec.ticketId, entry);
+      }
+    }
+    for (const [ticketId, who] of byTicket) {
+      await this.players.release(who.missing, ticketId);
+      if (!who.present.length) {
+        await this.store.remove(ticketId);
+        continue;
+      }
+      if (!report.requeue) continue; // bots seated: the present ones play; their records go at the match's end
+      if (who.missing.length) {
+        await this.players.release(who.present, ticketId);
+        await this.store.remove(ticketId);
+        continue;
+      }
+      await this.players.update(who.present, ticketId, { state: PlayerQueueState.requeue, matchId: null }, now);
+      this.deps.metrics.requeues.inc({ mode: report.mode, reason: "no-show" });
+    }
+    this.deps.logger.info({ matchId: report.matchId, present: report.present.length, missing: report.missing.length, requeue: report.requeue }, "match no-show handled");
+  }
+
+  /** A match reported its result: its players may queue again. */
+  async matchEnded(result: { matchId: string; players: ReadonlyArray<{ playerId: string }> }): Promise<void> {
+    for (const { playerId } of result.players) {
+      const rec = await this.players.get(playerId);
+      if (!rec || rec.matchId !== result.matchId) continue;
+      await this.players.release([playerId], rec.ticketId);
+      const stored = await this.store.get(rec.ticketId);
+      if (stored && stored.state === TicketState.matched && stored.matchId === result.matchId) {
+        // every player of the ticket released: forget it
+        let remaining = 0;
+        for (const id of stored.ticket.playerIds) if ((await this.players.get(id))?.ticketId === rec.ticketId) remaining++;
+        if (!remaining) await this.store.remove(rec.ticketId);
+      }
+    }
+  }
+
+  /**
+   * Is the record blocking a new queue join for `playerId` still valid? Stale records (cancelled
+   * tickets, dead queue connections, matches whose room is gone) are cleared and return null.
+   */
+  async blocking(playerId: string): Promise<{ code: "MM_ALREADY_QUEUED" | "MM_ALREADY_IN_MATCH"; ticketId: string } | { code: "resume"; ticketId: string } | null> {
+    const rec = await this.players.get(playerId);
+    if (!rec) return null;
+    const now = this.deps.now();
+    const stored = await this.store.get(rec.ticketId);
+    const clear = async () => {
+      await this.players.release([playerId], rec.ticketId);
+      return null;
+    };
+    if (!stored || stored.state === TicketState.cancelled) return clear();
+    if (rec.state === PlayerQueueState.requeue) return { code: "resume", ticketId: rec.ticketId };
+    if (rec.state === PlayerQueueState.queued) {
+      if (stored.state === TicketState.waiting && now - rec.at >= STALE_QUEUE_MS) return { code: "resume", ticketId: rec.ticketId };
+      return { code: "MM_ALREADY_QUEUED", ticketId: rec.ticketId };
+    }
+    // matched
+    if (rec.matchId && await this.deps.rooms.matchAlive(rec.matchId)) return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId };
+    if (now - rec.at < PROVISION_WINDOW_MS) return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId };
+    await this.store.remove(rec.ticketId).catch(() => undefined);
+    return clear();
+  }
+
+  /** Home region: the lowest-latency region the cluster knows, else this node's. */
+  async homeRegion(latencies: Readonly<Record<string, number>>): Promise<string> {
+    const known = new Set(await this.deps.knownRegions().catch(() => []));
+    known.add(this.deps.region);
+    let best: string | null = null;
+    for (const [region, ms] of Object.entries(latencies)) {
+      if (!known.has(region)) continue;
+      if (best === null || ms < latencies[best] || (ms === latencies[best] && region === this.deps.region)) best = region;
+    }
+    return best ?? this.deps.region;
+  }
+
+  /** Only latencies to regions the cluster knows are kept (bounded, never trusted for anything else). */
+  async knownLatencies(latencies: Readonly<Record<string, number>>): Promise<Record<string, number>> {
+    const known = new Set(await this.deps.knownRegions().catch(() => []));
+    known.add(this.deps.region);
+    return Object.fromEntries(Object.entries(latencies).filter(([r]) => known.has(r)));
+  }
+
+  /** What a waiting ticket's `status` says: windows now, and an estimate from recent time-to-match. */
+  status(ticket: Ticket, nowMs: number): { waitedMs: number; estimatedWaitMs: number | null; estimateBasis: number; skillWindow: number; regions: string[] } {
+    const rules = this.modes[ticket.mode]!.rules;
+    const waitedMs = Math.max(0, nowMs - ticket.enqueuedAt);
+    const w = waitedMs / 1000;
+    const budget = latencyBudgetAt(rules.regions.steps, w);
+    const allowed = rules.regions.neighbours?.[ticket.region];
+    const regions = [ticket.region, ...Object.entries(ticket.latencies)
+      .filter(([r, ms]) => r !== ticket.region && budget >= 0 && ms <= budget && (!allowed || allowed.includes(r)))
+      .sort((a, b) => a[1] - b[1]).map(([r]) => r)];
+    const est = this.estimates[`${ticket.mode}|${ticket.region}`];
+    let estimatedWaitMs: number | null = null;
+    if (est && est.n >= 3) {
+      // remaining time for a typical ticket: median first; once past it, the 90th percentile; beyond that, unknown
+      if (waitedMs < est.p50) estimatedWaitMs = est.p50 - waitedMs;
+      else if (waitedMs < est.p90) estimatedWaitMs = est.p90 - waitedMs;
+    }
+    return { waitedMs, estimatedWaitMs, estimateBasis: est?.n ?? 0, skillWindow: Math.round(windowAt(rules.skillWindow, w)), regions };
+  }
+
+  private async publishWaiting(mode: string, waiting: readonly Ticket[], nowMs: number): Promise<void> {
+    const byRegion = new Map<string, { n: number; oldest: number }>();
+    for (const t of waiting) {
+      const e = byRegion.get(t.region) ?? { n: 0, oldest: 0 };
+      e.n++;
+      e.oldest = Math.max(e.oldest, (nowMs - t.enqueuedAt) / 1000);
+      byRegion.set(t.region, e);
+    }
+    const g = this.deps.metrics.ticketsWaiting;
+    g.reset();
+    for (const [region, e] of byRegion) g.set({ mode, region }, e.n);
+    const { bus } = this.deps;
+    const regions = new Set([this.deps.region, ...byRegion.keys(), ...(await this.deps.knownRegions().catch(() => []))]);
+    for (const region of regions) await bus.hset(OLDEST_BY_MODE_KEY, `${mode}|${region}`, String(Math.round((byRegion.get(region)?.oldest ?? 0) * 10) / 10));
+    // the pool manager reads region -> seconds: the oldest over every mode
+    const all = (await bus.hgetall(OLDEST_BY_MODE_KEY)) ?? {};
+    const max = new Map<string, number>();
+    for (const [field, v] of Object.entries(all)) {
+      const region = field.slice(field.indexOf("|") + 1);
+      max.set(region, Math.max(max.get(region) ?? 0, Number(v) || 0));
+    }
+    for (const [region, s] of max) await bus.hset(OLDEST_WAIT_KEY, region, String(s));
+    for (const [key, list] of this.recent) {
+      if (!key.startsWith(`${mode}|`) || !list.length) continue;
+      const sorted = [...list].sort((a, b) => a - b);
+      const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+      await bus.hset(TTM_KEY, key, JSON.stringify({ p50: q(0.5), p90: q(0.9), n: sorted.length }));
+    }
+  }
+
+  async refreshEstimates(): Promise<void> {
+    try {
+      const raw = (await this.deps.bus.hgetall(TTM_KEY)) ?? {};
+      const out: typeof this.estimates = {};
+      for (const [k, v] of Object.entries(raw)) {
+        try { out[k] = JSON.parse(v); } catch { /* skip */ }
+      }
+      this.estimates = out;
+    } catch { /* keep the last */ }
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Builds one node's matchmaker from plain dependencies: Redis-backed store, player index and lease
+ * when a Redis URL is given (cluster), memory and a local lease otherwise; the Colyseus matchMaker
+ * for provisioning. The game node (server/node) calls this; nothing here reads the environment.
+ */
+import { randomBytes } from "node:crypto";
+import { matchMaker } from "@colyseus/core";
+import { Redis } from "ioredis";
+import type { Registry } from "prom-client";
+import { exampleModes } from "./rules.ts";
+import { LocalLease, RedisLease } from "./lease.ts";
+import { MemoryTicketStore } from "./ticket-store.ts";
+import { RedisTicketStore } from "./ticket-store-redis.ts";
+import { MemoryPlayerIndex, RedisPlayerIndex } from "./player-index.ts";
+import { MemoryPartyDirectory, type PartyDirectory } from "./party.ts";
+import { createMatchmakerMetrics } from "./metrics.ts";
+import { MatchmakerService, type Bus, type MatchmakerLogger, type QueueModes, type RoomApi, type SeatReservation } from "./service.ts";
+
+/** The example game's queue modes: both play in the `arena` room (two teams, up to 16 players). */
+export const defaultQueueModes: QueueModes = {
+  arena: { rules: exampleModes.arena, room: "arena" },
+  "5v5": { rules: exampleModes["5v5"], room: "arena" },
+};
+
+/** Provisioning through Colyseus' matchMaker: placement by the server's selectProcessIdToCreateRoom. */
+export const colyseusRoomApi: RoomApi = {
+  createRoom: (roomName, options) => matchMaker.createRoom(roomName, options),
+  reserveMultipleSeatsFor: (listing, seats) => matchMaker.reserveMultipleSeatsFor(listing as Parameters<typeof matchMaker.reserveMultipleSeatsFor>[0], seats),
+  buildSeatReservation: (listing, sessionId) => matchMaker.buildSeatReservation(listing as Parameters<typeof matchMaker.buildSeatReservation>[0], sessionId) as unknown as SeatReservation,
+  disposeRoom: async (roomId) => { await matchMaker.remoteRoomCall(roomId, "disconnect"); },
+  matchAlive: async (matchId) => (await matchMaker.query({ matchId } as never)).length > 0,
+  newSessionId: () => randomBytes(9).toString("base64url"),
+};
+
+export interface MatchmakingOptions {
+  readonly redisUrl?: string;
+  readonly region: string;
+  readonly bus: Bus;
+  readonly metricsRegistry: Registry;
+  readonly logger: MatchmakerLogger;
+  knownRegions(): Promise<string[]>;
+  ratingOf(playerId: string, mode: string): Promise<number>;
+  readonly modes?: QueueModes;
+  readonly parties?: PartyDirectory;
+  readonly rooms?: RoomApi;
+  readonly connectTimeoutS?: number;
+  readonly queueGraceS?: number;
+  readonly leaseTtlMs?: number;
+}
+
+export interface Matchmaking {
+  readonly service: MatchmakerService;
+  close(): Promise<void>;
+}
+
+export function createMatchmaking(o: MatchmakingOptions): Matchmaking {
+  const now = () => Date.now();
+  const redis = o.redisUrl ? new Redis(o.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
+  redis?.on("error", (err) => o.logger.warn({ err }, "matchmaker Redis error"));
+  const service = new MatchmakerService({
+    modes: o.modes ?? defaultQueueModes,
+    store: redis ? new RedisTicketStore(redis) : new MemoryTicketStore(),
+    players: redis ? new RedisPlayerIndex(redis) : new MemoryPlayerIndex(),
+    lease: redis ? new RedisLease(redis, now) : new LocalLease(now),
+    parties: o.parties ?? new MemoryPartyDirectory(),
+    rooms: o.rooms ?? colyseusRoomApi,
+    bus: o.bus,
+    metrics: createMatchmakerMetrics(o.metricsRegistry),
+    logger: o.logger,
+    region: o.region,
+    knownRegions: o.knownRegions,
+    ratingOf: o.ratingOf,
+    now,
+    connectTimeoutS: o.connectTimeoutS,
+    queueGraceS: o.queueGraceS,
+    leaseTtlMs: o.leaseTtlMs,
+  });
+  return {
+    service,
+    async close() {
+      await service.stop();
+      redis?.disconnect();
+    },
+  };
+}
