@@ -2,7 +2,7 @@
  * Public surface of the matchmaker core: transport-free, clock-free, I/O only through the
  * injected TicketStore / Lease. The Colyseus `queue` room and the provisioner build on this.
  */
-export { defineModes, exampleModes, latencyBudgetAt, parseModeRules, RulesError, windowAt, WidenCurve } from "./rules.ts";
+export { DEFAULT_SHARD, defineModes, exampleModes, latencyBudgetAt, parseModeRules, RulesError, shardOf, shardRules, shardsOf, windowAt, WidenCurve } from "./rules.ts";
 export type { ModeRules, ModeRulesInput, ModeTable, RegionStep, WindowRule } from "./rules.ts";
 export { makeTicket, TicketError, TicketSchema, TicketState, ticketSize, waitS } from "./ticket.ts";
 export type { Ticket, TicketInput } from "./ticket.ts";
@@ -12,8 +12,8 @@ export { EXACT_MAX_PLAYERS, parityHolds, splitTeams } from "./teams.ts";
 export type { ParityRule, TeamItem, TeamSplit } from "./teams.ts";
 export { ELO_PER_MU, OpenSkillModel } from "./rating.ts";
 export type { RatingModel, Skill } from "./rating.ts";
-export { MemoryTicketStore } from "./ticket-store.ts";
-export type { ClaimResult, StoredTicket, TicketStore } from "./ticket-store.ts";
+export { MemoryTicketStore, shardKey } from "./ticket-store.ts";
+export type { ClaimResult, StoredTicket, TicketStore, WaitingFilter } from "./ticket-store.ts";
 export { RedisTicketStore } from "./ticket-store-redis.ts";
 export { LocalLease, RedisLease } from "./lease.ts";
 export type { Lease, LeaseGrant } from "./lease.ts";
@@ -26,7 +26,7 @@ export type { MatcherFigures } from "./sim-metrics.ts";
 export { MemoryPartyDirectory, PartyError, PartyErrorCode } from "./party.ts";
 export type { PartyDirectory, QueueParty } from "./party.ts";
 export { MemoryPlayerIndex, PlayerQueueState, RedisPlayerIndex } from "./player-index.ts";
-export type { PlayerIndex, PlayerRecord } from "./player-index.ts";
+export type { PlayerIndex, PlayerPatch, PlayerRecord } from "./player-index.ts";
 export { createMatchmakerMetrics } from "./metrics.ts";
 export type { MatchmakerMetrics } from "./metrics.ts";
 export { MatchmakerService, OLDEST_WAIT_KEY, seatTopic, STALE_QUEUE_MS } from "./service.ts";

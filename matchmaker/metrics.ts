@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics of the matchmaker, registered on the node's own Registry (never the global one).
- * Gauges of waiting tickets are set by the process that currently leads a mode's matcher and are
- * zeroed when it stops leading, so a sum over nodes is the cluster figure.
+ * Gauges of waiting tickets are set by the process that currently leads a (mode, shard) matcher, for
+ * that shard's regions, and removed when it stops leading, so a sum over nodes is the cluster figure.
  */
 import { Counter, Gauge, Histogram, type Registry } from "prom-client";
 
@@ -16,7 +16,7 @@ export interface MatchmakerMetrics {
   passDuration: Histogram<"mode">;
   queued: Counter<"mode">;
   refused: Counter<"code">;
-  leader: Gauge<"mode">;
+  leader: Gauge<"mode" | "shard">;
 }
 
 export function createMatchmakerMetrics(registry: Registry): MatchmakerMetrics {
@@ -35,6 +35,6 @@ export function createMatchmakerMetrics(registry: Registry): MatchmakerMetrics {
     passDuration: new Histogram({ name: "rally_mm_pass_duration_seconds", help: "One matcher pass (runPass only, without store I/O)", labelNames: ["mode"], registers, buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5] }),
     queued: new Counter({ name: "rally_mm_tickets_created_total", help: "Tickets created by queue rooms on this node", labelNames: ["mode"], registers }),
     refused: new Counter({ name: "rally_mm_queue_refused_total", help: "Queue joins refused, by error code", labelNames: ["code"], registers }),
-    leader: new Gauge({ name: "rally_mm_leader", help: "1 while this node holds the matcher lease of the mode", labelNames: ["mode"], registers }),
+    leader: new Gauge({ name: "rally_mm_leader", help: "1 while this node holds the matcher lease of the (mode, region shard); shard=\"default\" for a mode without shards", labelNames: ["mode", "shard"], registers }),
   };
 }

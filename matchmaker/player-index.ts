@@ -28,41 +28,70 @@ export interface PlayerRecord {
   readonly matchId?: string;
   /** ms epoch of the last change or heartbeat (a queue connection refreshes it) */
   readonly at: number;
+  /** process id of the node whose queue room holds the ticket (absent if unknown): when that node is dead, the record is stale */
+  readonly node?: string;
+}
+
+/** A change to records still owned by a ticket. */
+export interface PlayerPatch {
+  readonly state?: PlayerQueueState;
+  /** null clears */
+  readonly matchId?: string | null;
+  /** the node whose queue room now holds the ticket */
+  readonly node?: string;
+  /** the records vanish after this many ms unless updated again (no ttl: they never expire) */
+  readonly ttlMs?: number;
 }
 
 export interface PlayerIndex {
-  /** Take records for all players for `ticketId`, or none: returns the first conflicting record. */
-  take(players: readonly { playerId: string; name: string }[], ticketId: string, now: number): Promise<PlayerRecord | null>;
+  /** Take records for all players for `ticketId` (queued on `node`), or none: returns the first conflicting record. */
+  take(players: readonly { playerId: string; name: string }[], ticketId: string, now: number, node?: string): Promise<PlayerRecord | null>;
   get(playerId: string): Promise<PlayerRecord | undefined>;
-  /** Update the records still owned by `ticketId` (state, matchId, heartbeat). */
-  update(playerIds: readonly string[], ticketId: string, patch: { state?: PlayerQueueState; matchId?: string | null }, now: number): Promise<void>;
+  /** Update the records still owned by `ticketId` (state, matchId, node, heartbeat; an update without `ttlMs` clears any expiry). */
+  update(playerIds: readonly string[], ticketId: string, patch: PlayerPatch, now: number): Promise<void>;
   /** Drop the records still owned by `ticketId` (cancelled, or the match is over). */
   release(playerIds: readonly string[], ticketId: string): Promise<void>;
 }
 
 export class MemoryPlayerIndex implements PlayerIndex {
-  private readonly records = new Map<string, PlayerRecord>();
+  private readonly records = new Map<string, PlayerRecord & { expiresAt?: number }>();
 
-  async take(players: readonly { playerId: string; name: string }[], ticketId: string, now: number): Promise<PlayerRecord | null> {
-    for (const p of players) {
-      const cur = this.records.get(p.playerId);
-      if (cur && cur.ticketId !== ticketId) return cur;
+  /** `now` only decides expiry (records updated with a `ttlMs`). */
+  constructor(private readonly now: () => number = Date.now) {}
+
+  private live(id: string) {
+    const cur = this.records.get(id);
+    if (cur?.expiresAt !== undefined && cur.expiresAt <= this.now()) {
+      this.records.delete(id);
+      return undefined;
     }
-    for (const p of players) this.records.set(p.playerId, { playerId: p.playerId, name: p.name, ticketId, state: PlayerQueueState.queued, at: now });
+    return cur;
+  }
+
+  async take(players: readonly { playerId: string; name: string }[], ticketId: string, now: number, node?: string): Promise<PlayerRecord | null> {
+    for (const p of players) {
+      const cur = this.live(p.playerId);
+      if (cur && cur.ticketId !== ticketId) return strip(cur);
+    }
+    for (const p of players) this.records.set(p.playerId, { playerId: p.playerId, name: p.name, ticketId, state: PlayerQueueState.queued, at: now, ...(node ? { node } : {}) });
     return null;
   }
 
   async get(playerId: string): Promise<PlayerRecord | undefined> {
-    return this.records.get(playerId);
+    const cur = this.live(playerId);
+    return cur && strip(cur);
   }
 
-  async update(playerIds: readonly string[], ticketId: string, patch: { state?: PlayerQueueState; matchId?: string | null }, now: number): Promise<void> {
+  async update(playerIds: readonly string[], ticketId: string, patch: PlayerPatch, now: number): Promise<void> {
     for (const id of playerIds) {
-      const cur = this.records.get(id);
+      const cur = this.live(id);
       if (!cur || cur.ticketId !== ticketId) continue;
-      const next: PlayerRecord = { ...cur, state: patch.state ?? cur.state, at: now };
+      const next: PlayerRecord & { expiresAt?: number } = { ...cur, state: patch.state ?? cur.state, at: now };
       if (patch.matchId === null) delete (next as { matchId?: string }).matchId;
       else if (patch.matchId !== undefined) (next as { matchId?: string }).matchId = patch.matchId;
+      if (patch.node !== undefined) (next as { node?: string }).node = patch.node;
+      if (patch.ttlMs !== undefined) next.expiresAt = this.now() + patch.ttlMs;
+      else delete next.expiresAt;
       this.records.set(id, next);
     }
   }
@@ -72,7 +101,12 @@ export class MemoryPlayerIndex implements PlayerIndex {
   }
 }
 
-// KEYS: player hashes; ARGV: ticketId, now, then name per key. Returns 0, or the index (1-based) of a conflict.
+function strip(r: PlayerRecord & { expiresAt?: number }): PlayerRecord {
+  const { expiresAt: _e, ...rest } = r;
+  return rest;
+}
+
+// KEYS: player hashes; ARGV: ticketId, now, node ('' = unknown), then name per key. Returns 0, or the index (1-based) of a conflict.
 const TAKE = `
 for i = 1, #KEYS do
   local owner = redis.call('HGET', KEYS[i], 'ticketId')
@@ -80,11 +114,12 @@ for i = 1, #KEYS do
 end
 for i = 1, #KEYS do
   redis.call('DEL', KEYS[i])
-  redis.call('HSET', KEYS[i], 'ticketId', ARGV[1], 'name', ARGV[2 + i], 'state', 'queued', 'at', ARGV[2])
+  redis.call('HSET', KEYS[i], 'ticketId', ARGV[1], 'name', ARGV[3 + i], 'state', 'queued', 'at', ARGV[2])
+  if ARGV[3] ~= '' then redis.call('HSET', KEYS[i], 'node', ARGV[3]) end
 end
 return 0`;
 
-// KEYS: player hashes; ARGV: ticketId, now, state ('' = keep), matchId ('' = keep, '-' = clear)
+// KEYS: player hashes; ARGV: ticketId, now, state ('' = keep), matchId ('' = keep, '-' = clear), node ('' = keep), ttl ms ('' = persist)
 const UPDATE = `
 for i = 1, #KEYS do
   if redis.call('HGET', KEYS[i], 'ticketId') == ARGV[1] then
@@ -92,6 +127,8 @@ for i = 1, #KEYS do
     if ARGV[3] ~= '' then redis.call('HSET', KEYS[i], 'state', ARGV[3]) end
     if ARGV[4] == '-' then redis.call('HDEL', KEYS[i], 'matchId')
     elseif ARGV[4] ~= '' then redis.call('HSET', KEYS[i], 'matchId', ARGV[4]) end
+    if ARGV[5] ~= '' then redis.call('HSET', KEYS[i], 'node', ARGV[5]) end
+    if ARGV[6] ~= '' then redis.call('PEXPIRE', KEYS[i], ARGV[6]) else redis.call('PERSIST', KEYS[i]) end
   end
 end
 return 1`;
@@ -102,15 +139,15 @@ for i = 1, #KEYS do
 end
 return 1`;
 
-/** `{prefix}p:{playerId}` hash: ticketId, name, state, matchId, at. */
+/** `{prefix}p:{playerId}` hash: ticketId, name, state, matchId, at, node (PEXPIRE while waiting for a requeued player). */
 export class RedisPlayerIndex implements PlayerIndex {
   constructor(private readonly redis: Redis, private readonly prefix = "rally:mm:") {}
 
   private key(id: string): string { return `${this.prefix}p:${id}`; }
 
-  async take(players: readonly { playerId: string; name: string }[], ticketId: string, now: number): Promise<PlayerRecord | null> {
+  async take(players: readonly { playerId: string; name: string }[], ticketId: string, now: number, node?: string): Promise<PlayerRecord | null> {
     const keys = players.map((p) => this.key(p.playerId));
-    const r = Number(await this.redis.eval(TAKE, keys.length, ...keys, ticketId, String(now), ...players.map((p) => p.name)));
+    const r = Number(await this.redis.eval(TAKE, keys.length, ...keys, ticketId, String(now), node ?? "", ...players.map((p) => p.name)));
     if (r === 0) return null;
     return (await this.get(players[r - 1].playerId)) ?? null;
   }
@@ -118,13 +155,14 @@ export class RedisPlayerIndex implements PlayerIndex {
   async get(playerId: string): Promise<PlayerRecord | undefined> {
     const h = await this.redis.hgetall(this.key(playerId));
     if (!h.ticketId) return undefined;
-    return { playerId, ticketId: h.ticketId, name: h.name ?? playerId, state: h.state as PlayerQueueState, matchId: h.matchId || undefined, at: Number(h.at) || 0 };
+    return { playerId, ticketId: h.ticketId, name: h.name ?? playerId, state: h.state as PlayerQueueState, matchId: h.matchId || undefined, at: Number(h.at) || 0, ...(h.node ? { node: h.node } : {}) };
   }
 
-  async update(playerIds: readonly string[], ticketId: string, patch: { state?: PlayerQueueState; matchId?: string | null }, now: number): Promise<void> {
+  async update(playerIds: readonly string[], ticketId: string, patch: PlayerPatch, now: number): Promise<void> {
     if (!playerIds.length) return;
     const keys = playerIds.map((id) => this.key(id));
-    await this.redis.eval(UPDATE, keys.length, ...keys, ticketId, String(now), patch.state ?? "", patch.matchId === null ? "-" : patch.matchId ?? "");
+    const ttl = patch.ttlMs === undefined ? "" : String(Math.max(1, Math.round(patch.ttlMs)));
+    await this.redis.eval(UPDATE, keys.length, ...keys, ticketId, String(now), patch.state ?? "", patch.matchId === null ? "-" : patch.matchId ?? "", patch.node ?? "", ttl);
   }
 
   async release(playerIds: readonly string[], ticketId: string): Promise<void> {

@@ -239,7 +239,9 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         if (!block) continue;
         if (block.code !== "resume") throw refuse(block.code, block.code === "MM_ALREADY_QUEUED" ? "this player is already in a queue" : "this player is in a match");
         const stored = await service.store.get(block.ticketId);
-        const same = stored && stored.ticket.mode === mode && stored.ticket.playerIds.length === playerIds.length && stored.ticket.playerIds.every((id) => playerIds.includes(id));
+        // (and still in the shard its region belongs to: shards changed since = a new ticket)
+        const same = stored && stored.ticket.mode === mode && stored.ticket.playerIds.length === playerIds.length && stored.ticket.playerIds.every((id) => playerIds.includes(id))
+          && stored.shard === service.shardOf(mode, stored.ticket.region);
         if (same) resume = { ticket: stored.ticket, state: stored.state };
         else {
           // the old ticket no longer fits (other mode or party): it ends here
@@ -254,7 +256,8 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         ticket = resume.ticket;
         await this.presence.subscribe(seatTopic(ticket.id), onNotice);
         if (resume.state === TicketState.matched) await service.store.requeue(ticket.id);
-        await service.players.update(playerIds, ticket.id, { state: PlayerQueueState.queued, matchId: null }, now);
+        // this node's queue room holds it now (a dead node's record is what let it resume)
+        await service.players.update(playerIds, ticket.id, { state: PlayerQueueState.queued, matchId: null, ...(service.nodeId ? { node: service.nodeId } : {}) }, now);
       } else {
         // a party plays from the regions every member can reach; the worst member's latency counts
         const lat: Record<string, number> = {};
@@ -269,11 +272,12 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         } catch (e) {
           throw refuse(QueueErrorCode.MM_BAD_OPTIONS, e instanceof TicketError ? e.message : String(e));
         }
-        const conflict = await service.players.take(members.map((m) => ({ playerId: m.playerId, name: m.name })), ticket.id, now);
+        const conflict = await service.players.take(members.map((m) => ({ playerId: m.playerId, name: m.name })), ticket.id, now, service.nodeId || undefined);
         if (conflict) throw refuse(conflict.state === PlayerQueueState.queued ? QueueErrorCode.MM_ALREADY_QUEUED : QueueErrorCode.MM_ALREADY_IN_MATCH, "a player of this ticket is already queued or in a match");
         await this.presence.subscribe(seatTopic(ticket.id), onNotice);
         try {
-          await service.store.add(ticket);
+          // the ticket waits in the region shard of its home region; matches never cross shards
+          await service.store.add(ticket, service.shardOf(mode, ticket.region));
         } catch (e) {
           this.presence.unsubscribe(seatTopic(ticket.id), onNotice);
           await service.players.release(playerIds, ticket.id);

@@ -36,8 +36,13 @@ export const RegionStepSchema = z.object({
 const DEFAULT_REGION_STEPS = [{ afterS: 45, maxLatencyMs: 90 }, { afterS: 90, maxLatencyMs: 180 }];
 const DEFAULT_PARITY = { minSize: 3, maxDiff: 1, relaxAfterS: 10 };
 
+/** The shard holding every region not named in `shards` (all of them when `shards` is absent). */
+export const DEFAULT_SHARD = "default";
+const SHARD_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
 export const ModeRulesSchema = z.object({
-  name: z.string().min(1),
+  /** mode name; '/' is reserved (it separates mode and shard in lease and store keys) */
+  name: z.string().min(1).regex(/^[^/|]+$/, "no '/' or '|' in a mode name"),
   teams: z.number().int().min(1).max(16),
   teamSize: z.number().int().min(1).max(100),
   /** fewest humans a match may start with; below a full match only once bots may fill */
@@ -74,10 +79,23 @@ export const ModeRulesSchema = z.object({
   bots: z.union([z.literal(false), z.object({ afterS: z.number().nonnegative() })]).default(false),
   /** players must confirm within `timeoutS`; others are requeued with their original enqueue time */
   readyCheck: z.object({ timeoutS: z.number().positive() }).optional(),
+  /**
+   * Region shards: shard name -> home regions. A ticket belongs to the shard of its home region;
+   * each shard has its own matcher lease, fencing token and waiting list, and matches never cross
+   * shards (region expansion stays inside). Regions not listed form the `default` shard; without
+   * `shards`, `default` holds every region (one matcher per mode).
+   */
+  shards: z.record(z.string().regex(SHARD_NAME, "a shard label (a-z, 0-9, '-', '_')"), z.array(z.string().min(1)).min(1)).optional(),
 }).refine((m) => (m.party.maxSize ?? m.teamSize) <= m.teamSize, { message: "party.maxSize must be <= teamSize" })
   .refine((m) => m.minPlayers === undefined || m.minPlayers <= m.teams * m.teamSize, { message: "minPlayers must be <= teams*teamSize" })
   .refine((m) => m.bots !== false || m.minPlayers === undefined || m.minPlayers === m.teams * m.teamSize,
-    { message: "minPlayers below a full match needs bots to fill the empty slots" });
+    { message: "minPlayers below a full match needs bots to fill the empty slots" })
+  .refine((m) => !m.shards || !(DEFAULT_SHARD in m.shards), { message: `shard name "${DEFAULT_SHARD}" is reserved for the regions no shard lists`, path: ["shards"] })
+  .refine((m) => {
+    if (!m.shards) return true;
+    const all = Object.values(m.shards).flat();
+    return new Set(all).size === all.length;
+  }, { message: "a region belongs to at most one shard", path: ["shards"] });
 
 export type ModeRulesInput = z.input<typeof ModeRulesSchema>;
 type ParsedRules = z.output<typeof ModeRulesSchema>;
@@ -121,6 +139,35 @@ export function defineModes<K extends string>(modes: { [P in K]: Omit<ModeRulesI
     out[name] = parseModeRules({ ...modes[name], name });
   }
   return out;
+}
+
+/** Every shard of a mode, named ones first, then `default` (always present: it holds unlisted regions). */
+export function shardsOf(rules: Pick<ModeRules, "shards">): string[] {
+  return [...Object.keys(rules.shards ?? {}), DEFAULT_SHARD];
+}
+
+/** The shard of a home region in this mode. */
+export function shardOf(rules: Pick<ModeRules, "shards">, region: string): string {
+  if (rules.shards) for (const [name, regions] of Object.entries(rules.shards)) if (regions.includes(region)) return name;
+  return DEFAULT_SHARD;
+}
+
+/**
+ * Rules for one shard's pass: region expansion limited to the shard's regions (`neighbours`
+ * intersected with them) for every home region in `homeRegions` (the pass's pool). The matcher
+ * only hosts matches in regions its pool's tickets live in, and a shard's pool holds only the
+ * shard's tickets, so this is a second lock on the same door. A mode without `shards` gets its
+ * rules back unchanged (same object).
+ */
+export function shardRules(rules: ModeRules, shard: string, homeRegions: Iterable<string>): ModeRules {
+  if (!rules.shards) return rules;
+  const inShard = (r: string) => shardOf(rules, r) === shard;
+  const members = new Set<string>(shard === DEFAULT_SHARD ? [] : rules.shards[shard] ?? []);
+  for (const r of homeRegions) if (inShard(r)) members.add(r);
+  const given = rules.regions.neighbours;
+  const neighbours: Record<string, string[]> = {};
+  for (const r of members) neighbours[r] = (given?.[r] ?? [...members]).filter(inShard);
+  return { ...rules, regions: { ...rules.regions, neighbours } };
 }
 
 /** Half-width of a window after `waitS` seconds. */

@@ -2,10 +2,11 @@
  * The matchmaker of one node: the matcher loop, provisioning, no-show handling and the shared
  * queue bookkeeping the `queue` room (queue-room.ts) builds on.
  *
- * Every node runs a `MatchmakerService`; for each mode, only the holder of the mode's lease forms
- * matches (RedisLease with fencing in a cluster, LocalLease in one process). A pass is
- * `runPass(listWaiting(mode), now, rules)`; each match is claimed in the TicketStore with the
- * lease's fencing token (all or nothing), then provisioned: `createRoom(modeRoom, { matchId, teams,
+ * Every node runs a `MatchmakerService`; for each (mode, region shard), only the holder of that
+ * shard's lease forms matches (RedisLease with fencing in a cluster, LocalLease in one process). A
+ * pass is `runPass(listWaiting(mode, { shard }), now, shardRules(rules, shard))`: only the shard's
+ * tickets, region expansion only inside the shard. Each match is claimed in the TicketStore with the
+ * shard's fencing token (all or nothing, every ticket of that shard), then provisioned: `createRoom(modeRoom, { matchId, teams,
  * region, mode })` on the node Rally's selector picks, then `reserveMultipleSeatsFor` every player;
  * the seats go to the queue rooms holding the tickets over presence pub/sub. Any failure puts the
  * tickets back with their original enqueue time.
@@ -15,9 +16,9 @@
 import { randomUUID } from "node:crypto";
 import type { MatchmakerMetrics } from "./metrics.ts";
 import { runPass, type Match } from "./matcher.ts";
-import { latencyBudgetAt, windowAt, type ModeRules } from "./rules.ts";
+import { DEFAULT_SHARD, latencyBudgetAt, shardOf, shardRules, shardsOf, windowAt, type ModeRules } from "./rules.ts";
 import type { Lease, LeaseGrant } from "./lease.ts";
-import type { TicketStore } from "./ticket-store.ts";
+import { shardKey, type TicketStore } from "./ticket-store.ts";
 import { TicketState, type Ticket } from "./ticket.ts";
 import { PlayerQueueState, type PlayerIndex } from "./player-index.ts";
 import type { PartyDirectory } from "./party.ts";
@@ -85,8 +86,14 @@ export interface MatchmakerDeps {
   /** Seconds a matchmade room waits for its players (seat reservation and connect timeout); default: the mode's readyCheck or 15. */
   readonly connectTimeoutS?: number;
   readonly leaseTtlMs?: number;
-  /** Seconds a dropped queue connection may come back before its ticket is cancelled. */
+  /** Seconds a dropped queue connection may come back before its ticket is cancelled (also how long a requeued player's ticket waits for them). */
   readonly queueGraceS?: number;
+  /**
+   * Is this node (a process id) alive in the node registry (heartbeat within its TTL)? A queued
+   * player's record held by a dead node's queue room is stale at once. Absent: only the record's own
+   * heartbeat age (`STALE_QUEUE_MS`) counts.
+   */
+  nodeAlive?(nodeId: string): Promise<boolean>;
 }
 
 /** Presence topics and keys. */
@@ -111,7 +118,11 @@ export interface NoShowReport {
 }
 
 const RECENT = 64;
-/** A player record not refreshed for this long belongs to a dead queue connection. */
+/**
+ * A queued player's record not refreshed for this long belongs to a dead queue connection (the
+ * queue room refreshes every 3 s). The fallback: a record naming a node the registry says is dead
+ * is stale at once (`nodeAlive`).
+ */
 export const STALE_QUEUE_MS = 15_000;
 /** A claimed match without a room yet is still being provisioned for this long. */
 const PROVISION_WINDOW_MS = 30_000;
@@ -125,6 +136,8 @@ export class MatchmakerService {
   private running = false;
   private holder = "";
   private readonly nextDue = new Map<string, number>();
+  /** (mode, shard) key -> regions whose `ticketsWaiting` gauge this node set */
+  private readonly gaugeRegions = new Map<string, Set<string>>();
 
   constructor(readonly deps: MatchmakerDeps) {}
 
@@ -132,6 +145,16 @@ export class MatchmakerService {
   get store(): TicketStore { return this.deps.store; }
   get players(): PlayerIndex { return this.deps.players; }
   get queueGraceS(): number { return this.deps.queueGraceS ?? 10; }
+  /** This node's process id once started ('' before). */
+  get nodeId(): string { return this.holder; }
+  /** How long a ticket whose players were sent back to the queue (no-show) waits for them: the queue grace. */
+  get requeueTtlMs(): number { return this.queueGraceS * 1000; }
+
+  /** The region shard of `mode` a ticket with this home region belongs to. */
+  shardOf(mode: string, region: string): string {
+    const rules = this.modes[mode]?.rules;
+    return rules ? shardOf(rules, region) : DEFAULT_SHARD;
+  }
 
   connectTimeoutS(mode: string): number {
     return this.deps.connectTimeoutS ?? this.modes[mode]?.rules.readyCheck?.timeoutS ?? 15;
@@ -157,76 +180,81 @@ export class MatchmakerService {
     this.grants.clear();
   }
 
-  /** One loop step at `nowMs`: per mode whose pass is due, hold the lease, then pass + provision. */
+  /** One loop step at `nowMs`: per (mode, shard) whose pass is due, hold that shard's lease, then pass + provision. */
   async tick(nowMs: number): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
       for (const [name, mode] of Object.entries(this.modes)) {
-        if ((this.nextDue.get(name) ?? 0) > nowMs) continue;
-        this.nextDue.set(name, nowMs + mode.rules.passEveryS * 1000);
-        const grant = await this.holdLease(name).catch((err) => {
-          this.deps.logger.warn({ err, mode: name }, "matcher lease unavailable");
-          return null;
-        });
-        this.deps.metrics.leader.set({ mode: name }, grant ? 1 : 0);
-        if (!grant) {
-          this.deps.metrics.ticketsWaiting.reset();
-          continue;
+        for (const shard of shardsOf(mode.rules)) {
+          const key = shardKey(name, shard);
+          if ((this.nextDue.get(key) ?? 0) > nowMs) continue;
+          this.nextDue.set(key, nowMs + mode.rules.passEveryS * 1000);
+          const grant = await this.holdLease(name, shard).catch((err) => {
+            this.deps.logger.warn({ err, mode: name, shard }, "matcher lease unavailable");
+            return null;
+          });
+          this.deps.metrics.leader.set({ mode: name, shard }, grant ? 1 : 0);
+          if (!grant) {
+            this.clearWaitingGauge(key, name);
+            continue;
+          }
+          await this.pass(mode, grant, nowMs, shard).catch((err) => this.deps.logger.warn({ err, mode: name, shard }, "matcher pass failed"));
         }
-        await this.pass(mode, grant, nowMs).catch((err) => this.deps.logger.warn({ err, mode: name }, "matcher pass failed"));
       }
     } finally {
       this.running = false;
     }
   }
 
-  private async holdLease(mode: string): Promise<LeaseGrant | null> {
+  /** Lease `matcher:{mode}` for the default shard (the name a mode had before shards), `matcher:{mode}/{shard}` else. */
+  private async holdLease(mode: string, shard: string): Promise<LeaseGrant | null> {
     const ttl = this.deps.leaseTtlMs ?? 3000;
-    const name = `matcher:${mode}`;
+    const name = `matcher:${shardKey(mode, shard)}`;
     const held = this.grants.get(name);
     let grant = held ? await this.deps.lease.renew(held, ttl) : await this.deps.lease.tryAcquire(name, this.holder || "local", ttl);
     if (held && !grant) {
-      this.deps.logger.warn({ mode, token: held.token }, "matcher lease lost");
+      this.deps.logger.warn({ mode, shard, token: held.token }, "matcher lease lost");
       grant = await this.deps.lease.tryAcquire(name, this.holder || "local", ttl);
     }
-    if (grant && grant.token !== held?.token) this.deps.logger.info({ mode, token: grant.token, holder: grant.holder }, "matcher lease acquired");
+    if (grant && grant.token !== held?.token) this.deps.logger.info({ mode, shard, token: grant.token, holder: grant.holder }, "matcher lease acquired");
     if (grant) this.grants.set(name, grant);
     else this.grants.delete(name);
     return grant;
   }
 
-  /** One pass of a mode as the leader holding `grant`. */
-  async pass(mode: QueueMode, grant: LeaseGrant, nowMs: number): Promise<Match[]> {
+  /** One pass of a (mode, shard) as the leader holding `grant` (that shard's lease). */
+  async pass(mode: QueueMode, grant: LeaseGrant, nowMs: number, shard: string = DEFAULT_SHARD): Promise<Match[]> {
     const rules = mode.rules;
-    const pool = await this.store.listWaiting(rules.name);
+    // only this shard's tickets (the store keeps one waiting list per shard); the check is a guard
+    const pool = (await this.store.listWaiting(rules.name, { shard })).filter((t) => shardOf(rules, t.region) === shard);
     const t0 = performance.now();
-    const result = runPass(pool, nowMs, rules, { seed: grant.token });
+    const result = runPass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token });
     this.deps.metrics.passDuration.observe({ mode: rules.name }, (performance.now() - t0) / 1000);
 
     const formed: Match[] = [];
     const taken = new Set<string>();
     for (let i = 0; i < result.matches.length; i += 16) {
       const chunk = result.matches.slice(i, i + 16);
-      const done = await Promise.all(chunk.map((m) => this.formMatch(mode, m, grant, nowMs)));
+      const done = await Promise.all(chunk.map((m) => this.formMatch(mode, m, grant, nowMs, shard)));
       chunk.forEach((m, k) => {
         if (!done[k]) return;
         formed.push(m);
         for (const t of m.teams.flatMap((team) => team.tickets)) taken.add(t.id);
       });
     }
-    await this.publishWaiting(rules.name, pool.filter((t) => !taken.has(t.id)), nowMs);
+    await this.publishWaiting(rules, shard, pool.filter((t) => !taken.has(t.id)), nowMs);
     return formed;
   }
 
   /** Claim (fenced), then provision. False if the claim was refused (nothing changed). */
-  private async formMatch(mode: QueueMode, match: Match, grant: LeaseGrant, nowMs: number): Promise<boolean> {
+  private async formMatch(mode: QueueMode, match: Match, grant: LeaseGrant, nowMs: number, shard: string): Promise<boolean> {
     const rules = mode.rules;
     const matchId = `m_${randomUUID()}`;
     const tickets = match.teams.flatMap((t) => t.tickets);
-    const claim = await this.store.claim(rules.name, tickets.map((t) => t.id), matchId, grant.token);
+    const claim = await this.store.claim(rules.name, tickets.map((t) => t.id), matchId, grant.token, shard);
     if (!claim.ok) {
-      this.deps.logger.debug({ mode: rules.name, reason: claim.reason }, "claim refused");
+      this.deps.logger.debug({ mode: rules.name, shard, reason: claim.reason }, "claim refused");
       return false;
     }
     for (const t of tickets) await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.matched, matchId }, nowMs);
@@ -337,7 +365,9 @@ export class MatchmakerService {
         await this.store.remove(ticketId);
         continue;
       }
-      await this.players.update(who.present, ticketId, { state: PlayerQueueState.requeue, matchId: null }, now);
+      // the ticket waits for them as long as a dropped queue connection would: then it is gone
+      await this.players.update(who.present, ticketId, { state: PlayerQueueState.requeue, matchId: null, ttlMs: this.requeueTtlMs }, now);
+      await this.store.expire(ticketId, this.requeueTtlMs);
       this.deps.metrics.requeues.inc({ mode: report.mode, reason: "no-show" });
     }
     this.deps.logger.info({ matchId: report.matchId, present: report.present.length, missing: report.missing.length, requeue: report.requeue }, "match no-show handled");
@@ -375,7 +405,7 @@ export class MatchmakerService {
     if (!stored || stored.state === TicketState.cancelled) return clear();
     if (rec.state === PlayerQueueState.requeue) return { code: "resume", ticketId: rec.ticketId };
     if (rec.state === PlayerQueueState.queued) {
-      if (stored.state === TicketState.waiting && now - rec.at >= STALE_QUEUE_MS) return { code: "resume", ticketId: rec.ticketId };
+      if (stored.state === TicketState.waiting && await this.queueHolderGone(rec, now)) return { code: "resume", ticketId: rec.ticketId };
       return { code: "MM_ALREADY_QUEUED", ticketId: rec.ticketId };
     }
     // matched
@@ -383,6 +413,17 @@ export class MatchmakerService {
     if (now - rec.at < PROVISION_WINDOW_MS) return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId };
     await this.store.remove(rec.ticketId).catch(() => undefined);
     return clear();
+  }
+
+  /**
+   * Is the queue connection holding this queued record gone? Its node is dead in the registry (at
+   * once: the registry's TTL is a few seconds), or the record missed its heartbeats for
+   * `STALE_QUEUE_MS` (a node that is alive but lost the room, or no registry answer).
+   */
+  private async queueHolderGone(rec: { node?: string; at: number }, now: number): Promise<boolean> {
+    if (now - rec.at >= STALE_QUEUE_MS) return true;
+    if (!rec.node || !this.deps.nodeAlive || rec.node === this.holder) return false;
+    return (await this.deps.nodeAlive(rec.node).catch(() => true)) === false;
   }
 
   /** Home region: the lowest-latency region the cluster knows, else this node's. */
@@ -411,8 +452,9 @@ export class MatchmakerService {
     const w = waitedMs / 1000;
     const budget = latencyBudgetAt(rules.regions.steps, w);
     const allowed = rules.regions.neighbours?.[ticket.region];
+    const shard = shardOf(rules, ticket.region);
     const regions = [ticket.region, ...Object.entries(ticket.latencies)
-      .filter(([r, ms]) => r !== ticket.region && budget >= 0 && ms <= budget && (!allowed || allowed.includes(r)))
+      .filter(([r, ms]) => r !== ticket.region && budget >= 0 && ms <= budget && (!allowed || allowed.includes(r)) && shardOf(rules, r) === shard)
       .sort((a, b) => a[1] - b[1]).map(([r]) => r)];
     const est = this.estimates[`${ticket.mode}|${ticket.region}`];
     let estimatedWaitMs: number | null = null;
@@ -424,7 +466,20 @@ export class MatchmakerService {
     return { waitedMs, estimatedWaitMs, estimateBasis: est?.n ?? 0, skillWindow: Math.round(windowAt(rules.skillWindow, w)), regions };
   }
 
-  private async publishWaiting(mode: string, waiting: readonly Ticket[], nowMs: number): Promise<void> {
+  private clearWaitingGauge(key: string, mode: string): void {
+    const g = this.deps.metrics.ticketsWaiting;
+    for (const region of this.gaugeRegions.get(key) ?? []) g.remove({ mode, region });
+    this.gaugeRegions.delete(key);
+  }
+
+  /**
+   * The leader of (mode, shard) publishes only its shard's regions: the waiting gauge, the oldest
+   * wait per region (`rally:mm:oldest-wait:by-mode` field `mode|region`, and `rally:mm:oldest-wait`
+   * region -> max over modes) and recent time-to-match. A region belongs to one shard per mode, so
+   * every field has one writer; leaders of other shards never zero it.
+   */
+  private async publishWaiting(rules: ModeRules, shard: string, waiting: readonly Ticket[], nowMs: number): Promise<void> {
+    const mode = rules.name;
     const byRegion = new Map<string, { n: number; oldest: number }>();
     for (const t of waiting) {
       const e = byRegion.get(t.region) ?? { n: 0, oldest: 0 };
@@ -432,25 +487,29 @@ export class MatchmakerService {
       e.oldest = Math.max(e.oldest, (nowMs - t.enqueuedAt) / 1000);
       byRegion.set(t.region, e);
     }
+    const key = shardKey(mode, shard);
     const g = this.deps.metrics.ticketsWaiting;
-    g.reset();
+    const before = this.gaugeRegions.get(key);
+    for (const region of before ?? []) if (!byRegion.has(region)) g.remove({ mode, region });
     for (const [region, e] of byRegion) g.set({ mode, region }, e.n);
+    this.gaugeRegions.set(key, new Set(byRegion.keys()));
     const { bus } = this.deps;
-    const regions = new Set([this.deps.region, ...byRegion.keys(), ...(await this.deps.knownRegions().catch(() => []))]);
+    const candidates = [this.deps.region, ...byRegion.keys(), ...(rules.shards?.[shard] ?? []), ...(await this.deps.knownRegions().catch(() => []))];
+    const regions = new Set(candidates.filter((r) => shardOf(rules, r) === shard));
     for (const region of regions) await bus.hset(OLDEST_BY_MODE_KEY, `${mode}|${region}`, String(Math.round((byRegion.get(region)?.oldest ?? 0) * 10) / 10));
-    // the pool manager reads region -> seconds: the oldest over every mode
+    // the pool manager reads region -> seconds: the oldest over every mode (for this shard's regions only)
     const all = (await bus.hgetall(OLDEST_BY_MODE_KEY)) ?? {};
     const max = new Map<string, number>();
     for (const [field, v] of Object.entries(all)) {
       const region = field.slice(field.indexOf("|") + 1);
-      max.set(region, Math.max(max.get(region) ?? 0, Number(v) || 0));
+      if (regions.has(region)) max.set(region, Math.max(max.get(region) ?? 0, Number(v) || 0));
     }
     for (const [region, s] of max) await bus.hset(OLDEST_WAIT_KEY, region, String(s));
-    for (const [key, list] of this.recent) {
-      if (!key.startsWith(`${mode}|`) || !list.length) continue;
+    for (const [k, list] of this.recent) {
+      if (!k.startsWith(`${mode}|`) || !list.length || !regions.has(k.slice(mode.length + 1))) continue;
       const sorted = [...list].sort((a, b) => a - b);
       const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
-      await bus.hset(TTM_KEY, key, JSON.stringify({ p50: q(0.5), p90: q(0.9), n: sorted.length }));
+      await bus.hset(TTM_KEY, k, JSON.stringify({ p50: q(0.5), p90: q(0.9), n: sorted.length }));
     }
   }
 

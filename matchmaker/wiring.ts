@@ -46,6 +46,8 @@ export interface MatchmakingOptions {
   readonly connectTimeoutS?: number;
   readonly queueGraceS?: number;
   readonly leaseTtlMs?: number;
+  /** Node registry liveness of a process id: a queued record held by a dead node is stale at once (see MatchmakerDeps.nodeAlive). */
+  nodeAlive?(nodeId: string): Promise<boolean>;
 }
 
 export interface Matchmaking {
@@ -59,8 +61,8 @@ export function createMatchmaking(o: MatchmakingOptions): Matchmaking {
   redis?.on("error", (err) => o.logger.warn({ err }, "matchmaker Redis error"));
   const service = new MatchmakerService({
     modes: o.modes ?? defaultQueueModes,
-    store: redis ? new RedisTicketStore(redis) : new MemoryTicketStore(),
-    players: redis ? new RedisPlayerIndex(redis) : new MemoryPlayerIndex(),
+    store: redis ? new RedisTicketStore(redis) : new MemoryTicketStore(now),
+    players: redis ? new RedisPlayerIndex(redis) : new MemoryPlayerIndex(now),
     lease: redis ? new RedisLease(redis, now) : new LocalLease(now),
     parties: o.parties ?? new MemoryPartyDirectory(),
     rooms: o.rooms ?? colyseusRoomApi,
@@ -74,6 +76,7 @@ export function createMatchmaking(o: MatchmakingOptions): Matchmaking {
     connectTimeoutS: o.connectTimeoutS,
     queueGraceS: o.queueGraceS,
     leaseTtlMs: o.leaseTtlMs,
+    nodeAlive: o.nodeAlive,
   });
   return {
     service,

@@ -146,6 +146,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     connectTimeoutS: config.MM_CONNECT_TIMEOUT_S,
     queueGraceS: config.MM_QUEUE_GRACE_S,
     leaseTtlMs: config.MM_LEASE_TTL_MS,
+    // a queued player whose queue node died may rejoin elsewhere as soon as the registry drops the node
+    nodeAlive: async (nodeId) => (await registry.live(Date.now())).some((e) => e.nodeId === nodeId),
   });
   matchmakerRef = matchmaking.service;
 

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import {
-  createMatchmakerMetrics, LocalLease, makeTicket, MatchmakerService, MemoryPartyDirectory, MemoryPlayerIndex, MemoryTicketStore,
-  OLDEST_WAIT_KEY, parseModeRules, type Bus, type RoomApi, type SeatNotice,
+  createMatchmakerMetrics, DEFAULT_SHARD, LocalLease, makeTicket, MatchmakerService, MemoryPartyDirectory, MemoryPlayerIndex, MemoryTicketStore,
+  OLDEST_WAIT_KEY, parseModeRules, shardOf, shardRules, shardsOf, STALE_QUEUE_MS, type Bus, type Lease, type ModeRules, type RoomApi, type SeatNotice, type Ticket,
 } from "../../matchmaker/index.ts";
 
 function fakeRooms(behaviour: { create?: () => void; reserve?: () => boolean } = {}) {
@@ -48,8 +48,8 @@ describe("MatchmakerService (loop, lease, provisioning)", () => {
   let clock = 1_000_000;
   const now = () => clock;
   const setup = (rooms = fakeRooms()) => {
-    const store = new MemoryTicketStore();
-    const players = new MemoryPlayerIndex();
+    const store = new MemoryTicketStore(now);
+    const players = new MemoryPlayerIndex(now);
     const lease = new LocalLease(now);
     const { bus, published, hashes } = fakeBus();
     const make = () => new MatchmakerService({
@@ -142,5 +142,226 @@ describe("MatchmakerService (loop, lease, provisioning)", () => {
     assert.equal(await s.store.get("x2"), undefined);
     assert.equal((await s.players.get("p-x1"))!.state, "requeue");
     assert.deepEqual(await s.a.blocking("p-x1"), { code: "resume", ticketId: "x1" });
+  });
+});
+
+/** Regions grouped into two shards; `ap` is in no shard (the default shard holds it). */
+const SHARDS = { eu: ["eu-west", "eu-north"], na: ["us-east", "us-west"] };
+const REGIONS = ["eu-west", "eu-north", "us-east", "us-west", "ap"];
+// cross-region play after 5 s within 200 ms: without shards, lonely tickets would meet across the ocean
+const sharded = parseModeRules({ name: "duel", teams: 2, teamSize: 1, regions: { steps: [{ afterS: 5, maxLatencyMs: 200 }] }, shards: SHARDS });
+const unsharded = parseModeRules({ name: "duel", teams: 2, teamSize: 1, regions: { steps: [{ afterS: 5, maxLatencyMs: 200 }] } });
+const nearEverywhere = Object.fromEntries(REGIONS.map((r) => [r, 40]));
+
+/** A lease that refuses some names: lets two services each lead different shards of one LocalLease. */
+function refusing(inner: Lease, refused: readonly string[]): Lease {
+  return {
+    tryAcquire: (name, holder, ttl) => refused.includes(name) ? Promise.resolve(null) : inner.tryAcquire(name, holder, ttl),
+    renew: (grant, ttl) => inner.renew(grant, ttl),
+    release: (grant) => inner.release(grant),
+  };
+}
+
+describe("MatchmakerService: region shards", () => {
+  let clock = 5_000_000;
+  const now = () => clock;
+  const setup = (o: { rules?: ModeRules; leases?: [readonly string[], readonly string[]]; nodeAlive?: (id: string) => Promise<boolean> } = {}) => {
+    const store = new MemoryTicketStore(now);
+    const players = new MemoryPlayerIndex(now);
+    const lease = new LocalLease(now);
+    const { bus, published, hashes } = fakeBus();
+    const make = (refused: readonly string[]) => {
+      const rooms = fakeRooms();
+      const registry = new Registry();
+      const service = new MatchmakerService({
+        modes: { duel: { rules: o.rules ?? sharded, room: "arena" } }, store, players, lease: refusing(lease, refused), parties: new MemoryPartyDirectory(),
+        rooms: rooms.api, bus, metrics: createMatchmakerMetrics(registry), logger: silent, region: "eu-west", knownRegions: async () => REGIONS,
+        ratingOf: async () => 1500, now, leaseTtlMs: 3000, queueGraceS: 10, nodeAlive: o.nodeAlive,
+      });
+      return { service, rooms, registry };
+    };
+    const [ra, rb] = o.leases ?? [[], []];
+    return { store, players, lease, bus, published, hashes, a: make(ra), b: make(rb) };
+  };
+  type S = ReturnType<typeof setup>;
+  let seq = 0;
+  const enqueue = async (s: S, region: string, waitedS = 0, rating = 1500) => {
+    const id = `t${++seq}`;
+    const t = makeTicket({ id, mode: "duel", playerIds: [`p-${id}`], playerRatings: [rating], region, latencies: nearEverywhere, enqueuedAt: clock - waitedS * 1000 });
+    await s.players.take([{ playerId: `p-${id}`, name: id }], id, clock);
+    await s.store.add(t, s.a.service.shardOf("duel", region));
+    return t;
+  };
+  const matchedPlayers = (rooms: ReturnType<typeof fakeRooms>) => rooms.created.map((c) => (c.options.teams as string[][]).flat().sort());
+  const shardOfPlayer = (p: string, tickets: Ticket[]) => sharded.shards && shardOf(sharded, tickets.find((t) => t.playerIds.includes(p))!.region);
+
+  it("rules: shards validate, default shard holds unlisted regions, per-shard rules keep expansion inside", () => {
+    assert.deepEqual(shardsOf(sharded), ["eu", "na", DEFAULT_SHARD]);
+    assert.equal(shardOf(sharded, "eu-north"), "eu");
+    assert.equal(shardOf(sharded, "us-west"), "na");
+    assert.equal(shardOf(sharded, "ap"), DEFAULT_SHARD);
+    assert.deepEqual(shardsOf(unsharded), [DEFAULT_SHARD]);
+    assert.equal(shardRules(unsharded, DEFAULT_SHARD, ["eu-west"]), unsharded, "no shards: the same rules object");
+    const eu = shardRules(sharded, "eu", ["eu-west"]);
+    assert.deepEqual(eu.regions.neighbours, { "eu-west": ["eu-west", "eu-north"], "eu-north": ["eu-west", "eu-north"] });
+    assert.throws(() => parseModeRules({ name: "x", teams: 2, teamSize: 1, shards: { a: ["r1"], b: ["r1"] } }), /at most one shard/);
+    assert.throws(() => parseModeRules({ name: "x", teams: 2, teamSize: 1, shards: { default: ["r1"] } }), /reserved/);
+    assert.throws(() => parseModeRules({ name: "x/y", teams: 2, teamSize: 1 }), /name/);
+  });
+
+  it("two shards led by different services form matches independently and concurrently", async () => {
+    // a may only lead eu, b only na (and the default shard)
+    const s = setup({ leases: [["matcher:duel/na", "matcher:duel"], ["matcher:duel/eu"]] });
+    const tickets = [await enqueue(s, "eu-west"), await enqueue(s, "eu-north"), await enqueue(s, "us-east"), await enqueue(s, "us-west"), await enqueue(s, "eu-west"), await enqueue(s, "us-east")];
+    await Promise.all([s.a.service.tick(clock), s.b.service.tick(clock)]);
+    const leaders = async (r: Registry) => (await r.getSingleMetric("rally_mm_leader")!.get()).values.filter((v) => v.value === 1).map((v) => v.labels.shard).sort();
+    assert.deepEqual(await leaders(s.a.registry), ["eu"]);
+    assert.deepEqual(await leaders(s.b.registry), ["default", "na"]);
+    const byA = matchedPlayers(s.a.rooms);
+    const byB = matchedPlayers(s.b.rooms);
+    assert.ok(byA.length >= 1 && byB.length >= 1, "each leader formed matches in its own shard");
+    for (const m of byA) assert.ok(m.every((p) => shardOfPlayer(p, tickets) === "eu"), `a formed only eu matches: ${m}`);
+    for (const m of byB) assert.ok(m.every((p) => shardOfPlayer(p, tickets) === "na"), `b formed only na matches: ${m}`);
+    // every ticket in at most one match
+    const all = [...byA, ...byB].flat();
+    assert.equal(new Set(all).size, all.length);
+    // one lease per shard, held by different services
+    assert.equal(await s.lease.tryAcquire("matcher:duel/eu", "x", 1), null, "eu held (by a)");
+    assert.equal(await s.lease.tryAcquire("matcher:duel/na", "x", 1), null, "na held (by b)");
+  });
+
+  it("a stale fence for one shard does not affect the other", async () => {
+    const s = setup();
+    const [e1, e2] = [await enqueue(s, "eu-west"), await enqueue(s, "eu-west")];
+    const [n1, n2] = [await enqueue(s, "us-east"), await enqueue(s, "us-east")];
+    assert.ok((await s.store.claim("duel", [e1.id], "m-eu", 9, "eu")).ok, "eu fence moves to 9");
+    assert.deepEqual(await s.store.claim("duel", [e2.id], "m-eu-old", 3, "eu"), { ok: false, reason: "stale-fence" });
+    assert.ok((await s.store.claim("duel", [n1.id], "m-na", 3, "na")).ok, "na has its own fence: 3 is still current there");
+    assert.deepEqual(await s.store.claim("duel", [n2.id], "m-x", 100, "eu"), { ok: false, reason: "wrong-shard" }, "a na ticket cannot be claimed by the eu leader");
+    assert.equal((await s.store.get(n2.id))!.state, "waiting");
+  });
+
+  it("a ticket never lands in another shard's match, even when its latency would allow it", async () => {
+    // control: without shards, a lonely eu and a lonely us ticket meet once regions open
+    const c = setup({ rules: unsharded });
+    await enqueue(c, "eu-west", 30, 1500);
+    await enqueue(c, "us-east", 30, 1500);
+    await c.a.service.tick(clock);
+    assert.equal(c.a.rooms.created.length, 1, "control: the cross-region match forms without shards");
+
+    const s = setup();
+    const tickets: Ticket[] = [];
+    // a random-ish population over every shard, many passes, some waiting long enough to roam
+    for (let i = 0; i < 60; i++) tickets.push(await enqueue(s, REGIONS[(i * 7) % REGIONS.length]!, (i * 13) % 40, 1300 + ((i * 97) % 400)));
+    for (let pass = 0; pass < 5; pass++) {
+      await s.a.service.tick(clock);
+      clock += 1000;
+      for (let i = 0; i < 5; i++) tickets.push(await enqueue(s, REGIONS[(pass + i) % REGIONS.length]!, 20));
+    }
+    const matches = matchedPlayers(s.a.rooms);
+    assert.ok(matches.length >= 10, `matches formed (${matches.length})`);
+    for (const m of matches) assert.equal(new Set(m.map((p) => shardOfPlayer(p, tickets))).size, 1, `one shard per match: ${m}`);
+    // every match is hosted in a region of its own shard
+    for (const c of s.a.rooms.created) {
+      const players = (c.options.teams as string[][]).flat();
+      assert.equal(shardOf(sharded, c.options.region as string), shardOfPlayer(players[0]!, tickets));
+    }
+    // status never offers a region of another shard
+    const t = tickets.find((x) => x.region === "eu-west")!;
+    assert.deepEqual(s.a.service.status(t, clock + 60_000).regions.sort(), ["eu-north", "eu-west"]);
+  });
+
+  it("oldest-wait: each shard leader publishes its own regions and never zeroes another shard's", async () => {
+    const s = setup({ leases: [["matcher:duel/na", "matcher:duel"], ["matcher:duel/eu"]] });
+    await enqueue(s, "eu-north", 42);
+    await enqueue(s, "us-west", 17);
+    await s.a.service.tick(clock);
+    await s.b.service.tick(clock);
+    const waits = () => Object.fromEntries(s.hashes.get(OLDEST_WAIT_KEY) ?? []);
+    assert.equal(waits()["eu-north"], "42");
+    assert.equal(waits()["us-west"], "17");
+    assert.equal(waits()["eu-west"], "0");
+    clock += 1000;
+    await s.a.service.tick(clock); // the eu leader passes again: us-west keeps na's figure
+    assert.equal(waits()["eu-north"], "43");
+    assert.equal(waits()["us-west"], "17");
+    clock += 1000;
+    await s.b.service.tick(clock);
+    assert.equal(waits()["us-west"], "19");
+    assert.equal(waits()["eu-north"], "43");
+    // the gauge: each leader reports its shard's regions only
+    const gauge = async (r: Registry) => (await r.getSingleMetric("rally_mm_tickets_waiting")!.get()).values.map((v) => `${v.labels.region}=${v.value}`).sort();
+    assert.deepEqual(await gauge(s.a.registry), ["eu-north=1"]);
+    assert.deepEqual(await gauge(s.b.registry), ["us-west=1"]);
+  });
+});
+
+describe("MatchmakerService: ticket hygiene", () => {
+  let clock = 9_000_000;
+  const now = () => clock;
+  const setup = (nodeAlive?: (id: string) => Promise<boolean>) => {
+    const store = new MemoryTicketStore(now);
+    const players = new MemoryPlayerIndex(now);
+    const { bus } = fakeBus();
+    const rooms = fakeRooms();
+    const service = new MatchmakerService({
+      modes: { duel: { rules: duel, room: "arena" } }, store, players, lease: new LocalLease(now), parties: new MemoryPartyDirectory(), rooms: rooms.api, bus,
+      metrics: createMatchmakerMetrics(new Registry()), logger: silent, region: "eu", knownRegions: async () => ["eu"], ratingOf: async () => 1500, now,
+      queueGraceS: 10, nodeAlive,
+    });
+    return { store, players, service };
+  };
+  const enqueue = async (s: ReturnType<typeof setup>, id: string, node?: string) => {
+    await s.players.take([{ playerId: `p-${id}`, name: id }], id, clock, node);
+    await s.store.add(makeTicket({ id, mode: "duel", playerIds: [`p-${id}`], playerRatings: [1500], region: "eu", latencies: {}, enqueuedAt: clock }));
+  };
+
+  it("a requeued ticket whose players never come back is gone after the queue grace", async () => {
+    const s = setup();
+    await enqueue(s, "r1");
+    await enqueue(s, "r2");
+    await s.service.tick(clock);
+    const matchId = (await s.store.get("r1"))!.matchId!;
+    await s.service.noShow({ matchId, mode: "duel", present: ["p-r1"], missing: ["p-r2"], requeue: true });
+    clock += s.service.requeueTtlMs - 1;
+    assert.deepEqual(await s.service.blocking("p-r1"), { code: "resume", ticketId: "r1" }, "within the grace the ticket waits");
+    clock += 2;
+    assert.equal(await s.players.get("p-r1"), undefined, "record expired");
+    assert.equal(await s.store.get("r1"), undefined, "ticket expired");
+    assert.equal(await s.service.blocking("p-r1"), null, "a new ticket may be made");
+  });
+
+  it("a requeued player who comes back in time resumes and the expiry is cleared", async () => {
+    const s = setup();
+    await enqueue(s, "k1");
+    await enqueue(s, "k2");
+    await s.service.tick(clock);
+    const matchId = (await s.store.get("k1"))!.matchId!;
+    await s.service.noShow({ matchId, mode: "duel", present: ["p-k1"], missing: ["p-k2"], requeue: true });
+    clock += 1000;
+    // what the queue room does on resume
+    assert.equal(await s.store.requeue("k1"), true);
+    await s.players.update(["p-k1"], "k1", { state: "queued", matchId: null }, clock);
+    clock += s.service.requeueTtlMs * 5;
+    assert.equal((await s.store.get("k1"))?.state, "waiting");
+    assert.equal((await s.players.get("p-k1"))?.state, "queued");
+  });
+
+  it("a queued record held by a dead node is stale at once; a live node's record still blocks", async () => {
+    const s = setup(async (id) => id !== "node-dead");
+    await enqueue(s, "d1", "node-dead");
+    await enqueue(s, "l1", "node-live");
+    await enqueue(s, "u1"); // no node recorded: only the heartbeat age counts
+    assert.deepEqual(await s.service.blocking("p-d1"), { code: "resume", ticketId: "d1" });
+    assert.deepEqual(await s.service.blocking("p-l1"), { code: "MM_ALREADY_QUEUED", ticketId: "l1" });
+    assert.deepEqual(await s.service.blocking("p-u1"), { code: "MM_ALREADY_QUEUED", ticketId: "u1" });
+    clock += STALE_QUEUE_MS;
+    assert.deepEqual(await s.service.blocking("p-u1"), { code: "resume", ticketId: "u1" }, "the heartbeat fallback");
+  });
+
+  it("a registry that cannot answer keeps the record (never resumes on an error)", async () => {
+    const s = setup(async () => { throw new Error("presence down"); });
+    await enqueue(s, "e1", "node-x");
+    assert.deepEqual(await s.service.blocking("p-e1"), { code: "MM_ALREADY_QUEUED", ticketId: "e1" });
   });
 });

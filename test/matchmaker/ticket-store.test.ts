@@ -43,8 +43,8 @@ for (const impl of IMPLEMENTATIONS) {
       await store.add(ticket("c", 3000, { region: "us" }));
       await store.add(ticket("d", 500, { mode: "arena" }));
       assert.deepEqual((await store.listWaiting("5v5")).map((t) => t.id), ["a", "b", "c"]);
-      assert.deepEqual((await store.listWaiting("5v5", "us")).map((t) => t.id), ["c"]);
-      const [a] = await store.listWaiting("5v5", "eu");
+      assert.deepEqual((await store.listWaiting("5v5", { region: "us" })).map((t) => t.id), ["c"]);
+      const [a] = await store.listWaiting("5v5", { region: "eu" });
       assert.equal(a.rating, 1500);
       assert.deepEqual(a.latencies, { eu: 20 });
     });
@@ -108,6 +108,55 @@ for (const impl of IMPLEMENTATIONS) {
       assert.deepEqual(waiting.map((t) => t.id), ["old", "new"]);
       assert.equal(waiting[0].enqueuedAt, 1000);
       assert.equal((await store.get("old"))?.matchId, undefined);
+    });
+
+    it("shards: one waiting list and one fence per (mode, shard); claims never cross shards", async () => {
+      await store.add(ticket("e1", 1, { region: "eu-west" }), "eu");
+      await store.add(ticket("e2", 2, { region: "eu-north" }), "eu");
+      await store.add(ticket("n1", 3, { region: "us-east" }), "na");
+      await store.add(ticket("n2", 4, { region: "us-east" }), "na");
+      await store.add(ticket("d1", 5, { region: "ap" }));
+      assert.deepEqual((await store.listWaiting("5v5", { shard: "eu" })).map((t) => t.id), ["e1", "e2"]);
+      assert.deepEqual((await store.listWaiting("5v5", { shard: "na" })).map((t) => t.id), ["n1", "n2"]);
+      assert.deepEqual((await store.listWaiting("5v5")).map((t) => t.id), ["d1"], "no shard = the default shard");
+      assert.deepEqual((await store.listWaiting("5v5", { shard: "eu", region: "eu-north" })).map((t) => t.id), ["e2"]);
+      assert.equal((await store.get("n1"))?.shard, "na");
+      assert.equal((await store.get("d1"))?.shard, "default");
+      // a ticket of another shard (or the default one) is refused, all or nothing
+      assert.deepEqual(await store.claim("5v5", ["e1", "n1"], "mx", 1, "eu"), { ok: false, reason: "wrong-shard" });
+      assert.deepEqual(await store.claim("5v5", ["d1"], "mx", 1, "eu"), { ok: false, reason: "wrong-shard" });
+      assert.deepEqual(await store.claim("arena", ["e1"], "mx", 1, "eu"), { ok: false, reason: "wrong-shard" }, "another mode's shard");
+      assert.equal((await store.get("e1"))?.state, "waiting");
+      // fences are per shard: eu at 50 leaves na at 0
+      assert.ok((await store.claim("5v5", ["e1"], "m-eu", 50, "eu")).ok);
+      assert.deepEqual(await store.claim("5v5", ["e2"], "m-eu2", 49, "eu"), { ok: false, reason: "stale-fence" });
+      assert.ok((await store.claim("5v5", ["n1"], "m-na", 2, "na")).ok, "a stale eu token does not touch na");
+      assert.ok((await store.claim("5v5", ["d1"], "m-d", 1)).ok, "nor the default shard");
+      // requeue, cancel and remove keep the ticket in its own shard
+      assert.equal(await store.requeue("n1"), true);
+      assert.deepEqual((await store.listWaiting("5v5", { shard: "na" })).map((t) => t.id), ["n1", "n2"]);
+      assert.equal(await store.cancel("n2"), true);
+      await store.remove("n1");
+      assert.deepEqual(await store.listWaiting("5v5", { shard: "na" }), []);
+      assert.deepEqual((await store.listWaiting("5v5", { shard: "eu" })).map((t) => t.id), ["e2"]);
+    });
+
+    it("expire: a matched ticket nobody comes back for is forgotten; requeue clears the expiry; waiting tickets never expire", async () => {
+      await store.add(ticket("gone", 1));
+      await store.add(ticket("back", 2));
+      await store.add(ticket("wait", 3));
+      assert.ok((await store.claim("5v5", ["gone", "back"], "m1", 1)).ok);
+      await store.expire("gone", 80);
+      await store.expire("back", 80);
+      await store.expire("wait", 80);
+      assert.equal(await store.requeue("back"), true);
+      const deadline = Date.now() + 10_000;
+      while ((await store.get("gone")) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(await store.get("gone"), undefined, "expired");
+      await new Promise((r) => setTimeout(r, 150)); // well past the 80 ms ttl
+      assert.equal((await store.get("back"))?.state, "waiting", "requeued before the ttl: kept");
+      assert.equal((await store.get("wait"))?.state, "waiting", "a waiting ticket ignores expire");
+      assert.deepEqual((await store.listWaiting("5v5")).map((t) => t.id), ["back", "wait"]);
     });
 
     it("remove forgets a ticket", async () => {

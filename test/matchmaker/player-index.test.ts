@@ -1,0 +1,57 @@
+/**
+ * PlayerIndex conformance (memory and Redis): the node holding a queued ticket is recorded, and a
+ * record updated with a ttl (a requeued player who may never come back) expires unless updated again.
+ */
+import assert from "node:assert/strict";
+import { MemoryPlayerIndex, RedisPlayerIndex, type PlayerIndex } from "../../matchmaker/player-index.ts";
+import { startRedis, type TestRedis } from "./helpers/redis-server.ts";
+
+let redis: TestRedis | undefined;
+let prefixSeq = 0;
+const IMPLEMENTATIONS: Array<{ name: string; start(): Promise<void>; stop(): Promise<void>; create(): PlayerIndex }> = [
+  { name: "MemoryPlayerIndex", start: async () => {}, stop: async () => {}, create: () => new MemoryPlayerIndex() },
+  {
+    name: "RedisPlayerIndex (own redis-server)",
+    start: async () => { redis = await startRedis(); },
+    stop: async () => { await redis?.stop(); },
+    create: () => new RedisPlayerIndex(redis!.client(), `pi${prefixSeq++}:`),
+  },
+];
+
+const until = async (what: string, check: () => Promise<boolean>) => {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+for (const impl of IMPLEMENTATIONS) {
+  describe(`PlayerIndex conformance: ${impl.name}`, () => {
+    before(() => impl.start());
+    after(() => impl.stop());
+    let index: PlayerIndex;
+    beforeEach(() => { index = impl.create(); });
+
+    it("records the queue node; a resume moves the record to the new node", async () => {
+      assert.equal(await index.take([{ playerId: "a", name: "A" }], "t1", 1000, "node-1"), null);
+      assert.equal((await index.get("a"))?.node, "node-1");
+      await index.update(["a"], "t1", { node: "node-2" }, 2000);
+      const rec = await index.get("a");
+      assert.equal(rec?.node, "node-2");
+      assert.equal(rec?.at, 2000);
+      assert.equal(rec?.state, "queued");
+      assert.equal(await index.take([{ playerId: "b", name: "B" }], "t2", 1000), null);
+      assert.equal((await index.get("b"))?.node, undefined, "no node given: none recorded");
+    });
+
+    it("a record updated with a ttl expires; a later update without one keeps it", async () => {
+      await index.take([{ playerId: "gone", name: "G" }, { playerId: "back", name: "B" }], "t1", 1000);
+      await index.update(["gone", "back"], "t1", { state: "requeue", matchId: null, ttlMs: 80 }, 1000);
+      await index.update(["back"], "t1", { state: "queued" }, 1010); // came back in time
+      await until("the record to expire", async () => (await index.get("gone")) === undefined);
+      await new Promise((r) => setTimeout(r, 150)); // well past the 80 ms ttl
+      assert.equal((await index.get("back"))?.state, "queued");
+    });
+  });
+}
