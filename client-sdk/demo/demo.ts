@@ -2,20 +2,26 @@
  * The browser demo served at `/`: guest login, join an arena, draw it, send input. It uses only the
  * public SDK (bundled separately as /rally.js), so it doubles as the reference for a web client.
  *
+ * The side panel (demo/social.ts) adds friends with live presence, a party that queues together (the
+ * arena view takes over when the matchmaker seats it) and a peer-to-peer chat over a relay session.
+ *
  * Identity: a device id in localStorage plus a per-tab suffix in sessionStorage, so a reload keeps the
  * player (and its seat, through the stored reconnection token) while a second tab is a second player.
  */
 import {
-  ARENA, Interpolator, RallyApiError, RallyClient, RallyRoomError, webStorage,
-  type ArenaHandle, type ArenaPhase, type ArenaStateView, type MatchResult,
+  ARENA, ArenaHandle, Interpolator, RallyApiError, RallyClient, RallyRoomError, webStorage,
+  type ArenaRoom, type ArenaPhase, type ArenaStateView, type MatchResult,
 } from "../index.ts";
+import { startSocialPanel, type SocialDebug } from "./social.ts";
 
 /** What tests read instead of parsing pixels (see test/browser.test.ts). */
 export interface RallyDebug {
   readonly sessionId: string | null;
   readonly playerId: string | null;
-  readonly phase: ArenaPhase | "connecting" | "error";
+  readonly phase: ArenaPhase | "connecting" | "queueing" | "idle" | "error";
   snapshot(): DebugSnapshot | null;
+  /** The side panel (friends, party, relay); null until logged in. */
+  readonly social: SocialDebug | null;
 }
 
 export interface DebugSnapshot {
@@ -103,7 +109,7 @@ function adopt(handle: ArenaHandle): void {
   remote.clear();
   ownDrawn = null;
   sessionStorage.setItem(RECONNECT_KEY, handle.reconnectionToken);
-  handle.on("state", onState);
+  handle.on("state", (state) => { if (arena === handle) onState(state); }); // not a room left for the queue
   handle.on("result", (result) => {
     lastResult = result;
     sessionStorage.removeItem(RECONNECT_KEY);
@@ -117,8 +123,9 @@ function adopt(handle: ArenaHandle): void {
     status(phase);
   });
   handle.on("leave", () => {
+    if (arena !== handle) return; // left on purpose (the party went to the queue)
     sessionStorage.removeItem(RECONNECT_KEY);
-    if (arena === handle) arena = null;
+    arena = null;
     if (!lastResult) show("Disconnected", "The room closed.");
     ui.again.hidden = false;
   });
@@ -158,6 +165,42 @@ function show(headline: string, subline: string): void {
   ui.headline.textContent = headline;
   ui.subline.textContent = subline;
 }
+
+// ---- queueing as a party (the side panel drives it) -------------------------------------------
+
+const queueHooks = {
+  async beforeQueue(mode: string): Promise<void> {
+    const previous = arena;
+    arena = null; // its leave handler now ignores the leave
+    sessionStorage.removeItem(RECONNECT_KEY);
+    remote.clear();
+    ui.again.hidden = true;
+    ui.timer.textContent = "--:--";
+    ui.score0.textContent = ui.score1.textContent = "0";
+    setPhase("queueing");
+    show(`Queueing for ${mode} as a party…`, "joining the queue");
+    await previous?.leave().catch(() => undefined);
+  },
+  status(s: { state: string; waitedMs: number; estimatedWaitMs: number | null; party?: { connected: number; size: number } }): void {
+    if (phase !== "queueing") return;
+    const parts = [s.state === "gathering" && s.party ? `waiting for the party ${s.party.connected}/${s.party.size}` : s.state,
+      `${Math.round(s.waitedMs / 1000)} s`];
+    if (s.estimatedWaitMs !== null) parts.push(`about ${Math.ceil(s.estimatedWaitMs / 1000)} s left`);
+    show("Queueing as a party…", parts.join(" · "));
+    status(`queue: ${s.state}`);
+  },
+  seated(room: unknown): void {
+    adopt(new ArenaHandle(room as ArenaRoom));
+    setPhase(arena?.state?.phase ?? "waiting");
+  },
+  queueEnded(reason: string, cancelled: boolean): void {
+    if (arena) return;
+    setPhase(cancelled ? "idle" : "error");
+    if (!cancelled) status(reason, "error");
+    show(cancelled ? "Queue cancelled" : "Queue ended", reason);
+    ui.again.hidden = false;
+  },
+};
 
 // ---- input --------------------------------------------------------------------------------------
 
@@ -326,6 +369,7 @@ window.rally = {
   get sessionId() { return arena?.sessionId ?? null; },
   get playerId() { return rally.auth.playerId; },
   get phase() { return phase; },
+  get social() { return socialPanel; },
   snapshot(): DebugSnapshot | null {
     const state = arena?.state;
     if (!arena || !state) return null;
@@ -346,7 +390,13 @@ function fail(e: unknown): void {
   ui.again.hidden = false;
 }
 
+let socialPanel: SocialDebug | null = null;
+
 requestAnimationFrame(draw);
 login()
-  .then(() => { ui.player.textContent = rally.auth.session?.name ?? "guest"; return enterArena(); })
+  .then(() => {
+    ui.player.textContent = rally.auth.session?.name ?? "guest";
+    socialPanel = startSocialPanel(rally, queueHooks);
+    return enterArena();
+  })
   .catch(fail);
