@@ -27,8 +27,8 @@ export const matchmadeOptionsSchema = z.object({
   matchId: z.string().min(1).max(64),
   mode: z.string().min(1).max(32).optional(),
   region: z.string().min(1).max(32).optional(),
-  /** Player ids per team, team index = position. */
-  teams: z.array(z.array(z.string().min(1).max(64)).min(1).max(64)).min(1).max(16),
+  /** Player ids per team, team index = position. A team may hold no human when bots take all its seats. */
+  teams: z.array(z.array(z.string().min(1).max(64)).max(64)).min(1).max(16),
   /** Bot seats per team, filled at creation (the matcher completed the lobby with bots). */
   bots: z.array(z.number().int().min(0).max(64)).max(16).optional(),
   /**
@@ -41,7 +41,8 @@ export const matchmadeOptionsSchema = z.object({
   minPlayers: z.number().int().min(1).max(256).optional(),
   /** Seat reservation and connect timeout for this match (seconds). */
   connectTimeoutS: z.number().min(0.2).max(300).optional(),
-});
+}).refine((o) => o.teams.some((ids) => ids.length > 0), { message: "a match needs at least one player", path: ["teams"] })
+  .refine((o) => o.teams.every((ids, team) => ids.length + (o.bots?.[team] ?? 0) > 0), { message: "every team needs a player or a bot", path: ["teams"] });
 export type MatchmadeOptions = z.infer<typeof matchmadeOptionsSchema>;
 
 /** Options a client may send when it joins. Rooms extend this; unknown keys are refused. */
@@ -191,6 +192,12 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
 
   override onCreate(options: unknown): void {
     const matchmade = matchmadeOptionsSchema.safeParse(options);
+    // Options meant for a matchmade room that do not parse must never fall back to an open room
+    // (anyone could join it, on any team).
+    if (!matchmade.success && typeof options === "object" && options !== null && "matchId" in options) {
+      const issue = matchmade.error.issues[0];
+      throw refuse(RoomErrorCode.ROOM_BAD_OPTIONS, `${issue?.message ?? "invalid"} at ${issue?.path.join(".") || "(root)"}`);
+    }
     if (matchmade.success) {
       const { matchId, teams, mode, noShow, minPlayers, connectTimeoutS } = matchmade.data;
       if (teams.length !== this.teamCount) throw refuse(RoomErrorCode.ROOM_BAD_OPTIONS, `expected ${this.teamCount} teams, got ${teams.length}`);

@@ -29,6 +29,8 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
           ...defaultQueueModes,
           // 1v1 without bots: a no-show sends the other player back to the queue
           duel: { rules: parseModeRules({ name: "duel", teams: 2, teamSize: 1 }), room: "arena" },
+          // 2v2 whose empty seats go to bots after 1 s: a lone party of two faces a team of bots
+          "duo-bots": { rules: parseModeRules({ name: "duo-bots", teams: 2, teamSize: 2, minPlayers: 2, bots: { afterS: 1 } }), room: "arena" },
         },
       },
     });
@@ -99,6 +101,23 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
     const ticketA = (await mm().players.get(a.playerId))!.ticketId;
     assert.equal((await mm().players.get(b.playerId))!.ticketId, ticketA);
     assert.deepEqual([...(await mm().store.get(ticketA))!.ticket.playerIds].sort(), [a.playerId, b.playerId].sort());
+  });
+
+  it("a lone party of two stays together; bots take the whole other team", async () => {
+    const [a, b] = await Promise.all([0, 1].map(() => t.player()));
+    parties.set({ partyId: "party-bots", leaderId: a.playerId, memberIds: [a.playerId, b.playerId] });
+    const qa = await joinQueue(t.client(a.token), { mode: "duo-bots", partyId: "party-bots" });
+    const qb = await joinQueue(t.client(b.token), { mode: "duo-bots", partyId: "party-bots" });
+    open.push(qa.queue, qb.queue);
+    const rooms = await Promise.all([[a, qa], [b, qb]].map(([p, q]) => acceptSeat(t.client((p as typeof a).token), q as typeof qa)));
+    open.push(...rooms);
+    await until("both humans and two bots seated", () => stateOf(rooms[0])?.players.size === 4);
+    const players = [...stateOf(rooms[0]).players.values()];
+    const team = new Map(players.map((p) => [p.playerId, p.team]));
+    assert.equal(team.get(a.playerId), team.get(b.playerId), "the party plays together");
+    const others = players.filter((p) => p.playerId !== a.playerId && p.playerId !== b.playerId);
+    assert.equal(others.length, 2);
+    assert.ok(others.every((p) => p.team !== team.get(a.playerId)), "bots fill the other team");
   });
 
   it("a party member leaving cancels the ticket for all", async () => {

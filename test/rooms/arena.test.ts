@@ -121,6 +121,18 @@ describe("arena room", function () {
       await expectRefusal(matchMaker.createRoom("arena", { matchId: "bad-teams", teams: [[a.playerId]] }), /ROOM_BAD_OPTIONS/);
       assert.equal(await arenaRooms(), 0);
     });
+
+    it("matchmade options that do not parse are refused, never opened as a public room", async () => {
+      const a = await t.player();
+      for (const options of [
+        { matchId: "no-humans", teams: [[], []] },
+        { matchId: "empty-team", teams: [[a.playerId], []] },
+        { matchId: "bad-ids", teams: [[a.playerId], [42]] },
+      ]) {
+        await expectRefusal(matchMaker.createRoom("arena", options), /ROOM_BAD_OPTIONS/);
+      }
+      assert.equal(await arenaRooms(), 0);
+    });
   });
 
   describe("open room (joinOrCreate)", () => {
