@@ -191,6 +191,8 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       const join = parseQueueJoin(options, service);
       const party = await partyFor(service, join, auth.playerId);
       const entry: Entry = { sessionId: client.sessionId, playerId: auth.playerId, name: auth.name, join, confirmed: false };
+      // Public to Colyseus' handler events (presence shows "in queue" with this mode).
+      client.userData = { ...(client.userData as object | undefined), queueMode: join.mode };
       if (!party) {
         this.entries.set(client.sessionId, entry);
         try {

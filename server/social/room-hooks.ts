@@ -17,13 +17,9 @@ export const listedMode: ModeOf = (room) => {
   return typeof mode === "string" ? mode : room.roomName;
 };
 
-/**
- * The queue room's join mode, read from its entries (best effort) until the queue room calls
- * `presence.set(playerId, { status: "in_queue", mode })` itself.
- */
-export const queueMode: ModeOf = (room, client) => {
-  const entries = (room as unknown as { entries?: Map<string, { join?: { mode?: unknown } }> }).entries;
-  const mode = entries instanceof Map ? entries.get(client.sessionId)?.join?.mode : undefined;
+/** The queue room's join mode, which the queue room puts in `client.userData.queueMode` at join. */
+export const queueMode: ModeOf = (_room, client) => {
+  const mode = (client.userData as { queueMode?: unknown } | undefined)?.queueMode;
   return typeof mode === "string" ? mode : null;
 };
 
