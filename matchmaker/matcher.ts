@@ -70,11 +70,11 @@ export function eloWinProb(teamMeans: readonly number[]): number {
 }
 
 export function runPass(pool: readonly Ticket[], nowMs: number, rules: ModeRules, options: PassOptions = {}): PassResult {
-  const tickets = allOfMode(pool, rules.name) ? pool : pool.filter((t) => t.mode === rules.name);
-  // the index's typed arrays are reused pass after pass (a nested pass borrows fresh ones)
+  // the index's typed arrays are reused pass after pass (a nested pass borrows fresh ones);
+  // tickets of other modes are left out by the index
   const buffers = borrowBuffers();
   try {
-    const ix = new PoolIndex(tickets, nowMs, rules, buffers);
+    const ix = new PoolIndex(pool, nowMs, rules, buffers);
     const ctx = passContext(ix, nowMs, rules, options, buffers.mark(ix.n));
     const matches: Match[] = [];
     const anchorsTried = matchAnchors(ctx, matches);
@@ -82,11 +82,6 @@ export function runPass(pool: readonly Ticket[], nowMs: number, rules: ModeRules
   } finally {
     returnBuffers(buffers);
   }
-}
-
-function allOfMode(pool: readonly Ticket[], mode: string): boolean {
-  for (let i = 0; i < pool.length; i++) if (pool[i].mode !== mode) return false;
-  return true;
 }
 
 function passContext(ix: PoolIndex, nowMs: number, rules: ModeRules, options: PassOptions, mark: Uint8Array): PassContext {

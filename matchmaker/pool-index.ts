@@ -1,9 +1,10 @@
 /**
  * A pass-local index over waiting tickets: struct-of-arrays hot fields, one rating-sorted
  * array per home region, and skip links so taken tickets cost O(α) to step over.
- * Built once per pass (one radix sort of 100k keys, ~2 ms); never mutated across passes.
- * The typed arrays live in `IndexBuffers`, which `runPass` borrows and hands back so a
- * long-running matcher allocates (and garbage-collects) no per-pass arrays.
+ * Built once per pass (one radix sort of 100k keys, ~2 ms). The typed arrays live in
+ * `IndexBuffers`, which `runPass` borrows and hands back so a long-running matcher allocates
+ * (and garbage-collects) no per-pass arrays; they also keep the last pool's per-ticket fields
+ * (`TicketFieldCache`, keyed by ticket identity) so unchanged tickets are not read again.
  */
 import { latencyBudgetAt, type ModeRules } from "./rules.ts";
 import type { Ticket } from "./ticket.ts";
@@ -30,6 +31,18 @@ export class IndexBuffers {
   byAge = new Int32Array(0); ageKeys = new Float64Array(0);
   laneIdx = new Int32Array(0); laneRating = new Float64Array(0); right = new Int32Array(0); left = new Int32Array(0);
   readonly count = new Int32Array(65536);
+  /** the last pass's ticket fields (see `readHotFields`), and the spare set the next pass fills */
+  cache = new TicketFieldCache();
+  spareCache = new TicketFieldCache();
+  /** region names seen by recent passes (ids in the caches), and this pass's number for each */
+  regionTable: string[] = [];
+  regionIds = new Map<string, number>();
+  readonly passRegion = new Int32Array(256);
+
+  /** Too many names seen: start over (the caches hold ids into the table, so forget them too). */
+  resetRegions(): void {
+    this.regionTable = []; this.regionIds = new Map(); this.cache.release(); this.spareCache.release();
+  }
 
   ensure(n: number): void {
     if (n <= this.cap) return;
@@ -55,6 +68,31 @@ export class IndexBuffers {
     this.laneCap = total;
     this.laneIdx = new Int32Array(total); this.laneRating = new Float64Array(total);
     this.right = new Int32Array(total + 2 * MAX_REGIONS * 2); this.left = new Int32Array(total + 2 * MAX_REGIONS * 2);
+  }
+}
+
+/**
+ * Fields of the tickets of one pass, in its pool order, so the next pass over (mostly) the
+ * same ticket objects reads them from here instead of from scattered objects. Keyed by
+ * object identity: a ticket is immutable, a changed ticket is a new object.
+ */
+export class TicketFieldCache {
+  mode = "";
+  n = 0;
+  tickets: (Ticket | undefined)[] = [];
+  /** home region: an id into `IndexBuffers.regionTable` */
+  region = new Uint8Array(0);
+  rating = new Float64Array(0); size = new Uint8Array(0); enq = new Float64Array(0);
+
+  ensure(n: number): void {
+    if (this.rating.length >= n) return;
+    this.rating = new Float64Array(n); this.size = new Uint8Array(n); this.enq = new Float64Array(n); this.region = new Uint8Array(n);
+  }
+
+  /** Forget the pool (and let its tickets be collected). */
+  release(): void {
+    // capacity is kept: the next pass overwrites in place
+    this.tickets.fill(undefined, 0, this.n); this.n = 0; this.mode = "";
   }
 }
 
@@ -101,19 +139,24 @@ export class PoolIndex {
   private readonly pool: readonly Ticket[];
 
   constructor(pool: readonly Ticket[], nowMs: number, rules: ModeRules, buffers: IndexBuffers = new IndexBuffers()) {
+    const b = buffers;
+    b.ensure(pool.length);
+    // the sweep stops at a ticket of another mode: then leave those out and sweep again
+    let sweep = pool.length < IDX_BITS ? readHotFields(pool, nowMs, rules, b) : null;
+    if (sweep === null) {
+      pool = pool.filter((t) => t.mode === rules.name);
+      sweep = pool.length < IDX_BITS ? readHotFields(pool, nowMs, rules, b) : null;
+    }
     const n = pool.length;
-    if (n >= IDX_BITS) throw new RangeError(`pool too large for one pass: ${n}`);
+    if (sweep === null) throw new RangeError(`pool too large for one pass: ${n}`);
     this.n = n;
     this.pool = pool;
-    const b = buffers;
-    b.ensure(n);
     // Each phase is its own function: a long loop is optimised mid-run, and untried code
     // after it in the same function would deoptimise it again on every pass.
     // Fields are read from the tickets in pool order, in ONE sweep (objects sit in memory in
     // that order; every sweep over 100k objects is a few ms of cache misses), then
     // renumbered by rating: an anchor's neighbours in its lane become neighbours in every
     // per-ticket array, which keeps a 100k pass out of cache misses.
-    const sweep = readHotFields(pool, nowMs, rules, b);
     this.regionNames = sweep.regionNames;
     const regions = this.regionNames.length;
     const laneLen = new Int32Array(2 * regions);
@@ -321,38 +364,77 @@ interface Sweep {
   minEnq: number;
 }
 
-/** One sweep over the ticket objects: rating, size, first-seen home, enqueue time. */
-function readHotFields(tickets: readonly Ticket[], nowMs: number, rules: ModeRules, b: IndexBuffers): Sweep {
+/** Tickets after the last miss a hit may skip (tickets matched or gone since the last pass). */
+const CACHE_LOOKAHEAD = 64;
+
+/**
+ * One sweep over the ticket objects: rating, size, first-seen home, enqueue time. A ticket
+ * that was in the last pass's pool (same object: tickets are immutable) is not read again:
+ * its fields come from `TicketFieldCache`, found by pointer comparison alone.
+ * Returns null if a ticket is not of `mode` (the caller filters the pool and builds again).
+ */
+function readHotFields(tickets: readonly Ticket[], nowMs: number, rules: ModeRules, b: IndexBuffers): Sweep | null {
   const n = tickets.length;
-  const seen = new Map<string, number>();
   const names: string[] = [];
   let minAfter = Infinity;
   for (const s of rules.regions.steps) if (s.afterS < minAfter) minAfter = s.afterS;
   const { ratingP, keyP, sizeP, homeP, enqP, roamP } = b;
-  let lastName = "", lastH = 0, roamers = 0, ordered = true, minEnq = Infinity, prevEnq = -Infinity;
+  const mode = rules.name;
+  // region names get small ids kept across passes (`regionTable`); `passRegion` maps them to
+  // this pass's first-seen numbers
+  if (b.regionTable.length > 200) b.resetRegions();
+  const table = b.regionTable, tableIds = b.regionIds, passRegion = b.passRegion;
+  passRegion.fill(-1);
+  const prev = b.cache, next = b.spareCache;
+  next.ensure(n);
+  next.mode = mode;
+  const pn = prev.mode === mode ? prev.n : 0;
+  const prevT = prev.tickets, prevRating = prev.rating, prevSize = prev.size, prevEnq = prev.enq, prevRegion = prev.region;
+  const nextT = next.tickets, nextRegion = next.region;
+  let lastName = "", lastId = 0, roamers = 0, ordered = true, minEnq = Infinity, prevE = -Infinity, j = 0;
   for (let i = 0; i < n; i++) {
     const t = tickets[i];
-    const name = t.region;
-    if (name !== lastName) {
-      lastName = name;
-      let h = seen.get(name);
-      if (h === undefined) { h = names.length; names.push(name); seen.set(name, h); }
-      lastH = h;
+    let hit = -1;
+    if (j < pn) {
+      if (prevT[j] === t) hit = j;
+      else for (let k = j + 1, e = Math.min(pn, j + CACHE_LOOKAHEAD); k < e; k++) if (prevT[k] === t) { hit = k; break; }
     }
-    homeP[i] = lastH;
-    const rating = t.rating;
+    let id: number, rating: number, size: number, enq: number;
+    if (hit >= 0) {
+      j = hit + 1;
+      id = prevRegion[hit]; rating = prevRating[hit]; size = prevSize[hit]; enq = prevEnq[hit];
+    } else {
+      if (t.mode !== mode) { next.n = 0; return null; }
+      const name = t.region;
+      if (name !== lastName) {
+        let known = tableIds.get(name);
+        if (known === undefined) { known = table.length; table.push(name); tableIds.set(name, known); }
+        lastName = name; lastId = known;
+      }
+      id = lastId; rating = t.rating; size = t.playerIds.length; enq = t.enqueuedAt;
+    }
+    nextT[i] = t; nextRegion[i] = id;
+    let h = passRegion[id];
+    if (h < 0) {
+      if (names.length === MAX_REGIONS) throw new RangeError(`more than ${MAX_REGIONS} regions in one pool`);
+      h = passRegion[id] = names.length; names.push(table[id]);
+    }
+    homeP[i] = h;
     ratingP[i] = rating;
     keyP[i] = ratingKey(rating);
-    sizeP[i] = t.playerIds.length;
-    const enq = t.enqueuedAt;
+    sizeP[i] = size;
     enqP[i] = enq;
-    if (enq < prevEnq) ordered = false;
-    prevEnq = enq;
+    if (enq < prevE) ordered = false;
+    prevE = enq;
     if (enq < minEnq) minEnq = enq;
     // regions open only after some wait: only these tickets need their latencies read
     if (Math.max(0, (nowMs - enq) / 1000) >= minAfter) roamP[roamers++] = i;
   }
-  if (names.length > MAX_REGIONS) throw new RangeError(`more than ${MAX_REGIONS} regions in one pool`);
+  // this pass's fields become the cache
+  next.rating.set(ratingP.subarray(0, n)); next.size.set(sizeP.subarray(0, n)); next.enq.set(enqP.subarray(0, n));
+  next.n = n;
+  prev.release(); // the older pool's tickets may be collected
+  b.cache = next; b.spareCache = prev;
   const regionNames = [...names].sort();
   const remap = new Int32Array(names.length);
   for (let p = 0; p < names.length; p++) remap[p] = regionNames.indexOf(names[p]);
