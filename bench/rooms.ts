@@ -1,5 +1,5 @@
 /**
- * `npm run bench:rooms [-- --clients 64 --roomSize 8 --seconds 15 --warmup 3 --order rally,bare,bare,rally]`
+ * `npm run bench:rooms [-- --clients 64 --roomSize 8 --seconds 15 --warmup 3 --order rally,bare,bare,rally,rally,bare]`
  *
  * Rally's `arena` (real node, real guest tokens, MatchRoom layer) against a bare Colyseus room running
  * the same ArenaSimulation/ArenaState at the same tick and patch rate with per-client StateViews,
@@ -14,12 +14,16 @@
  *   bytesPerClientPerSec   raw WebSocket message bytes received by the clients
  *   cpuMsPerClientPerSec   server process CPU (user+system) ms per second per connected client
  * The last line of output is one JSON object; `ratio` is oriented so >= 0.95 means Rally adds no cost
- * (ccu: rally/bare; every other figure: bare/rally).
+ * (ccu: rally/bare; every other figure: bare/rally). Each engine's figures are the median of its
+ * rounds (the default order alternates three rounds each, ABBAAB, so slow drift in machine load hits
+ * both engines alike); `rounds` lists every round with the 1-minute load average at its end, and
+ * `loadAvgStart`/`loadAvgEnd` bracket the run: other work on the machine moves every figure.
+ * BENCH_CPU_PROF=<dir> writes a CPU profile of each server's measured window (bench/rooms/server.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
-import { loadavg, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client, Room } from "@colyseus/sdk";
@@ -42,7 +46,7 @@ function flag(name: string, fallback: number): number {
 function orderFlag(): Engine[] {
   const eq = process.argv.find((a) => a.startsWith("--order="));
   const i = process.argv.indexOf("--order");
-  const raw = eq ? eq.split("=")[1] : i >= 0 ? process.argv[i + 1] : "rally,bare,bare,rally";
+  const raw = eq ? eq.split("=")[1] : i >= 0 ? process.argv[i + 1] : "rally,bare,bare,rally,rally,bare";
   const order = raw.split(",").map((s) => s.trim());
   if (order.length === 0 || order.some((e) => e !== "rally" && e !== "bare") || !order.includes("rally") || !order.includes("bare")) {
     throw new Error(`--order must list rally and bare, e.g. rally,bare or bare,rally,rally,bare (got ${raw})`);
@@ -337,8 +341,10 @@ async function runEngine(engine: Engine): Promise<EngineResult> {
 
 // ---- main ---------------------------------------------------------------------------------------
 
-function mean(results: EngineResult[], key: keyof EngineResult): number {
-  return results.reduce((a, r) => a + r[key], 0) / results.length;
+function median(values: number[]): number {
+  const v = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(v.length / 2);
+  return v.length % 2 ? v[mid] : (v[mid - 1] + v[mid]) / 2;
 }
 
 function merge(results: EngineResult[]): EngineResult {
@@ -346,15 +352,22 @@ function merge(results: EngineResult[]): EngineResult {
   const out = {} as Record<keyof EngineResult, number>;
   for (const key of Object.keys(results[0]) as (keyof EngineResult)[]) {
     const values = results.map((r) => r[key]);
-    // the worst round for counts, the mean for measurements
-    out[key] = key === "ccu" || key === "serverCcu" ? Math.min(...values) : key === "joinErrors" ? Math.max(...values) : round(mean(results, key), 4);
+    // the worst round for counts, the median for measurements (one round hit by a load spike from
+    // other work on the machine moves a mean, not a median)
+    out[key] = key === "ccu" || key === "serverCcu" ? Math.min(...values) : key === "joinErrors" ? Math.max(...values) : round(median(values), 4);
   }
   return out as EngineResult;
 }
 
 const byEngine: Record<Engine, EngineResult[]> = { rally: [], bare: [] };
-log(`clients=${clients} roomSize=${roomSize} seconds=${seconds} warmup=${warmup} inputHz=${inputHz} order=${order.join(",")}`);
-for (const engine of order) byEngine[engine].push(await runEngine(engine));
+const rounds: Array<{ engine: Engine; cpuMsPerClientPerSec: number; tickP50Ms: number; loadAvg1: number }> = [];
+const loadAvgStart = loadavg().map((n) => round(n, 2));
+log(`clients=${clients} roomSize=${roomSize} seconds=${seconds} warmup=${warmup} inputHz=${inputHz} order=${order.join(",")} loadavg=${loadAvgStart.join(" ")}`);
+for (const engine of order) {
+  const r = await runEngine(engine);
+  byEngine[engine].push(r);
+  rounds.push({ engine, cpuMsPerClientPerSec: r.cpuMsPerClientPerSec, tickP50Ms: r.tickP50Ms, loadAvg1: r.loadAvg1 });
+}
 const rally = merge(byEngine.rally);
 const bare = merge(byEngine.bare);
 const div = (a: number, b: number) => (b === 0 ? (a === 0 ? 1 : 0) : round(a / b, 3));
@@ -367,7 +380,9 @@ const ratio = {
 };
 console.log(JSON.stringify({
   bench: "rooms", clients, roomSize, seconds, warmup, inputHz, order, node: process.version,
-  rally, bare, ratio,
+  cpus: cpus().length, loadAvgStart, loadAvgEnd: loadavg().map((n) => round(n, 2)),
+  aggregate: "median per engine over its rounds (ccu: worst round)",
+  rally, bare, ratio, rounds,
   ratioMeaning: ">= 0.95 means Rally adds no cost: ccu is rally/bare, every other figure bare/rally",
 }));
 process.exit(0);

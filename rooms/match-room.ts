@@ -142,17 +142,20 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
    * it why). Messages from players outside the playing phase are dropped.
    */
   protected input<T extends z.ZodType>(type: string, schema: T, handler: (client: Client, player: MatchPlayer, message: z.infer<T>) => void): void {
+    // Per-message hot path: services, observer and room name are resolved once, not on every message.
+    const observer = this.services.observer;
+    const roomName = this.roomName;
     this.onMessage(type, (client: Client, raw: unknown) => {
-      this.services.observer.messageIn(this.roomName, type);
+      observer.messageIn(roomName, type);
       const player = this.players.get(client.sessionId);
       const parsed = schema.safeParse(raw);
       if (!parsed.success) {
-        this.services.observer.messageRejected(this.roomName, "invalid");
+        observer.messageRejected(roomName, "invalid");
         this.sendError(client, RoomErrorCode.INVALID_MESSAGE, `"${type}": ${parsed.error.issues[0]?.message ?? "invalid"} at ${parsed.error.issues[0]?.path.join(".") || "(root)"}`);
         return;
       }
       if (!player || !player.present || this.phase !== MatchPhase.PLAYING) {
-        this.services.observer.messageRejected(this.roomName, "not-playing");
+        observer.messageRejected(roomName, "not-playing");
         return;
       }
       handler(client, player, parsed.data);
@@ -306,8 +309,12 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
   }
 
   override onBeforePatch(): void {
-    this.services.observer.messagesOut(this.roomName, "patch", this.clients.length);
+    this.observer ??= this.services.observer;
+    this.observer.messagesOut(this.roomName, "patch", this.clients.length);
   }
+
+  /** Cached `services.observer` for the per-patch and per-tick paths. */
+  private observer: RoomServices["observer"] | undefined;
 
   // ---- internals -------------------------------------------------------------------------------
 
@@ -386,11 +393,13 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     this.phase = MatchPhase.PLAYING;
     this.startedAt = this.clock.currentTime;
     this.onMatchStart();
+    const observer = this.services.observer;
+    const roomName = this.roomName;
     this.setFixedTimestep((step) => {
       if (this.phase !== MatchPhase.PLAYING) return; // ended: the loop only ticks the clock now
       const t0 = performance.now();
       this.onStep(step);
-      this.services.observer.tickDuration(this.roomName, (performance.now() - t0) / 1000);
+      observer.tickDuration(roomName, (performance.now() - t0) / 1000);
     }, this.tickRate);
   }
 

@@ -16,8 +16,13 @@
  * Prints one line `{"bench":"ready",...}` on stdout once listening.
  * Stats: `GET http://127.0.0.1:$BENCH_STATS_PORT/stats[?reset=1]` returns cumulative process.cpuUsage(),
  * tick timings since the last reset, and local rooms/CCU; `reset=1` starts a new tick window.
+ * BENCH_CPU_PROF=<dir>: a V8 CPU profile of exactly the measured window (from `reset=1` to the next
+ * stats call) is written there as `<engine>-<pid>.cpuprofile` (open in Chrome DevTools / speedscope).
  */
 import { createServer } from "node:http";
+import { writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
+import { join } from "node:path";
 import { Room, defineRoom, defineServer, matchMaker, type Client, type FixedTimestepCallback, type StepContext } from "@colyseus/core";
 import { StateView } from "@colyseus/schema";
 import { WebSocketTransport } from "@colyseus/ws-transport";
@@ -68,12 +73,32 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
 }
 
-createServer((req, res) => {
+// Optional window-scoped CPU profile (the server is SIGKILLed at the end, so --cpu-prof would never write).
+const profDir = process.env.BENCH_CPU_PROF;
+let profiler: Session | undefined;
+async function profileWindow(reset: boolean): Promise<void> {
+  if (!profDir) return;
+  if (reset) {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post("Profiler.setSamplingInterval", { interval: Number(process.env.BENCH_CPU_PROF_INTERVAL_US) || 500 });
+    await profiler.post("Profiler.enable");
+    await profiler.post("Profiler.start");
+  } else if (profiler) {
+    const { profile } = await profiler.post("Profiler.stop");
+    profiler.disconnect();
+    profiler = undefined;
+    writeFileSync(join(profDir, `${engine}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  }
+}
+
+createServer(async (req, res) => {
   const url = new URL(req.url ?? "/", "http://x");
   if (url.pathname !== "/stats") {
     res.writeHead(404).end();
     return;
   }
+  if (url.searchParams.get("reset") !== "1") await profileWindow(false);
   const cpu = process.cpuUsage();
   const body = {
     engine,
@@ -91,6 +116,7 @@ createServer((req, res) => {
     ticks = [];
     simSteps = [];
   }
+  if (url.searchParams.get("reset") === "1") await profileWindow(true);
   res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
 }).listen(statsPort, "127.0.0.1");
 
@@ -132,6 +158,9 @@ if (engine === "rally") {
   const { loadConfig } = await import("../../server/config.ts");
   const { startGameNode } = await import("../../server/node/index.ts");
   await startGameNode(loadConfig(process.env), { handleSignals: false });
+  // Diagnostic (BENCH_BARE_IN_RALLY=1): the bare room hosted by the real Rally node, to tell the cost of
+  // the node's background work (metrics, matchmaker, heartbeat, presence) from MatchRoom's own.
+  if (process.env.BENCH_BARE_IN_RALLY === "1") matchMaker.defineRoomType("arena_bare", BareArenaRoom);
 } else {
   const server = defineServer({
     rooms: { arena_bare: defineRoom(BareArenaRoom) },
