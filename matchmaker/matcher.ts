@@ -70,6 +70,8 @@ export function eloWinProb(teamMeans: readonly number[]): number {
 }
 
 export function runPass(pool: readonly Ticket[], nowMs: number, rules: ModeRules, options: PassOptions = {}): PassResult {
+  // An idle queue runs a pass every second on every node: no index (its radix sort clears 64k slots).
+  if (pool.length === 0) return { matches: [], waiting: 0, anchorsTried: 0 };
   // the index's typed arrays are reused pass after pass (a nested pass borrows fresh ones);
   // tickets of other modes are left out by the index
   const buffers = borrowBuffers();
