@@ -131,3 +131,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   return Object.freeze(parsed.data);
 }
+
+/** The environment a spawned game node inherits (PATH, locale, ...), so that only this file reads process.env. */
+export function inheritedEnvironment(): Readonly<Record<string, string | undefined>> {
+  return { ...process.env };
+}

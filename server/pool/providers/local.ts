@@ -11,6 +11,7 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ProviderStatus, nodeName, type NodeEnvBase, type NodeProvider, type ProviderNode, type StartSpec, type StopOptions } from "../provider.ts";
+import { inheritedEnvironment } from "../../config.ts";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -84,7 +85,7 @@ export class LocalProvider implements NodeProvider {
     const log = openSync(join(dataDir, "node.log"), "a");
     const publicAddress = `${this.options.publicHost}:${port}`;
     const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...process.env, ...this.options.env, ...this.options.regionEnv?.(spec.region) })) if (v !== undefined) env[k] = v;
+    for (const [k, v] of Object.entries({ ...inheritedEnvironment(), ...this.options.env, ...this.options.regionEnv?.(spec.region) })) if (v !== undefined) env[k] = v;
     Object.assign(env, { PORT: String(port), REGION: spec.region, PUBLIC_ADDRESS: publicAddress, DATA_DIR: dataDir, NODE_NAME: name, SERVE_DEMO: env.SERVE_DEMO ?? "false" });
     const child = spawn(process.execPath, ["--import", "tsx", this.options.entry ?? join(repoRoot, "server/main.ts")], {
       cwd: repoRoot, env, detached: true, stdio: ["ignore", log, log],
