@@ -124,11 +124,15 @@ const RECENT = 64;
  * is stale at once (`nodeAlive`).
  */
 export const STALE_QUEUE_MS = 15_000;
+/** How often the leader looks for waiting tickets whose players are gone. */
+export const ORPHAN_SWEEP_MS = 5_000;
 /** A claimed match without a room yet is still being provisioned for this long. */
 const PROVISION_WINDOW_MS = 30_000;
 
 export class MatchmakerService {
   private readonly grants = new Map<string, LeaseGrant>();
+  /** Next orphan sweep per (mode, shard). */
+  private readonly nextSweep = new Map<string, number>();
   private readonly recent = new Map<string, number[]>();
   private estimates: Record<string, { p50: number; p90: number; n: number }> = {};
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -227,7 +231,9 @@ export class MatchmakerService {
   async pass(mode: QueueMode, grant: LeaseGrant, nowMs: number, shard: string = DEFAULT_SHARD): Promise<Match[]> {
     const rules = mode.rules;
     // only this shard's tickets (the store keeps one waiting list per shard); the check is a guard
-    const pool = (await this.store.listWaiting(rules.name, { shard })).filter((t) => shardOf(rules, t.region) === shard);
+    const listed = (await this.store.listWaiting(rules.name, { shard })).filter((t) => shardOf(rules, t.region) === shard);
+    const orphans = await this.sweepOrphans(shardKey(rules.name, shard), listed);
+    const pool = orphans.size ? listed.filter((t) => !orphans.has(t.id)) : listed;
     const t0 = performance.now();
     const result = runPass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token });
     this.deps.metrics.passDuration.observe({ mode: rules.name }, (performance.now() - t0) / 1000);
@@ -245,6 +251,30 @@ export class MatchmakerService {
     }
     await this.publishWaiting(rules, shard, pool.filter((t) => !taken.has(t.id)), nowMs);
     return formed;
+  }
+
+  /**
+   * Waiting tickets nobody is connected for any more (their queue node died and no player came back
+   * within the grace) are cancelled, so the matcher never seats players who are gone. Every
+   * `ORPHAN_SWEEP_MS` per shard, by the leader only: one record read per waiting ticket.
+   */
+  private async sweepOrphans(key: string, pool: readonly Ticket[]): Promise<Set<string>> {
+    const orphans = new Set<string>();
+    const now = this.deps.now();
+    if ((this.nextSweep.get(key) ?? 0) > now) return orphans;
+    this.nextSweep.set(key, now + ORPHAN_SWEEP_MS);
+    const graceMs = this.queueGraceS * 1000;
+    for (const t of pool) {
+      const rec = await this.players.get(t.playerIds[0]!);
+      const owned = rec !== undefined && rec.ticketId === t.id;
+      const stale = owned && rec.state === PlayerQueueState.queued && now - rec.at >= graceMs && await this.queueHolderGone(rec, now);
+      if ((owned && !stale) || !(await this.store.cancel(t.id))) continue;
+      orphans.add(t.id);
+      await this.players.release(t.playerIds, t.id);
+      this.deps.metrics.requeues.inc({ mode: t.mode, reason: "orphaned" });
+      this.deps.logger.info({ ticketId: t.id, mode: t.mode }, "orphaned ticket cancelled (its queue connection is gone)");
+    }
+    return orphans;
   }
 
   /** Claim (fenced), then provision. False if the claim was refused (nothing changed). */

@@ -61,7 +61,8 @@ describe("MatchmakerService (loop, lease, provisioning)", () => {
   };
   const enqueue = async (s: ReturnType<typeof setup>, id: string, at = clock) => {
     const t = makeTicket({ id, mode: "duel", playerIds: [`p-${id}`], playerRatings: [1500], region: "eu", latencies: {}, enqueuedAt: at });
-    await s.players.take([{ playerId: `p-${id}`, name: id }], id, at);
+    // the record's `at` is the queue connection's last heartbeat: fresh, whatever the ticket's age
+    await s.players.take([{ playerId: `p-${id}`, name: id }], id, clock);
     await s.store.add(t);
     return t;
   };
@@ -129,6 +130,21 @@ describe("MatchmakerService (loop, lease, provisioning)", () => {
     await enqueue(s, "w1", clock - 42_000);
     await s.a.tick(clock);
     assert.equal(s.hashes.get(OLDEST_WAIT_KEY)?.get("eu"), "42");
+  });
+
+  it("a waiting ticket whose queue connection is gone (no heartbeat past the stale limit) is cancelled, never matched", async () => {
+    const s = setup();
+    await enqueue(s, "o1");
+    await enqueue(s, "o2");
+    clock += STALE_QUEUE_MS + 1000;
+    // o2's queue connection still beats; o1's node died with it
+    await s.players.update(["p-o2"], "o2", {}, clock);
+    await enqueue(s, "o3");
+    await s.a.tick(clock);
+    assert.equal((await s.store.get("o1"))?.state, "cancelled");
+    assert.equal(await s.players.get("p-o1"), undefined, "the orphan's player may queue again");
+    assert.equal(s.rooms.created.length, 1);
+    assert.deepEqual((s.rooms.created[0]!.options.teams as string[][]).flat().sort(), ["p-o2", "p-o3"]);
   });
 
   it("no-show with re-queue: missing players lose their ticket, present ones resume theirs", async () => {
