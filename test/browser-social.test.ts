@@ -7,29 +7,10 @@
  * Set SCREENSHOT_DIR to keep a screenshot of each page.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
-import { buildSdk } from "../client-sdk/build.ts";
+import type { Page } from "playwright-core";
 import type { SocialDebug } from "../client-sdk/demo/social.ts";
-import { startNodeProcess, type NodeHandle } from "./helpers/processes.ts";
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
-
-async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const v = await probe();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
-}
+import { startDemo, until, type DemoHarness } from "./helpers/browser.ts";
 
 interface View { playerId: string | null; phase: string; social: SocialDebug | null }
 const view = (page: Page) => page.evaluate((): View => {
@@ -43,43 +24,13 @@ const view = (page: Page) => page.evaluate((): View => {
 
 describe("browser demo: friends, party, relay (real Chromium)", function () {
   this.timeout(120_000);
-  let node: NodeHandle | undefined;
-  let browser: Browser | undefined;
-  const contexts: BrowserContext[] = [];
-  const pageErrors: string[] = [];
+  let demo: DemoHarness;
+  const pageErrors = () => demo.pageErrors;
 
-  before(async function () {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`Chromium is required for the browser test but ${CHROMIUM} does not exist. Install it with \`apt-get install chromium\` or set CHROMIUM_PATH.`);
-    }
-    await buildSdk({ quiet: true });
-    node = await startNodeProcess();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-        "--no-first-run", "--disable-component-update", "--disable-sync",
-        "--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows",
-      ],
-    });
-  });
+  before(async () => { demo = await startDemo(); });
+  after(async () => { await demo?.close(); });
 
-  after(async function () {
-    for (const c of contexts) await c.close().catch(() => undefined);
-    await browser?.close().catch(() => undefined);
-    await node?.stop("SIGKILL");
-  });
-
-  async function openDemo(): Promise<Page> {
-    const context = await browser!.newContext({ viewport: { width: 1280, height: 760 } });
-    contexts.push(context);
-    const page = await context.newPage();
-    page.on("pageerror", (e) => pageErrors.push(`pageerror: ${e.message}`));
-    page.on("console", (m) => { if (m.type() === "error") pageErrors.push(`console: ${m.text()}`); });
-    const res = await page.goto(`${node!.url}/`);
-    assert.equal(res?.status(), 200);
-    return page;
-  }
+  const openDemo = () => demo.openDemo({ width: 1280, height: 760 });
 
   const tab = (page: Page, name: "friends" | "party" | "relay") => page.click(`.tabs button[data-tab="${name}"]`);
 
@@ -89,7 +40,7 @@ describe("browser demo: friends, party, relay (real Chromium)", function () {
     const ready = async (p: Page) => until("the social panel to connect", 20_000, async () => {
       const v = await view(p);
       return v.social?.connected && v.playerId ? v : null;
-    }).catch((e: Error) => { throw new Error(`${e.message}\n${pageErrors.join("\n")}`); });
+    }).catch((e: Error) => { throw new Error(`${e.message}\n${pageErrors().join("\n")}`); });
     const [va, vb] = [await ready(a), await ready(b)];
     const idA = va.playerId!, idB = vb.playerId!;
     assert.notEqual(idA, idB);
@@ -132,7 +83,7 @@ describe("browser demo: friends, party, relay (real Chromium)", function () {
         const v = await view(p);
         return v.phase === "queueing" && v.social?.queue?.mode === "arena" && v.social.queue.state === "searching";
       }).catch(async (e: Error) => {
-        throw new Error(`${e.message}: ${JSON.stringify((await view(p)))} ${await p.textContent("#party-note")} ${await p.textContent("#subline")}\n${pageErrors.join("\n")}`);
+        throw new Error(`${e.message}: ${JSON.stringify((await view(p)))} ${await p.textContent("#party-note")} ${await p.textContent("#subline")}\n${pageErrors().join("\n")}`);
       });
     }
     await a.waitForSelector(`${rowB}[data-status="in_queue"]`, { timeout: 20_000, state: "attached" });
@@ -168,6 +119,6 @@ describe("browser demo: friends, party, relay (real Chromium)", function () {
       await tab(b, "friends");
       await b.screenshot({ path: join(process.env.SCREENSHOT_DIR, "demo-social-b.png") });
     }
-    assert.deepEqual(pageErrors, [], "no page errors");
+    assert.deepEqual(pageErrors(), [], "no page errors");
   });
 });
