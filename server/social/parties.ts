@@ -195,8 +195,7 @@ export class PartyService implements PartyDirectory {
     const mine = await this.requireOwnParty(actor.playerId);
     const cap = this.capOf(mode);
     const { after } = await this.update(mine.partyId, (p) => {
-      if (p.leaderId !== actor.playerId) throw new RallyError("NOT_PARTY_LEADER");
-      if (p.members.length > cap) throw new RallyError("PARTY_FULL", `this mode takes parties of at most ${cap}`);
+      requireLeaderWithin(p, actor.playerId, cap);
       p.mode = mode;
       return p;
     });
@@ -209,8 +208,7 @@ export class PartyService implements PartyDirectory {
     const mine = await this.requireOwnParty(actor.playerId);
     const cap = this.capOf(mode);
     const { after } = await this.update(mine.partyId, (p) => {
-      if (p.leaderId !== actor.playerId) throw new RallyError("NOT_PARTY_LEADER");
-      if (p.members.length > cap) throw new RallyError("PARTY_FULL", `this mode takes parties of at most ${cap}`);
+      requireLeaderWithin(p, actor.playerId, cap);
       p.mode = mode;
       p.queue = { mode, since: this.now() };
       return p;
@@ -357,4 +355,10 @@ export class PartyService implements PartyDirectory {
   private push(p: PartyRecord): void {
     this.o.bus.toPlayers(p.members.map((m) => m.playerId), SocialEvent.PARTY, this.view(p));
   }
+}
+
+/** Only the leader sets the party's mode, and the party must fit that mode. */
+function requireLeaderWithin(party: { leaderId: string; members: readonly unknown[] }, playerId: string, cap: number): void {
+  if (party.leaderId !== playerId) throw new RallyError("NOT_PARTY_LEADER");
+  if (party.members.length > cap) throw new RallyError("PARTY_FULL", `this mode takes parties of at most ${cap}`);
 }
