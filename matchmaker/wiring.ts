@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { matchMaker } from "@colyseus/core";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 import { exampleModes } from "./rules.ts";
 import { LocalLease, RedisLease } from "./lease.ts";
@@ -33,7 +33,8 @@ export const colyseusRoomApi: RoomApi = {
 };
 
 export interface MatchmakingOptions {
-  readonly redisUrl?: string;
+  /** Tickets, player records and leases; owned and closed by the caller. Unset: memory (one process). */
+  readonly redis?: Redis;
   readonly region: string;
   readonly bus: Bus;
   readonly metricsRegistry: Registry;
@@ -57,8 +58,7 @@ export interface Matchmaking {
 
 export function createMatchmaking(o: MatchmakingOptions): Matchmaking {
   const now = () => Date.now();
-  const redis = o.redisUrl ? new Redis(o.redisUrl, { maxRetriesPerRequest: 2 }) : undefined;
-  redis?.on("error", (err) => o.logger.warn({ err }, "matchmaker Redis error"));
+  const redis = o.redis;
   const service = new MatchmakerService({
     modes: o.modes ?? defaultQueueModes,
     store: redis ? new RedisTicketStore(redis) : new MemoryTicketStore(now),
@@ -82,7 +82,6 @@ export function createMatchmaking(o: MatchmakingOptions): Matchmaking {
     service,
     async close() {
       await service.stop();
-      redis?.disconnect();
     },
   };
 }

@@ -102,10 +102,14 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   };
 
   const presence: Presence = config.REDIS_URL ? new RedisPresence(config.REDIS_URL) : new LocalPresence();
+  // Cluster coordination (tickets, leases, player records, social state): one connection that retries,
+  // unlike player data's fail-fast one above.
+  const coordination = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, commandTimeout: 2000 }) : undefined;
+  coordination?.on("error", (err) => logger.warn({ err }, "coordination Redis error"));
   const registry = createNodeRegistry(presence);
   const queueModes = options.matchmaking?.modes ?? defaultQueueModes;
   const social = createSocialServices({
-    store, presence, redisUrl: config.REDIS_URL, presenceTtlMs: config.PRESENCE_TTL_MS,
+    store, presence, redis: coordination, presenceTtlMs: config.PRESENCE_TTL_MS,
     // A party fits the modes it queues for; before a mode is picked, the largest of them.
     partyMaxSize: (mode) => mode === null ? Math.max(...Object.values(queueModes).map((m) => m.rules.party.maxSize)) : queueModes[mode]?.rules.party.maxSize,
     onError: (err, what) => logger.warn({ err }, `social: ${what} failed`),
@@ -134,7 +138,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   const commands = createNodeCommands(presence);
   const placement = createPlacementMetrics(metrics.registry);
   const matchmaking = createMatchmaking({
-    redisUrl: config.REDIS_URL,
+    redis: coordination,
     region: config.REGION,
     bus: presence,
     metricsRegistry: metrics.registry,
@@ -221,6 +225,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     await heartbeat.stop().catch(() => undefined);
     await social.close().catch(() => undefined);
     await matchmaking.close().catch(() => undefined);
+    coordination?.disconnect();
     await players.close().catch((err) => logger.warn({ err }, "could not flush player data queue"));
     redis?.disconnect();
     await store.close();

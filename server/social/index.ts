@@ -6,7 +6,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { Presence } from "@colyseus/core";
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
 import type { Store } from "../store/index.ts";
 import { createSocialBus, type SocialBus } from "./bus.ts";
 import { FriendsService } from "./friends.ts";
@@ -40,7 +40,8 @@ export interface SocialOptions {
   store: Store;
   /** Colyseus presence of the node (pub/sub for pushes). */
   presence: Presence;
-  redisUrl?: string;
+  /** Cluster state (presence, parties, codes); owned and closed by the caller. Unset: memory. */
+  redis?: Redis;
   presenceTtlMs: number;
   /** Largest party per mode (null = no mode chosen); undefined = unknown mode. */
   partyMaxSize(mode: string | null): number | undefined;
@@ -48,9 +49,7 @@ export interface SocialOptions {
 }
 
 export function createSocialServices(o: SocialOptions): SocialServices {
-  const redis = o.redisUrl ? new Redis(o.redisUrl, { maxRetriesPerRequest: 2, commandTimeout: 2000 }) : undefined;
-  redis?.on("error", (err) => o.onError?.(err, "social redis"));
-  const kv = redis ? new RedisKv(redis) : new MemoryKv();
+  const kv = o.redis ? new RedisKv(o.redis) : new MemoryKv();
   const bus = createSocialBus(o.presence);
   const presence = new PresenceService({ kv, nodeId: randomUUID(), ttlMs: o.presenceTtlMs, sweepMs: Math.min(1000, o.presenceTtlMs / 3), onError: (e) => o.onError?.(e, "presence") });
   const friends = new FriendsService(o.store, presence, bus);
@@ -71,7 +70,6 @@ export function createSocialServices(o: SocialOptions): SocialServices {
     start: () => presence.start(),
     async close() {
       presence.stop();
-      redis?.disconnect();
     },
   };
 }
