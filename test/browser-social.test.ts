@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import type { SocialDebug } from "../client-sdk/demo/social.ts";
-import { startDemo, until, type DemoHarness } from "./helpers/browser.ts";
+import { startDemo, type DemoHarness } from "./helpers/browser.ts";
+import { until } from "./helpers/wait.ts";
 
 interface View { playerId: string | null; phase: string; social: SocialDebug | null }
 const view = (page: Page) => page.evaluate((): View => {
@@ -37,10 +38,10 @@ describe("browser demo: friends, party, relay (real Chromium)", function () {
   it("two pages become friends, see each other's presence, form a party, queue together, and chat through a relay", async function () {
     const a = await openDemo();
     const b = await openDemo();
-    const ready = async (p: Page) => until("the social panel to connect", 20_000, async () => {
+    const ready = async (p: Page) => until("the social panel to connect", async () => {
       const v = await view(p);
       return v.social?.connected && v.playerId ? v : null;
-    }).catch((e: Error) => { throw new Error(`${e.message}\n${pageErrors().join("\n")}`); });
+    }, 20_000).catch((e: Error) => { throw new Error(`${e.message}\n${pageErrors().join("\n")}`); });
     const [va, vb] = [await ready(a), await ready(b)];
     const idA = va.playerId!, idB = vb.playerId!;
     assert.notEqual(idA, idB);
@@ -79,17 +80,17 @@ describe("browser demo: friends, party, relay (real Chromium)", function () {
     await a.selectOption("#party-mode", "arena");
     await a.click("#party-queue");
     for (const p of [a, b]) {
-      await until("the tab to be searching as a party", 20_000, async () => {
+      await until("the tab to be searching as a party", async () => {
         const v = await view(p);
         return v.phase === "queueing" && v.social?.queue?.mode === "arena" && v.social.queue.state === "searching";
-      }).catch(async (e: Error) => {
+      }, 20_000).catch(async (e: Error) => {
         throw new Error(`${e.message}: ${JSON.stringify((await view(p)))} ${await p.textContent("#party-note")} ${await p.textContent("#subline")}\n${pageErrors().join("\n")}`);
       });
     }
     await a.waitForSelector(`${rowB}[data-status="in_queue"]`, { timeout: 20_000, state: "attached" });
     assert.equal(await a.textContent(`${rowB} .presence`), "in queue · arena");
     await a.click("#party-queue:text('Cancel')");
-    for (const p of [a, b]) await until("the queue to end", 20_000, async () => (await view(p)).social?.queue === null);
+    for (const p of [a, b]) await until("the queue to end", async () => (await view(p)).social?.queue === null, 20_000);
     await b.waitForSelector("#again:not([hidden])");
     assert.equal((await view(b)).phase, "idle", "a cancelled queue is not an error");
 
@@ -97,12 +98,12 @@ describe("browser demo: friends, party, relay (real Chromium)", function () {
     await tab(a, "relay");
     await tab(b, "relay");
     await a.click("#relay-host");
-    const code = await until("a relay code", 10_000, async () => (await view(a)).social?.relay.code);
+    const code = await until("a relay code", async () => (await view(a)).social?.relay.code, 10_000);
     assert.match(code, /^[A-Z2-9]{6}$/);
     assert.equal(await a.textContent("#relay-shown-code"), code);
     await b.fill("#relay-code", code);
     await b.click("#relay-join");
-    await until("both peers in the session", 10_000, async () => (await view(a)).social?.relay.peers === 2);
+    await until("both peers in the session", async () => (await view(a)).social?.relay.peers === 2, 10_000);
     await a.fill("#relay-text", "hello from A");
     await a.press("#relay-text", "Enter");
     await b.waitForSelector(`#relay-log div:has-text("hello from A")`);

@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import type { DebugSnapshot, RallyDebug } from "../client-sdk/demo/demo.ts";
-import { startDemo, until, type DemoHarness } from "./helpers/browser.ts";
+import { startDemo, type DemoHarness } from "./helpers/browser.ts";
+import { until } from "./helpers/wait.ts";
 
 const debug = (page: Page) => page.evaluate((): { sessionId: string | null; phase: RallyDebug["phase"]; snap: DebugSnapshot | null } => {
   const r = window.rally;
@@ -36,10 +37,10 @@ describe("browser demo (real Chromium)", function () {
     const a = await openDemo();
     const b = await openDemo();
 
-    const [da, db] = await until("both pages to reach phase playing", 30_000, async () => {
+    const [da, db] = await until("both pages to reach phase playing", async () => {
       const [x, y] = await Promise.all([debug(a), debug(b)]);
       return x.phase === "playing" && y.phase === "playing" ? [x, y] as const : null;
-    }).catch((e: Error) => { throw new Error(`${e.message}\n${pageErrors().join("\n")}`); });
+    }, 30_000).catch((e: Error) => { throw new Error(`${e.message}\n${pageErrors().join("\n")}`); });
 
     assert.ok(da.sessionId && db.sessionId && da.sessionId !== db.sessionId, "two distinct seats");
     assert.equal(da.snap!.players[db.sessionId!] !== undefined, true, "A sees B");
@@ -52,10 +53,10 @@ describe("browser demo (real Chromium)", function () {
     const direction = key === "d" ? 1 : -1;
     await a.keyboard.down(key);
     try {
-      const moved = await until("B to see A move", 10_000, async () => {
+      const moved = await until("B to see A move", async () => {
         const p = (await debug(b)).snap?.players[da.sessionId!];
         return p && (p.x - startInB.x) * direction > 60 ? p : null;
-      });
+      }, 10_000);
       assert.ok(Math.abs(moved.y - startInB.y) < 1, "a horizontal key moves only horizontally");
     } finally {
       await a.keyboard.up(key);
@@ -73,13 +74,13 @@ describe("browser demo (real Chromium)", function () {
 
     // A reload keeps the player and takes the same seat back (reconnection token in sessionStorage).
     await b.reload();
-    const back = await until("B to be back in its seat after a reload", 15_000, async () => {
+    const back = await until("B to be back in its seat after a reload", async () => {
       const d = await debug(b);
       return d.phase === "playing" && d.sessionId ? d : null;
-    });
+    }, 15_000);
     assert.equal(back.sessionId, db.sessionId, "same seat after reload");
     assert.equal(back.snap!.players[back.sessionId!]!.playerId, db.snap!.players[db.sessionId!]!.playerId, "same player after reload");
-    await until("A to see B connected again", 5000, async () => (await debug(a)).snap?.players[db.sessionId!]?.connected === true);
+    await until("A to see B connected again", async () => (await debug(a)).snap?.players[db.sessionId!]?.connected === true, 5000);
     assert.deepEqual(pageErrors(), [], "no page errors");
   });
 });

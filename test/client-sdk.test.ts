@@ -9,6 +9,7 @@ import {
   ArenaHandle, Interpolator, RallyApiError, RallyClient, RallyRoomError, type Session, type SessionStore, type ArenaPlayerView,
 } from "../client-sdk/index.ts";
 import { startNodeProcess, type NodeHandle } from "./helpers/processes.ts";
+import { until } from "./helpers/wait.ts";
 
 /** A TCP proxy to the node; `drop()` cuts every open connection like a network failure would. */
 async function startProxy(targetPort: number): Promise<{ url: string; drop(): void; close(): Promise<void> }> {
@@ -33,16 +34,6 @@ async function startProxy(targetPort: number): Promise<{ url: string; drop(): vo
 
 function memoryStore(): SessionStore & { saved: Session | null } {
   return { saved: null, load() { return this.saved; }, save(s) { this.saved = s; } };
-}
-
-async function until<T>(what: string, timeoutMs: number, probe: () => T | null | undefined | false): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    const v = probe();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
 function once<T extends unknown[]>(subscribe: (cb: (...args: T) => void) => () => void): Promise<T> {
@@ -156,7 +147,7 @@ describe("client SDK against a real node", function () {
 
     it("both join one room with typed state; private fields only for yourself", async function () {
       assert.equal(a.roomId, b.roomId);
-      await until("both states", 5000, () => a.state && b.state && a.state.players.size === 2 && b.state.players.size === 2);
+      await until("both states", () => a.state && b.state && a.state.players.size === 2 && b.state.players.size === 2, 5000);
       assert.equal(own(a).ammo, 10, "own ammo is visible");
       assert.equal(seen(b, a)!.ammo, undefined, "someone else's ammo is not");
       assert.notEqual(own(a).team, own(b).team, "open rooms balance teams");
@@ -164,14 +155,14 @@ describe("client SDK against a real node", function () {
     });
 
     it("starts playing, and input moves your own player", async function () {
-      await until("phase playing", 10_000, () => a.phase === "playing" && b.phase === "playing");
+      await until("phase playing", () => a.phase === "playing" && b.phase === "playing", 10_000);
       const start = { x: own(a).x, y: own(a).y };
       const dir = start.x < 500 ? 1 : -1;
       const sent = a.sendInput({ x: dir, y: 0, aim: 0, fire: false });
       assert.equal(sent.seq, 1);
-      await until("A to move (seen by A)", 5000, () => (own(a).x - start.x) * dir > 40);
-      await until("A to move (seen by B)", 5000, () => (seen(b, a)!.x - start.x) * dir > 40);
-      await until("lastSeq echoed", 2000, () => own(a).lastSeq === sent.seq);
+      await until("A to move (seen by A)", () => (own(a).x - start.x) * dir > 40, 5000);
+      await until("A to move (seen by B)", () => (seen(b, a)!.x - start.x) * dir > 40, 5000);
+      await until("lastSeq echoed", () => own(a).lastSeq === sent.seq, 2000);
       a.sendInput({ x: 0, y: 0, aim: 0, fire: false });
     });
 
@@ -200,15 +191,15 @@ describe("client SDK against a real node", function () {
       proxy.drop();
       const [code] = await dropped;
       assert.equal(code, 1006, "an abnormal close");
-      await until("B to see A disconnected", 5000, () => seen(b, a)?.connected === false);
+      await until("B to see A disconnected", () => seen(b, a)?.connected === false, 5000);
       await back;
       assert.equal(a.sessionId, sessionId);
-      await until("B to see A connected again", 5000, () => seen(b, a)?.connected === true);
+      await until("B to see A connected again", () => seen(b, a)?.connected === true, 5000);
 
       const start = own(a).x;
       const dir = start < 500 ? 1 : -1;
       a.sendInput({ x: dir, y: 0, aim: 0, fire: false });
-      await until("A to move after reconnecting", 5000, () => (own(a).x - start) * dir > 30);
+      await until("A to move after reconnecting", () => (own(a).x - start) * dir > 30, 5000);
       a.sendInput({ x: 0, y: 0, aim: 0, fire: false });
     });
 
@@ -219,15 +210,15 @@ describe("client SDK against a real node", function () {
       const left = once((cb) => a.on("leave", cb));
       proxy.drop();
       await left;
-      await until("B to see A disconnected", 5000, () => seen(b, a)?.connected === false);
+      await until("B to see A disconnected", () => seen(b, a)?.connected === false, 5000);
 
       const reloaded = new RallyClient(node.url, { store: storeA });
       const a2 = await reloaded.reconnect(token);
       handles.push(a2);
       assert.equal(a2.sessionId, sessionId);
-      await until("state after reconnect", 5000, () => a2.state && a2.me);
+      await until("state after reconnect", () => a2.state && a2.me, 5000);
       assert.ok((a2.me!.ammo ?? 0) > 0, "private fields visible again");
-      await until("B to see A connected again", 5000, () => seen(b, a2)?.connected === true);
+      await until("B to see A connected again", () => seen(b, a2)?.connected === true, 5000);
     });
 
     it("a used or unknown reconnection token is refused as RallyRoomError", async function () {

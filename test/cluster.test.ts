@@ -13,26 +13,11 @@ import { spawnSync } from "node:child_process";
 import { Client, type Room } from "@colyseus/sdk";
 import { SignJWT } from "jose";
 import { freePort, guest, startNodeProcess, startRedis, type NodeHandle, type RedisHandle } from "./helpers/processes.ts";
+import { until } from "./helpers/wait.ts";
 
 const JWT_SECRET = "cluster-test-secret-0123456789-abcdefghijklmnop";
 
 /** Polls `check` (sync or async) until it returns a truthy value; fails with `what` and the last error. */
-async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000, everyMs = 25): Promise<NonNullable<Awaited<T>>> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value) return value as NonNullable<Awaited<T>>;
-    } catch (e) {
-      lastError = e;
-    }
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${String(lastError)}` : ""}`);
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
 
 async function processIdOf(node: NodeHandle): Promise<string> {
   const res = await fetch(`${node.url}/readyz`);

@@ -10,23 +10,9 @@ import { Client, type Room } from "@colyseus/sdk";
 import { guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "./helpers/processes.ts";
 import { startTestNode, type TestNode } from "./rooms/helpers.ts";
 import { RallyClient, RelayClient, SocialClient } from "../client-sdk/index.ts";
+import { until } from "./helpers/wait.ts";
 
 const JWT_SECRET = "social-test-secret-0123456789-abcdefghijklmnop";
-
-async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 10_000): Promise<NonNullable<Awaited<T>>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<Awaited<T>>;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 interface Player { playerId: string; name: string; token: string }
 

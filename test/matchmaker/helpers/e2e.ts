@@ -86,19 +86,7 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
 }
 
-/** Polls until `check` returns a truthy value. */
-export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 50): Promise<NonNullable<Awaited<T>>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v as NonNullable<Awaited<T>>;
-    } catch (e) { last = e; }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { until } from "../../helpers/wait.ts";
 
 export function nextMessage<T = unknown>(room: SdkRoom, type: string, timeoutMs = 10_000): Promise<T> {
   return within(new Promise<T>((resolve) => {
