@@ -126,6 +126,7 @@ const RECENT = 64;
 export const STALE_QUEUE_MS = 15_000;
 /** How often the leader looks for waiting tickets whose players are gone. */
 export const ORPHAN_SWEEP_MS = 5_000;
+const ORPHAN_SWEEP_BATCH = 256;
 /** A claimed match without a room yet is still being provisioned for this long. */
 const PROVISION_WINDOW_MS = 30_000;
 
@@ -264,15 +265,20 @@ export class MatchmakerService {
     if ((this.nextSweep.get(key) ?? 0) > now) return orphans;
     this.nextSweep.set(key, now + ORPHAN_SWEEP_MS);
     const graceMs = this.queueGraceS * 1000;
-    for (const t of pool) {
-      const rec = await this.players.get(t.playerIds[0]!);
-      const owned = rec !== undefined && rec.ticketId === t.id;
-      const stale = owned && rec.state === PlayerQueueState.queued && now - rec.at >= graceMs && await this.queueHolderGone(rec, now);
-      if ((owned && !stale) || !(await this.store.cancel(t.id))) continue;
-      orphans.add(t.id);
-      await this.players.release(t.playerIds, t.id);
-      this.deps.metrics.requeues.inc({ mode: t.mode, reason: "orphaned" });
-      this.deps.logger.info({ ticketId: t.id, mode: t.mode }, "orphaned ticket cancelled (its queue connection is gone)");
+    // Records are read in concurrent batches: ioredis pipelines them, so a large pool costs a few round trips per batch, not one per ticket.
+    for (let i = 0; i < pool.length; i += ORPHAN_SWEEP_BATCH) {
+      const batch = pool.slice(i, i + ORPHAN_SWEEP_BATCH);
+      const records = await Promise.all(batch.map((t) => this.players.get(t.playerIds[0]!)));
+      for (let k = 0; k < batch.length; k++) {
+        const t = batch[k]!, rec = records[k];
+        const owned = rec !== undefined && rec.ticketId === t.id;
+        const stale = owned && rec.state === PlayerQueueState.queued && now - rec.at >= graceMs && await this.queueHolderGone(rec, now);
+        if ((owned && !stale) || !(await this.store.cancel(t.id))) continue;
+        orphans.add(t.id);
+        await this.players.release(t.playerIds, t.id);
+        this.deps.metrics.requeues.inc({ mode: t.mode, reason: "orphaned" });
+        this.deps.logger.info({ ticketId: t.id, mode: t.mode }, "orphaned ticket cancelled (its queue connection is gone)");
+      }
     }
     return orphans;
   }
