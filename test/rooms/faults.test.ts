@@ -1,0 +1,83 @@
+/**
+ * A game bug in one room (a throwing input handler, a throwing step, a throwing clock callback) is
+ * logged with where it happened and the room, its players and the node go on. MatchRoom contains these
+ * itself rather than through Colyseus' onUncaughtException (see MatchRoom.reportFault for why).
+ */
+import assert from "node:assert/strict";
+import { matchMaker, type StepContext } from "@colyseus/core";
+import type { Room as SdkRoom } from "@colyseus/sdk";
+import { z } from "zod";
+import { ArenaRoom, bindRoom, noopObserver, type RoomServices } from "../../rooms/index.ts";
+import { startTestNode, waitForState, type TestNode } from "./helpers.ts";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK rooms decode the state without static types
+type Client = SdkRoom<any, any>;
+
+class FaultyArena extends ArenaRoom {
+  protected override startDelayMs = 50;
+  private stepFailed = false;
+
+  protected override registerInputs(): void {
+    super.registerInputs();
+    this.input("boom", z.object({}).strict(), () => {
+      throw new Error("input handler bug");
+    });
+  }
+
+  protected override onMatchStart(): void {
+    super.onMatchStart();
+    this.clock.setTimeout(() => {
+      throw new Error("timer bug");
+    }, 20);
+  }
+
+  protected override onStep(step: StepContext): void {
+    if (!this.stepFailed) {
+      this.stepFailed = true;
+      throw new Error("step bug");
+    }
+    super.onStep(step);
+  }
+}
+
+describe("room faults", function () {
+  this.timeout(30_000);
+  let t: TestNode;
+  const logged: Array<{ method?: string; err?: unknown }> = [];
+
+  before(async () => {
+    t = await startTestNode();
+    const logger = { info() {}, warn() {}, debug() {}, error(obj: object) { logged.push(obj as { method?: string }); } };
+    const services: RoomServices = {
+      tokens: t.node.tokens, results: t.sink, observer: noopObserver, logger,
+      region: "local", reconnectWindowS: 1, drainTimeoutS: 5,
+    };
+    matchMaker.defineRoomType("arena-faulty", bindRoom(FaultyArena, services));
+  });
+  after(async () => {
+    matchMaker.removeRoomType("arena-faulty");
+    await t.close();
+  });
+
+  it("logs a throwing input handler, step and timer, and the match plays on", async () => {
+    const [a, b] = [await t.player("A"), await t.player("B")];
+    const roomA: Client = await t.client(a.token).joinOrCreate("arena-faulty");
+    const roomB: Client = await t.client(b.token).joinById(roomA.roomId);
+    await waitForState(roomA, (s) => s.phase === "playing", 5000, "playing");
+
+    roomA.send("boom", {});
+    // the step loop survived its first, throwing step: the match clock moves
+    await waitForState(roomA, (s) => s.elapsedMs > 200, 5000, "steps after the faulty one");
+    // and inputs after the faulty handler are still applied
+    roomA.send("input", { seq: 7, x: 1, y: 0, aim: 0, fire: false });
+    await waitForState(roomA, (s) => s.players.get(roomA.sessionId)?.lastSeq === 7, 5000, "input applied after the fault");
+
+    const methods = logged.map((l) => l.method);
+    assert.ok(methods.includes("onMessage:boom"), `input handler fault logged (${methods.join(", ")})`);
+    assert.ok(methods.includes("onStep"), "step fault logged");
+    assert.ok(methods.includes("clock.setTimeout"), "timer fault logged");
+    assert.equal(roomA.connection.isOpen, true);
+    assert.equal(roomB.connection.isOpen, true);
+    await Promise.all([roomA.leave(), roomB.leave()]);
+  });
+});
