@@ -79,6 +79,8 @@ describe("node pool end to end (real processes, real Redis)", function () {
     await createDrain(pool, processId);
     await waitUntil(async () => (await fetch(`http://${owner.publicAddress}/readyz`)).status === 503, 15_000, "readyz 503");
     // still playing: state patches keep coming and the process is alive, for a couple of manager steps
+    // the manager sees the drain on its next step (every 500 ms): wait for it rather than race it
+    await waitUntil(() => pool.manager.list().find((n) => n.id === tracked.id)?.phase === "draining", 15_000, "the manager to mark the node draining");
     let patches = 0;
     rooms[0].onStateChange(() => patches++);
     await waitUntil(() => patches >= 5, 15_000, "state patches during the drain");
