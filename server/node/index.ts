@@ -7,8 +7,6 @@
  */
 import { fileURLToPath } from "node:url";
 import { LobbyRoom, LocalDriver, LocalPresence, ServerError, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
-import { RedisDriver } from "@colyseus/redis-driver";
-import { RedisPresence } from "@colyseus/redis-presence";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ArenaRoom, bindRoom, requireToken, type MatchResultSink, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
 import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
@@ -20,7 +18,6 @@ import { createMetrics, type Metrics } from "../metrics/index.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { createPlayerServices, type PlayerServices } from "../players/index.ts";
 import { applyCorsPolicy } from "../http/cors.ts";
-import { Redis } from "ioredis";
 import { NodeHeartbeat, NodeState, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry } from "../registry/index.ts";
 import { createPlacementMetrics, startShutdownWatchdog } from "../pool/node-hooks.ts";
 import { createMatchmaking, createQueueRoom, defaultQueueModes, keepQueueLocal, type MatchmakerService, type PartyDirectory, type QueueModes } from "../../matchmaker/index.ts";
@@ -70,13 +67,26 @@ function observe(name: string, handler: RegisteredHandler, observer: RoomObserve
     .on("leave", () => observer.clientLeft(name));
 }
 
+/**
+ * The Redis clients, loaded only when REDIS_URL is set: a node on embedded defaults never carries
+ * ioredis and Colyseus' Redis adapters (3 MB less heap for the GC to walk under load; see the
+ * room-overhead entry in the README's Known gaps).
+ */
+async function loadRedisClients() {
+  const [{ Redis }, { RedisPresence }, { RedisDriver }] = await Promise.all([
+    import("ioredis"), import("@colyseus/redis-presence"), import("@colyseus/redis-driver"),
+  ]);
+  return { Redis, RedisPresence, RedisDriver };
+}
+
 export async function startGameNode(config: Config, options: GameNodeOptions = {}): Promise<GameNode> {
+  const redisClients = config.REDIS_URL ? await loadRedisClients() : undefined;
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, { region: config.REGION, port: config.PORT });
   const metrics = createMetrics({ region: config.REGION });
   const store = options.store ?? await openStore(config);
   // Player data's own Redis connection (cache, limits, leaderboards): fail fast instead of queueing,
   // so a Redis outage degrades to the store rather than stalling requests.
-  const redis = config.REDIS_URL ? new Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 }) : undefined;
+  const redis = redisClients && config.REDIS_URL ? new redisClients.Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 }) : undefined;
   redis?.on("error", () => undefined); // reported by the cache/leaderboards as they degrade
   await redis?.connect().catch((err) => logger.warn({ err }, "Redis for player data unreachable at start; using the store"));
   const players = createPlayerServices(config, store, { redis, logger: logger.child({ component: "players" }) });
@@ -101,10 +111,10 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     drainTimeoutS: config.DRAIN_TIMEOUT_S,
   };
 
-  const presence: Presence = config.REDIS_URL ? new RedisPresence(config.REDIS_URL) : new LocalPresence();
+  const presence: Presence = redisClients && config.REDIS_URL ? new redisClients.RedisPresence(config.REDIS_URL) : new LocalPresence();
   // Cluster coordination (tickets, leases, player records, social state): one connection that retries,
   // unlike player data's fail-fast one above.
-  const coordination = config.REDIS_URL ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, commandTimeout: 2000 }) : undefined;
+  const coordination = redisClients && config.REDIS_URL ? new redisClients.Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, commandTimeout: 2000 }) : undefined;
   coordination?.on("error", (err) => logger.warn({ err }, "coordination Redis error"));
   const registry = createNodeRegistry(presence);
   const queueModes = options.matchmaking?.modes ?? defaultQueueModes;
@@ -170,7 +180,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     rooms,
     transport: new WebSocketTransport({ maxPayload: 16 * 1024 }),
     presence,
-    driver: config.REDIS_URL ? new RedisDriver(config.REDIS_URL) : new LocalDriver(),
+    driver: redisClients && config.REDIS_URL ? new redisClients.RedisDriver(config.REDIS_URL) : new LocalDriver(),
     publicAddress: config.PUBLIC_ADDRESS,
     // Colyseus' default picks the node with the fewest rooms and falls back to this process; Rally
     // places by region, skips draining and full nodes, packs, and refuses when nothing fits.
