@@ -147,13 +147,22 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   }));
   const commands = createNodeCommands(presence);
   const placement = createPlacementMetrics(metrics.registry);
+  let knownRegions: { at: number; regions: Promise<string[]> } | undefined;
   const matchmaking = createMatchmaking({
     redis: coordination,
     region: config.REGION,
     bus: presence,
     metricsRegistry: metrics.registry,
     logger: logger.child({ component: "matchmaker" }),
-    knownRegions: async () => [...new Set((await registry.live(Date.now())).map((e) => e.region))],
+    knownRegions: () => {
+      // Regions change when nodes come and go, not per pass: one registry read a second serves every
+      // (mode, shard) pass instead of one read each (the registry lists every node in the cluster).
+      const now = Date.now();
+      if (!knownRegions || now - knownRegions.at >= 1000) {
+        knownRegions = { at: now, regions: registry.live(now).then((live) => [...new Set(live.map((e) => e.region))]) };
+      }
+      return knownRegions.regions;
+    },
     ratingOf: async (playerId, mode) => players.model.searchRating((await store.ratings.get(playerId, mode)) ?? players.model.initial()),
     modes: options.matchmaking?.modes,
     parties: options.matchmaking?.parties ?? social.parties,
