@@ -155,8 +155,8 @@ function threadCpuMs(): { main: number; other: number } | null {
  * The arena game on a plain Colyseus Room: no tokens, metrics or results; Colyseus' own input
  * validation. Same rules as Rally's open `arena`: it waits for two players, starts
  * OPEN_ROOM_START_DELAY_MS later, and only then steps the simulation. (Stepping from creation instead
- * is not the same work: measured 3 s into play, every player still fires the ammo it spawned with,
- * 20-30% more bullets in flight than in the steady state, and the bare room looked 15-20% cheaper.)
+ * is not the same work: Rally's rooms, measured 3 s into play, still had every player firing the ammo
+ * it spawned with, 20-30% more bullets in flight than the bare rooms, which were past that volley.)
  */
 class BareArenaRoom extends Room<{ state: ArenaState }> {
   override maxMessagesPerSecond = ARENA.maxMessagesPerSecond;

@@ -6,6 +6,7 @@
  * Colyseus' matchmaker is a process-wide module, so there is one node per process.
  */
 import { fileURLToPath } from "node:url";
+import type { RedisOptions } from "ioredis";
 import { LobbyRoom, LocalDriver, LocalPresence, ServerError, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
 import { ArenaRoom, bindRoom, requireToken, type MatchResultSink, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
@@ -72,21 +73,25 @@ function observe(name: string, handler: RegisteredHandler, observer: RoomObserve
  * ioredis and Colyseus' Redis adapters (3 MB less heap for the GC to walk under load; see the
  * room-overhead entry in the README's Known gaps).
  */
-async function loadRedisClients() {
+async function loadRedisClients(url: string) {
   const [{ Redis }, { RedisPresence }, { RedisDriver }] = await Promise.all([
     import("ioredis"), import("@colyseus/redis-presence"), import("@colyseus/redis-driver"),
   ]);
-  return { Redis, RedisPresence, RedisDriver };
+  return {
+    client: (options: RedisOptions) => new Redis(url, options),
+    presence: () => new RedisPresence(url),
+    driver: () => new RedisDriver(url),
+  };
 }
 
 export async function startGameNode(config: Config, options: GameNodeOptions = {}): Promise<GameNode> {
-  const redisClients = config.REDIS_URL ? await loadRedisClients() : undefined;
+  const redisClients = config.REDIS_URL ? await loadRedisClients(config.REDIS_URL) : undefined;
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, { region: config.REGION, port: config.PORT });
   const metrics = createMetrics({ region: config.REGION });
   const store = options.store ?? await openStore(config);
   // Player data's own Redis connection (cache, limits, leaderboards): fail fast instead of queueing,
   // so a Redis outage degrades to the store rather than stalling requests.
-  const redis = redisClients && config.REDIS_URL ? new redisClients.Redis(config.REDIS_URL, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 }) : undefined;
+  const redis = redisClients?.client({ lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });
   redis?.on("error", () => undefined); // reported by the cache/leaderboards as they degrade
   await redis?.connect().catch((err) => logger.warn({ err }, "Redis for player data unreachable at start; using the store"));
   const players = createPlayerServices(config, store, { redis, logger: logger.child({ component: "players" }) });
@@ -111,10 +116,10 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     drainTimeoutS: config.DRAIN_TIMEOUT_S,
   };
 
-  const presence: Presence = redisClients && config.REDIS_URL ? new redisClients.RedisPresence(config.REDIS_URL) : new LocalPresence();
+  const presence: Presence = redisClients?.presence() ?? new LocalPresence();
   // Cluster coordination (tickets, leases, player records, social state): one connection that retries,
   // unlike player data's fail-fast one above.
-  const coordination = redisClients && config.REDIS_URL ? new redisClients.Redis(config.REDIS_URL, { maxRetriesPerRequest: 2, commandTimeout: 2000 }) : undefined;
+  const coordination = redisClients?.client({ maxRetriesPerRequest: 2, commandTimeout: 2000 });
   coordination?.on("error", (err) => logger.warn({ err }, "coordination Redis error"));
   const registry = createNodeRegistry(presence);
   const queueModes = options.matchmaking?.modes ?? defaultQueueModes;
@@ -189,7 +194,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     rooms,
     transport: new WebSocketTransport({ maxPayload: 16 * 1024 }),
     presence,
-    driver: redisClients && config.REDIS_URL ? new redisClients.RedisDriver(config.REDIS_URL) : new LocalDriver(),
+    driver: redisClients?.driver() ?? new LocalDriver(),
     publicAddress: config.PUBLIC_ADDRESS,
     // Colyseus' default picks the node with the fewest rooms and falls back to this process; Rally
     // places by region, skips draining and full nodes, packs, and refuses when nothing fits.
