@@ -29,11 +29,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { appendFileSync, mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client, Room } from "@colyseus/sdk";
+import { freePort } from "../test/helpers/processes.ts";
+import { until } from "../test/helpers/wait.ts";
 
 type Engine = "rally" | "bare";
 
@@ -105,26 +106,7 @@ const byteCounters = new WeakMap<object, { n: number }>();
 
 // ---- helpers ------------------------------------------------------------------------------------
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(what: string, check: () => boolean, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(50);
-  }
-}
 
 async function pool<T, R>(items: T[], concurrency: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
@@ -267,7 +249,7 @@ const round = (n: number, digits = 3) => Number(n.toFixed(digits));
 interface Load {
   engine: Engine;
   /** Resolves once every client sees the match playing. */
-  playing: Promise<void>;
+  playing: Promise<unknown>;
   /** Start of the measured window: server stats reset, counters noted. */
   begin(): Promise<void>;
   /** End of the measured window: the engine's figures. */

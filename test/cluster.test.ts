@@ -17,8 +17,6 @@ import { until } from "./helpers/wait.ts";
 
 const JWT_SECRET = "cluster-test-secret-0123456789-abcdefghijklmnop";
 
-/** Polls `check` (sync or async) until it returns a truthy value; fails with `what` and the last error. */
-
 async function processIdOf(node: NodeHandle): Promise<string> {
   const res = await fetch(`${node.url}/readyz`);
   assert.equal(res.status, 200);

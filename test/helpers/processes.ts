@@ -4,24 +4,16 @@
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../server/pool/providers/local.ts";
+import { until } from "./wait.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
-}
+// The local node provider's free-port helper, shared by tests rather than copied.
+export { freePort };
 
 export function tempDir(prefix = "rally-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
@@ -33,14 +25,6 @@ export function requireBinary(name: string, hint: string): void {
   if (found.status !== 0) throw new Error(`${name} is required for this test but was not found on PATH. ${hint}`);
 }
 
-async function waitFor(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
 
 export interface RedisHandle {
   readonly url: string;
@@ -54,7 +38,7 @@ export async function startRedis(): Promise<RedisHandle> {
   const port = await freePort();
   const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
   const { default: Redis } = await import("ioredis");
-  await waitFor(async () => {
+  await until(`redis-server on port ${port}`, async () => {
     const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     try {
       await client.connect();
@@ -62,7 +46,7 @@ export async function startRedis(): Promise<RedisHandle> {
     } finally {
       client.disconnect();
     }
-  }, 10_000, `redis-server on port ${port}`);
+  }, 10_000, 100);
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
@@ -96,7 +80,7 @@ export async function startNodeProcess(env: Record<string, string> = {}): Promis
   const url = `http://127.0.0.1:${port}`;
   try {
     await Promise.race([
-      waitFor(async () => (await fetch(`${url}/readyz`)).status === 200, 30_000, `node on port ${port}`),
+      until(`node on port ${port}`, async () => (await fetch(`${url}/readyz`)).status === 200, 30_000, 100),
       exited.then((code) => { throw new Error(`node exited early with ${code}:\n${output.join("\n")}`); }),
     ]);
   } catch (e) {

@@ -7,6 +7,7 @@ import { createPoolMetrics, type PoolMetrics } from "../../server/pool/metrics.t
 import { defaultPolicy } from "../../server/pool/policy.ts";
 import { LocalProvider } from "../../server/pool/providers/local.ts";
 import { startRedis, tempDir, type RedisHandle } from "../helpers/processes.ts";
+import { until } from "../helpers/wait.ts";
 
 export const SECRET = "pool-test-secret-0123456789abcdefghijkl";
 
@@ -23,19 +24,9 @@ export interface Pool {
   close(): Promise<void>;
 }
 
-export async function waitUntil<T>(check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const until = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await check();
-      if (v) return v as T;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ""}`);
+/** `until` (test/helpers/wait.ts) with the pool tests' argument order and a 200 ms poll. */
+export function waitUntil<T>(check: () => Promise<T | null | undefined | false> | T | null | undefined | false, timeoutMs: number, what: string): Promise<T> {
+  return until(what, check, timeoutMs, 200) as Promise<T>;
 }
 
 export async function startPool(over: Partial<ManagerOptions> = {}, nodeEnv: Record<string, string> = {}): Promise<Pool> {
