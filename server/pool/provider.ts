@@ -50,6 +50,22 @@ export interface NodeEnvBase {
   readonly [key: string]: string | undefined;
 }
 
+/** Who a node is and where it listens: the variables every provider sets on top of the base environment. */
+export interface NodeIdentity {
+  readonly port: number;
+  readonly region: string;
+  readonly publicAddress: string;
+  readonly name: string;
+  readonly dataDir: string;
+}
+
+/** A node's environment: the base variables that are set, then its identity (which always wins). */
+export function nodeEnv(base: Readonly<Record<string, string | undefined>>, node: NodeIdentity): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(base)) if (v !== undefined) env[k] = v;
+  return Object.assign(env, { PORT: String(node.port), REGION: node.region, PUBLIC_ADDRESS: node.publicAddress, NODE_NAME: node.name, DATA_DIR: node.dataDir });
+}
+
 /** `eu-west-k3f9a2`: region plus a random suffix, valid as NODE_NAME, container name and URL path segment. */
 export function nodeName(region: string, random: () => number = Math.random): string {
   let suffix = "";

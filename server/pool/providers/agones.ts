@@ -10,7 +10,7 @@
  * node's drain timeout + 30 s, so Kubernetes' SIGTERM lets matches finish); SIGKILL = delete with
  * grace 0. PUBLIC_ADDRESS is `<publicHost>/n/<name>` behind an ingress that routes by path, as in Docker.
  */
-import { ProviderStatus, nodeName, type NodeEnvBase, type NodeProvider, type ProviderNode, type StartSpec, type StopOptions } from "../provider.ts";
+import { ProviderStatus, nodeEnv, nodeName, type NodeEnvBase, type NodeProvider, type ProviderNode, type StartSpec, type StopOptions } from "../provider.ts";
 
 export const AGONES = { GROUP: "agones.dev", VERSION: "v1", PLURAL: "gameservers" } as const;
 export const LABEL = { POOL: "rally.dev/pool", REGION: "rally.dev/region", ADDRESS: "rally.dev/public-address" } as const;
@@ -51,9 +51,7 @@ export class AgonesProvider implements NodeProvider {
   }
 
   manifest(name: string, region: string, publicAddress: string): Record<string, unknown> {
-    const env: Array<{ name: string; value: string }> = [];
-    for (const [k, v] of Object.entries(this.options.env)) if (v !== undefined) env.push({ name: k, value: v });
-    env.push({ name: "PORT", value: "2567" }, { name: "REGION", value: region }, { name: "PUBLIC_ADDRESS", value: publicAddress }, { name: "NODE_NAME", value: name }, { name: "DATA_DIR", value: "/data" });
+    const env = Object.entries(nodeEnv(this.options.env, { port: 2567, region, publicAddress, name, dataDir: "/data" })).map(([k, value]) => ({ name: k, value }));
     return {
       apiVersion: `${AGONES.GROUP}/${AGONES.VERSION}`,
       kind: "GameServer",

@@ -9,7 +9,7 @@
  * HTTP pool) and gets PUBLIC_ADDRESS `<publicHost>/n/<name>`; the load balancer sends `/n/<name>/...` to
  * the container of that name (docker/nginx.conf), so each WebSocket reaches the node owning its room.
  */
-import { ProviderStatus, nodeName, type NodeEnvBase, type NodeProvider, type ProviderNode, type StartSpec, type StopOptions } from "../provider.ts";
+import { ProviderStatus, nodeEnv, nodeName, type NodeEnvBase, type NodeProvider, type ProviderNode, type StartSpec, type StopOptions } from "../provider.ts";
 
 export const LABEL = { POOL: "rally.pool", REGION: "rally.region", NAME: "rally.name", ADDRESS: "rally.public-address", STARTED: "rally.started-at" } as const;
 export const NODE_ALIAS = "rally-node";
@@ -63,9 +63,7 @@ export class DockerProvider implements NodeProvider {
     const name = nodeName(spec.region);
     const publicAddress = `${this.options.publicHost}/n/${name}`;
     const startedAt = this.now();
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(this.options.env)) if (v !== undefined) env[k] = v;
-    Object.assign(env, { PORT: String(NODE_PORT), REGION: spec.region, PUBLIC_ADDRESS: publicAddress, NODE_NAME: name, DATA_DIR: "/data", SERVE_DEMO: "false" });
+    const env = { ...nodeEnv(this.options.env, { port: NODE_PORT, region: spec.region, publicAddress, name, dataDir: "/data" }), SERVE_DEMO: "false" };
     const labels = { [LABEL.POOL]: "1", [LABEL.REGION]: spec.region, [LABEL.NAME]: name, [LABEL.ADDRESS]: publicAddress, [LABEL.STARTED]: String(startedAt) };
     const id = await this.engine.run({
       name, image: this.options.image, network: this.options.network, aliases: [NODE_ALIAS, name], labels,

@@ -10,7 +10,7 @@ import { mkdirSync, openSync, readFileSync, renameSync, writeFileSync, closeSync
 import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ProviderStatus, nodeName, type NodeEnvBase, type NodeProvider, type ProviderNode, type StartSpec, type StopOptions } from "../provider.ts";
+import { ProviderStatus, nodeEnv, nodeName, type NodeEnvBase, type NodeProvider, type ProviderNode, type StartSpec, type StopOptions } from "../provider.ts";
 import { inheritedEnvironment } from "../../config.ts";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -84,9 +84,8 @@ export class LocalProvider implements NodeProvider {
     mkdirSync(dataDir, { recursive: true });
     const log = openSync(join(dataDir, "node.log"), "a");
     const publicAddress = `${this.options.publicHost}:${port}`;
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries({ ...inheritedEnvironment(), ...this.options.env, ...this.options.regionEnv?.(spec.region) })) if (v !== undefined) env[k] = v;
-    Object.assign(env, { PORT: String(port), REGION: spec.region, PUBLIC_ADDRESS: publicAddress, DATA_DIR: dataDir, NODE_NAME: name, SERVE_DEMO: env.SERVE_DEMO ?? "false" });
+    const env = nodeEnv({ ...inheritedEnvironment(), ...this.options.env, ...this.options.regionEnv?.(spec.region) }, { port, region: spec.region, publicAddress, name, dataDir });
+    env.SERVE_DEMO ??= "false";
     const child = spawn(process.execPath, ["--import", "tsx", this.options.entry ?? join(repoRoot, "server/main.ts")], {
       cwd: repoRoot, env, detached: true, stdio: ["ignore", log, log],
     });
