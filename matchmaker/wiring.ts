@@ -12,9 +12,9 @@ import { LocalLease, RedisLease } from "./lease.ts";
 import { MemoryTicketStore } from "./ticket-store.ts";
 import { RedisTicketStore } from "./ticket-store-redis.ts";
 import { MemoryPlayerIndex, RedisPlayerIndex } from "./player-index.ts";
-import { MemoryPartyDirectory, type PartyDirectory } from "./party.ts";
+import { MemoryPartyDirectory } from "./party.ts";
 import { createMatchmakerMetrics } from "./metrics.ts";
-import { MatchmakerService, type Bus, type MatchmakerLogger, type QueueModes, type RoomApi, type SeatReservation } from "./service.ts";
+import { MatchmakerService, type MatchmakerDeps, type QueueModes, type RoomApi, type SeatReservation } from "./service.ts";
 
 /** The example game's queue modes: both play in the `arena` room (two teams, up to 16 players). */
 export const defaultQueueModes: QueueModes = {
@@ -32,23 +32,13 @@ export const colyseusRoomApi: RoomApi = {
   newSessionId: () => randomBytes(9).toString("base64url"),
 };
 
-export interface MatchmakingOptions {
+/** What the caller provides; the stores, lease, metrics and clock are built here (see MatchmakerDeps for each field). */
+export interface MatchmakingOptions extends
+  Pick<MatchmakerDeps, "region" | "bus" | "logger" | "knownRegions" | "ratingOf" | "connectTimeoutS" | "queueGraceS" | "leaseTtlMs" | "nodeAlive">,
+  Partial<Pick<MatchmakerDeps, "modes" | "parties" | "rooms">> {
   /** Tickets, player records and leases; owned and closed by the caller. Unset: memory (one process). */
   readonly redis?: Redis;
-  readonly region: string;
-  readonly bus: Bus;
   readonly metricsRegistry: Registry;
-  readonly logger: MatchmakerLogger;
-  knownRegions(): Promise<string[]>;
-  ratingOf(playerId: string, mode: string): Promise<number>;
-  readonly modes?: QueueModes;
-  readonly parties?: PartyDirectory;
-  readonly rooms?: RoomApi;
-  readonly connectTimeoutS?: number;
-  readonly queueGraceS?: number;
-  readonly leaseTtlMs?: number;
-  /** Node registry liveness of a process id: a queued record held by a dead node is stale at once (see MatchmakerDeps.nodeAlive). */
-  nodeAlive?(nodeId: string): Promise<boolean>;
 }
 
 export interface Matchmaking {
