@@ -1,3 +1,4 @@
 export { MatchRoom, MatchPhase, OPEN_ROOM_START_DELAY_MS, RoomErrorCode, bindRoom, requireToken, authenticate, matchmadeOptionsSchema, baseJoinOptionsSchema, type MatchPlayer, type MatchmadeOptions } from "./match-room.ts";
+export { renewPatchMaps } from "./patch-maps.ts";
 export * from "./services.ts";
 export { ArenaRoom, ArenaSimulation, ArenaState, ARENA, arenaInputSchema, type ArenaInput } from "./arena/index.ts";

@@ -17,6 +17,7 @@
  */
 import { CloseCode, ErrorCode, Room, ServerError, type AuthContext, type Client, type StepContext } from "@colyseus/core";
 import { z } from "zod";
+import { renewPatchMaps } from "./patch-maps.ts";
 import type { MatchOutcome, MatchResult, PlayerIdentity, RoomServices } from "./services.ts";
 
 /** How long an open room (not matchmade) waits after its `minPlayers`-th player before it starts. */
@@ -344,6 +345,13 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
   override onBeforePatch(): void {
     this.observer ??= this.services.observer;
     this.observer.messagesOut(this.roomName, "patch", this.clients.length);
+  }
+
+  /** Keeps Colyseus' per-patch Maps young so the GC stays cheap for a long-running match (rooms/patch-maps.ts). */
+  override broadcastPatch(): boolean {
+    const changed = super.broadcastPatch();
+    renewPatchMaps(this);
+    return changed;
   }
 
   /** Cached `services.observer` for the per-patch and per-tick paths. */
