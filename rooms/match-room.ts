@@ -20,6 +20,15 @@ import { z } from "zod";
 import { renewPatchMaps } from "./patch-maps.ts";
 import type { MatchOutcome, MatchResult, PlayerIdentity, RoomServices } from "./services.ts";
 
+/**
+ * Every this-many-th fixed step of a room is timed for the tick-duration histogram (at 30 Hz about one
+ * sample per room every 2 s). Timing every step (two clock reads and an observation) put ~3.5 µs on
+ * the median ~55 µs arena tick in `npm run bench:rooms`; one step in 8 still cost ~2 µs at the median,
+ * one in 64 costs nothing measurable. The timed step runs out of line (`timedStep`) so the usual one
+ * stays small.
+ */
+export const TICK_TIMING_EVERY = 64;
+
 /** How long an open room (not matchmade) waits after its `minPlayers`-th player before it starts. */
 export const OPEN_ROOM_START_DELAY_MS = 3000;
 
@@ -434,18 +443,28 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     this.phase = MatchPhase.PLAYING;
     this.startedAt = this.clock.currentTime;
     this.onMatchStart();
-    const observer = this.services.observer;
-    const roomName = this.roomName;
-    this.setFixedTimestep((step) => {
-      if (this.phase !== MatchPhase.PLAYING) return; // ended: the loop only ticks the clock now
-      const t0 = performance.now();
-      try {
-        this.onStep(step);
-      } catch (err) {
-        this.reportFault(err, "onStep");
-      }
-      observer.tickDuration(roomName, (performance.now() - t0) / 1000);
-    }, this.tickRate);
+    this.setFixedTimestep(this.fixedStep.bind(this), this.tickRate);
+  }
+
+  /** One fixed step while playing; every TICK_TIMING_EVERY-th goes through `timedStep`. */
+  private fixedStep(step: StepContext): void {
+    if (this.phase !== MatchPhase.PLAYING) return; // ended: the loop only ticks the clock now
+    if (step.tick % TICK_TIMING_EVERY === 0) return this.timedStep(step);
+    try {
+      this.onStep(step);
+    } catch (err) {
+      this.reportFault(err, "onStep");
+    }
+  }
+
+  private timedStep(step: StepContext): void {
+    const t0 = performance.now();
+    try {
+      this.onStep(step);
+    } catch (err) {
+      this.reportFault(err, "onStep");
+    }
+    (this.observer ??= this.services.observer).tickDuration(this.roomName, (performance.now() - t0) / 1000);
   }
 
   private buildResult(reason: string, outcome: MatchOutcome): MatchResult {

@@ -26,7 +26,7 @@ export function createMetrics(labels: { region: string }): Metrics {
   const messagesOut = new Counter({ name: "rally_messages_out_total", help: "Messages and state patches sent to clients, by room type", labelNames: ["room", "kind"], registers: [registry], collect: () => flushMessages() });
   const rejected = new Counter({ name: "rally_messages_rejected_total", help: "Client messages refused (invalid or over the rate limit), by room type and reason", labelNames: ["room", "reason"], registers: [registry] });
   const tickBuckets = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05];
-  const tick = new LocalHistogram("rally_tick_duration_seconds", "Simulation step duration, by room type", "room", tickBuckets);
+  const tick = new LocalHistogram("rally_tick_duration_seconds", "Simulation step duration, by room type (a sample: every 64th fixed step of each room is timed)", "room", tickBuckets);
   registry.registerMetric(tick as unknown as Metric);
   const matches = new Counter({ name: "rally_match_results_total", help: "Match results reported, by room type and outcome", labelNames: ["room", "outcome"], registers: [registry] });
   const httpRequests = new Counter({ name: "rally_http_requests_total", help: "HTTP requests under /v1, by route and status", labelNames: ["route", "status"], registers: [registry] });
