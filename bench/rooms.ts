@@ -11,7 +11,9 @@
  * Rounds (`--order`): `rally+bare` runs both engines side by side, at the same time, so drift in the
  * machine's speed (a shared VM moves by 20-30% between minutes) hits both alike; the first-named engine
  * connects first, and the default alternates that order. `rally,bare` runs one engine per round.
- * The servers are pinned to the last core and this process to the first (see `pin`).
+ * The servers are pinned to the last core and this process to the first (see `pin`). Each server runs
+ * one full GC just before its window, so both are measured in a long-running process' GC state
+ * (`settleHeap` in bench/rooms/server.ts says why that matters).
  *
  * Per engine, over the measured window (after every client sees the match playing, plus warm-up long
  * enough for the spawn ammo to run out, so the game is in its steady state):
@@ -23,7 +25,7 @@
  * The last line of output is one JSON object; `ratio` is oriented so >= 0.95 means Rally adds no cost
  * (ccu: rally/bare; every other figure: bare/rally). Side by side, it is the median of the rounds' own
  * ratios (`roundRatios`); one engine per round, the ratio of the engines' medians.
- * BENCH_CPU_PROF=<dir> writes a CPU profile of each server's measured window (bench/rooms/server.ts);
+ * BENCH_CPU_PROF=<dir> / BENCH_HEAP_PROF=<dir> write a CPU / sampling heap profile of each server's measured window (bench/rooms/server.ts);
  * BENCH_SERVER_NODE_ARGS adds node flags to the servers (e.g. "--trace-deopt"), BENCH_SERVER_OUT=<path>
  * keeps their output.
  */
@@ -144,7 +146,8 @@ async function startServer(engine: Engine): Promise<BenchServer> {
   const [port, statsPort] = [await freePort(), await freePort()];
   const dataDir = mkdtempSync(join(tmpdir(), "rally-bench-"));
   const nodeArgs = (process.env.BENCH_SERVER_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const serverArgs = [...nodeArgs, "--import", "tsx", join(repoRoot, "bench/rooms/server.ts")];
+  // --expose-gc: each server runs one full GC before its window (see settleHeap in bench/rooms/server.ts)
+  const serverArgs = ["--expose-gc", ...nodeArgs, "--import", "tsx", join(repoRoot, "bench/rooms/server.ts")];
   const env = {
     ...process.env,
     BENCH_ENGINE: engine,

@@ -15,9 +15,11 @@
  * Env: BENCH_ENGINE, PORT (game), BENCH_STATS_PORT (stats); for rally the usual Rally variables.
  * Prints one line `{"bench":"ready",...}` on stdout once listening.
  * Stats: `GET http://127.0.0.1:$BENCH_STATS_PORT/stats[?reset=1]` returns cumulative process.cpuUsage(),
- * tick timings since the last reset, and local rooms/CCU; `reset=1` starts a new tick window.
+ * tick timings since the last reset, and local rooms/CCU; `reset=1` first runs one full GC (`settleHeap`), then starts a new tick window.
  * BENCH_CPU_PROF=<dir>: a V8 CPU profile of exactly the measured window (from `reset=1` to the next
  * stats call) is written there as `<engine>-<pid>.cpuprofile` (open in Chrome DevTools / speedscope).
+ * BENCH_HEAP_PROF=<dir>: a sampling heap profile of the window, `<engine>-<pid>.heapprofile`, counting
+ * what is still live plus what only a full GC freed (what got promoted), by allocation stack.
  */
 import { createServer } from "node:http";
 import { readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -79,10 +81,41 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * (sorted.length - 1)))];
 }
 
+/**
+ * One full GC just before the measured window, in both engines (the bench runs them with --expose-gc),
+ * so each is measured in the state a long-running process is in, not in whatever state a 25 s run
+ * happened to reach. It matters because of how Colyseus' encoder empties long-lived Maps on every
+ * patch (rooms/patch-maps.ts has the details): after a room's first full GC, a plain Colyseus room
+ * promotes all its patch bytes to the old generation for the rest of the process' life (0.8 MB per
+ * scavenge against 0.14; far more major-GC work). Without this GC, whether the bare engine was there
+ * yet depended on when V8 happened to run its first full GC. Rally's MatchRoom renews those Maps after
+ * each patch, so it leaves that state at its next patch.
+ */
+function settleHeap(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 // Optional window-scoped CPU profile (the server is SIGKILLed at the end, so --cpu-prof would never write).
 const profDir = process.env.BENCH_CPU_PROF;
 let profiler: Session | undefined;
+const heapDir = process.env.BENCH_HEAP_PROF;
+let heapProfiler: Session | undefined;
+async function heapWindow(reset: boolean): Promise<void> {
+  if (!heapDir) return;
+  if (reset) {
+    heapProfiler = new Session();
+    heapProfiler.connect();
+    await heapProfiler.post("HeapProfiler.enable");
+    await heapProfiler.post("HeapProfiler.startSampling", { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true });
+  } else if (heapProfiler) {
+    const { profile } = await heapProfiler.post("HeapProfiler.stopSampling");
+    heapProfiler.disconnect();
+    heapProfiler = undefined;
+    writeFileSync(join(heapDir, `${engine}-${process.pid}.heapprofile`), JSON.stringify(profile));
+  }
+}
 async function profileWindow(reset: boolean): Promise<void> {
+  await heapWindow(reset);
   if (!profDir) return;
   if (reset) {
     profiler = new Session();
@@ -104,7 +137,9 @@ createServer(async (req, res) => {
     res.writeHead(404).end();
     return;
   }
-  if (url.searchParams.get("reset") !== "1") await profileWindow(false);
+  const reset = url.searchParams.get("reset") === "1";
+  if (reset) settleHeap();
+  else await profileWindow(false);
   const cpu = process.cpuUsage();
   const body = {
     engine,
@@ -120,12 +155,12 @@ createServer(async (req, res) => {
     ccu: matchMaker.stats.local.ccu,
     rssMb: Math.round(process.memoryUsage().rss / 1e6),
   };
-  if (url.searchParams.get("reset") === "1") {
+  if (reset) {
     ticks = [];
     simSteps = [];
     work = { steps: 0, bullets: 0, players: 0 };
   }
-  if (url.searchParams.get("reset") === "1") await profileWindow(true);
+  if (reset) await profileWindow(true);
   res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
 }).listen(statsPort, "127.0.0.1");
 
