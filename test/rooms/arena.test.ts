@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { matchMaker, type Room as ServerRoom } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { SignJWT } from "jose";
-import { ARENA, ArenaRoom, bindRoom, noopObserver, type ArenaState, type RoomServices } from "../../rooms/index.ts";
+import { ARENA, ArenaRoom, type ArenaState } from "../../rooms/index.ts";
 import { leaveCode, nextMessage, startTestNode, waitForState, type TestNode } from "./helpers.ts";
 
 const JWT_SECRET = "arena-test-secret-0123456789-abcdefgh";
@@ -46,19 +46,12 @@ describe("arena room", function () {
 
   before(async () => {
     t = await startTestNode({ JWT_SECRET });
-    const services: RoomServices = {
-      tokens: t.node.tokens, results: t.sink, observer: noopObserver, logger: silent,
-      region: "local", reconnectWindowS: 1, drainTimeoutS: 5,
-    };
-    matchMaker.defineRoomType("arena-quick", bindRoom(QuickArena, services));
+    t.defineRoom("arena-quick", QuickArena, silent);
   });
   afterEach(async () => {
     await Promise.all(matchMaker.disconnectAll());
   });
-  after(async () => {
-    matchMaker.removeRoomType("arena-quick");
-    await t.close();
-  });
+  after(() => t.close());
 
   /** A matchmade arena (what provisioning creates) for these players, by team. */
   async function matchmade(teams: Player[][], roomName = "arena"): Promise<{ roomId: string; matchId: string }> {

@@ -4,10 +4,10 @@
  * itself rather than through Colyseus' onUncaughtException (see MatchRoom.reportFault for why).
  */
 import assert from "node:assert/strict";
-import { matchMaker, type StepContext } from "@colyseus/core";
+import type { StepContext } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { z } from "zod";
-import { ArenaRoom, bindRoom, noopObserver, type RoomServices } from "../../rooms/index.ts";
+import { ArenaRoom } from "../../rooms/index.ts";
 import { startTestNode, waitForState, type TestNode } from "./helpers.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK rooms decode the state without static types
@@ -47,17 +47,9 @@ describe("room faults", function () {
 
   before(async () => {
     t = await startTestNode();
-    const logger = { info() {}, warn() {}, debug() {}, error(obj: object) { logged.push(obj as { method?: string }); } };
-    const services: RoomServices = {
-      tokens: t.node.tokens, results: t.sink, observer: noopObserver, logger,
-      region: "local", reconnectWindowS: 1, drainTimeoutS: 5,
-    };
-    matchMaker.defineRoomType("arena-faulty", bindRoom(FaultyArena, services));
+    t.defineRoom("arena-faulty", FaultyArena, { info() {}, warn() {}, debug() {}, error(obj: object) { logged.push(obj as { method?: string }); } });
   });
-  after(async () => {
-    matchMaker.removeRoomType("arena-faulty");
-    await t.close();
-  });
+  after(() => t.close());
 
   it("logs a throwing input handler, step and timer, and the match plays on", async () => {
     const [a, b] = [await t.player("A"), await t.player("B")];

@@ -11,7 +11,7 @@ import { Client, type Room as SdkRoom } from "@colyseus/sdk";
 import { loadConfig } from "../../server/config.ts";
 import { startGameNode, type GameNode } from "../../server/node/index.ts";
 import { createMemoryStore, type Store } from "../../server/store/index.ts";
-import type { MatchResult, MatchResultSink } from "../../rooms/index.ts";
+import { bindRoom, noopObserver, type MatchResult, type MatchResultSink, type MatchRoom, type RoomServices } from "../../rooms/index.ts";
 import { freePort, tempDir } from "../helpers/processes.ts";
 
 /** A MatchResultSink that keeps every report, for assertions. */
@@ -51,6 +51,8 @@ export interface TestNode {
   player(name?: string): Promise<{ playerId: string; name: string; token: string }>;
   /** An SDK client authenticated as `token` (or anonymous). */
   client(token?: string): Client;
+  /** Registers a test MatchRoom class as `name` with this node's tokens and sink (1 s reconnection window); removed on close. */
+  defineRoom(name: string, Klass: new () => MatchRoom, logger?: RoomServices["logger"]): void;
   close(): Promise<void>;
 }
 
@@ -62,6 +64,8 @@ export async function startTestNode(env: Record<string, string> = {}, options: {
   const sink = new RecordingSink();
   const node = await startGameNode(config, { store: options.store ?? await createMemoryStore(), results: sink });
   const colyseus = new ColyseusTestServer(node.server);
+  const testRooms: string[] = [];
+  const quiet: RoomServices["logger"] = { info() {}, warn() {}, debug() {}, error() {} };
   let closed = false;
   return {
     node, sink, colyseus,
@@ -79,11 +83,20 @@ export async function startTestNode(env: Record<string, string> = {}, options: {
       if (token) client.auth.token = token;
       return client;
     },
+    defineRoom(name, Klass, logger = quiet) {
+      const services: RoomServices = {
+        tokens: node.tokens, results: sink, observer: noopObserver, logger,
+        region: "local", reconnectWindowS: 1, drainTimeoutS: 5,
+      };
+      matchMaker.defineRoomType(name, bindRoom(Klass, services));
+      testRooms.push(name);
+    },
     async close() {
       if (closed) return;
       closed = true;
       // Close every room first: a node drains running matches (up to DRAIN_TIMEOUT_S) before it stops.
       await Promise.all(matchMaker.disconnectAll());
+      for (const name of testRooms) matchMaker.removeRoomType(name);
       await node.close();
     },
   };

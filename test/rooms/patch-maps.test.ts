@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { matchMaker, type Room } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { StateView } from "@colyseus/schema";
-import { ArenaRoom, bindRoom, noopObserver, renewPatchMaps, type RoomServices } from "../../rooms/index.ts";
+import { ArenaRoom, renewPatchMaps } from "../../rooms/index.ts";
 import { startTestNode, waitForState, type TestNode } from "./helpers.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK rooms decode the state without static types
@@ -27,16 +27,9 @@ describe("patch maps", function () {
 
   before(async () => {
     t = await startTestNode();
-    const services: RoomServices = {
-      tokens: t.node.tokens, results: t.sink, observer: noopObserver, logger: { info() {}, warn() {}, debug() {}, error() {} },
-      region: "local", reconnectWindowS: 1, drainTimeoutS: 5,
-    };
-    matchMaker.defineRoomType("arena-quick", bindRoom(QuickArena, services));
+    t.defineRoom("arena-quick", QuickArena);
   });
-  after(async () => {
-    matchMaker.removeRoomType("arena-quick");
-    await t.close();
-  });
+  after(() => t.close());
 
   it("gives every view and the serializer fresh Maps after each patch, and the match syncs as before", async () => {
     const [a, b] = [await t.player("A"), await t.player("B")];
