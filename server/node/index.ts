@@ -70,8 +70,7 @@ function observe(name: string, handler: RegisteredHandler, observer: RoomObserve
 
 /**
  * The Redis clients, loaded only when REDIS_URL is set: a node on embedded defaults never carries
- * ioredis and Colyseus' Redis adapters (3 MB less heap for the GC to walk under load; see the
- * room-overhead entry in the README's Known gaps).
+ * ioredis and Colyseus' Redis adapters (3 MB less heap for the GC to walk under load).
  */
 async function loadRedisClients(url: string) {
   const [{ Redis }, { RedisPresence }, { RedisDriver }] = await Promise.all([
@@ -152,22 +151,22 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   }));
   const commands = createNodeCommands(presence);
   const placement = createPlacementMetrics(metrics.registry);
-  let knownRegions: { at: number; regions: Promise<string[]> } | undefined;
+  // The matchmaker asks the registry which regions exist (every pass of every mode and shard) and whether
+  // a queued record's node is alive (per record in an orphan sweep): one read a second serves them all
+  // instead of one listing of every node in the cluster per question. A node's death shows up to 1 s later.
+  let liveCache: { at: number; nodes: ReturnType<NodeRegistry["live"]> } | undefined;
+  const liveNodes = () => {
+    const now = Date.now();
+    if (!liveCache || now - liveCache.at >= 1000) liveCache = { at: now, nodes: registry.live(now) };
+    return liveCache.nodes;
+  };
   const matchmaking = createMatchmaking({
     redis: coordination,
     region: config.REGION,
     bus: presence,
     metricsRegistry: metrics.registry,
     logger: logger.child({ component: "matchmaker" }),
-    knownRegions: () => {
-      // Regions change when nodes come and go, not per pass: one registry read a second serves every
-      // (mode, shard) pass instead of one read each (the registry lists every node in the cluster).
-      const now = Date.now();
-      if (!knownRegions || now - knownRegions.at >= 1000) {
-        knownRegions = { at: now, regions: registry.live(now).then((live) => [...new Set(live.map((e) => e.region))]) };
-      }
-      return knownRegions.regions;
-    },
+    knownRegions: async () => [...new Set((await liveNodes()).map((e) => e.region))],
     ratingOf: async (playerId, mode) => players.model.searchRating((await store.ratings.get(playerId, mode)) ?? players.model.initial()),
     modes: options.matchmaking?.modes,
     parties: options.matchmaking?.parties ?? social.parties,
@@ -175,7 +174,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     queueGraceS: config.MM_QUEUE_GRACE_S,
     leaseTtlMs: config.MM_LEASE_TTL_MS,
     // a queued player whose queue node died may rejoin elsewhere as soon as the registry drops the node
-    nodeAlive: async (nodeId) => (await registry.live(Date.now())).some((e) => e.nodeId === nodeId),
+    nodeAlive: async (nodeId) => (await liveNodes()).some((e) => e.nodeId === nodeId),
   });
   matchmakerRef = matchmaking.service;
 

@@ -52,10 +52,7 @@ describe("room faults", function () {
   after(() => t.close());
 
   it("logs a throwing input handler, step and timer, and the match plays on", async () => {
-    const [a, b] = [await t.player("A"), await t.player("B")];
-    const roomA: Client = await t.client(a.token).joinOrCreate("arena-faulty");
-    const roomB: Client = await t.client(b.token).joinById(roomA.roomId);
-    await waitForState(roomA, (s) => s.phase === "playing", 5000, "playing");
+    const [roomA, roomB]: Client[] = await t.playingPair("arena-faulty");
 
     roomA.send("boom", {});
     // the step loop survived its first, throwing step: the match clock moves

@@ -51,6 +51,8 @@ export interface TestNode {
   player(name?: string): Promise<{ playerId: string; name: string; token: string }>;
   /** An SDK client authenticated as `token` (or anonymous). */
   client(token?: string): Client;
+  /** Two fresh players: A creates an open `roomName`, B joins it; resolves once A sees the match playing. */
+  playingPair(roomName: string): Promise<[SdkRoom, SdkRoom]>;
   /** Registers a test MatchRoom class as `name` with this node's tokens and sink (1 s reconnection window); removed on close. */
   defineRoom(name: string, Klass: new () => MatchRoom, logger?: RoomServices["logger"]): void;
   close(): Promise<void>;
@@ -67,7 +69,7 @@ export async function startTestNode(env: Record<string, string> = {}, options: {
   const testRooms: string[] = [];
   const quiet: RoomServices["logger"] = { info() {}, warn() {}, debug() {}, error() {} };
   let closed = false;
-  return {
+  const testNode: TestNode = {
     node, sink, colyseus,
     url: `http://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${port}`,
@@ -82,6 +84,13 @@ export async function startTestNode(env: Record<string, string> = {}, options: {
       const client = new Client(`ws://127.0.0.1:${port}`);
       if (token) client.auth.token = token;
       return client;
+    },
+    async playingPair(roomName) {
+      const [a, b] = [await testNode.player("A"), await testNode.player("B")];
+      const roomA = await testNode.client(a.token).joinOrCreate(roomName);
+      const roomB = await testNode.client(b.token).joinById(roomA.roomId);
+      await waitForState(roomA, (s: { phase?: string }) => s.phase === "playing", 5000, `${roomName} playing`);
+      return [roomA, roomB];
     },
     defineRoom(name, Klass, logger = quiet) {
       const services: RoomServices = {
@@ -100,6 +109,7 @@ export async function startTestNode(env: Record<string, string> = {}, options: {
       await node.close();
     },
   };
+  return testNode;
 }
 
 /** Resolves when `predicate(room.state)` holds after some state change (checked immediately first). */

@@ -32,10 +32,7 @@ describe("patch maps", function () {
   after(() => t.close());
 
   it("gives every view and the serializer fresh Maps after each patch, and the match syncs as before", async () => {
-    const [a, b] = [await t.player("A"), await t.player("B")];
-    const roomA: Client = await t.client(a.token).joinOrCreate("arena-quick");
-    const roomB: Client = await t.client(b.token).joinById(roomA.roomId);
-    await waitForState(roomA, (s) => s.phase === "playing", 5000, "playing");
+    const [roomA, roomB]: Client[] = await t.playingPair("arena-quick");
 
     const room = matchMaker.getLocalRoomById(roomA.roomId) as unknown as Internals;
     const views = () => room.clients.map((c) => (c.view as StateView).changes);
