@@ -59,6 +59,12 @@ export const configSchema = z.object({
   SHUTDOWN_GRACE_S: seconds.max(600).default(10),
   /** How long room placement waits for a node of the region to appear (a cold start) before refusing; 0 = refuse at once. */
   PLACEMENT_WAIT_MS: z.coerce.number().int().min(0).max(120_000).default(0),
+  /** Placement: nodes whose load score (worse of CPU / PLACEMENT_CPU_FULL and event-loop p99 / PLACEMENT_LAG_FULL_MS) is under this are packed; above it, the least loaded node wins. */
+  PLACEMENT_PACK_BELOW: z.coerce.number().gt(0).max(10).default(0.5),
+  /** Placement: process CPU (fraction of one core) that counts as a full node. */
+  PLACEMENT_CPU_FULL: z.coerce.number().gt(0).max(64).default(0.85),
+  /** Placement: event-loop delay p99 (ms) that counts as a full node. */
+  PLACEMENT_LAG_FULL_MS: z.coerce.number().gt(0).max(10_000).default(100),
   /** Matchmaker: seconds a matchmade room waits for its players (seat + connect); unset = the mode's readyCheck (15 s). */
   MM_CONNECT_TIMEOUT_S: optional(z.coerce.number().min(1).max(300)),
   /** Matchmaker: seconds a dropped queue connection may come back before its ticket is cancelled. */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { LocalPresence, type Presence } from "@colyseus/core";
 import { RedisPresence } from "@colyseus/redis-presence";
-import { NodeHeartbeat, NodeState, createNodeRegistry, pickNode, type NodeEntry } from "../server/registry/index.ts";
+import { LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, createNodeRegistry, defaultPlacementRule, loadScore, pickNode, type NodeEntry } from "../server/registry/index.ts";
 import { startRedis, type RedisHandle } from "./helpers/processes.ts";
 
 const node = (over: Partial<NodeEntry>): NodeEntry => ({
@@ -32,6 +32,71 @@ describe("placement", () => {
 
   it("breaks ties by node id so placement is stable", () => {
     assert.equal(pickNode([node({ nodeId: "b", rooms: 3 }), node({ nodeId: "a", rooms: 3 })], "eu", now, ttl)?.nodeId, "a");
+  });
+
+  // Load rule: packing (busiest cool node) below packBelow, least loaded above it.
+  const rule = { packBelow: 0.5, cpuFull: 0.8, lagFullMs: 100 };
+  const table: Array<{ name: string; nodes: Array<Partial<NodeEntry>>; want: string | null }> = [
+    { name: "all cool: pack onto the busiest", want: "b", nodes: [
+      { nodeId: "a", rooms: 2, load: { cpu: 0.1, lagMs: 1 } }, { nodeId: "b", rooms: 6, load: { cpu: 0.3, lagMs: 2 } }] },
+    { name: "the busiest is hot (CPU): the cool one takes the room", want: "a", nodes: [
+      { nodeId: "a", rooms: 2, load: { cpu: 0.1, lagMs: 1 } }, { nodeId: "b", rooms: 6, load: { cpu: 0.7, lagMs: 2 } }] },
+    { name: "the busiest is hot (event-loop lag): the cool one takes the room", want: "a", nodes: [
+      { nodeId: "a", rooms: 2, load: { cpu: 0.1, lagMs: 1 } }, { nodeId: "b", rooms: 6, load: { cpu: 0.2, lagMs: 80 } }] },
+    { name: "every node hot: the least loaded wins, whatever its rooms", want: "c", nodes: [
+      { nodeId: "a", rooms: 9, load: { cpu: 0.9, lagMs: 5 } }, { nodeId: "b", rooms: 3, load: { cpu: 0.6, lagMs: 90 } },
+      { nodeId: "c", rooms: 5, load: { cpu: 0.5, lagMs: 20 } }] },
+    { name: "nodes that report no load are packed as before", want: "b", nodes: [
+      { nodeId: "a", rooms: 2 }, { nodeId: "b", rooms: 6 }] },
+    { name: "a hot node is still used when it is the only one", want: "a", nodes: [
+      { nodeId: "a", rooms: 6, load: { cpu: 1.5, lagMs: 400 } }] },
+    { name: "a draining node is never picked, however cool", want: null, nodes: [
+      { nodeId: "a", rooms: 6, load: { cpu: 0.1, lagMs: 1 }, state: NodeState.DRAINING }] },
+  ];
+  for (const row of table) {
+    it(`load rule: ${row.name}`, () => {
+      assert.equal(pickNode(row.nodes.map((n) => node(n)), "eu", now, ttl, rule)?.nodeId ?? null, row.want);
+    });
+  }
+
+  it("load score is the worse of CPU and lag against their full marks; pending rooms scale the CPU reading", () => {
+    const e = node({ rooms: 4, load: { cpu: 0.4, lagMs: 10 } });
+    assert.equal(loadScore(e, rule), 0.5);
+    assert.equal(loadScore(e, rule, 4), 1);
+    assert.equal(loadScore(node({ rooms: 4, load: { cpu: 0.1, lagMs: 70 } }), rule), 0.7);
+    assert.equal(loadScore(node({ rooms: 4 }), defaultPlacementRule), 0);
+  });
+
+  it("a burst between two heartbeats moves on once its own placements make the packed node hot", () => {
+    const pending = new PendingPlacements();
+    const nodes = [node({ nodeId: "a", rooms: 4, load: { cpu: 0.2, lagMs: 1 } }), node({ nodeId: "b", rooms: 1, load: { cpu: 0.05, lagMs: 1 } })];
+    const picks: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const picked = pickNode(nodes, "eu", now, ttl, rule, (e) => pending.count(e))!;
+      pending.placed(picked);
+      picks.push(picked.nodeId);
+    }
+    // a: 0.2 CPU over 4 rooms, packBelow 0.5 * 0.8 = 0.4 CPU: rooms 5..7 keep it cool, the 8th does not.
+    assert.deepEqual(picks.slice(0, 4), ["a", "a", "a", "a"]);
+    assert.ok(picks.includes("b"), `picks: ${picks.join(",")}`);
+    // A new heartbeat of a resets what this node placed on it.
+    assert.equal(pending.count({ ...nodes[0], heartbeatAt: nodes[0].heartbeatAt + 2000 }), 0);
+  });
+
+  it("the load meter reports CPU and event-loop delay since its last reading", async () => {
+    const meter = new LoadMeter();
+    meter.start();
+    try {
+      await new Promise((r) => setTimeout(r, 250));
+      const spinUntil = performance.now() + 300;
+      while (performance.now() < spinUntil) { /* block the loop */ }
+      await new Promise((r) => setTimeout(r, 250));
+      const busy = meter.read();
+      assert.ok(busy.cpu > 0.2, `cpu ${busy.cpu}`);
+      assert.ok(busy.lagMs >= 150, `lag ${busy.lagMs}`);
+    } finally {
+      meter.stop();
+    }
   });
 });
 

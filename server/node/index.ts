@@ -19,7 +19,7 @@ import { createMetrics, type Metrics } from "../metrics/index.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { createPlayerServices, type PlayerServices } from "../players/index.ts";
 import { applyCorsPolicy } from "../http/cors.ts";
-import { NodeHeartbeat, NodeState, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry } from "../registry/index.ts";
+import { LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry, type PlacementRule } from "../registry/index.ts";
 import { createPlacementMetrics, startShutdownWatchdog } from "../pool/node-hooks.ts";
 import { createMatchmaking, createQueueRoom, defaultQueueModes, keepQueueLocal, type MatchmakerService, type PartyDirectory, type QueueModes } from "../../matchmaker/index.ts";
 import { CustomGameRoom, RelaySessionRoom, SocialRoom, bindPeerRoom, bindSocialRoom, keepSocialLocal, type SocialRoomServices } from "../../rooms/social/index.ts";
@@ -140,6 +140,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     relayTokenFor: (token, playerId) => social.relayTokens.validFor(token, playerId),
     redeemRelayToken: (token, playerId, roomId) => social.relayTokens.redeem(token, playerId, roomId),
   };
+  const load = new LoadMeter();
   const heartbeat = new NodeHeartbeat(registry, () => ({
     nodeId: matchMaker.processId,
     region: config.REGION,
@@ -148,9 +149,12 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     rooms: matchMaker.stats.local.roomCount,
     ccu: matchMaker.stats.local.ccu,
     name: config.NODE_NAME ?? null,
+    load: load.read(),
   }));
   const commands = createNodeCommands(presence);
   const placement = createPlacementMetrics(metrics.registry);
+  const placementRule: PlacementRule = { packBelow: config.PLACEMENT_PACK_BELOW, cpuFull: config.PLACEMENT_CPU_FULL, lagFullMs: config.PLACEMENT_LAG_FULL_MS };
+  const pending = new PendingPlacements();
   // The matchmaker asks the registry which regions exist (every pass of every mode and shard) and whether
   // a queued record's node is alive (per record in an orphan sweep): one read a second serves them all
   // instead of one listing of every node in the cluster per question. A node's death shows up to 1 s later.
@@ -205,12 +209,14 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
       const region = typeof requested === "string" ? requested : config.REGION;
       const t0 = performance.now();
       const until = Date.now() + config.PLACEMENT_WAIT_MS;
-      let node = pickNode(await registry.live(Date.now()), region, Date.now(), registry.ttlMs);
+      const pick = async () => pickNode(await registry.live(Date.now()), region, Date.now(), registry.ttlMs, placementRule, (e) => pending.count(e));
+      let node = await pick();
       const warm = node !== null;
       while (!node && Date.now() < until) {
         await new Promise((r) => setTimeout(r, 50));
-        node = pickNode(await registry.live(Date.now()), region, Date.now(), registry.ttlMs);
+        node = await pick();
       }
+      if (node) pending.placed(node);
       placement.observe(region, node ? (warm ? "warm" : "cold") : "failed", (performance.now() - t0) / 1000);
       if (!node) throw new ServerError(503, `NO_NODE_AVAILABLE: no ready node with free capacity in region "${region}"`);
       return node.nodeId;
@@ -246,6 +252,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   server.onShutdown(async () => {
     // Presence is already closed here; the entry says "draining" and expires with its heartbeat.
     await heartbeat.stop().catch(() => undefined);
+    load.stop();
     await social.close().catch(() => undefined);
     await matchmaking.close().catch(() => undefined);
     coordination?.disconnect();
@@ -257,6 +264,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
 
   applyCorsPolicy(config.CORS_ORIGINS);
   await server.listen(config.PORT, config.HOST);
+  load.start();
   await heartbeat.setState(NodeState.READY);
   heartbeat.start((err) => logger.warn({ err }, "heartbeat failed"));
   matchmaking.service.start(matchMaker.processId);

@@ -1,3 +1,4 @@
-export { NodeState, pickNode, isAlive, type NodeEntry } from "./placement.ts";
+export { NodeState, pickNode, isAlive, loadScore, defaultPlacementRule, PendingPlacements, type NodeEntry, type NodeLoad, type PlacementRule } from "./placement.ts";
+export { LoadMeter } from "./load.ts";
 export { createNodeRegistry, NodeHeartbeat, type NodeRegistry } from "./registry.ts";
 export { createNodeCommands, createPoolLimitsStore, readQueueWaits, cleanupDeadNode, QUEUE_WAIT_KEY, type NodeCommands, type PoolLimitsStore, type LimitOverride } from "./commands.ts";
