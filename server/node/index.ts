@@ -14,11 +14,12 @@ import { createTokenService, loadTokenSecret, type TokenService } from "../auth/
 import type { Config } from "../config.ts";
 import { mountHttpApi } from "../http/index.ts";
 import { mountAdminApi } from "../http/admin.ts";
-import { createLogger, type Logger } from "../log.ts";
+import { createLogger, throttledWarn, type Logger } from "../log.ts";
 import { createMetrics, type Metrics } from "../metrics/index.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { createPlayerServices, type PlayerServices } from "../players/index.ts";
 import { applyCorsPolicy } from "../http/cors.ts";
+import { createGatedRouter, refuseWhileShuttingDown } from "../http/matchmake-gate.ts";
 import { LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry, type PlacementRule } from "../registry/index.ts";
 import { createPlacementMetrics, startShutdownWatchdog } from "../pool/node-hooks.ts";
 import { createMatchmaking, createQueueRoom, defaultQueueModes, keepQueueLocal, type MatchmakerService, type PartyDirectory, type QueueModes } from "../../matchmaker/index.ts";
@@ -72,26 +73,68 @@ function observe(name: string, handler: RegisteredHandler, observer: RoomObserve
  * The Redis clients, loaded only when REDIS_URL is set: a node on embedded defaults never carries
  * ioredis and Colyseus' Redis adapters (3 MB less heap for the GC to walk under load).
  */
-async function loadRedisClients(url: string) {
+async function loadRedisClients(url: string, logger: Logger) {
   const [{ Redis }, { RedisPresence }, { RedisDriver }] = await Promise.all([
     import("ioredis"), import("@colyseus/redis-presence"), import("@colyseus/redis-driver"),
   ]);
+  // Every client gets a throttled error listener: ioredis prints a raw "Unhandled error event" stack
+  // for each reconnect attempt of a client without one (the driver's), and RedisPresence logs every
+  // attempt; an outage now costs a few JSON lines per client.
+  const onError = (name: string) => throttledWarn(logger, `Redis (${name}) connection error`);
+  class WatchedPresence extends RedisPresence {
+    constructor() {
+      super(url);
+      for (const [name, client] of [["presence pub", this.pub], ["presence sub", this.sub]] as const) {
+        client.removeAllListeners("error");
+        client.on("error", onError(name));
+      }
+    }
+  }
   return {
-    client: (options: RedisOptions) => new Redis(url, options),
-    presence: () => new RedisPresence(url),
-    driver: () => new RedisDriver(url),
+    client: (name: string, options: RedisOptions) => new Redis(url, options).on("error", onError(name)),
+    presence: () => new WatchedPresence(),
+    driver: () => {
+      const driver = new RedisDriver(url);
+      // Its client is private and has no error listener of its own (Colyseus 0.18.3).
+      (driver as unknown as { _client: NodeJS.EventEmitter })._client.on("error", onError("driver"));
+      return driver;
+    },
   };
 }
 
+/** The port could not be bound (in use, no permission): `npm start` prints it as one line and exits 1. */
+export class ListenError extends Error {
+  constructor(readonly host: string, readonly port: number, readonly reason: string) {
+    super(`Cannot listen on ${host}:${port}: ${reason}. Set PORT (or HOST) to a free address.`);
+    this.name = "ListenError";
+  }
+}
+
+/**
+ * Colyseus' listen() never settles when the port is taken (the error goes to a logging listener), so a
+ * node would hang half-started; this rejects with a ListenError instead. Later server errors are logged
+ * as one structured line.
+ */
+async function listen(server: Server, http: NodeJS.EventEmitter | undefined, config: Config, logger: Logger): Promise<void> {
+  if (!http) return server.listen(config.PORT, config.HOST);
+  http.removeAllListeners("error");
+  let failed: (err: Error) => void = () => undefined;
+  const failure = new Promise<never>((_, reject) => { failed = reject; });
+  const onError = (err: NodeJS.ErrnoException) => failed(new ListenError(config.HOST, config.PORT, err.code === "EADDRINUSE" ? "the address is already in use" : err.code === "EACCES" ? "permission denied" : err.message));
+  http.once("error", onError);
+  await Promise.race([server.listen(config.PORT, config.HOST), failure]);
+  http.off("error", onError);
+  http.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "HTTP server error"));
+}
+
 export async function startGameNode(config: Config, options: GameNodeOptions = {}): Promise<GameNode> {
-  const redisClients = config.REDIS_URL ? await loadRedisClients(config.REDIS_URL) : undefined;
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, { region: config.REGION, port: config.PORT });
+  const redisClients = config.REDIS_URL ? await loadRedisClients(config.REDIS_URL, logger) : undefined;
   const metrics = createMetrics({ region: config.REGION });
   const store = options.store ?? await openStore(config);
   // Player data's own Redis connection (cache, limits, leaderboards): fail fast instead of queueing,
   // so a Redis outage degrades to the store rather than stalling requests.
-  const redis = redisClients?.client({ lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });
-  redis?.on("error", () => undefined); // reported by the cache/leaderboards as they degrade
+  const redis = redisClients?.client("player data", { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });
   await redis?.connect().catch((err) => logger.warn({ err }, "Redis for player data unreachable at start; using the store"));
   const players = createPlayerServices(config, store, { redis, logger: logger.child({ component: "players" }) });
   const tokens = createTokenService({
@@ -118,8 +161,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   const presence: Presence = redisClients?.presence() ?? new LocalPresence();
   // Cluster coordination (tickets, leases, player records, social state): one connection that retries,
   // unlike player data's fail-fast one above.
-  const coordination = redisClients?.client({ maxRetriesPerRequest: 2, commandTimeout: 2000 });
-  coordination?.on("error", (err) => logger.warn({ err }, "coordination Redis error"));
+  const coordination = redisClients?.client("coordination", { maxRetriesPerRequest: 2, commandTimeout: 2000 });
   const registry = createNodeRegistry(presence);
   const queueModes = options.matchmaking?.modes ?? defaultQueueModes;
   const social = createSocialServices({
@@ -193,9 +235,11 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     queue: observe("queue", trackPresence(keepQueueLocal(defineRoom(createQueueRoom({ verifyAccess: (t) => tokens.verifyAccess(t), service: matchmaking.service })).filterBy(["partyId"]), () => matchMaker.processId), social.presence, "in_queue", queueMode, presenceError), metrics.rooms),
   };
 
+  const transport = new WebSocketTransport({ maxPayload: 16 * 1024 });
   const server = defineServer({
     rooms,
-    transport: new WebSocketTransport({ maxPayload: 16 * 1024 }),
+    routes: createGatedRouter([refuseWhileShuttingDown]),
+    transport,
     presence,
     driver: redisClients?.driver() ?? new LocalDriver(),
     publicAddress: config.PUBLIC_ADDRESS,
@@ -263,7 +307,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   });
 
   applyCorsPolicy(config.CORS_ORIGINS);
-  await server.listen(config.PORT, config.HOST);
+  await listen(server, transport.server, config, logger);
   load.start();
   await heartbeat.setState(NodeState.READY);
   heartbeat.start((err) => logger.warn({ err }, "heartbeat failed"));

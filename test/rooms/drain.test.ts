@@ -64,8 +64,13 @@ describe("drain (SIGTERM) of a node process", function () {
     // The room that had not started is closed so its player can find another node.
     assert.equal(await cLeft, 4001);
 
-    // New matchmaking is refused.
-    await assert.rejects(client(node.url, d.token).joinOrCreate("arena"));
+    // New matchmaking is refused with a reason the SDK can show (Colyseus alone answers an empty 503
+    // body, which the SDK reports as "Unexpected end of JSON input").
+    await assert.rejects(client(node.url, d.token).joinOrCreate("arena"), (err: Error & { code?: unknown }) => {
+      assert.match(err.message, /^NOT_READY: /);
+      assert.equal(err.code, 503);
+      return true;
+    });
 
     await moves(ra, 1, 10);
     await moves(rb, -1, 10);
