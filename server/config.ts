@@ -18,6 +18,16 @@ export const configSchema = z.object({
   PUBLIC_ADDRESS: optional(z.string().regex(/^[A-Za-z0-9.\-\[\]:]+(\/[A-Za-z0-9._\-/]*)?$/, "host[:port][/path] without a scheme")),
   REDIS_URL: optional(z.string().regex(/^rediss?:\/\/.+/, "a redis:// or rediss:// URL")),
   MONGO_URL: optional(z.string().regex(/^mongodb(\+srv)?:\/\/.+/, "a mongodb:// URL")),
+  /** Run a clustered node (REDIS_URL set) on its own SQLite file anyway: experiments only, player data then differs per node. */
+  ALLOW_PER_NODE_STORE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  /** Directory of one SQLite file every node on THIS machine opens (`npm run cluster` sets it); counts as a shared store. */
+  SHARED_SQLITE_DIR: optional(z.string().min(1)),
+  /** Store circuit breaker: consecutive connection failures (or timeouts) that open it; while open the API answers 503 STORE_UNAVAILABLE at once. */
+  STORE_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),
+  /** How long the breaker stays open before one probe call is let through. */
+  STORE_BREAKER_OPEN_MS: z.coerce.number().int().min(100).max(300_000).default(5000),
+  /** A store call slower than this counts as a failure and answers 503 (the call itself is not cancelled). */
+  STORE_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(2000),
   DATA_DIR: z.string().min(1).default("./data"),
   JWT_SECRET: optional(z.string().min(32, "at least 32 characters")),
   ADMIN_TOKEN: optional(z.string().min(16, "at least 16 characters")),

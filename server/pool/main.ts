@@ -1,6 +1,9 @@
 /**
  * `npm run cluster`: the pool manager and, through it, game nodes in every POOL_REGIONS region.
  * Dev convenience: with REDIS_URL unset and `redis-server` on the PATH, it starts a private Redis.
+ * Every node it starts shares one store: the manager passes its MONGO_URL on; with none set and
+ * the local provider, every node opens the same SQLite file (POOL_STATE_DIR/store/rally.db,
+ * SHARED_SQLITE_DIR), which WAL + BEGIN IMMEDIATE + busy_timeout make safe for concurrent processes.
  * Ctrl-C (SIGINT/SIGTERM) drains and stops the nodes it started, then exits.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -50,6 +53,16 @@ function clusterSecret(config: Config, stateDir: string): string {
   }
 }
 
+/** The store settings every node gets, so that they all read and write the same player data. */
+function nodeStoreEnv(config: Config, stateDir: string): Record<string, string> {
+  if (config.MONGO_URL) return { MONGO_URL: config.MONGO_URL };
+  // Containers cannot share a file: they need a database every node reaches.
+  if (config.POOL_PROVIDER !== "local") throw new ConfigError("MONGO_URL", `POOL_PROVIDER=${config.POOL_PROVIDER} needs a store every node shares: set MONGO_URL`);
+  const dir = config.SHARED_SQLITE_DIR ? resolve(config.SHARED_SQLITE_DIR) : join(stateDir, "store");
+  mkdirSync(dir, { recursive: true });
+  return { SHARED_SQLITE_DIR: dir };
+}
+
 async function createProvider(config: Config, env: NodeEnvBase, stateDir: string): Promise<NodeProvider> {
   switch (config.POOL_PROVIDER) {
     case "local":
@@ -68,6 +81,7 @@ async function createProvider(config: Config, env: NodeEnvBase, stateDir: string
 async function main(): Promise<void> {
   let config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, { component: "pool" });
+  const storeEnv = nodeStoreEnv(config, resolve(config.POOL_STATE_DIR)); // before any child process: it may refuse
   let devRedis: { url: string; child: ChildProcess } | null = null;
   if (!config.REDIS_URL) {
     devRedis = await startDevRedis();
@@ -85,6 +99,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: config.LOG_LEVEL,
     DRAIN_TIMEOUT_S: String(config.DRAIN_TIMEOUT_S),
     ...(config.ADMIN_TOKEN ? { ADMIN_TOKEN: config.ADMIN_TOKEN } : {}),
+    ...storeEnv,
   };
 
   const presence = new RedisPresence(redisUrl);
