@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { createFileStore } from "../server/store/index.ts";
 import { checkStoreSharing } from "../server/store/sharing.ts";
+import { nodeStoreEnv } from "../server/pool/store-env.ts";
 import { loadConfig } from "../server/config.ts";
 import { freePort, repoRoot, startNodeProcess, startRedis, tempDir } from "./helpers/processes.ts";
 
@@ -74,5 +75,20 @@ describe("a clustered node on a store no other node sees", function () {
     } finally {
       await redis.stop();
     }
+  });
+});
+
+describe("npm run cluster: the store settings the pool manager gives its nodes", () => {
+  it("DATABASE_URL (with its tuning) or MONGO_URL when set; otherwise one SQLite directory for every local node", () => {
+    const stateDir = tempDir("rally-pool-state-");
+    const pg = nodeStoreEnv(loadConfig({ DATABASE_URL: "postgres://rally@db:5432/rally", DATABASE_READ_URL: "postgres://rally@replica:5432/rally", DATABASE_PARTITIONS: "16" }), stateDir);
+    assert.equal(pg.DATABASE_URL, "postgres://rally@db:5432/rally");
+    assert.equal(pg.DATABASE_READ_URL, "postgres://rally@replica:5432/rally");
+    assert.equal(pg.DATABASE_PARTITIONS, "16");
+    assert.deepEqual(nodeStoreEnv(loadConfig({ MONGO_URL: "mongodb://m/rally" }), stateDir), { MONGO_URL: "mongodb://m/rally" });
+    assert.deepEqual(nodeStoreEnv(loadConfig({}), stateDir), { SHARED_SQLITE_DIR: join(stateDir, "store") });
+  });
+  it("refuses to start container nodes without a database they can all reach", () => {
+    assert.throws(() => nodeStoreEnv(loadConfig({ POOL_PROVIDER: "docker" }), tempDir()), /^ConfigError: Invalid environment variable DATABASE_URL: POOL_PROVIDER=docker needs a store every node shares/);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * `npm run cluster`: the pool manager and, through it, game nodes in every POOL_REGIONS region.
  * Dev convenience: with REDIS_URL unset and `redis-server` on the PATH, it starts a private Redis.
- * Every node it starts shares one store: the manager passes its MONGO_URL on; with none set and
- * the local provider, every node opens the same SQLite file (POOL_STATE_DIR/store/rally.db,
+ * Every node it starts shares one store: the manager passes its DATABASE_URL (or MONGO_URL) on;
+ * with none set and the local provider, every node opens the same SQLite file (POOL_STATE_DIR/store/rally.db,
  * SHARED_SQLITE_DIR), which WAL + BEGIN IMMEDIATE + busy_timeout make safe for concurrent processes.
  * Ctrl-C (SIGINT/SIGTERM) drains and stops the nodes it started, then exits.
  */
@@ -22,6 +22,7 @@ import { createPoolMetrics } from "./metrics.ts";
 import { parseScheduleJson } from "./schedule-config.ts";
 import type { NodeEnvBase, NodeProvider } from "./provider.ts";
 import { LocalProvider, freePort } from "./providers/local.ts";
+import { nodeStoreEnv } from "./store-env.ts";
 
 async function startDevRedis(): Promise<{ url: string; child: ChildProcess } | null> {
   if (spawnSync("sh", ["-c", "command -v redis-server"]).status !== 0) return null;
@@ -51,16 +52,6 @@ function clusterSecret(config: Config, stateDir: string): string {
     writeFileSync(file, secret, { mode: 0o600 });
     return secret;
   }
-}
-
-/** The store settings every node gets, so that they all read and write the same player data. */
-function nodeStoreEnv(config: Config, stateDir: string): Record<string, string> {
-  if (config.MONGO_URL) return { MONGO_URL: config.MONGO_URL };
-  // Containers cannot share a file: they need a database every node reaches.
-  if (config.POOL_PROVIDER !== "local") throw new ConfigError("MONGO_URL", `POOL_PROVIDER=${config.POOL_PROVIDER} needs a store every node shares: set MONGO_URL`);
-  const dir = config.SHARED_SQLITE_DIR ? resolve(config.SHARED_SQLITE_DIR) : join(stateDir, "store");
-  mkdirSync(dir, { recursive: true });
-  return { SHARED_SQLITE_DIR: dir };
 }
 
 async function createProvider(config: Config, env: NodeEnvBase, stateDir: string): Promise<NodeProvider> {
