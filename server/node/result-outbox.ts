@@ -42,7 +42,7 @@ export class ResultOutbox {
   constructor(private readonly options: ResultOutboxOptions) {
     this.max = options.max ?? 10_000;
     this.baseDelayMs = options.baseDelayMs ?? 250;
-    this.maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.maxDelayMs = options.maxDelayMs ?? 10_000;
     if (options.metricsRegistry) {
       const registers = [options.metricsRegistry];
       const pending = this.pending;
