@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { Client, type Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "./helpers/processes.ts";
+import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "./helpers/processes.ts";
 import { startPostgres, type PostgresHandle } from "./helpers/postgres.ts";
 import { until } from "./helpers/wait.ts";
 
@@ -51,9 +51,11 @@ describe("two nodes, one PostgreSQL store", function () {
       REDIS_URL: redis.url, DATABASE_URL: databaseUrl, JWT_SECRET, ADMIN_TOKEN, LOG_LEVEL: "warn", SERVE_DEMO: "false", REGION: "local",
       AUTH_RATE_PER_MIN: "1000", DATABASE_CONNECT_TIMEOUT_MS: "1000", STORE_BREAKER_FAILURES: "2", STORE_BREAKER_OPEN_MS: "1000",
     };
-    A = await startNodeProcess({ ...common, DATA_DIR: tempDir() });
+    const [portA, portB] = [await freePort(), await freePort()];
+    // Rooms may be placed on either node; PUBLIC_ADDRESS sends the client to the one that owns it.
+    A = await startNodeProcess({ ...common, DATA_DIR: tempDir(), PORT: String(portA), PUBLIC_ADDRESS: `127.0.0.1:${portA}` });
     nodes.push(A);
-    B = await startNodeProcess({ ...common, DATA_DIR: tempDir() });
+    B = await startNodeProcess({ ...common, DATA_DIR: tempDir(), PORT: String(portB), PUBLIC_ADDRESS: `127.0.0.1:${portB}` });
     nodes.push(B);
   });
 
@@ -120,31 +122,43 @@ describe("two nodes, one PostgreSQL store", function () {
     assert.equal(fresh.body.error.code, "AUTH_REVOKED");
   });
 
+  /** Queues the player on `node`, reads the rating its ticket carries (Redis ticket store), leaves. */
+  const ticketRating = async (node: NodeHandle, p: { playerId: string; token: string }): Promise<number> => {
+    const queue = await clientOf(node, p.token).joinOrCreate("queue", { mode: "arena" });
+    queue.onMessage("*", () => undefined);
+    try {
+      const rec = await until("the player's ticket in Redis", async () => {
+        const pr = await r.hgetall(`rally:mm:p:${p.playerId}`);
+        return pr.ticketId ? r.hgetall(`rally:mm:t:${pr.ticketId}`).then((t) => (t.data ? t : null)) : null;
+      });
+      return (JSON.parse(rec.data) as { playerRatings: number[] }).playerRatings[0];
+    } finally {
+      await queue.leave(true);
+      await until("the ticket cancelled", async () => (await r.hget(`rally:mm:p:${p.playerId}`, "state")) !== "queued");
+    }
+  };
+
   it("a rating written through B is the rating A's matcher puts on the player's next ticket", async () => {
     const p = await guest(A.url, "device-rating-1");
-    const ticketRating = async (node: NodeHandle): Promise<number> => {
-      const queue = await clientOf(node, p.token).joinOrCreate("queue", { mode: "arena" });
-      queue.onMessage("*", () => undefined);
-      try {
-        const rec = await until("the player's ticket in Redis", async () => {
-          const pr = await r.hgetall(`rally:mm:p:${p.playerId}`);
-          return pr.ticketId ? r.hgetall(`rally:mm:t:${pr.ticketId}`).then((t) => (t.data ? t : null)) : null;
-        });
-        return (JSON.parse(rec.data) as { playerRatings: number[] }).playerRatings[0];
-      } finally {
-        await queue.leave(true);
-        await until("the ticket cancelled", async () => !(await r.hgetall(`rally:mm:p:${p.playerId}`)).ticketId || (await r.hget(`rally:mm:p:${p.playerId}`, "state")) !== "queued");
-      }
-    };
-    const before = await ticketRating(A); // A has now read (and remembered) the first rating
+    const before = await ticketRating(A, p); // A has now read (and remembered) the first rating
     const set = await call(B.url, "PUT", `/v1/admin/players/${p.playerId}/rating`, { mode: "arena", rating: before + 400 }, ADMIN_TOKEN);
     assert.equal(set.status, 200, JSON.stringify(set.body));
-    const after = await ticketRating(A);
+    const after = await ticketRating(A, p);
     assert.ok(Math.abs(after - (before + 400)) < 1, `A's ticket carries ${after}, expected ${before + 400}`);
   });
 
-  it("PostgreSQL stopped while a match ends: 503 STORE_UNAVAILABLE fast, rooms keep ticking, the result is stored exactly once after the restart", async () => {
-    // two matches on A: one ends while the database is down, the other keeps running
+  /** Results waiting to be stored, over both nodes (rally_results_pending). */
+  const pendingResults = async (): Promise<number> => {
+    let n = 0;
+    for (const node of [A, B]) {
+      const m = /rally_results_pending\{[^}]*\} (\d+)/.exec(await (await fetch(`${node.url}/metrics`)).text());
+      n += Number(m?.[1] ?? 0);
+    }
+    return n;
+  };
+
+  it("PostgreSQL stopped while a match ends: 503 STORE_UNAVAILABLE fast, rooms keep ticking, the queue matches on the ratings it last read, the result is stored exactly once after the restart", async () => {
+    // two matches: one ends while the database is down, the other keeps running
     const players = await Promise.all([1, 2, 3, 4].map((i) => guest(A.url, `device-outage-${i}`)));
     const join = async (i: number, roomId?: string) => {
       const room = roomId ? await clientOf(A, players[i].token).joinById(roomId) : await clientOf(A, players[i].token).create("arena");
@@ -159,6 +173,11 @@ describe("two nodes, one PostgreSQL store", function () {
     const state = (room: Room) => room.state as { phase?: string; elapsedMs?: number };
     await until("both matches playing", () => state(ending).phase === "playing" && state(other).phase === "playing");
 
+    // a player who queued before the outage (A remembers the rating it read), with a rating of its own
+    const queuer = await guest(A.url, "device-outage-queuer");
+    assert.equal((await call(B.url, "PUT", `/v1/admin/players/${queuer.playerId}/rating`, { mode: "arena", rating: 1850 }, ADMIN_TOKEN)).status, 200);
+    assert.equal(Math.round(await ticketRating(A, queuer)), 1850);
+
     await db.stopServer("fast");
     const down: Array<{ status: number; code?: string; ms: number }> = [];
     for (let i = 0; i < 6; i++) {
@@ -168,10 +187,14 @@ describe("two nodes, one PostgreSQL store", function () {
     assert.ok(down.every((d) => d.status === 503 && d.code === "STORE_UNAVAILABLE"), JSON.stringify(down));
     assert.ok(down.slice(2).every((d) => d.ms < 500), `answers once the breaker is open: ${JSON.stringify(down)}`);
 
+    // the queue keeps taking tickets on the last ratings read; a rating never read cannot be guessed
+    assert.equal(Math.round(await ticketRating(A, queuer)), 1850, "ticket made on the last-known rating while the store is down");
+    await assert.rejects(clientOf(A, players[2].token).joinOrCreate("queue", { mode: "arena" }), /STORE_UNAVAILABLE|unavailable/i);
+
     // the match ends now (both players leave), its result cannot be stored yet
     const matchId = ending.roomId;
     await Promise.all(rooms.slice(0, 2).map((x) => x.leave(true)));
-    await until("the result waiting in A's outbox", async () => /rally_results_pending\{[^}]*\} 1\b/.test(await (await fetch(`${A.url}/metrics`)).text()), 15_000);
+    await until("the result waiting in its node's outbox", async () => (await pendingResults()) === 1, 15_000);
 
     const t0 = state(other).elapsedMs ?? 0;
     await new Promise((res) => setTimeout(res, 1000));
@@ -183,7 +206,7 @@ describe("two nodes, one PostgreSQL store", function () {
     await client.connect();
     try {
       await until("the result stored after the restart", async () => (await client.query("SELECT count(*)::int AS n FROM matches WHERE match_id = $1", [matchId])).rows[0].n === 1, 60_000, 250);
-      await until("A's outbox empty", async () => /rally_results_pending\{[^}]*\} 0\b/.test(await (await fetch(`${A.url}/metrics`)).text()), 15_000);
+      await until("no result waiting any more", async () => (await pendingResults()) === 0, 15_000);
       const history = await client.query("SELECT player_id FROM history WHERE match_id = $1 ORDER BY player_id", [matchId]);
       assert.deepEqual(history.rows.map((x) => x.player_id), [players[0].playerId, players[1].playerId].sort(), "one history row per player, once");
     } finally {
