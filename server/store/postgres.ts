@@ -337,8 +337,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       try {
         return (await replica.query(sql, params)).rows as Row[];
       } catch (err) {
-        if (isQueryError(err) && sqlState(err) !== "40001") throw err; // the primary would refuse it too (40001: a recovery conflict)
-        if (!isQueryError(err)) {
+        // Any failure is answered from the primary (a recovery conflict, a schema not replayed yet, a
+        // bad query that the primary will refuse the same way); only an unreachable replica is skipped
+        // for a while.
+        if (!isQueryError(err) || sqlState(err) === "3D000") {
           replicaDownUntil = Date.now() + replicaRetryMs;
           logger?.warn({ err, retryInMs: replicaRetryMs }, "PostgreSQL replica unavailable; reading from the primary");
         }
