@@ -297,6 +297,55 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       : "INSERT INTO leaderboard (board, player_id, score, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (board, player_id) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at";
     await c.query(sql, [w.board, w.playerId, w.score, Date.now()]);
   };
+  /** Several leaderboard writes in two statements (one per keep rule); duplicates merged first, as one statement may touch a row once. */
+  const boardWrites = async (c: Queryable, writes: readonly LeaderboardWrite[]) => {
+    for (const keep of ["best", "latest"] as const) {
+      const merged = new Map<string, LeaderboardWrite>();
+      for (const w of writes) {
+        if (w.keep !== keep) continue;
+        const k = `${w.board}\u0000${w.playerId}`;
+        const seen = merged.get(k);
+        if (!seen || keep === "latest" || w.score > seen.score) merged.set(k, w);
+      }
+      if (merged.size === 0) continue;
+      const rows = [...merged.values()].sort((a, b) => (a.board === b.board ? (a.playerId < b.playerId ? -1 : 1) : a.board < b.board ? -1 : 1));
+      await c.query(`INSERT INTO leaderboard (board, player_id, score, updated_at) SELECT b, p, s, $4 FROM unnest($1::text[], $2::text[], $3::float8[]) AS t(b, p, s)
+                     ON CONFLICT (board, player_id) DO UPDATE SET score = excluded.score, updated_at = excluded.updated_at
+                     ${keep === "best" ? "WHERE excluded.score > leaderboard.score" : ""}`,
+      [rows.map((w) => w.board), rows.map((w) => w.playerId), rows.map((w) => w.score), Date.now()]);
+    }
+  };
+  /**
+   * A result's rewards in three statements: claim every player's key, compare the digests of keys
+   * already claimed (a retry), add the items of the newly claimed ones. Rows go in (player, item)
+   * order, so two results lock shared rows in the same order.
+   */
+  const grantRewards = async (c: Queryable, rewards: ReadonlyArray<{ readonly playerId: string; readonly items: Items }>, key: string) => {
+    const byPlayer = new Map<string, Map<string, number>>();
+    for (const r of rewards) {
+      const items = byPlayer.get(r.playerId) ?? new Map<string, number>();
+      for (const [item, n] of checkItems(r.items)) items.set(item, (items.get(item) ?? 0) + n);
+      byPlayer.set(r.playerId, items);
+    }
+    if (byPlayer.size === 0) return;
+    const players = [...byPlayer.keys()].sort();
+    const digests = players.map((p) => operationDigest("grant", Object.fromEntries(byPlayer.get(p)!)));
+    const claimed = await c.query(`INSERT INTO idempotency (player_id, key, digest, created_at) SELECT p, $2, d, $4 FROM unnest($1::text[], $3::text[]) AS t(p, d)
+                                   ON CONFLICT DO NOTHING RETURNING player_id`, [players, key, digests, Date.now()]);
+    const fresh = new Set((claimed.rows as Row[]).map((r) => r.player_id as string));
+    const retried = players.filter((p) => !fresh.has(p));
+    if (retried.length) {
+      const { rows } = await c.query("SELECT player_id, digest FROM idempotency WHERE player_id = ANY($1::text[]) AND key = $2", [retried, key]);
+      for (const r of rows as Row[]) {
+        if (r.digest !== digests[players.indexOf(r.player_id as string)]) throw new RallyError("IDEMPOTENCY_CONFLICT", `idempotency key "${key}" was used for a different operation`);
+      }
+    }
+    const lines = players.filter((p) => fresh.has(p)).flatMap((p) => [...byPlayer.get(p)!].sort(([a], [b]) => (a < b ? -1 : 1)).map(([item, n]) => [p, item, n] as const));
+    if (lines.length === 0) return;
+    await c.query(`INSERT INTO inventory (player_id, item, qty) SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[])
+                   ON CONFLICT (player_id, item) DO UPDATE SET qty = inventory.qty + excluded.qty`,
+    [lines.map((l) => l[0]), lines.map((l) => l[1]), lines.map((l) => l[2])]);
+  };
   const ratingWrite = async (c: Queryable, ratings: readonly RatingRecord[]) => {
     if (ratings.length === 0) return;
     const col = <K extends keyof RatingRecord>(k: K) => ratings.map((r) => r[k]);
@@ -337,8 +386,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       try {
         return (await replica.query(sql, params)).rows as Row[];
       } catch (err) {
-        if (isQueryError(err) && sqlState(err) !== "40001") throw err; // the primary would refuse it too (40001: a recovery conflict)
-        if (!isQueryError(err)) {
+        // Any failure is answered from the primary (a recovery conflict, a schema not replayed yet, a
+        // bad query that the primary will refuse the same way); only an unreachable replica is skipped
+        // for a while.
+        if (!isQueryError(err) || sqlState(err) === "3D000") {
           replicaDownUntil = Date.now() + replicaRetryMs;
           logger?.warn({ err, retryInMs: replicaRetryMs }, "PostgreSQL replica unavailable; reading from the primary");
         }
@@ -455,10 +506,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
             [h.map((x) => x.playerId), h.map((x) => x.matchId), h.map((x) => x.mode), h.map((x) => x.endedAt), h.map((x) => x.team),
               h.map((x) => x.score), h.map((x) => x.outcome), h.map((x) => x.mmrBefore), h.map((x) => x.mmrAfter)]);
           }
-          for (const w of writes.leaderboards) await boardWrite(c, w);
-          // In player order, so two results granting to the same players lock their rows in the same order.
-          const rewards = [...writes.rewards].sort((a, b) => (a.playerId < b.playerId ? -1 : a.playerId > b.playerId ? 1 : 0));
-          for (const reward of rewards) await grantIn(c, reward.playerId, reward.items, `match:${result.matchId}`);
+          await boardWrites(c, writes.leaderboards);
+          await grantRewards(c, writes.rewards, `match:${result.matchId}`);
           return true;
         });
       },

@@ -30,7 +30,7 @@ export interface PostgresInstance {
   readonly dataDir: string;
   /** Stops the server but keeps its data ("fast": clients are disconnected; "immediate": like a crash). */
   stopServer(mode?: "fast" | "immediate"): Promise<void>;
-  /** Starts it again on the same port with the same data. */
+  /** Starts it again on the same port with the same data (no-op while it runs). */
   startServer(): Promise<void>;
   restart(): Promise<void>;
   /** A URL for another database on this server. */
@@ -115,6 +115,7 @@ function makeInstance(as: RunAs, bin: string, dataDir: string, port: number): Po
     running: false,
     urlFor,
     async startServer() {
+      if (instance.running) return;
       await exec(as, bin, "pg_ctl", ["-D", dataDir, "-l", join(dataDir, "server.log"), "-w", "-t", "60", "start"], dataDir);
       instance.running = true;
     },
