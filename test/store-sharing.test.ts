@@ -5,14 +5,16 @@
  * to start with one line, unless ALLOW_PER_NODE_STORE=true.
  */
 import assert from "node:assert/strict";
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { createFileStore } from "../server/store/index.ts";
 import { checkStoreSharing } from "../server/store/sharing.ts";
 import { nodeStoreEnv } from "../server/pool/store-env.ts";
 import { loadConfig } from "../server/config.ts";
-import { freePort, repoRoot, startNodeProcess, startRedis, tempDir } from "./helpers/processes.ts";
+import { freePort, guest, repoRoot, startNodeProcess, startRedis, tempDir } from "./helpers/processes.ts";
+import { until } from "./helpers/wait.ts";
 
 const run = promisify(execFile);
 
@@ -90,5 +92,37 @@ describe("npm run cluster: the store settings the pool manager gives its nodes",
   });
   it("refuses to start container nodes without a database they can all reach", () => {
     assert.throws(() => nodeStoreEnv(loadConfig({ POOL_PROVIDER: "docker" }), tempDir()), /^ConfigError: Invalid environment variable DATABASE_URL: POOL_PROVIDER=docker needs a store every node shares/);
+  });
+});
+
+describe("npm run cluster (server/pool/main.ts) with nothing but redis-server", function () {
+  this.timeout(120_000);
+  it("its two local nodes share one store: one deviceId is one player on both", async () => {
+    const redis = await startRedis();
+    const stateDir = tempDir("rally-cluster-main-");
+    const env: Record<string, string | undefined> = {
+      ...process.env, REDIS_URL: redis.url, POOL_REGIONS: "eu-west", POOL_MIN_NODES: "2", POOL_MAX_NODES: "2", POOL_WARM_ROOMS: "0",
+      POOL_STATE_DIR: stateDir, POOL_PORT: String(await freePort()), POOL_TICK_MS: "500", LOG_LEVEL: "warn", DRAIN_TIMEOUT_S: "5", SHUTDOWN_GRACE_S: "2",
+      JWT_SECRET: "cluster-main-secret-0123456789-abcdefghijkl",
+    };
+    for (const k of ["DATABASE_URL", "MONGO_URL", "SHARED_SQLITE_DIR", "ALLOW_PER_NODE_STORE", "DATA_DIR"]) delete env[k];
+    const pool = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "server/pool/main.ts")], { cwd: repoRoot, env, stdio: "ignore" });
+    const nodes = () => { try { return JSON.parse(readFileSync(join(stateDir, "nodes.json"), "utf8")) as Array<{ port: number; pid: number; status: string }>; } catch { return []; } };
+    try {
+      const running = await until("two ready nodes", async () => {
+        const list = nodes().filter((n) => n.status === "running");
+        if (list.length < 2) return null;
+        const ready = await Promise.all(list.map((n) => fetch(`http://127.0.0.1:${n.port}/readyz`).then((r) => r.status === 200, () => false)));
+        return ready.every(Boolean) ? list : null;
+      }, 90_000, 500);
+      const [a, b] = running.map((n) => `http://127.0.0.1:${n.port}`);
+      const onA = await guest(a, "device-npm-run-cluster");
+      const onB = await guest(b, "device-npm-run-cluster");
+      assert.equal(onB.playerId, onA.playerId);
+    } finally {
+      pool.kill("SIGKILL");
+      for (const n of nodes()) { try { process.kill(n.pid, "SIGKILL"); } catch { /* already gone */ } }
+      await redis.stop();
+    }
   });
 });
