@@ -6,10 +6,15 @@
  * - a refresh token spent on A is spent on B (replaying it on B revokes the family);
  * - a rating written through B is the rating A's matcher puts on the player's next ticket;
  * - the database stopped while a match ends: the API answers 503 STORE_UNAVAILABLE fast, rooms keep
- *   ticking, and once PostgreSQL is back the result is stored exactly once.
+ *   ticking, and once PostgreSQL is back the result is stored exactly once;
+ * - the database hung (its processes SIGSTOPped): requests are answered 503 within STORE_TIMEOUT_MS,
+ *   then at once while the breaker is open, instead of piling up.
  * Nothing is skipped: without redis-server or PostgreSQL's binaries the helpers fail with a clear error.
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
 import pg from "pg";
@@ -218,5 +223,35 @@ describe("two nodes, one PostgreSQL store", function () {
     }, 20_000, 200);
     assert.ok(back.body.playerId);
     console.log(`      figures: answers while PostgreSQL was down (ms): ${down.map((d) => d.ms).join(", ")}; game time in 1 s: ${ticked} ms`);
+  });
+
+  it("PostgreSQL hung (SIGSTOP): a burst of requests is answered 503 within STORE_TIMEOUT_MS, then at once; SIGCONT: back", async () => {
+    // the postmaster (first line of postmaster.pid) and its backends
+    const postmaster = Number(readFileSync(join(db.dataDir, "postmaster.pid"), "utf8").split("\n")[0]);
+    const children = spawnSync("pgrep", ["-P", String(postmaster)], { encoding: "utf8" }).stdout.split("\n").filter(Boolean).map(Number);
+    const pids = [postmaster, ...children];
+    const signal = (sig: NodeJS.Signals) => { for (const pid of pids) { try { process.kill(pid, sig); } catch { /* gone */ } } };
+    signal("SIGSTOP");
+    try {
+      const burst = await Promise.all(Array.from({ length: 20 }, (_, i) => call(A.url, "POST", "/v1/auth/guest", { deviceId: `device-hung-${i}` })));
+      assert.ok(burst.every((x) => x.status === 503 && x.body.error?.code === "STORE_UNAVAILABLE"), JSON.stringify(burst.map((x) => x.status)));
+      const slowest = Math.max(...burst.map((x) => x.ms));
+      assert.ok(slowest < 2000 + 1500, `the burst was answered within STORE_TIMEOUT_MS (2000) + slack: slowest ${slowest.toFixed(0)} ms`);
+      const after: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const x = await call(A.url, "POST", "/v1/auth/guest", { deviceId: `device-hung-after-${i}` });
+        assert.equal(x.body.error?.code, "STORE_UNAVAILABLE");
+        after.push(Math.round(x.ms));
+      }
+      assert.ok(after.every((ms) => ms < 500), `open breaker: ${after.join(", ")} ms`);
+      console.log(`      figures: hung database, burst of 20 answered in <= ${slowest.toFixed(0)} ms; then ${after.join(", ")} ms`);
+    } finally {
+      signal("SIGCONT");
+    }
+    const back = await until("the API answering again", async () => {
+      const x = await call(A.url, "POST", "/v1/auth/guest", { deviceId: "device-after-hang" });
+      return x.status === 200 ? x : null;
+    }, 30_000, 200);
+    assert.ok(back.body.playerId);
   });
 });
