@@ -1,21 +1,26 @@
 /**
- * `npm run bench:api`: player-data throughput on the embedded store (and MongoDB when MONGO_URL is
- * set). Prints one JSON line:
+ * `npm run bench:api`: player-data throughput on the embedded SQLite store and PostgreSQL side by side
+ * in one run (a private PostgreSQL started for the run by test/helpers/postgres.ts, with fsync on and
+ * synchronous_commit off: the same durability as SQLite's WAL + synchronous=NORMAL, where a power cut
+ * may lose the last commits but never corrupts), and MongoDB when MONGO_URL is set. Prints one JSON line:
  *   profiles: reads/s and p99 through ProfileService with the in-process cache vs without (NoCache), and the ratio;
  *   results:  match results applied per second through the real MatchResultSink (openskill ratings,
- *             stats, history, leaderboards, rewards in one transaction each).
+ *             stats, history, leaderboards, rewards in one transaction each), one at a time and
+ *             RESULT_CONCURRENCY at once (disjoint players, as in real matches);
+ *   ratio:    PostgreSQL / SQLite for each figure (> 1: PostgreSQL is faster; for p99, > 1: PostgreSQL is slower).
  */
 import { LruCache, NoCache, type Cache } from "../server/cache/index.ts";
 import { loadConfig } from "../server/config.ts";
 import { createPlayerServices } from "../server/players/index.ts";
 import { ProfileService } from "../server/players/profiles.ts";
-import { createFileStore, createMongoStore, type Store } from "../server/store/index.ts";
+import { createFileStore, createMongoStore, createPostgresStore, type Store } from "../server/store/index.ts";
+import { startPostgres } from "../test/helpers/postgres.ts";
 import type { MatchResult } from "../rooms/index.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const PLAYERS = 2000, READS = 50_000, CONCURRENCY = 32, RESULTS = 3000;
+const PLAYERS = 2000, READS = 50_000, CONCURRENCY = 32, RESULTS = 3000, RESULT_CONCURRENCY = 16;
 
 function p99(samples: number[]): number {
   const s = [...samples].sort((a, b) => a - b);
@@ -52,29 +57,57 @@ async function run(name: string, store: Store) {
 
   const config = loadConfig({ LOG_LEVEL: "silent" });
   const services = createPlayerServices(config, store);
-  const t0 = performance.now();
-  for (let i = 0; i < RESULTS; i++) {
-    const a = ids[(i * 2) % PLAYERS], b = ids[(i * 2 + 1) % PLAYERS], c = ids[(i * 2 + 2) % PLAYERS], d = ids[(i * 2 + 3) % PLAYERS];
+  // Four disjoint players per match (a player is in one match at a time); `round` keeps matchIds apart.
+  const match = (i: number, round: string): MatchResult => {
+    const [a, b, c, d] = [0, 1, 2, 3].map((k) => ids[(i * 4 + k) % PLAYERS]);
     const now = Date.now();
-    const result: MatchResult = {
-      matchId: `bench-${i}`, roomName: "arena", region: "local", mode: "arena", outcome: "completed", reason: "score-limit",
+    return {
+      matchId: `bench-${round}-${i}`, roomName: "arena", region: "local", mode: "arena", outcome: "completed", reason: "score-limit",
       startedAt: now - 60_000, endedAt: now, durationMs: 60_000,
       teams: [{ team: 0, score: 15, playerIds: [a, b] }, { team: 1, score: 9, playerIds: [c, d] }],
       players: [a, b, c, d].map((playerId, k) => ({ playerId, name: "P", team: k < 2 ? 0 : 1, score: 10 - k, present: true })),
       winnerTeam: i % 3 === 0 ? 1 : 0,
     };
-    await services.results.report(result);
-  }
+  };
+  let t0 = performance.now();
+  for (let i = 0; i < RESULTS; i++) await services.results.report(match(i, "seq"));
   const resultsPerSec = Math.round(RESULTS / ((performance.now() - t0) / 1000));
+  t0 = performance.now();
+  let next = 0;
+  await Promise.all(Array.from({ length: RESULT_CONCURRENCY }, async () => {
+    while (next < RESULTS) await services.results.report(match(next++, "par"));
+  }));
+  const concurrentResultsPerSec = Math.round(RESULTS / ((performance.now() - t0) / 1000));
   await services.close();
   await store.close();
   return {
     store: name,
     profiles: { players: PLAYERS, reads: READS, concurrency: CONCURRENCY, withCache, withoutCache, readsRatio: Number((withCache.readsPerSec / withoutCache.readsPerSec).toFixed(2)), p99Ratio: Number((withoutCache.p99Ms / withCache.p99Ms).toFixed(2)) },
-    results: { written: RESULTS, playersPerMatch: 4, resultsPerSec },
+    results: { written: RESULTS * 2, playersPerMatch: 4, resultsPerSec, concurrency: RESULT_CONCURRENCY, concurrentResultsPerSec },
   };
 }
 
-const out = [await run("embedded-sqlite", await createFileStore(mkdtempSync(join(tmpdir(), "rally-bench-"))))];
+type Run = Awaited<ReturnType<typeof run>>;
+const ratio = (a: number, b: number) => Number((a / b).toFixed(2));
+
+const sqlite = await run("embedded-sqlite", await createFileStore(mkdtempSync(join(tmpdir(), "rally-bench-"))));
+const server = await startPostgres({ settings: { fsync: "on", synchronous_commit: "off", full_page_writes: "on" } });
+let postgres: Run;
+try {
+  postgres = await run("postgresql", await createPostgresStore({ url: await server.createDatabase("rally_bench") }));
+} finally {
+  await server.stop();
+}
+const out = [sqlite, postgres];
 if (process.env.MONGO_URL) out.push(await run("mongodb", await createMongoStore({ url: process.env.MONGO_URL, dbName: `rally_bench_${Date.now()}` })));
-console.log(JSON.stringify({ bench: "api", node: process.version, runs: out }));
+console.log(JSON.stringify({
+  bench: "api", node: process.version, runs: out,
+  ratio: {
+    of: "postgresql / embedded-sqlite",
+    cachedReadsPerSec: ratio(postgres.profiles.withCache.readsPerSec, sqlite.profiles.withCache.readsPerSec),
+    directReadsPerSec: ratio(postgres.profiles.withoutCache.readsPerSec, sqlite.profiles.withoutCache.readsPerSec),
+    directP99Ms: ratio(postgres.profiles.withoutCache.p99Ms, sqlite.profiles.withoutCache.p99Ms),
+    resultsPerSec: ratio(postgres.results.resultsPerSec, sqlite.results.resultsPerSec),
+    concurrentResultsPerSec: ratio(postgres.results.concurrentResultsPerSec, sqlite.results.concurrentResultsPerSec),
+  },
+}));

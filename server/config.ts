@@ -18,6 +18,26 @@ export const configSchema = z.object({
   PUBLIC_ADDRESS: optional(z.string().regex(/^[A-Za-z0-9.\-\[\]:]+(\/[A-Za-z0-9._\-/]*)?$/, "host[:port][/path] without a scheme")),
   REDIS_URL: optional(z.string().regex(/^rediss?:\/\/.+/, "a redis:// or rediss:// URL")),
   MONGO_URL: optional(z.string().regex(/^mongodb(\+srv)?:\/\/.+/, "a mongodb:// URL")),
+  /** PostgreSQL store (production; every node of a cluster shares it). */
+  DATABASE_URL: optional(z.string().regex(/^postgres(ql)?:\/\/.+/, "a postgres:// or postgresql:// URL")),
+  /** Optional streaming replica for lag-tolerant reads (others' profiles, leaderboards); needs DATABASE_URL. */
+  DATABASE_READ_URL: optional(z.string().regex(/^postgres(ql)?:\/\/.+/, "a postgres:// or postgresql:// URL")),
+  /** Hash partitions per player-keyed table; used only when the schema is first created (recorded in rally_settings). */
+  DATABASE_PARTITIONS: z.coerce.number().int().min(1).max(1024).default(8),
+  /** Connections per node to the primary (and as many to the replica). */
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(1000).default(10),
+  /** How long opening a database connection may take before the call fails. */
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
+  /** Run a clustered node (REDIS_URL set) on its own SQLite file anyway: experiments only, player data then differs per node. */
+  ALLOW_PER_NODE_STORE: z.enum(["true", "false"]).default("false").transform((v) => v === "true"),
+  /** Directory of one SQLite file every node on THIS machine opens (`npm run cluster` sets it); counts as a shared store. */
+  SHARED_SQLITE_DIR: optional(z.string().min(1)),
+  /** Store circuit breaker: consecutive connection failures (or timeouts) that open it; while open the API answers 503 STORE_UNAVAILABLE at once. */
+  STORE_BREAKER_FAILURES: z.coerce.number().int().min(1).max(1000).default(3),
+  /** How long the breaker stays open before one probe call is let through. */
+  STORE_BREAKER_OPEN_MS: z.coerce.number().int().min(100).max(300_000).default(5000),
+  /** A store call slower than this counts as a failure and answers 503 (the call itself is not cancelled). */
+  STORE_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(2000),
   DATA_DIR: z.string().min(1).default("./data"),
   JWT_SECRET: optional(z.string().min(32, "at least 32 characters")),
   ADMIN_TOKEN: optional(z.string().min(16, "at least 16 characters")),
@@ -135,7 +155,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const got = env[variable];
     throw new ConfigError(variable, `${issue.message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}`);
   }
-  return Object.freeze(parsed.data);
+  const data = parsed.data;
+  if (data.DATABASE_URL && data.MONGO_URL) throw new ConfigError("DATABASE_URL", "set DATABASE_URL (PostgreSQL) or MONGO_URL (MongoDB), not both");
+  if (data.DATABASE_READ_URL && !data.DATABASE_URL) throw new ConfigError("DATABASE_READ_URL", "a read replica needs DATABASE_URL (the primary)");
+  return Object.freeze(data);
 }
 
 /** The environment a spawned game node inherits (PATH, locale, ...), so that only this file reads process.env. */

@@ -21,6 +21,7 @@ export const ErrorCatalog = {
   IDEMPOTENCY_CONFLICT: { status: 409, message: "This idempotency key was used for a different operation." },
   ROOM_BAD_OPTIONS: { status: 400, message: "The room options are invalid." },
   NOT_READY: { status: 503, message: "This node is not accepting new work." },
+  STORE_UNAVAILABLE: { status: 503, message: "Player data is unavailable right now; try again shortly." },
   // social (server/social)
   FRIEND_SELF: { status: 400, message: "You cannot befriend, invite or block yourself." },
   FRIEND_BLOCKED: { status: 403, message: "One of you blocked the other." },

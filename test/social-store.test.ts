@@ -1,14 +1,23 @@
 /**
  * Conformance of `Store.friends` for every Store implementation: the embedded SQLite store (memory
- * and file) always; MongoDB (mongoose) whenever MONGO_URL is set (a replica set, for transactions).
+ * and file) and PostgreSQL (a private server) always; MongoDB (mongoose) whenever MONGO_URL is set
+ * (a replica set, for transactions).
  */
 import assert from "node:assert/strict";
-import { createFileStore, createMemoryStore, createMongoStore, type Store } from "../server/store/index.ts";
+import { createFileStore, createMemoryStore, createMongoStore, createPostgresStore, type Store } from "../server/store/index.ts";
+import { startPostgres, type PostgresHandle } from "./helpers/postgres.ts";
 import { tempDir } from "./helpers/processes.ts";
 
-const implementations: Array<{ name: string; open(): Promise<Store> }> = [
+let postgres: PostgresHandle | undefined;
+const implementations: Array<{ name: string; open(): Promise<Store>; start?(): Promise<void>; stop?(): Promise<void> }> = [
   { name: "embedded (SQLite in memory)", open: () => createMemoryStore() },
   { name: "embedded (SQLite file)", open: () => createFileStore(tempDir("rally-social-store-")) },
+  {
+    name: "PostgreSQL (private server)",
+    start: async () => { postgres = await startPostgres(); },
+    stop: async () => postgres?.stop(),
+    open: async () => createPostgresStore({ url: await postgres!.createDatabase(), partitions: 4 }),
+  },
 ];
 const MONGO_URL = process.env.MONGO_URL;
 if (MONGO_URL) {
@@ -26,6 +35,11 @@ const kinds = async (store: Store, playerId: string) =>
 for (const impl of implementations) {
   describe(`Store.friends conformance: ${impl.name}`, () => {
     let store: Store;
+    before(async function () {
+      this.timeout(120_000);
+      await impl.start?.();
+    });
+    after(async () => impl.stop?.());
     beforeEach(async () => { store = await impl.open(); });
     afterEach(async () => { await store.close(); });
 

@@ -365,8 +365,8 @@ describe("social: two nodes sharing Redis", function () {
 
   before(async () => {
     redis = await startRedis();
-    // One store for the cluster (the embedded SQLite file shared by both processes stands in for MongoDB).
-    common = { REDIS_URL: redis.url, JWT_SECRET, LOG_LEVEL: "warn", SERVE_DEMO: "false", PRESENCE_TTL_MS: "2000", DATA_DIR: tempDir("rally-social-cluster-") };
+    // One store for the cluster: the embedded SQLite file both processes share (what `npm run cluster` does).
+    common = { REDIS_URL: redis.url, JWT_SECRET, LOG_LEVEL: "warn", SERVE_DEMO: "false", PRESENCE_TTL_MS: "2000", SHARED_SQLITE_DIR: tempDir("rally-social-cluster-") };
     A = await startNodeProcess(common);
     B = await startNodeProcess(common);
     nodes.push(A, B);

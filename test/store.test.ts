@@ -1,12 +1,14 @@
 /**
  * One conformance suite for every Store implementation: the embedded SQLite store in memory and on
- * disk always; MongoDB (mongoose) whenever MONGO_URL is set (it needs a replica set for transactions).
+ * disk and PostgreSQL (a private server started by the suite, test/helpers/postgres.ts) always;
+ * MongoDB (mongoose) whenever MONGO_URL is set (it needs a replica set for transactions).
  */
 import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { MatchResult } from "../rooms/index.ts";
-import { createFileStore, createMemoryStore, createMongoStore, type RatingRecord, type ResultPlan, type Store, type StoreHooks } from "../server/store/index.ts";
+import { createFileStore, createMemoryStore, createMongoStore, createPostgresStore, type RatingRecord, type ResultPlan, type Store, type StoreHooks } from "../server/store/index.ts";
+import { startPostgres, type PostgresHandle } from "./helpers/postgres.ts";
 import { tempDir } from "./helpers/processes.ts";
 
 function result(matchId: string, overrides: Partial<MatchResult> = {}): MatchResult {
@@ -48,7 +50,17 @@ function plan(r: MatchResult): (current: ReadonlyMap<string, RatingRecord>) => R
 }
 
 interface Opened { store: Store; reopen?: () => Promise<Store> }
-interface Implementation { name: string; /** Has a reopen: the data outlives the process. */ persists: boolean; open(hooks?: StoreHooks): Promise<Opened> }
+interface Implementation {
+  name: string;
+  /** Has a reopen: the data outlives the process. */
+  persists: boolean;
+  open(hooks?: StoreHooks): Promise<Opened>;
+  /** Starts and stops what the implementation needs (a database server) around its suite. */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+let postgres: PostgresHandle | undefined;
 
 const implementations: Implementation[] = [
   { name: "embedded (SQLite in memory)", persists: false, open: async (hooks) => ({ store: await createMemoryStore(hooks) }) },
@@ -61,6 +73,17 @@ const implementations: Implementation[] = [
     },
   },
 ];
+implementations.push({
+  name: "PostgreSQL (private server)",
+  persists: true,
+  start: async () => { postgres = await startPostgres(); },
+  stop: async () => postgres?.stop(),
+  open: async (hooks) => {
+    // A fresh database per test: the migrations run on each, as on a new deploy.
+    const url = await postgres!.createDatabase();
+    return { store: await createPostgresStore({ url, hooks, partitions: 4 }), reopen: () => createPostgresStore({ url, partitions: 4 }) };
+  },
+});
 const MONGO_URL = process.env.MONGO_URL;
 if (MONGO_URL) {
   let n = 0;
@@ -90,6 +113,11 @@ for (const impl of implementations) {
         if (matchId === failMid) throw new Error("injected store fault in the middle of a result");
       },
     };
+    before(async function () {
+      this.timeout(120_000);
+      await impl.start?.();
+    });
+    after(async () => impl.stop?.());
     beforeEach(async () => {
       hookCalls = [];
       failMid = null;

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { RallyError } from "../errors.ts";
 import type { TokenService } from "../auth/index.ts";
 import { SEASON_ID, publicProfile, type PlayerServices } from "../players/index.ts";
+import { laggingReads } from "../store/index.ts";
 import { bearer, idempotencyKey, itemsBody, parse, playerIdParam, route } from "./common.ts";
 
 const nameSchema = z.string().trim().regex(/^[\p{L}\p{N}_\- ]{3,24}$/u, "3 to 24 letters, digits, spaces, '_' or '-'")
@@ -96,7 +97,10 @@ export function playersRouter(tokens: TokenService, players: PlayerServices): Ro
 
   router.get("/players/:id", authed, route(async (req, res) => {
     const id = parse(playerIdParam, req.params.id);
-    res.json(publicProfile(await profileOr404(id)));
+    // Someone else's profile may lag a moment (read replica); one's own is read like /players/me.
+    const p = id === me(req) ? await profiles.get(id) : await profiles.getPublic(id);
+    if (!p) throw new RallyError("NOT_FOUND", "no such player");
+    res.json(publicProfile(p));
   }));
 
   router.get("/leaderboards/:id", authed, route(async (req, res) => {
@@ -105,7 +109,7 @@ export function playersRouter(tokens: TokenService, players: PlayerServices): Ro
     const season = q.season ?? players.season();
     const board = `${id}.${season}`;
     const page = q.around ? await leaderboards.around(board, me(req), q.limit) : await leaderboards.top(board, q.limit, q.offset);
-    const names = new Map((await store.players.getMany(page.entries.map((e) => e.playerId))).map((p) => [p.id, p.name]));
+    const names = new Map((await laggingReads(store).players.getMany(page.entries.map((e) => e.playerId))).map((p) => [p.id, p.name]));
     res.json({
       leaderboard: id, season, total: page.total,
       entries: page.entries.map((e) => ({ rank: e.rank, playerId: e.playerId, name: names.get(e.playerId) ?? null, score: e.score })),

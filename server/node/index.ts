@@ -17,6 +17,10 @@ import { mountAdminApi } from "../http/admin.ts";
 import { createLogger, throttledWarn, type Logger } from "../log.ts";
 import { createMetrics, type Metrics } from "../metrics/index.ts";
 import { openStore, type Store } from "../store/index.ts";
+import { StoreBreaker, guardStore } from "../store/breaker.ts";
+import { checkStoreSharing } from "../store/sharing.ts";
+import { LRUCache } from "lru-cache";
+import { ResultOutbox } from "./result-outbox.ts";
 import { createPlayerServices, type PlayerServices } from "../players/index.ts";
 import { applyCorsPolicy } from "../http/cors.ts";
 import { createGatedRouter, refuseWhileShuttingDown } from "../http/matchmake-gate.ts";
@@ -131,12 +135,18 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, { region: config.REGION, port: config.PORT });
   const redisClients = config.REDIS_URL ? await loadRedisClients(config.REDIS_URL, logger) : undefined;
   const metrics = createMetrics({ region: config.REGION });
-  const store = options.store ?? await openStore(config);
+  if (!options.store) checkStoreSharing(config);
+  // A database outage answers 503 STORE_UNAVAILABLE at once (server/store/breaker.ts).
+  const breaker = new StoreBreaker({
+    failures: config.STORE_BREAKER_FAILURES, openMs: config.STORE_BREAKER_OPEN_MS, timeoutMs: config.STORE_TIMEOUT_MS, metricsRegistry: metrics.registry,
+    onStateChange: (state, err) => (state === "closed" ? logger.info({}, "store reachable again: breaker closed") : logger.warn({ err, state }, "store unreachable: breaker open, answering 503 STORE_UNAVAILABLE")),
+  });
+  const store = guardStore(options.store ?? await openStore(config.SHARED_SQLITE_DIR ? { ...config, DATA_DIR: config.SHARED_SQLITE_DIR } : config, { logger: logger.child({ component: "store" }) }), breaker);
   // Player data's own Redis connection (cache, limits, leaderboards): fail fast instead of queueing,
   // so a Redis outage degrades to the store rather than stalling requests.
   const redis = redisClients?.client("player data", { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });
   await redis?.connect().catch((err) => logger.warn({ err }, "Redis for player data unreachable at start; using the store"));
-  const players = createPlayerServices(config, store, { redis, logger: logger.child({ component: "players" }) });
+  const players = createPlayerServices(config, store, { redis, logger: logger.child({ component: "players" }), metricsRegistry: metrics.registry });
   const tokens = createTokenService({
     sessions: store.sessions,
     checkPlayer: players.checkPlayer,
@@ -145,11 +155,13 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     refreshTtlS: config.REFRESH_TOKEN_TTL_S,
   });
   let matchmakerRef: MatchmakerService | undefined;
-  const baseResults = options.results ?? players.results;
+  // A result the store cannot take now waits in memory and is retried until stored; its players may
+  // queue again at once (matched on the ratings last read).
+  const outbox = new ResultOutbox({ sink: options.results ?? players.results, logger: logger.child({ component: "results" }), metricsRegistry: metrics.registry });
   const services: RoomServices = {
     tokens,
     // After the result is stored (ratings updated), the match's players may queue again.
-    results: { report: async (r) => { await baseResults.report(r); await matchmakerRef?.matchEnded(r).catch((err) => logger.warn({ err, matchId: r.matchId }, "matchmaker release failed")); } },
+    results: { report: async (r) => { await outbox.report(r); await matchmakerRef?.matchEnded(r).catch((err) => logger.warn({ err, matchId: r.matchId }, "matchmaker release failed")); } },
     matchmaking: { noShow: async (report) => { await matchmakerRef?.noShow(report); } },
     observer: metrics.rooms,
     logger: logger.child({ component: "rooms" }),
@@ -206,6 +218,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     if (!liveCache || now - liveCache.at >= 1000) liveCache = { at: now, nodes: registry.live(now) };
     return liveCache.nodes;
   };
+  const lastRatings = new LRUCache<string, number>({ max: 100_000 });
   const matchmaking = createMatchmaking({
     redis: coordination,
     region: config.REGION,
@@ -213,7 +226,19 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     metricsRegistry: metrics.registry,
     logger: logger.child({ component: "matchmaker" }),
     knownRegions: async () => [...new Set((await liveNodes()).map((e) => e.region))],
-    ratingOf: async (playerId, mode) => players.model.searchRating((await store.ratings.get(playerId, mode)) ?? players.model.initial()),
+    ratingOf: async (playerId, mode) => {
+      const key = `${mode}\u0000${playerId}`;
+      try {
+        const rating = players.model.searchRating((await store.ratings.get(playerId, mode)) ?? players.model.initial());
+        lastRatings.set(key, rating);
+        return rating;
+      } catch (err) {
+        // The store is down: the queue keeps matching on the rating this node last read.
+        const known = lastRatings.get(key);
+        if (known === undefined) throw err;
+        return known;
+      }
+    },
     modes: options.matchmaking?.modes,
     parties: options.matchmaking?.parties ?? social.parties,
     connectTimeoutS: config.MM_CONNECT_TIMEOUT_S,
@@ -300,6 +325,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     await social.close().catch(() => undefined);
     await matchmaking.close().catch(() => undefined);
     coordination?.disconnect();
+    await outbox.close();
     await players.close().catch((err) => logger.warn({ err }, "could not flush player data queue"));
     redis?.disconnect();
     await store.close();

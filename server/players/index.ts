@@ -4,6 +4,7 @@
  * and the result sink. `close()` flushes the queue; call it before closing the store.
  */
 import type { Redis } from "ioredis";
+import { Counter, Gauge, type Registry } from "prom-client";
 import { OpenSkillModel, type RatingModel } from "../../matchmaker/rating.ts";
 import type { MatchResultSink } from "../../rooms/index.ts";
 import { LruCache, RedisCache, type Cache } from "../cache/index.ts";
@@ -41,7 +42,7 @@ export interface PlayerServices {
 
 type PlayerConfig = Pick<Config, "PROFILE_CACHE_TTL_S" | "SEASON_SCHEDULE" | "AUTH_RATE_PER_MIN" | "API_RATE_PER_MIN" | "ACCOUNT_RATE_PER_MIN" | "LOGIN_SLOW_AFTER" | "LOGIN_LOCKOUT_AFTER" | "LOGIN_LOCKOUT_S">;
 
-export function createPlayerServices(config: PlayerConfig, store: Store, options: { redis?: Redis; logger?: Logger; cache?: Cache } = {}): PlayerServices {
+export function createPlayerServices(config: PlayerConfig, store: Store, options: { redis?: Redis; logger?: Logger; cache?: Cache; metricsRegistry?: Registry } = {}): PlayerServices {
   const { redis, logger } = options;
   const ttlMs = config.PROFILE_CACHE_TTL_S * 1000;
   let lastWarn = 0;
@@ -57,6 +58,13 @@ export function createPlayerServices(config: PlayerConfig, store: Store, options
     write: (batch) => store.events.append(batch), max: 10_000, batch: 500, intervalMs: 1000,
     onError: (err) => logger?.warn({ err }, "analytics events not written yet; will retry"),
   });
+  if (options.metricsRegistry) {
+    const registers = [options.metricsRegistry];
+    // Read from the queue at each scrape: a drop is counted where it happens, with no timer of its own.
+    new Counter({ name: "rally_write_behind_dropped_total", help: "Analytics events dropped because the write-behind queue was full (the store was slow or down)", registers,
+      collect() { this.reset(); this.inc(events.dropped); } });
+    new Gauge({ name: "rally_write_behind_queued", help: "Analytics events waiting in the write-behind queue", registers, collect() { this.set(events.size); } });
+  }
   const model = new OpenSkillModel();
   const season = (now = Date.now()) => seasonId(config.SEASON_SCHEDULE, now);
   const limits = createLimits({

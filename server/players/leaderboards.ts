@@ -7,7 +7,7 @@
  * use the store until then. Ties: equal scores rank by playerId descending, in both paths.
  */
 import type { Redis } from "ioredis";
-import type { LeaderboardEntry, LeaderboardWrite, Store } from "../store/index.ts";
+import { laggingReads, type LeaderboardEntry, type LeaderboardWrite, type Store } from "../store/index.ts";
 
 export type BoardKind = "rating" | "score";
 export const boardKey = (kind: BoardKind, mode: string, season: string) => `${kind}.${mode}.${season}`;
@@ -92,7 +92,9 @@ export class LeaderboardService {
         this.onError?.(err);
       }
     }
-    const [entries, total] = await Promise.all([this.store.leaderboards.top(board, limit, offset), this.store.leaderboards.count(board)]);
+    // Pages of a board tolerate a moment of lag: the read replica when the store has one.
+    const lagging = laggingReads(this.store);
+    const [entries, total] = await Promise.all([lagging.leaderboards.top(board, limit, offset), lagging.leaderboards.count(board)]);
     return { entries, total };
   }
 

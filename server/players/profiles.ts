@@ -4,7 +4,7 @@
  * to anything a profile shows goes through `changed(playerId)` after the store write.
  */
 import type { Cache } from "../cache/index.ts";
-import type { PlayerRecord, RatingRecord, Store } from "../store/index.ts";
+import { laggingReads, type PlayerRecord, type RatingRecord, type Store } from "../store/index.ts";
 
 export interface RatingView {
   readonly mode: string;
@@ -72,6 +72,25 @@ export class ProfileService {
     const profile = toProfile(player, await this.store.ratings.list(playerId));
     await this.cache.fill(key, profile, gen, this.ttlMs);
     return profile;
+  }
+
+  /**
+   * Another player's profile: with a read replica, the cache, else a read from the replica (it may
+   * lag a moment). Such a read never fills the cache, which the player's own reads trust to be current;
+   * a player the replica does not have yet (just created) is looked up on the primary.
+   */
+  async getPublic(playerId: string): Promise<Profile | null> {
+    if (!this.store.replica) return this.get(playerId);
+    const hit = await this.cache.get<Profile>(this.key(playerId));
+    if (hit) {
+      this.hits++;
+      return hit;
+    }
+    this.misses++;
+    const lagging = laggingReads(this.store);
+    const player = await lagging.players.get(playerId);
+    if (!player) return this.get(playerId);
+    return toProfile(player, await lagging.ratings.list(playerId));
   }
 
   /** Call after every store write that a profile shows (name, account, ban, ratings, stats). */

@@ -1,6 +1,9 @@
 /**
  * `npm run cluster`: the pool manager and, through it, game nodes in every POOL_REGIONS region.
  * Dev convenience: with REDIS_URL unset and `redis-server` on the PATH, it starts a private Redis.
+ * Every node it starts shares one store: the manager passes its DATABASE_URL (or MONGO_URL) on;
+ * with none set and the local provider, every node opens the same SQLite file (POOL_STATE_DIR/store/rally.db,
+ * SHARED_SQLITE_DIR), which WAL + BEGIN IMMEDIATE + busy_timeout make safe for concurrent processes.
  * Ctrl-C (SIGINT/SIGTERM) drains and stops the nodes it started, then exits.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
@@ -19,6 +22,7 @@ import { createPoolMetrics } from "./metrics.ts";
 import { parseScheduleJson } from "./schedule-config.ts";
 import type { NodeEnvBase, NodeProvider } from "./provider.ts";
 import { LocalProvider, freePort } from "./providers/local.ts";
+import { nodeStoreEnv } from "./store-env.ts";
 
 async function startDevRedis(): Promise<{ url: string; child: ChildProcess } | null> {
   if (spawnSync("sh", ["-c", "command -v redis-server"]).status !== 0) return null;
@@ -68,6 +72,7 @@ async function createProvider(config: Config, env: NodeEnvBase, stateDir: string
 async function main(): Promise<void> {
   let config = loadConfig();
   const logger = createLogger(config.LOG_LEVEL, { component: "pool" });
+  const storeEnv = nodeStoreEnv(config, resolve(config.POOL_STATE_DIR)); // before any child process: it may refuse
   let devRedis: { url: string; child: ChildProcess } | null = null;
   if (!config.REDIS_URL) {
     devRedis = await startDevRedis();
@@ -85,6 +90,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: config.LOG_LEVEL,
     DRAIN_TIMEOUT_S: String(config.DRAIN_TIMEOUT_S),
     ...(config.ADMIN_TOKEN ? { ADMIN_TOKEN: config.ADMIN_TOKEN } : {}),
+    ...storeEnv,
   };
 
   const presence = new RedisPresence(redisUrl);

@@ -4,7 +4,7 @@
  * changes go to friends only, so a blocked player (never a friend) never sees them.
  */
 import { RallyError } from "../errors.ts";
-import type { FriendLink, Store } from "../store/index.ts";
+import { laggingReads, type FriendLink, type Store } from "../store/index.ts";
 import { SocialEvent, type SocialBus } from "./bus.ts";
 import type { PresenceService, PresenceView } from "./presence.ts";
 import type { Identity } from "./parties.ts";
@@ -36,7 +36,7 @@ export class FriendsService {
 
   async list(playerId: string): Promise<FriendsList> {
     const links = await this.store.friends.list(playerId);
-    const names = new Map((await this.store.players.getMany(links.map((l) => l.playerId))).map((p) => [p.id, p.name]));
+    const names = new Map((await laggingReads(this.store).players.getMany(links.map((l) => l.playerId))).map((p) => [p.id, p.name]));
     const entry = (l: FriendLink): FriendEntry => ({ playerId: l.playerId, name: names.get(l.playerId) ?? null, since: l.since });
     const friends = links.filter((l) => l.kind === "friend");
     const presence = await this.presence.getMany(friends.map((l) => l.playerId));

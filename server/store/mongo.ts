@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import mongoose, { Schema, type ClientSession, type Connection } from "mongoose";
 import type { MatchResult } from "../../rooms/index.ts";
 import { RallyError } from "../errors.ts";
+import { ConfigError } from "../config.ts";
 import {
   checkItems, guestName, operationDigest,
   type HistoryEntry, type InventoryChange, type Items, type LeaderboardEntry, type LeaderboardWrite,
@@ -102,8 +103,31 @@ export interface MongoStoreOptions {
   hooks?: StoreHooks;
 }
 
+/** The part of the MongoDB driver's `Admin` the transaction check uses (a fake in tests). */
+export interface MongoAdmin {
+  command(command: Record<string, unknown>): Promise<Record<string, unknown>>;
+}
+
+/**
+ * Results and inventory are MongoDB transactions, which a standalone mongod refuses on first use.
+ * Checked at start instead: a replica set member (`setName`) or a mongos router (`msg: "isdbgrid"`)
+ * passes; anything else stops the node with one line saying how to fix it.
+ */
+export async function checkMongoTransactions(admin: MongoAdmin): Promise<void> {
+  const hello = await admin.command({ hello: 1 }).catch(() => admin.command({ isMaster: 1 }));
+  if (typeof hello.setName === "string" || hello.msg === "isdbgrid") return;
+  throw new ConfigError("MONGO_URL", "the MongoDB server is a standalone mongod, which has no transactions (results and inventory need them): " +
+    "run it as a replica set (mongod --replSet rs0, then rs.initiate() once; one member is enough) or point MONGO_URL at a mongos");
+}
+
 export async function createMongoStore({ url, dbName, hooks = {} }: MongoStoreOptions): Promise<Store> {
   const conn = await mongoose.createConnection(url, { dbName, serverSelectionTimeoutMS: 5000 }).asPromise();
+  try {
+    await checkMongoTransactions(conn.db!.admin() as unknown as MongoAdmin);
+  } catch (e) {
+    await conn.close().catch(() => undefined);
+    throw e;
+  }
   const m = models(conn);
   await Promise.all(Object.values(m).map((model) => model.createCollection().then(() => model.syncIndexes())));
   const tx = <T>(fn: (session: ClientSession) => Promise<T>): Promise<T> => conn.transaction(fn);

@@ -1,5 +1,7 @@
 import type { Config } from "../config.ts";
+import type { Logger } from "../log.ts";
 import type { MongoStoreOptions } from "./mongo.ts";
+import type { PostgresStoreOptions } from "./postgres.ts";
 import { createFileStore } from "./sqlite.ts";
 import type { Store } from "./store.ts";
 
@@ -12,7 +14,24 @@ export async function createMongoStore(options: MongoStoreOptions): Promise<Stor
   return mongo.createMongoStore(options);
 }
 
-/** MongoDB when MONGO_URL is set, otherwise the embedded SQLite store in DATA_DIR. */
-export function openStore(config: Pick<Config, "MONGO_URL" | "DATA_DIR">): Promise<Store> {
+/** The PostgreSQL store, loaded on first use like the mongoose one. */
+export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const postgres = await import("./postgres.ts");
+  return postgres.createPostgresStore(options);
+}
+
+export type StoreConfig = Pick<Config, "MONGO_URL" | "DATA_DIR" | "DATABASE_URL" | "DATABASE_READ_URL" | "DATABASE_PARTITIONS" | "DATABASE_POOL_MAX" | "DATABASE_CONNECT_TIMEOUT_MS">;
+
+/**
+ * PostgreSQL when DATABASE_URL is set, MongoDB when MONGO_URL is set (config refuses both), otherwise
+ * the embedded SQLite store in DATA_DIR.
+ */
+export function openStore(config: StoreConfig, options: { logger?: Logger } = {}): Promise<Store> {
+  if (config.DATABASE_URL) {
+    return createPostgresStore({
+      url: config.DATABASE_URL, readUrl: config.DATABASE_READ_URL, partitions: config.DATABASE_PARTITIONS,
+      poolMax: config.DATABASE_POOL_MAX, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, logger: options.logger,
+    });
+  }
   return config.MONGO_URL ? createMongoStore({ url: config.MONGO_URL }) : createFileStore(config.DATA_DIR);
 }

@@ -1,7 +1,8 @@
 /**
  * The persistence seam: one `Store` with a repository per concern. Implementations pass one
  * conformance suite (test/store.test.ts): the embedded SQLite store (`node:sqlite`; DATA_DIR, or
- * in memory for tests) and MongoDB through mongoose (MONGO_URL).
+ * in memory for tests), PostgreSQL (DATABASE_URL; server/store/postgres.ts) and MongoDB through
+ * mongoose (MONGO_URL).
  *
  * Rules every implementation keeps:
  * - `matches.apply` is all-or-nothing and idempotent by matchId (ratings, stats, history,
@@ -134,7 +135,27 @@ export interface FriendLink {
 /** requested: a request is now pending; accepted: the other side had asked first, so they are friends now. */
 export type FriendRequestOutcome = "requested" | "accepted" | "already-friends";
 
+/**
+ * Reads that may lag behind the latest writes by a moment: other players' public profiles, names on
+ * leaderboards and friend lists, leaderboard pages. A store with read replicas (PostgreSQL with
+ * DATABASE_READ_URL) serves them from a replica; every other store serves them like any read. A
+ * player's own reads after their own writes never go through here.
+ */
+export interface LaggingReads {
+  readonly players: Pick<Store["players"], "get" | "getMany">;
+  readonly ratings: Pick<Store["ratings"], "get" | "list">;
+  readonly matches: Pick<Store["matches"], "history">;
+  readonly leaderboards: Pick<Store["leaderboards"], "top" | "entry" | "count">;
+}
+
+/** Where lag-tolerant reads go: the store's replica reads when it has them, the store itself otherwise. */
+export function laggingReads(store: Store): LaggingReads {
+  return store.replica ?? store;
+}
+
 export interface Store {
+  /** Optional: lag-tolerant reads from a read replica (see `LaggingReads`; use `laggingReads(store)`). */
+  readonly replica?: LaggingReads;
   readonly players: {
     /** The guest player bound to this device id (created on first sight), or a new one without it. */
     guest(deviceId?: string): Promise<PlayerRecord>;

@@ -30,7 +30,7 @@ describe("node pool end to end (real processes, real Redis)", function () {
   before(async () => {
     pool = await startPool();
     mm = await startGameNode(loadConfig({
-      REDIS_URL: pool.redis.url, JWT_SECRET: SECRET, REGION: "mm", PORT: String(await freePort()), DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false",
+      REDIS_URL: pool.redis.url, SHARED_SQLITE_DIR: pool.sharedStoreDir, JWT_SECRET: SECRET, REGION: "mm", PORT: String(await freePort()), DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false",
     }));
     await pool.manager.start();
     await waitUntil(async () => (await readyIn(pool, "eu")).length >= 1 && (await readyIn(pool, "us")).length >= 1, 90_000, "one ready node per region");
@@ -112,7 +112,7 @@ describe("node pool end to end (real processes, real Redis)", function () {
     await pool.manager.stop({ stopNodes: false });
     const before = (await pool.provider.list()).filter((n) => n.status === "running").map((n) => n.name).sort();
     const { LocalProvider } = await import("../../server/pool/providers/local.ts");
-    const fresh = new LocalProvider({ stateDir: pool.stateDir, publicHost: "127.0.0.1", env: { REDIS_URL: pool.redis.url, JWT_SECRET: SECRET, ROOM_CAPACITY: "4" } });
+    const fresh = new LocalProvider({ stateDir: pool.stateDir, publicHost: "127.0.0.1", env: { REDIS_URL: pool.redis.url, SHARED_SQLITE_DIR: pool.sharedStoreDir, JWT_SECRET: SECRET, ROOM_CAPACITY: "4" } });
     const m2 = pool.makeManager({ provider: fresh });
     for (let i = 0; i < 4; i++) await m2.tick();
     const after = (await fresh.list()).filter((n) => n.status === "running").map((n) => n.name).sort();
@@ -132,7 +132,7 @@ describe("a node told to stop while Redis is unreachable", function () {
   this.timeout(60_000);
   it("still exits within SHUTDOWN_GRACE_S", async () => {
     const redis = await startRedis();
-    const node = await startNodeProcess({ REDIS_URL: redis.url, JWT_SECRET: SECRET, SHUTDOWN_GRACE_S: "2", LOG_LEVEL: "warn" });
+    const node = await startNodeProcess({ REDIS_URL: redis.url, ALLOW_PER_NODE_STORE: "true", JWT_SECRET: SECRET, SHUTDOWN_GRACE_S: "2", LOG_LEVEL: "warn" });
     await redis.stop();
     const t0 = Date.now();
     const code = await Promise.race([node.stop("SIGTERM"), new Promise<string>((r) => setTimeout(() => r("hung"), 20_000))]);

@@ -14,7 +14,7 @@ const dockerDir = join(repoRoot, "docker");
 function composeConfig(extra: string[] = []): string {
   requireBinary("docker-compose", "Install it with `apt-get install docker-compose` (.ci/run can do this).");
   const r = spawnSync("docker-compose", ["-f", join(dockerDir, "compose.yml"), ...extra, "config"], {
-    encoding: "utf8", env: { ...process.env, JWT_SECRET: "x".repeat(40), ADMIN_TOKEN: "y".repeat(20) },
+    encoding: "utf8", env: { ...process.env, JWT_SECRET: "x".repeat(40), ADMIN_TOKEN: "y".repeat(20), POSTGRES_PASSWORD: "pw0123456789" },
   });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;
@@ -23,9 +23,9 @@ function composeConfig(extra: string[] = []): string {
 describe("docker deploy (offline checks)", function () {
   this.timeout(30_000);
 
-  it("compose validates, with Redis, MongoDB, nodes in two regions and a load balancer", () => {
+  it("compose validates, with Redis, PostgreSQL, nodes in two regions and a load balancer", () => {
     const out = composeConfig();
-    for (const s of ["redis:", "mongo:", "lb:", "node-eu-1:", "node-eu-2:", "node-us-1:"]) assert.ok(out.includes(`  ${s}`), s);
+    for (const s of ["redis:", "postgres:", "lb:", "node-eu-1:", "node-eu-2:", "node-us-1:"]) assert.ok(out.includes(`  ${s}`), s);
     assert.match(out, /REGION: eu-west/);
     assert.match(out, /REGION: us-east/);
     assert.match(out, /REDIS_URL: redis:\/\/redis:6379/);
@@ -35,8 +35,32 @@ describe("docker deploy (offline checks)", function () {
     assert.match(withPool, /\/var\/run\/docker.sock:\/var\/run\/docker.sock/);
   });
 
+  it("every node and the pool manager (which passes it to its nodes) share the one PostgreSQL; it has a volume and a healthcheck", () => {
+    const out = composeConfig(["--profile", "pool"]);
+    const urls = [...out.matchAll(/DATABASE_URL: (\S+)/g)].map((m) => m[1]);
+    assert.equal(urls.length, 4, "three nodes and the pool manager");
+    assert.ok(urls.every((u) => u === "postgres://rally:pw0123456789@postgres:5432/rally"), urls.join(" "));
+    assert.doesNotMatch(out, /MONGO_URL/, "no node on a second store");
+    assert.match(out, /postgres-data:\/var\/lib\/postgresql\/data/);
+    assert.match(out, /pg_isready/);
+    assert.equal((out.match(/postgres:\n\s+condition: service_healthy/g) ?? []).length, 4, "nodes and pool wait for a healthy database");
+  });
+
+  it("MongoDB (profile mongo) runs as a one-member replica set initiated by its healthcheck", () => {
+    const out = composeConfig(["--profile", "mongo"]);
+    assert.match(out, /image: mongo:7\n(\s+\S.*\n)*?\s+profiles:\n\s+- mongo/, "only with --profile mongo");
+    assert.match(out, /- --replSet\n\s+- rs0/);
+    assert.match(out, /rs\.initiate\(/);
+  });
+
+  it("compose refuses to start without POSTGRES_PASSWORD", () => {
+    const r = spawnSync("docker-compose", ["-f", join(dockerDir, "compose.yml"), "config", "-q"], { encoding: "utf8", env: { ...process.env, JWT_SECRET: "x".repeat(40), POSTGRES_PASSWORD: "" } });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /POSTGRES_PASSWORD/);
+  });
+
   it("compose refuses to start without JWT_SECRET", () => {
-    const r = spawnSync("docker-compose", ["-f", join(dockerDir, "compose.yml"), "config", "-q"], { encoding: "utf8", env: { ...process.env, JWT_SECRET: "" } });
+    const r = spawnSync("docker-compose", ["-f", join(dockerDir, "compose.yml"), "config", "-q"], { encoding: "utf8", env: { ...process.env, JWT_SECRET: "", POSTGRES_PASSWORD: "pw0123456789" } });
     assert.notEqual(r.status, 0);
     assert.match(r.stderr, /JWT_SECRET/);
   });
