@@ -127,7 +127,7 @@ export const configSchema = z.object({
 
 /** The README's example secret, shipped in docs and copied into real deploys. */
 export const README_EXAMPLE_SECRET = "change-me-to-32-or-more-characters!!";
-const PLACEHOLDER_WORDS = ["changeme", "replaceme", "placeholder", "example", "yoursecret", "mysecret", "supersecret", "secretkey", "jwtsecret", "password", "xxxxx", "todo", "fixme", "default"];
+const PLACEHOLDER_WORDS = ["changeme", "replace", "insert", "goeshere", "realvalue", "placeholder", "example", "yoursecret", "mysecret", "supersecret", "secretkey", "jwtsecret", "password", "xxxxx", "todo", "fixme", "default"];
 
 /**
  * Why a secret looks like a well-known or made-up value (null when it does not): the README example,

@@ -13,6 +13,7 @@ import { z } from "zod";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { RallyError } from "../errors.ts";
 import { LimitError } from "../auth/limits.ts";
+import { isDecodeError } from "./common.ts";
 import { isAlive, type NodeCommands, type NodeRegistry, type PoolLimitsStore } from "../registry/index.ts";
 
 export interface AdminDeps {
@@ -101,7 +102,7 @@ export function mountAdminApi(app: Application, deps: AdminDeps): Application {
 
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (err instanceof RallyError) return void res.status(err.status).json(err.toBody());
-    if (typeof err === "object" && err !== null && (("type" in err && "status" in err) || String((err as { code?: unknown }).code).startsWith("Z_"))) {
+    if (typeof err === "object" && err !== null && (("type" in err && "status" in err) || isDecodeError(err))) {
       return void res.status(400).json(new RallyError("BAD_REQUEST", "body is not valid JSON").toBody());
     }
     next(err);

@@ -34,10 +34,10 @@ function isBodyParserError(e: unknown): e is { type: string } {
   return typeof e === "object" && e !== null && typeof (e as { type?: unknown }).type === "string" && "status" in e;
 }
 
-/** zlib's errors for a body whose Content-Encoding does not decode (body-parser passes them on as they are). */
-function isDecodeError(e: unknown): boolean {
-  const code = (e as { code?: unknown } | null)?.code;
-  return typeof code === "string" && code.startsWith("Z_");
+/** zlib's errors for a body whose Content-Encoding does not decode (body-parser passes them on as they are): Z_* for gzip/deflate, ERR_* for brotli. */
+export function isDecodeError(e: unknown): boolean {
+  const { code, errno } = (e ?? {}) as { code?: unknown; errno?: unknown };
+  return typeof code === "string" && typeof errno === "number" && /^(Z_|ERR_BROTLI|ERR__ERROR)/.test(code);
 }
 
 /**
