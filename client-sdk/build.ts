@@ -1,5 +1,6 @@
 /**
- * Bundles the SDK for browsers (`dist/rally.js`, ESM, minified, with a source map) and the demo page
+ * Bundles the SDK for browsers (`dist/rally.js`, ESM, minified; its source map is written next to it for
+ * developers but not linked from the bundle, and the node never serves it) and the demo page
  * script (`dist/demo.js`). The demo imports the SDK bundle at runtime instead of inlining a second copy,
  * so the page exercises exactly what a game would ship. `npm run build:sdk` runs this file.
  */
@@ -24,7 +25,7 @@ export async function buildSdk(options: { quiet?: boolean } = {}): Promise<{ out
     platform: "browser",
     target: ["es2022", "chrome100", "firefox100", "safari15"],
     minify: true,
-    sourcemap: true,
+    sourcemap: "external",
     legalComments: "none",
     logLevel: options.quiet ? "warning" : "info",
   };

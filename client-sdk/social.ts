@@ -114,7 +114,20 @@ export class SocialClient extends Emitter<SocialEvents> {
 
 export class FriendsApi {
   constructor(private readonly rally: RallyClient) {}
-  list(): Promise<FriendsList> { return this.rally.request("GET", "/v1/friends", undefined, true); }
+  /** Every friend, request and block: follows `nextCursor` through the pages of `GET /v1/friends`. */
+  async list(): Promise<FriendsList> {
+    const all: FriendsList = { friends: [], incoming: [], outgoing: [], blocked: [] };
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 100; pages++) {
+      const query: string = cursor ? `?limit=500&cursor=${encodeURIComponent(cursor)}` : "?limit=500";
+      const page: FriendsList & { nextCursor?: string | null } = await this.rally.request("GET", `/v1/friends${query}`, undefined, true);
+      all.friends.push(...page.friends); all.incoming.push(...page.incoming);
+      all.outgoing.push(...page.outgoing); all.blocked.push(...page.blocked);
+      cursor = page.nextCursor ?? null;
+      if (!cursor) break;
+    }
+    return all;
+  }
   async request(playerId: string): Promise<"requested" | "accepted" | "already-friends"> {
     return (await this.rally.request<{ status: "requested" | "accepted" | "already-friends" }>("POST", "/v1/friends/requests", { playerId }, true)).status;
   }

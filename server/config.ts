@@ -40,7 +40,9 @@ export const configSchema = z.object({
   STORE_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(2000),
   DATA_DIR: z.string().min(1).default("./data"),
   JWT_SECRET: optional(z.string().min(32, "at least 32 characters")),
-  ADMIN_TOKEN: optional(z.string().min(16, "at least 16 characters")),
+  ADMIN_TOKEN: optional(z.string().min(32, "at least 32 characters")),
+  /** `development` accepts placeholder-looking JWT_SECRET / ADMIN_TOKEN values (a laptop); anything else refuses them. */
+  RALLY_ENV: z.enum(["production", "development"]).default("production"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ACCESS_TOKEN_TTL_S: seconds.default(900),
   REFRESH_TOKEN_TTL_S: seconds.default(30 * 24 * 3600),
@@ -71,6 +73,15 @@ export const configSchema = z.object({
   PROFILE_CACHE_TTL_S: seconds.max(3600).default(300),
   /** Leaderboard seasons: a new season board starts on this schedule (UTC); old seasons stay readable. */
   SEASON_SCHEDULE: z.enum(["monthly", "weekly", "none"]).default("monthly"),
+  /** Per-deviceId guest sign-ins per minute (on top of AUTH_RATE_PER_MIN per address). */
+  GUEST_DEVICE_RATE_PER_MIN: z.coerce.number().int().min(1).default(10),
+  /** Admin requests per minute per client address (every /v1/admin route, on this process). */
+  ADMIN_RATE_PER_MIN: z.coerce.number().int().min(1).default(120),
+  /** Serve /metrics on this port (and METRICS_HOST) instead of the main port; unset = on the main port. */
+  METRICS_PORT: optional(port),
+  METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /** When set, /metrics needs `Authorization: Bearer <METRICS_TOKEN>` (>= 32 chars). */
+  METRICS_TOKEN: optional(z.string().min(32, "at least 32 characters")),
   /** Serve the browser demo at `/`. */
   SERVE_DEMO: z.enum(["true", "false"]).default("true").transform((v) => v === "true"),
   /** Name the pool manager gives this node (shown in the registry); unset for a hand-started node. */
@@ -96,6 +107,9 @@ export const configSchema = z.object({
   PRESENCE_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
   /** Social: friend, party and relay changes per player per minute (reads count against ACCOUNT_RATE_PER_MIN only). */
   SOCIAL_RATE_PER_MIN: z.coerce.number().int().min(1).default(120),
+  /** Social: most players one player may block, and most pending friend requests one player may receive. */
+  FRIENDS_MAX_BLOCKED: z.coerce.number().int().min(1).max(100_000).default(500),
+  FRIENDS_MAX_INCOMING: z.coerce.number().int().min(1).max(100_000).default(200),
 
   // ---- pool manager (`npm run cluster`, server/pool/) -----------------------------------------
   /** Regions the pool manager keeps nodes in, comma-separated. */
@@ -137,6 +151,33 @@ export const configSchema = z.object({
   POOL_AGONES_NAMESPACE: z.string().min(1).default("default"),
 });
 
+/** The README's example secret, shipped in docs and copied into real deploys. */
+export const README_EXAMPLE_SECRET = "change-me-to-32-or-more-characters!!";
+const PLACEHOLDER_WORDS = ["changeme", "replace", "insert", "goeshere", "realvalue", "placeholder", "example", "yoursecret", "mysecret", "supersecret", "secretkey", "jwtsecret", "password", "xxxxx", "todo", "fixme", "default"];
+
+/**
+ * Why a secret looks like a well-known or made-up value (null when it does not): the README example,
+ * a placeholder word, or too few distinct characters ("xxxx...", "secretsecret...", "abab...").
+ */
+export function placeholderReason(value: string): string | null {
+  if (value === README_EXAMPLE_SECRET) return "is the README's example value";
+  const letters = value.toLowerCase().replace(/[^a-z]/g, "");
+  const word = PLACEHOLDER_WORDS.find((w) => letters.includes(w) || value.toLowerCase().includes(w));
+  if (word) return `looks like a placeholder (contains "${word}")`;
+  if (new Set(value).size < 10) return "has fewer than 10 distinct characters";
+  return null;
+}
+
+/** Outside development, refuse placeholder-looking secrets (generate one: `openssl rand -hex 32`). */
+const withSecretChecks = configSchema.superRefine((c, ctx) => {
+  if (c.RALLY_ENV === "development") return;
+  for (const key of ["JWT_SECRET", "ADMIN_TOKEN", "METRICS_TOKEN"] as const) {
+    const v = c[key];
+    const reason = v === undefined ? null : placeholderReason(v);
+    if (reason) ctx.addIssue({ code: "custom", path: [key], message: `${reason}; use a random value (openssl rand -hex 32), or RALLY_ENV=development on a laptop` });
+  }
+});
+
 export type Config = Readonly<z.infer<typeof configSchema>>;
 
 export class ConfigError extends Error {
@@ -148,11 +189,12 @@ export class ConfigError extends Error {
 
 /** Validates the environment (or any record, for tests) into a frozen Config; throws ConfigError on the first bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  const parsed = configSchema.safeParse(env);
+  const parsed = withSecretChecks.safeParse(env);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const variable = String(issue.path[0] ?? "?");
-    const got = env[variable];
+    // Never echo a secret into logs, even a refused one.
+    const got = ["JWT_SECRET", "ADMIN_TOKEN", "METRICS_TOKEN"].includes(variable) ? undefined : env[variable];
     throw new ConfigError(variable, `${issue.message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}`);
   }
   const data = parsed.data;

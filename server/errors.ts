@@ -36,6 +36,10 @@ export const ErrorCatalog = {
   PARTY_INVITE_NOT_FOUND: { status: 404, message: "There is no such party invite." },
   JOIN_CODE_NOT_FOUND: { status: 404, message: "No room or party has this join code." },
   RELAY_TOKEN_INVALID: { status: 401, message: "The relay token is missing, expired or for another session." },
+  // security (issue 12)
+  DEVICE_REGISTERED: { status: 409, message: "This device's player has an account; log in with its username and password." },
+  NAME_RESERVED: { status: 400, message: "That name is reserved or looks like a reserved name." },
+  NO_NODE_AVAILABLE: { status: 503, message: "No game node can take this room now; try again shortly." },
   INTERNAL: { status: 500, message: "Internal error." },
 } as const;
 

@@ -24,7 +24,7 @@ describe("config", () => {
 
   it("reads and coerces valid values", () => {
     const config = loadConfig({
-      PORT: "8080", REGION: "eu-west", REDIS_URL: "redis://127.0.0.1:6379", JWT_SECRET: "x".repeat(32),
+      PORT: "8080", REGION: "eu-west", REDIS_URL: "redis://127.0.0.1:6379", JWT_SECRET: "k7Qp2vLx9Rw4Tz8Nc3Hb6Yd1Fg5Jm0Sa",
       LOG_LEVEL: "silent", DRAIN_TIMEOUT_S: "30", SERVE_DEMO: "false", PUBLIC_ADDRESS: "eu1.example.com:2567",
     });
     assert.equal(config.PORT, 8080);

@@ -16,7 +16,7 @@ import { createMemoryStore, type Store } from "../server/store/index.ts";
 import { startRedis, type RedisHandle } from "./helpers/processes.ts";
 import { startTestNode, type TestNode } from "./rooms/helpers.ts";
 
-const ADMIN_TOKEN = "admin-token-0123456789";
+const ADMIN_TOKEN = "admin-token-0123456789-abcdefghijklmn";
 interface Json { [k: string]: any } // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function call(base: string, method: string, path: string, body?: unknown, token?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Json; headers: Headers }> {

@@ -3,7 +3,8 @@
  *
  * Access tokens are short-lived and carry the player's id and display name. Every check of one
  * (`verifyAccess`: HTTP routes and room joins alike) also asks `checkPlayer`, so a ban takes effect
- * at the player's next request or room join, not when the token expires.
+ * at the player's next request or room join, not when the token expires, and a token whose player
+ * the store does not know is refused.
  *
  * Refresh tokens carry a family id (`fam`, one per login) and a token id (`jti`). The store keeps
  * the one jti of each family that may still be used; a refresh swaps it for a new one
@@ -29,7 +30,7 @@ export interface TokenPair {
 
 /** What the token service asks about a player on every access check. */
 export interface PlayerCheck {
-  /** null: unknown to the store (tokens minted by tests or tools); the token alone decides. */
+  /** null: unknown to the store; a validly signed token for it is refused (no phantom players). */
   (playerId: string): Promise<{ banned: boolean; name: string } | null>;
 }
 
@@ -101,6 +102,9 @@ export function createTokenService({ secret, accessTtlS, refreshTtlS, sessions, 
       const payload = await verify(token, "access");
       const claimName = typeof payload.name === "string" ? payload.name : "player";
       const current = checkPlayer ? await checkPlayer(payload.sub) : null;
+      // HTTP and every room's onAuth come through here: a token for a player the store does not know
+      // (a leaked secret, a deleted player) proves nothing.
+      if (checkPlayer && !current) throw new RallyError("AUTH_INVALID_TOKEN", "the player no longer exists");
       if (current?.banned) throw new RallyError("PLAYER_BANNED");
       // The current display name wins over the one frozen in the token.
       return { playerId: payload.sub, name: current?.name ?? claimName };

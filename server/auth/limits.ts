@@ -5,9 +5,12 @@
  *
  * - per client address on the auth routes (AUTH_RATE_PER_MIN) and on every /v1 route (API_RATE_PER_MIN);
  * - per account on authenticated routes (ACCOUNT_RATE_PER_MIN);
- * - login brute force, per username: after LOGIN_SLOW_AFTER failures each answer is delayed
- *   (doubling, capped at 2 s); after LOGIN_LOCKOUT_AFTER failures the username is locked for
- *   LOGIN_LOCKOUT_S (ACCOUNT_LOCKED with Retry-After). A success clears the count.
+ * - per device id on guest sign-in (GUEST_DEVICE_RATE_PER_MIN);
+ * - login brute force, per username: every attempt first reserves one of LOGIN_LOCKOUT_AFTER points
+ *   (an atomic consume) and only then is the password checked, so a parallel burst cannot check more
+ *   passwords than the lockout allows; a failure keeps its point, a success clears them all. After
+ *   LOGIN_SLOW_AFTER failures each answer is delayed (doubling, capped at 2 s); with no point left the
+ *   username is locked for LOGIN_LOCKOUT_S (ACCOUNT_LOCKED with Retry-After).
  */
 import type { Redis } from "ioredis";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
@@ -20,6 +23,8 @@ export interface LimitSettings {
   loginSlowAfter: number;
   loginLockoutAfter: number;
   loginLockoutS: number;
+  /** Guest sign-ins per device id per minute. */
+  guestDevicePerMin?: number;
 }
 
 export interface Limits {
@@ -27,8 +32,13 @@ export interface Limits {
   auth(ip: string): Promise<void>;
   api(ip: string): Promise<void>;
   account(playerId: string): Promise<void>;
-  /** Before checking a password: throws ACCOUNT_LOCKED, or waits when the username is being slowed. */
+  guestDevice(deviceId: string): Promise<void>;
+  /**
+   * Before checking a password: reserves one attempt for the username (atomically), throws
+   * ACCOUNT_LOCKED when none is left, waits when the username is being slowed.
+   */
   beforeLogin(username: string): Promise<void>;
+  /** The reserved attempt failed: it stays counted. */
   loginFailed(username: string): Promise<void>;
   loginSucceeded(username: string): Promise<void>;
 }
@@ -49,6 +59,7 @@ export function createLimits(settings: LimitSettings, redis?: Redis, sleep = (ms
   const api = make("api", settings.apiPerMin, 60);
   const account = make("acct", settings.accountPerMin, 60);
   const logins = make("login", settings.loginLockoutAfter, settings.loginLockoutS, settings.loginLockoutS);
+  const devices = make("guestdev", settings.guestDevicePerMin ?? 10, 60);
 
   const limit = (limiter: RateLimiterAbstract, key: string, what: string) =>
     limiter.consume(key).then(() => undefined, (res: unknown) => {
@@ -61,17 +72,21 @@ export function createLimits(settings: LimitSettings, redis?: Redis, sleep = (ms
     auth: (ip) => limit(auth, ip, `auth requests (limit ${settings.authPerMin}/min)`),
     api: (ip) => limit(api, ip, `requests (limit ${settings.apiPerMin}/min)`),
     account: (playerId) => limit(account, playerId, `requests for this account (limit ${settings.accountPerMin}/min)`),
+    guestDevice: (deviceId) => limit(devices, deviceId, `guest sign-ins for this device (limit ${settings.guestDevicePerMin ?? 10}/min)`),
     async beforeLogin(username) {
-      const state = await logins.get(userKey(username));
-      const failures = state?.consumedPoints ?? 0;
-      if (failures >= settings.loginLockoutAfter) {
-        const s = Math.max(1, Math.ceil((state?.msBeforeNext ?? settings.loginLockoutS * 1000) / 1000));
+      let reserved: RateLimiterRes;
+      try {
+        reserved = await logins.consume(userKey(username));
+      } catch (res) {
+        if (!(res instanceof RateLimiterRes)) throw res;
+        const s = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
         throw new LimitError("ACCOUNT_LOCKED", `too many failed logins; try again in ${s} s`, s);
       }
-      if (failures >= settings.loginSlowAfter) await sleep(Math.min(2000, 250 * 2 ** (failures - settings.loginSlowAfter)));
+      const failuresBefore = reserved.consumedPoints - 1;
+      if (failuresBefore >= settings.loginSlowAfter) await sleep(Math.min(2000, 250 * 2 ** (failuresBefore - settings.loginSlowAfter)));
     },
-    async loginFailed(username) {
-      await logins.penalty(userKey(username), 1);
+    async loginFailed() {
+      // Nothing to add: beforeLogin's reservation is the failure's point.
     },
     async loginSucceeded(username) {
       await logins.delete(userKey(username));

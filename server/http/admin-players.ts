@@ -42,7 +42,8 @@ export function mountPlayerAdminApi(app: Application, adminToken: string | undef
   router.get("/players/:id", route(async (req, res) => {
     const p = await playerOr404(req);
     const profile = await profiles.get(p.id);
-    res.json({ ...profile, deviceId: p.deviceId ?? null, ban: p.banned ?? null, items: await store.inventory.get(p.id) });
+    // The device id is a guest credential: even operators see only whether one is bound.
+    res.json({ ...profile, hasDevice: p.deviceId !== undefined, ban: p.banned ?? null, items: await store.inventory.get(p.id) });
   }));
 
   router.put("/players/:id/rating", route(async (req, res) => {

@@ -10,7 +10,10 @@
 import express, { type Application, type NextFunction, type Request, type Response } from "express";
 import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { RallyError } from "../errors.ts";
+import { LimitError } from "../auth/limits.ts";
+import { isDecodeError } from "./common.ts";
 import { isAlive, type NodeCommands, type NodeRegistry, type PoolLimitsStore } from "../registry/index.ts";
 
 export interface AdminDeps {
@@ -18,6 +21,8 @@ export interface AdminDeps {
   readonly registry: NodeRegistry;
   readonly commands: NodeCommands;
   readonly limits: PoolLimitsStore;
+  /** ADMIN_RATE_PER_MIN: requests per minute per client address on every `/v1/admin` route of this app. */
+  readonly ratePerMin?: number;
   readonly now?: () => number;
 }
 
@@ -45,9 +50,23 @@ export function mountAdminApi(app: Application, deps: AdminDeps): Application {
   const token = deps.adminToken;
   if (!token) return app;
   const now = deps.now ?? Date.now;
+  // One budget per address for all of /v1/admin (these pool routes and the player routes mounted
+  // after them), so a token cannot be guessed at line rate. In memory: per process.
+  const perMin = deps.ratePerMin ?? 120;
+  const budget = new RateLimiterMemory({ keyPrefix: "admin", points: perMin, duration: 60 });
+  app.use("/v1/admin", (req: Request, res: Response, next: NextFunction) => {
+    budget.consume(req.ip ?? req.socket.remoteAddress ?? "unknown").then(() => next(), (r: unknown) => {
+      if (!(r instanceof RateLimiterRes)) return next(r);
+      const s = Math.ceil(r.msBeforeNext / 1000);
+      const e = new LimitError("RATE_LIMITED", `too many admin requests (limit ${perMin}/min); retry in ${s} s`, s);
+      res.setHeader("Retry-After", String(s));
+      res.status(e.status).json(e.toBody());
+    });
+  });
   const router = express.Router();
-  router.use(express.json({ limit: "4kb" }));
+  // The token is checked before the body is read: an unauthenticated caller never reaches the parser.
   router.use(adminGuard(token));
+  router.use(express.json({ limit: "4kb" }));
   const route = (fn: (req: Request, res: Response) => Promise<void>) => (req: Request, res: Response, next: NextFunction) => fn(req, res).catch(next);
 
   router.get("/nodes", route(async (_req, res) => {
@@ -83,7 +102,7 @@ export function mountAdminApi(app: Application, deps: AdminDeps): Application {
 
   router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
     if (err instanceof RallyError) return void res.status(err.status).json(err.toBody());
-    if (typeof err === "object" && err !== null && "type" in err && "status" in err) {
+    if (typeof err === "object" && err !== null && (("type" in err && "status" in err) || isDecodeError(err))) {
       return void res.status(400).json(new RallyError("BAD_REQUEST", "body is not valid JSON").toBody());
     }
     next(err);

@@ -1,7 +1,11 @@
 /**
  * `/v1/auth/*`: guest login, account upgrade (register), login, refresh (rotating), logout.
  * Every route is limited per client address (AUTH_RATE_PER_MIN); login also per username
- * (slowed, then locked out).
+ * (slowed, then locked out), guest sign-in with a deviceId also per device id.
+ *
+ * A device id is not a password: it signs into its player only while that player is a guest. Once
+ * the player registered a username, `POST /v1/auth/guest` with its device id answers
+ * DEVICE_REGISTERED and the player logs in with the password (which the login lockout guards).
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { z } from "zod";
@@ -10,6 +14,7 @@ import { DUMMY_HASH, hashPassword, verifyPassword } from "../auth/passwords.ts";
 import type { TokenService } from "../auth/index.ts";
 import type { PlayerServices } from "../players/index.ts";
 import { bearer, clientIp, parse, route } from "./common.ts";
+import { reservedNameMatch } from "../players/names.ts";
 
 const guestBody = z.object({
   deviceId: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, "8 to 128 letters, digits, '_' or '-'").optional(),
@@ -35,7 +40,9 @@ export function authRouter(tokens: TokenService, players: PlayerServices): Route
 
   router.post("/guest", route(async (req, res) => {
     const { deviceId } = parse(guestBody, req.body);
+    if (deviceId) await limits.guestDevice(deviceId);
     const player = await store.players.guest(deviceId);
+    if (player.username !== undefined) throw new RallyError("DEVICE_REGISTERED");
     if (player.banned) throw new RallyError("PLAYER_BANNED");
     const pair = await tokens.issue({ playerId: player.id, name: player.name });
     players.events.push({ at: Date.now(), type: "auth.guest", playerId: player.id, data: {} });
@@ -46,6 +53,7 @@ export function authRouter(tokens: TokenService, players: PlayerServices): Route
   router.post("/register", route(async (req, res) => {
     const { playerId } = await tokens.verifyAccess(bearer(req));
     const { username, password } = parse(registerBody, req.body);
+    if (reservedNameMatch(username)) throw new RallyError("NAME_RESERVED", `"${username}" looks like a reserved name`);
     const player = await store.accounts.register(playerId, username, await hashPassword(password));
     await profiles.changed(playerId);
     const pair = await tokens.issue({ playerId, name: player.name });

@@ -1,7 +1,8 @@
 /** Shared pieces of the `/v1` routers: body validation, bearer tokens, async handlers, the error answer. */
 import type { NextFunction, Request, Response } from "express";
 import { z } from "zod";
-import { RallyError } from "../errors.ts";
+import { ServerError } from "@colyseus/core";
+import { ErrorCatalog, RallyError, type ErrorCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import { LimitError } from "../auth/limits.ts";
 
@@ -33,11 +34,37 @@ function isBodyParserError(e: unknown): e is { type: string } {
   return typeof e === "object" && e !== null && typeof (e as { type?: unknown }).type === "string" && "status" in e;
 }
 
+/** zlib's errors for a body whose Content-Encoding does not decode (body-parser passes them on as they are): Z_* for gzip/deflate, ERR_* for brotli. */
+export function isDecodeError(e: unknown): boolean {
+  const { code, errno } = (e ?? {}) as { code?: unknown; errno?: unknown };
+  return typeof code === "string" && typeof errno === "number" && /^(Z_|ERR_BROTLI|ERR__ERROR)/.test(code);
+}
+
+/**
+ * A Colyseus ServerError (room creation through matchMaker.createRoom) as a catalog error: 503 is
+ * placement refusing (Rally's selector), a Rally room's refusal carries its catalog code in front of
+ * the message; anything else stays an internal error.
+ */
+function fromServerError(e: ServerError): RallyError | null {
+  if (e.code === 503) return new RallyError("NO_NODE_AVAILABLE");
+  const lead = /^([A-Z_]+)\b/.exec(e.message)?.[1];
+  if (lead && lead in ErrorCatalog && lead !== "INTERNAL") return new RallyError(lead as ErrorCode);
+  return null;
+}
+
+/** `/v1` reads JSON only: express.json() leaves other content types unparsed, so a body we cannot read is refused, not treated as {}. */
+export function requireJsonBody(req: Request, _res: Response, next: NextFunction): void {
+  const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+  next(hasBody && !req.is("application/json") ? new RallyError("BAD_REQUEST", "the body must be application/json") : undefined);
+}
+
 export function errorHandler(logger: Logger) {
   return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
     let error: RallyError;
     if (err instanceof RallyError) error = err;
-    else if (isBodyParserError(err)) error = new RallyError("BAD_REQUEST", err.type === "entity.too.large" ? "body too large" : "body is not valid JSON");
+    else if (isBodyParserError(err)) error = new RallyError("BAD_REQUEST", err.type === "entity.too.large" ? "body too large" : err.type === "encoding.unsupported" ? "unsupported Content-Encoding" : "body is not valid JSON");
+    else if (isDecodeError(err)) error = new RallyError("BAD_REQUEST", "the body does not decode under its Content-Encoding");
+    else if (err instanceof ServerError && fromServerError(err)) error = fromServerError(err)!;
     else if (err instanceof RangeError) error = new RallyError("BAD_REQUEST", err.message);
     else {
       logger.error({ err, path: req.path }, "unhandled error in HTTP route");

@@ -19,7 +19,8 @@ import type { PlayerServices } from "../players/index.ts";
 import { authRouter } from "./auth-routes.ts";
 import { playersRouter } from "./players-routes.ts";
 import { mountPlayerAdminApi } from "./admin-players.ts";
-import { clientIp, errorHandler, route } from "./common.ts";
+import { clientIp, errorHandler, requireJsonBody, route } from "./common.ts";
+import { metricsHandler } from "./metrics-endpoint.ts";
 import { corsHeadersFor } from "./cors.ts";
 
 export interface HttpDeps {
@@ -34,9 +35,16 @@ export interface HttpDeps {
   /** express "trust proxy" (TRUST_PROXY). */
   trustProxy: boolean | number | string;
   adminToken?: string;
-  /** Folders served at `/` (the demo page and the SDK bundle). */
+  /** Folders served at `/` (the demo page and the SDK bundle): built assets only, never .ts sources or source maps. */
   staticDirs: readonly string[];
+  /** False when METRICS_PORT moves /metrics off the main port. */
+  metricsOnMainPort?: boolean;
+  /** METRICS_TOKEN: /metrics then needs this Bearer token. */
+  metricsToken?: string;
 }
+
+/** What the demo folders may serve: the page, its built scripts and styles, images. */
+const STATIC_ASSET = /(^|\/)[^/]*\.(html|js|css|png|svg|ico|jpg|webp|woff2)$|\/$/;
 
 export function mountHttpApi(app: Application, deps: HttpDeps): void {
   const { tokens, metrics, logger, players } = deps;
@@ -51,9 +59,8 @@ export function mountHttpApi(app: Application, deps: HttpDeps): void {
     const body = { status: state, region: deps.region, processId: deps.processId() };
     res.status(state === "ready" ? 200 : 503).json(state === "ready" ? body : { ...body, error: { code: "NOT_READY", message: `node is ${state}` } });
   });
-  app.get("/metrics", route(async (_req, res) => {
-    res.type(metrics.registry.contentType).send(await metrics.text());
-  }));
+  // With METRICS_PORT set, /metrics lives on its own listener (server/node) and not here.
+  if (deps.metricsOnMainPort ?? true) app.get("/metrics", metricsHandler(metrics, deps.metricsToken));
 
   mountPlayerAdminApi(app, deps.adminToken, players, logger);
 
@@ -74,16 +81,20 @@ export function mountHttpApi(app: Application, deps: HttpDeps): void {
     players.limits.api(clientIp(req)).then(() => next(), next);
   });
   v1.use(express.json({ limit: "16kb" }));
-  v1.use((req, _res, next) => {
-    // express.json() leaves other content types unparsed; a body we cannot read is refused, not treated as {}.
-    const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
-    next(hasBody && !req.is("application/json") ? new RallyError("BAD_REQUEST", "the body must be application/json") : undefined);
-  });
+  v1.use(requireJsonBody);
   v1.use("/auth", authRouter(tokens, players));
   v1.use(playersRouter(tokens, players));
   v1.use((_req, _res, next) => next(new RallyError("NOT_FOUND", "no such route")));
   v1.use(errorHandler(logger));
   app.use("/v1", v1);
 
-  for (const dir of deps.staticDirs) app.use(express.static(dir, { index: "index.html" }));
+  // Only built assets: the demo folder also holds its TypeScript sources and dist/ the bundles' source
+  // maps, which would hand out unminified code to anyone.
+  const assets = deps.staticDirs.map((dir) => express.static(dir, { index: "index.html", dotfiles: "ignore" }));
+  app.use((req, res, next) => {
+    if (!STATIC_ASSET.test(req.path)) return next();
+    let i = 0;
+    const nextDir = (err?: unknown): void => (err ? next(err) : i < assets.length ? assets[i++]!(req, res, nextDir) : next());
+    nextDir();
+  });
 }

@@ -10,9 +10,11 @@ import type { TokenService } from "../auth/index.ts";
 import { SEASON_ID, publicProfile, type PlayerServices } from "../players/index.ts";
 import { laggingReads } from "../store/index.ts";
 import { bearer, idempotencyKey, itemsBody, parse, playerIdParam, route } from "./common.ts";
+import { reservedNameMatch } from "../players/names.ts";
 
-const nameSchema = z.string().trim().regex(/^[\p{L}\p{N}_\- ]{3,24}$/u, "3 to 24 letters, digits, spaces, '_' or '-'")
-  .refine((v) => !/\s{2,}/.test(v), "no repeated spaces");
+// NFKC first: fullwidth and other compatibility forms become their plain letters before any check.
+const nameSchema = z.string().transform((v) => v.normalize("NFKC").trim()).pipe(z.string().regex(/^[\p{L}\p{N}_\- ]{3,24}$/u, "3 to 24 letters, digits, spaces, '_' or '-'")
+  .refine((v) => !/\s{2,}/.test(v), "no repeated spaces"));
 const patchBody = z.object({ name: nameSchema }).strict();
 const consumeBody = z.object({ items: itemsBody, idempotencyKey }).strict();
 const historyQuery = z.object({
@@ -69,6 +71,7 @@ export function playersRouter(tokens: TokenService, players: PlayerServices): Ro
 
   router.patch("/players/me", authed, route(async (req, res) => {
     const { name } = parse(patchBody, req.body);
+    if (reservedNameMatch(name)) throw new RallyError("NAME_RESERVED", "that name looks like a reserved name (staff, system or Rally)");
     const updated = await profiles.rename(me(req), name);
     if (!updated) throw new RallyError("NOT_FOUND", "no such player");
     res.json(updated);

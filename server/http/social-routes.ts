@@ -16,7 +16,7 @@ import type { Metrics } from "../metrics/index.ts";
 import type { TokenService } from "../auth/index.ts";
 import { LimitError, type Limits } from "../auth/limits.ts";
 import type { SocialServices, Identity } from "../social/index.ts";
-import { bearer, clientIp, errorHandler, parse, playerIdParam, route } from "./common.ts";
+import { bearer, clientIp, errorHandler, parse, playerIdParam, requireJsonBody, route } from "./common.ts";
 import { corsHeadersFor } from "./cors.ts";
 
 export interface SocialHttpDeps {
@@ -38,6 +38,10 @@ const codeBody = z.object({ code: z.string().trim().regex(/^[A-Za-z0-9]{6}$/, "a
 const createPartyBody = z.object({ mode: mode.nullable().optional() }).strict();
 const modeBody = z.object({ mode: mode.nullable() }).strict();
 const queueBody = z.object({ mode }).strict();
+const friendsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(64).optional(),
+}).strict();
 const relayBody = z.object({ maxClients: z.number().int().min(2).max(16).optional(), migrateHost: z.boolean().optional() }).strict();
 
 const SOCIAL_PATHS = /^\/(friends|party|relay|join-codes)(\/|$)/;
@@ -63,6 +67,7 @@ export function mountSocialApi(app: Application, deps: SocialHttpDeps): Applicat
     limits.api(clientIp(req)).then(() => next(), next);
   });
   router.use(express.json({ limit: "4kb" }));
+  router.use(requireJsonBody);
   const authed = (req: Request, _res: Response, next: NextFunction) => {
     tokens.verifyAccess(bearer(req))
       .then(async (identity) => {
@@ -85,7 +90,7 @@ export function mountSocialApi(app: Application, deps: SocialHttpDeps): Applicat
 
   // ---- friends ----------------------------------------------------------------------------------
   router.get("/friends", authed, route(async (req, res) => {
-    res.json(await friends.list(me(req).playerId));
+    res.json(await friends.list(me(req).playerId, parse(friendsQuery, req.query)));
   }));
   router.post("/friends/requests", authed, route(async (req, res) => {
     const { playerId } = parse(targetBody, req.body);

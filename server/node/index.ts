@@ -30,6 +30,7 @@ import { createMatchmaking, createQueueRoom, defaultQueueModes, keepQueueLocal, 
 import { CustomGameRoom, RelaySessionRoom, SocialRoom, bindPeerRoom, bindSocialRoom, keepSocialLocal, type SocialRoomServices } from "../../rooms/social/index.ts";
 import { createSocialServices, playerChannel, type SocialServices } from "../social/index.ts";
 import { mountSocialApi } from "../http/social-routes.ts";
+import { MetricsListener } from "../http/metrics-endpoint.ts";
 import { listedMode, queueMode, trackPresence } from "../social/room-hooks.ts";
 
 export interface GameNode {
@@ -178,6 +179,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   const queueModes = options.matchmaking?.modes ?? defaultQueueModes;
   const social = createSocialServices({
     store, presence, redis: coordination, presenceTtlMs: config.PRESENCE_TTL_MS,
+    friendLimits: { maxBlocked: config.FRIENDS_MAX_BLOCKED, maxIncoming: config.FRIENDS_MAX_INCOMING },
     // A party fits the modes it queues for; before a mode is picked, the largest of them.
     partyMaxSize: (mode) => mode === null ? Math.max(...Object.values(queueModes).map((m) => m.rules.party.maxSize)) : queueModes[mode]?.rules.party.maxSize,
     onError: (err, what) => logger.warn({ err }, `social: ${what} failed`),
@@ -261,6 +263,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   };
 
   const transport = new WebSocketTransport({ maxPayload: 16 * 1024 });
+  const metricsListener = config.METRICS_PORT === undefined ? undefined
+    : new MetricsListener(metrics, { port: config.METRICS_PORT, host: config.METRICS_HOST, token: config.METRICS_TOKEN });
   const server = defineServer({
     rooms,
     routes: createGatedRouter([refuseWhileShuttingDown]),
@@ -296,7 +300,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     logger: logger.child({ component: "colyseus" }),
     express: (app) => mountHttpApi(mountAdminApi(mountSocialApi(app, {
       tokens, social, limits: players.limits, metrics, logger, corsOrigins: config.CORS_ORIGINS, writesPerMin: config.SOCIAL_RATE_PER_MIN, redis,
-    }), { adminToken: config.ADMIN_TOKEN, registry, commands, limits: createPoolLimitsStore(presence) }), {
+    }), { adminToken: config.ADMIN_TOKEN, ratePerMin: config.ADMIN_RATE_PER_MIN, registry, commands, limits: createPoolLimitsStore(presence) }), {
       tokens, players, metrics, logger,
       corsOrigins: config.CORS_ORIGINS,
       trustProxy: config.TRUST_PROXY,
@@ -305,6 +309,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
       processId: () => matchMaker.processId,
       state: () => heartbeat.current,
       staticDirs: config.SERVE_DEMO ? [`${repoRoot}client-sdk/demo`, `${repoRoot}client-sdk/dist`] : [],
+      metricsOnMainPort: config.METRICS_PORT === undefined,
+      metricsToken: config.METRICS_TOKEN,
     }),
   });
 
@@ -322,6 +328,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // Presence is already closed here; the entry says "draining" and expires with its heartbeat.
     await heartbeat.stop().catch(() => undefined);
     load.stop();
+    await metricsListener?.close().catch(() => undefined);
     await social.close().catch(() => undefined);
     await matchmaking.close().catch(() => undefined);
     coordination?.disconnect();
@@ -335,6 +342,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   applyCorsPolicy(config.CORS_ORIGINS);
   await listen(server, transport.server, config, logger);
   load.start();
+  await metricsListener?.start();
   await heartbeat.setState(NodeState.READY);
   heartbeat.start((err) => logger.warn({ err }, "heartbeat failed"));
   matchmaking.service.start(matchMaker.processId);

@@ -40,7 +40,7 @@ export interface PlayerServices {
   close(): Promise<void>;
 }
 
-type PlayerConfig = Pick<Config, "PROFILE_CACHE_TTL_S" | "SEASON_SCHEDULE" | "AUTH_RATE_PER_MIN" | "API_RATE_PER_MIN" | "ACCOUNT_RATE_PER_MIN" | "LOGIN_SLOW_AFTER" | "LOGIN_LOCKOUT_AFTER" | "LOGIN_LOCKOUT_S">;
+type PlayerConfig = Pick<Config, "PROFILE_CACHE_TTL_S" | "SEASON_SCHEDULE" | "AUTH_RATE_PER_MIN" | "API_RATE_PER_MIN" | "ACCOUNT_RATE_PER_MIN" | "LOGIN_SLOW_AFTER" | "LOGIN_LOCKOUT_AFTER" | "LOGIN_LOCKOUT_S"> & Partial<Pick<Config, "GUEST_DEVICE_RATE_PER_MIN">>;
 
 export function createPlayerServices(config: PlayerConfig, store: Store, options: { redis?: Redis; logger?: Logger; cache?: Cache; metricsRegistry?: Registry } = {}): PlayerServices {
   const { redis, logger } = options;
@@ -70,6 +70,7 @@ export function createPlayerServices(config: PlayerConfig, store: Store, options
   const limits = createLimits({
     authPerMin: config.AUTH_RATE_PER_MIN, apiPerMin: config.API_RATE_PER_MIN, accountPerMin: config.ACCOUNT_RATE_PER_MIN,
     loginSlowAfter: config.LOGIN_SLOW_AFTER, loginLockoutAfter: config.LOGIN_LOCKOUT_AFTER, loginLockoutS: config.LOGIN_LOCKOUT_S,
+    guestDevicePerMin: config.GUEST_DEVICE_RATE_PER_MIN,
   }, redis);
   return {
     store, cache, profiles, leaderboards, limits, events, model, season,

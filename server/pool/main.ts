@@ -129,7 +129,7 @@ async function main(): Promise<void> {
   app.disable("x-powered-by");
   app.get("/healthz", (_req, res) => void res.json({ status: "ok" }));
   app.get("/metrics", (_req, res, next) => void metrics.text().then((t) => res.type(metrics.registry.contentType).send(t), next));
-  mountAdminApi(app, { adminToken: config.ADMIN_TOKEN, registry, commands, limits });
+  mountAdminApi(app, { adminToken: config.ADMIN_TOKEN, ratePerMin: config.ADMIN_RATE_PER_MIN, registry, commands, limits });
   const http = app.listen(config.POOL_PORT, config.HOST);
 
   await manager.start();

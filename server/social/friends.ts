@@ -12,6 +12,27 @@ import type { Identity } from "./parties.ts";
 export const MAX_FRIENDS = 200;
 export const MAX_PENDING = 100;
 
+/** Per-player caps on what others can make a player hold (FRIENDS_MAX_BLOCKED, FRIENDS_MAX_INCOMING). */
+export interface FriendLimits {
+  readonly maxBlocked: number;
+  readonly maxIncoming: number;
+}
+
+/** One page of `GET /v1/friends`: links in a stable order (friends, incoming, outgoing, blocked). */
+export interface FriendsPage {
+  readonly limit: number;
+  /** Opaque, from the previous page's `nextCursor`. */
+  readonly cursor?: string;
+}
+
+const KIND_ORDER: Record<FriendLink["kind"], number> = { friend: 0, incoming: 1, outgoing: 2, blocked: 3 };
+const encodeOffset = (n: number) => Buffer.from(`o${n}`).toString("base64url");
+function decodeOffset(cursor: string): number {
+  const m = /^o(\d{1,9})$/.exec(Buffer.from(cursor, "base64url").toString());
+  if (!m) throw new RallyError("BAD_REQUEST", "cursor: not a cursor from this API");
+  return Number(m[1]);
+}
+
 export interface FriendEntry {
   readonly playerId: string;
   readonly name: string | null;
@@ -23,10 +44,13 @@ export interface FriendsList {
   readonly incoming: readonly FriendEntry[];
   readonly outgoing: readonly FriendEntry[];
   readonly blocked: readonly FriendEntry[];
+  /** Set when more links follow (paged lists only). */
+  readonly nextCursor?: string | null;
 }
 
 export class FriendsService {
-  constructor(private readonly store: Store, private readonly presence: PresenceService, private readonly bus: SocialBus) {
+  constructor(private readonly store: Store, private readonly presence: PresenceService, private readonly bus: SocialBus,
+    private readonly limits: FriendLimits = { maxBlocked: 500, maxIncoming: 200 }) {
     presence.onChange((view) => {
       store.friends.friendIds(view.playerId)
         .then((ids) => bus.toPlayers(ids, SocialEvent.PRESENCE, view))
@@ -34,8 +58,16 @@ export class FriendsService {
     });
   }
 
-  async list(playerId: string): Promise<FriendsList> {
-    const links = await this.store.friends.list(playerId);
+  /** Every link (for the social room's snapshot), or one page of them with `nextCursor`. */
+  async list(playerId: string, page?: FriendsPage): Promise<FriendsList> {
+    let links = await this.store.friends.list(playerId);
+    let nextCursor: string | null = null;
+    if (page) {
+      const sorted = [...links].sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind] || a.since - b.since || (a.playerId < b.playerId ? -1 : a.playerId > b.playerId ? 1 : 0));
+      const from = page.cursor ? decodeOffset(page.cursor) : 0;
+      links = sorted.slice(from, from + page.limit);
+      if (from + page.limit < sorted.length) nextCursor = encodeOffset(from + page.limit);
+    }
     const names = new Map((await laggingReads(this.store).players.getMany(links.map((l) => l.playerId))).map((p) => [p.id, p.name]));
     const entry = (l: FriendLink): FriendEntry => ({ playerId: l.playerId, name: names.get(l.playerId) ?? null, since: l.since });
     const friends = links.filter((l) => l.kind === "friend");
@@ -48,6 +80,7 @@ export class FriendsService {
       incoming: links.filter((l) => l.kind === "incoming").map(entry),
       outgoing: links.filter((l) => l.kind === "outgoing").map(entry),
       blocked: links.filter((l) => l.kind === "blocked").map(entry),
+      ...(page ? { nextCursor } : {}),
     };
   }
 
@@ -56,6 +89,12 @@ export class FriendsService {
     const links = await this.store.friends.list(actor.playerId);
     if (links.filter((l) => l.kind === "friend").length >= MAX_FRIENDS) throw new RallyError("FRIEND_LIMIT", `at most ${MAX_FRIENDS} friends`);
     if (links.filter((l) => l.kind === "outgoing").length >= MAX_PENDING) throw new RallyError("FRIEND_LIMIT", `at most ${MAX_PENDING} pending requests`);
+    // The receiver's side too: nobody can pile unbounded requests onto one player.
+    const theirs = await this.store.friends.list(targetId);
+    const alreadyAsked = theirs.some((l) => l.playerId === actor.playerId);
+    if (!alreadyAsked && theirs.filter((l) => l.kind === "incoming").length >= this.limits.maxIncoming) {
+      throw new RallyError("FRIEND_LIMIT", "that player has too many pending friend requests");
+    }
     const outcome = await this.store.friends.request(actor.playerId, targetId);
     if (outcome === "requested") this.bus.toPlayer(targetId, SocialEvent.FRIENDS, { kind: "request", playerId: actor.playerId, name: actor.name });
     if (outcome === "accepted") await this.befriended(actor, targetId);
@@ -79,7 +118,13 @@ export class FriendsService {
 
   /** Silent for the blocked player: it just stops being a friend (a `removed` event) and sees nothing more. */
   async block(actor: Identity, otherId: string): Promise<void> {
-    if (otherId === actor.playerId) throw new RallyError("FRIEND_SELF");
+    // Only existing players, and a bounded list: blocks are rows the store keeps forever.
+    await this.checkTarget(actor.playerId, otherId);
+    const links = await this.store.friends.list(actor.playerId);
+    const blocked = links.filter((l) => l.kind === "blocked");
+    if (!blocked.some((l) => l.playerId === otherId) && blocked.length >= this.limits.maxBlocked) {
+      throw new RallyError("FRIEND_LIMIT", `at most ${this.limits.maxBlocked} blocked players`);
+    }
     const wasFriend = await this.store.friends.areFriends(actor.playerId, otherId);
     await this.store.friends.block(actor.playerId, otherId);
     if (wasFriend) this.bus.toPlayer(otherId, SocialEvent.FRIENDS, { kind: "removed", playerId: actor.playerId });

@@ -9,7 +9,7 @@ import type { Presence } from "@colyseus/core";
 import type { Redis } from "ioredis";
 import type { Store } from "../store/index.ts";
 import { createSocialBus, type SocialBus } from "./bus.ts";
-import { FriendsService } from "./friends.ts";
+import { FriendsService, type FriendLimits } from "./friends.ts";
 import { JoinCodes } from "./join-codes.ts";
 import { MemoryKv, RedisKv, type SocialKv } from "./kv.ts";
 import { PartyService } from "./parties.ts";
@@ -17,7 +17,7 @@ import { PresenceService, PresenceStatus } from "./presence.ts";
 import { RelayTokens } from "./relay-tokens.ts";
 
 export { SocialEvent, playerChannel, type SocialBus, type SocialMessage } from "./bus.ts";
-export { FriendsService, type FriendsList, type FriendEntry } from "./friends.ts";
+export { FriendsService, type FriendsList, type FriendEntry, type FriendLimits } from "./friends.ts";
 export { JoinCodes, JOIN_CODE, type JoinTarget } from "./join-codes.ts";
 export { MemoryKv, RedisKv, type SocialKv } from "./kv.ts";
 export { PartyService, type PartyView, type Identity } from "./parties.ts";
@@ -43,6 +43,8 @@ export interface SocialOptions {
   /** Cluster state (presence, parties, codes); owned and closed by the caller. Unset: memory. */
   redis?: Redis;
   presenceTtlMs: number;
+  /** Caps per player: players blocked, pending friend requests received. */
+  friendLimits: FriendLimits;
   /** Largest party per mode (null = no mode chosen); undefined = unknown mode. */
   partyMaxSize(mode: string | null): number | undefined;
   onError?(err: unknown, what: string): void;
@@ -52,7 +54,7 @@ export function createSocialServices(o: SocialOptions): SocialServices {
   const kv = o.redis ? new RedisKv(o.redis) : new MemoryKv();
   const bus = createSocialBus(o.presence);
   const presence = new PresenceService({ kv, nodeId: randomUUID(), ttlMs: o.presenceTtlMs, sweepMs: Math.min(1000, o.presenceTtlMs / 3), onError: (e) => o.onError?.(e, "presence") });
-  const friends = new FriendsService(o.store, presence, bus);
+  const friends = new FriendsService(o.store, presence, bus, o.friendLimits);
   const codes = new JoinCodes(kv);
   const parties = new PartyService({ kv, bus, codes, friends: o.store.friends, maxSizeFor: o.partyMaxSize });
   // Party membership needs a live player: going offline (a closed social connection, or a dead
@@ -67,9 +69,14 @@ export function createSocialServices(o: SocialOptions): SocialServices {
   });
   return {
     kv, bus, presence, friends, parties, codes, relayTokens: new RelayTokens(kv),
-    start: () => presence.start(),
+    start: () => {
+      // Memory only: expired entries nobody reads again are dropped on a timer (Redis expires its own).
+      if (kv instanceof MemoryKv) kv.start();
+      presence.start();
+    },
     async close() {
       presence.stop();
+      if (kv instanceof MemoryKv) kv.close();
     },
   };
 }

@@ -34,7 +34,35 @@ export class MemoryKv implements SocialKv {
   private readonly values = new Map<string, { value: string; expiresAt: number }>();
   private readonly zsets = new Map<string, Map<string, number>>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  private sweeper: NodeJS.Timeout | undefined;
+
+  /** `sweepMs`: how often start()'s timer drops expired entries that nobody reads again. */
+  constructor(private readonly now: () => number = Date.now, private readonly sweepMs = 5000) {}
+
+  /** Starts the expiry sweep (memory stays bounded by live entries even with no reader). */
+  start(): void {
+    if (this.sweeper) return;
+    this.sweeper = setInterval(() => this.sweep(), this.sweepMs);
+    this.sweeper.unref();
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  /** Drops every expired entry; returns how many. */
+  sweep(): number {
+    const now = this.now();
+    let dropped = 0;
+    for (const [key, { expiresAt }] of this.values) {
+      if (expiresAt <= now) { this.values.delete(key); dropped++; }
+    }
+    return dropped;
+  }
+
+  /** Entries held, expired or not (for tests and diagnostics). */
+  get size(): number { return this.values.size; }
 
   private read(key: string): string | null {
     const hit = this.values.get(key);

@@ -14,7 +14,7 @@ const dockerDir = join(repoRoot, "docker");
 function composeConfig(extra: string[] = []): string {
   requireBinary("docker-compose", "Install it with `apt-get install docker-compose` (.ci/run can do this).");
   const r = spawnSync("docker-compose", ["-f", join(dockerDir, "compose.yml"), ...extra, "config"], {
-    encoding: "utf8", env: { ...process.env, JWT_SECRET: "x".repeat(40), ADMIN_TOKEN: "y".repeat(20), POSTGRES_PASSWORD: "pw0123456789" },
+    encoding: "utf8", env: { ...process.env, JWT_SECRET: "docker-test-3f9c1a7e5b2d8c4f6a0e9b1d7c3a5f8e", ADMIN_TOKEN: "docker-admin-9Kq2Lw7Rt4Nz8Vb3Hj6Pd1Fs5", POSTGRES_PASSWORD: "pw0123456789" },
   });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout;

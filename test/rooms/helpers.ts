@@ -75,8 +75,10 @@ export async function startTestNode(env: Record<string, string> = {}, options: {
     wsUrl: `ws://127.0.0.1:${port}`,
     async player(name) {
       const n = ++playerSeq;
-      const playerId = `p${n}-${Math.random().toString(36).slice(2, 8)}`;
-      const identity = { playerId, name: name ?? `Player${n}` };
+      // A real player in the node's store: tokens for players the store does not know are refused.
+      const record = await node.store.players.guest();
+      const identity = { playerId: record.id, name: name ?? `Player${n}` };
+      await node.store.players.rename(record.id, identity.name);
       const { token } = await node.tokens.issue(identity);
       return { ...identity, token };
     },

@@ -10,7 +10,7 @@ import { startGameNode, type GameNode, type GameNodeOptions } from "../../../ser
 import { createMemoryStore } from "../../../server/store/index.ts";
 import { freePort, guest, tempDir } from "../../helpers/processes.ts";
 
-export const ADMIN_TOKEN = "mm-e2e-admin-token-0123456789";
+export const ADMIN_TOKEN = "mm-e2e-admin-token-0123456789-abcdef";
 
 export interface MmNode {
   readonly node: GameNode;
@@ -27,7 +27,7 @@ export async function startMmNode(env: Record<string, string> = {}, options: Gam
   const port = await freePort();
   const config = loadConfig({
     PORT: String(port), HOST: "127.0.0.1", DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false",
-    ADMIN_TOKEN, AUTH_RATE_PER_MIN: "10000", API_RATE_PER_MIN: "10000", MM_CONNECT_TIMEOUT_S: "2", MM_QUEUE_GRACE_S: "2", ...env,
+    ADMIN_TOKEN, ADMIN_RATE_PER_MIN: "10000", AUTH_RATE_PER_MIN: "10000", API_RATE_PER_MIN: "10000", MM_CONNECT_TIMEOUT_S: "2", MM_QUEUE_GRACE_S: "2", ...env,
   });
   const node = await startGameNode(config, { store: await createMemoryStore(), ...options });
   const url = `http://127.0.0.1:${port}`;
