@@ -36,6 +36,8 @@ export interface HttpDeps {
   adminToken?: string;
   /** Folders served at `/` (the demo page and the SDK bundle). */
   staticDirs: readonly string[];
+  /** After an admin ban: close the player's open connections (every node). */
+  onBan?: (playerId: string) => Promise<void>;
 }
 
 export function mountHttpApi(app: Application, deps: HttpDeps): void {
@@ -55,7 +57,7 @@ export function mountHttpApi(app: Application, deps: HttpDeps): void {
     res.type(metrics.registry.contentType).send(await metrics.text());
   }));
 
-  mountPlayerAdminApi(app, deps.adminToken, players, logger);
+  mountPlayerAdminApi(app, deps.adminToken, players, logger, deps.onBan);
 
   const v1 = express.Router();
   v1.use(helmet());
