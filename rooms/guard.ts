@@ -36,6 +36,8 @@ export interface RoomGuardDeps {
    * in memory until the client's JOIN_ROOM answer); above it the client is closed (4002).
    */
   readonly maxQueuedBytes?: number;
+  /** A reserved seat was refused at join (onJoin threw): its holder no longer holds it. Colyseus emits no `leave` for it. */
+  readonly joinRefused?: (roomId: string, sessionId: string, auth: unknown) => void;
 }
 
 /** The player id in a client's auth data (every Rally room's onAuth returns a PlayerIdentity). */
@@ -125,7 +127,14 @@ export function guardRoom<C extends AnyRoomClass>(Klass: C, deps: RoomGuardDeps)
         if (owner === null || owner !== playerId) throw refuse(ROOM_RECONNECT_REFUSED, "this reconnection token belongs to another player's seat", ErrorCode.AUTH_FAILED);
       }
       if (deps.maxQueuedBytes !== undefined) boundJoinQueue(client, deps.maxQueuedBytes);
-      return base._onJoin.call(this, client, authContext, connectionOptions);
+      const seatAuth = (this as unknown as RoomInternals)._reservedSeats[client.sessionId]?.[1];
+      try {
+        return await base._onJoin.call(this, client, authContext, connectionOptions);
+      } catch (e) {
+        // A failed reconnection leaves the held seat in place; a refused first join frees it.
+        if (!token) deps.joinRefused?.(this.roomId, client.sessionId, seatAuth ?? client.auth);
+        throw e;
+      }
     },
   });
   if (deps.frames) {

@@ -31,6 +31,8 @@ import type { Logger } from "../log.ts";
 
 /** How long a ledger entry lives without a refresh from its node (refreshed every third of it). */
 export const SEAT_LEASE_MS = 60_000;
+/** A reserved seat not used within this long stops counting (Colyseus' seat reservation time is 15 s). */
+export const SEAT_RESERVATION_MS = 20_000;
 /** Close codes for connections the server ends for a player (no SDK auto-reconnects on them). */
 export const CLOSE_BANNED = 4403;
 export const CLOSE_REPLACED = 4409;
@@ -122,6 +124,8 @@ type InvokeMethod = (method: string, roomName: string, clientOptions?: unknown, 
 export interface PlayerGuard {
   /** Tracks a registered room type's joins and leaves in the ledger (and replaces older `social` connections). */
   track(name: string, handler: RegisteredHandler): RegisteredHandler;
+  /** A reserved seat refused at join (rooms/guard.ts): it stops counting at once. */
+  joinRefused(roomId: string, sessionId: string, auth: unknown): void;
   /** Closes every connection of this player on every node (a ban). */
   kick(playerId: string): Promise<void>;
   /** Takes over the matchmaking route of this process (after `server.listen`) and starts the ledger refresh. */
@@ -233,7 +237,7 @@ export function createPlayerGuard(deps: PlayerGuardDeps): PlayerGuard {
     }
     if (method === "joinOrCreate" && !createdHere.has(reservation.roomId)) await refundCreate();
     const seat = `${reservation.roomId}/${reservation.sessionId}`;
-    await ledger.add(playerId, [[seat, Date.now() + SEAT_LEASE_MS]], Date.now()).catch(() => undefined);
+    await ledger.add(playerId, [[seat, Date.now() + SEAT_RESERVATION_MS]], Date.now()).catch(() => undefined);
     await ledger.remove(playerId, pending).catch(() => undefined);
     return reservation;
   };
@@ -297,6 +301,10 @@ export function createPlayerGuard(deps: PlayerGuardDeps): PlayerGuard {
           const id = playerIdOf(client.auth);
           if (id) ledger.remove(id, `${room.roomId}/${client.sessionId}`).catch(() => undefined);
         });
+    },
+    joinRefused(roomId, sessionId, auth) {
+      const id = playerIdOf(auth);
+      if (id) ledger.remove(id, `${roomId}/${sessionId}`).catch(() => undefined);
     },
     async kick(playerId) {
       await presence.publish(KICK_TOPIC, { playerId, code: CLOSE_BANNED });

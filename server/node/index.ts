@@ -140,6 +140,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     releaseCode: (code) => social.codes.release(code),
     relayTokenFor: (token, playerId) => social.relayTokens.validFor(token, playerId),
     redeemRelayToken: (token, playerId, roomId) => social.relayTokens.redeem(token, playerId, roomId),
+    codeAttempt: (playerId) => players.limits.account(playerId),
   };
   const heartbeat = new NodeHeartbeat(registry, () => ({
     nodeId: matchMaker.processId,
@@ -182,8 +183,6 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   // Every registered room: a message limit, reconnection bound to the seat's player, watched frame
   // decoding (rooms/guard.ts); per-player seat and connection counts (./guard.ts).
   const sockets = createSocketGuard({ logger: logger.child({ component: "sockets" }), registry: metrics.registry, maxSendBufferBytes: config.MAX_SEND_BUFFER_BYTES });
-  const guardDeps: RoomGuardDeps = { tokens, maxMessagesPerSecond: config.ROOM_MAX_MESSAGES_PER_S, frames: sockets.frames, maxQueuedBytes: config.MAX_SEND_BUFFER_BYTES };
-  const guard = <C extends Parameters<typeof guardRoom>[0]>(Klass: C): C => guardRoom(Klass, guardDeps);
   const playerGuard = createPlayerGuard({
     tokens, presence, redis: coordination, logger: logger.child({ component: "guard" }),
     settings: {
@@ -191,6 +190,11 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
       maxRooms: config.MAX_ROOMS_PER_PLAYER, maxConnections: config.MAX_CONNECTIONS_PER_PLAYER, trustProxy: config.TRUST_PROXY,
     },
   });
+  const guardDeps: RoomGuardDeps = {
+    tokens, maxMessagesPerSecond: config.ROOM_MAX_MESSAGES_PER_S, frames: sockets.frames, maxQueuedBytes: config.MAX_SEND_BUFFER_BYTES,
+    joinRefused: (roomId, sessionId, auth) => playerGuard.joinRefused(roomId, sessionId, auth),
+  };
+  const guard = <C extends Parameters<typeof guardRoom>[0]>(Klass: C): C => guardRoom(Klass, guardDeps);
 
   const rooms = {
     arena: observe("arena", trackPresence(defineRoom(guard(bindRoom(ArenaRoom, services))), social.presence, "in_match", listedMode, presenceError), metrics.rooms),
