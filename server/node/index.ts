@@ -204,7 +204,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // Player-made games, listed in the lobby in real time; filterBy values stay in the metadata (spread).
     custom: observe("custom", defineRoom(guard(bindPeerRoom(CustomGameRoom, socialRooms))).filterBy(["mode", "region"]).enableRealtimeListing(), metrics.rooms),
     // Party members share a queue room (filterBy), so a party's ticket is made in one place.
-    queue: observe("queue", trackPresence(keepQueueLocal(defineRoom(guard(createQueueRoom({ verifyAccess: (t) => tokens.verifyAccess(t), service: matchmaking.service }))).filterBy(["partyId"]), () => matchMaker.processId), social.presence, "in_queue", queueMode, presenceError), metrics.rooms),
+    queue: observe("queue", trackPresence(keepQueueLocal(defineRoom(guard(createQueueRoom({ verifyAccess: (t) => tokens.verifyAccess(t), service: matchmaking.service, measureRtt: (c) => sockets.measureRtt(c) }))).filterBy(["partyId"]), () => matchMaker.processId), social.presence, "in_queue", queueMode, presenceError), metrics.rooms),
   };
   for (const [name, handler] of Object.entries(rooms)) playerGuard.track(name, handler);
 

@@ -9,6 +9,7 @@
  *   connection at `warn` without a stack and counted in `rally_malformed_frames_total{kind}`; Colyseus
  *   alone logs each one at `error` with a stack, a flood any client can drive.
  */
+import { randomBytes } from "node:crypto";
 import type { WebSocket } from "ws";
 import { CloseCode, type Client } from "@colyseus/core";
 import { WebSocketTransport } from "@colyseus/ws-transport";
@@ -20,6 +21,8 @@ export interface SocketGuard {
   readonly frames: FrameWatch;
   /** The logger to give Colyseus: its errors during a client frame's decoding become that client's malformed frame. */
   colyseusLogger(base: Logger): ColyseusLogger;
+  /** Round trip to the client over its own connection (a WebSocket ping), or null without an answer within `timeoutMs`. */
+  measureRtt(client: Client, timeoutMs?: number): Promise<number | null>;
   /** A WebSocketTransport with backpressure and quiet socket errors. */
   transport(options: { maxPayload: number }): WebSocketTransport;
 }
@@ -86,6 +89,27 @@ export function createSocketGuard(deps: { logger: Logger; registry: Registry; ma
 
   return {
     frames,
+    measureRtt(client, timeoutMs = 1000) {
+      const ws = client.ref as unknown as WebSocket;
+      if (typeof ws?.ping !== "function" || ws.readyState !== ws.OPEN) return Promise.resolve(null);
+      const payload = randomBytes(8);
+      return new Promise((resolve) => {
+        const t0 = performance.now();
+        const done = (rtt: number | null) => {
+          clearTimeout(timer);
+          ws.off("pong", onPong);
+          resolve(rtt);
+        };
+        const onPong = (data: Buffer) => { if (payload.equals(data)) done(performance.now() - t0); };
+        const timer = setTimeout(() => done(null), timeoutMs);
+        ws.on("pong", onPong);
+        try {
+          ws.ping(payload);
+        } catch {
+          done(null);
+        }
+      });
+    },
     colyseusLogger(base) {
       return {
         debug: (...args) => base.debug(args.map(String).join(" ")),
