@@ -111,15 +111,20 @@ export function createSocketGuard(deps: { logger: Logger; registry: Registry; ma
       });
     },
     colyseusLogger(base) {
+      // Colyseus logs strings (often a stack) or an Error; pino gets an `err` for the latter.
+      const line = (level: "debug" | "info" | "trace" | "warn" | "error") => (...args: unknown[]) => {
+        const err = args.find((a): a is Error => a instanceof Error);
+        const text = args.filter((a) => !(a instanceof Error)).map(String).join(" ");
+        if (err) base[level]({ err }, text || err.message);
+        else base[level](text);
+      };
+      const error = line("error");
       return {
-        debug: (...args) => base.debug(args.map(String).join(" ")),
-        info: (...args) => base.info(args.map(String).join(" ")),
-        trace: (...args) => base.trace(args.map(String).join(" ")),
-        warn: (...args) => base.warn(args.map(String).join(" ")),
+        debug: line("debug"), info: line("info"), trace: line("trace"), warn: line("warn"),
         error: (...args) => {
           // Logged while a client's frame is being decoded: that frame was malformed.
           if (current) report("decode", current.ref as object, { sessionId: current.sessionId }, args[0]);
-          else base.error(args.map(String).join(" "));
+          else error(...args);
         },
       };
     },
