@@ -20,6 +20,7 @@ import { makeTicket, TicketError, TicketState, type Ticket } from "./ticket.ts";
 import { PartyError, type QueueParty } from "./party.ts";
 import { PlayerQueueState } from "./player-index.ts";
 import { seatTopic, type MatchmakerService, type SeatNotice, type SeatReservation } from "./service.ts";
+import { verifyLatencies } from "./latency.ts";
 
 export const QueueErrorCode = {
   MM_BAD_OPTIONS: "MM_BAD_OPTIONS",
@@ -137,6 +138,8 @@ interface Gather {
 export interface QueueRoomDeps {
   verifyAccess(token: string | undefined): Promise<Identity>;
   readonly service: MatchmakerService;
+  /** Round trip to this node over the client's own connection (server-measured), or null (no answer in time). */
+  measureRtt?(client: Client): Promise<number | null>;
 }
 
 /** The `queue` room class bound to this node's matchmaker and token check. */
@@ -188,7 +191,10 @@ export function createQueueRoom(deps: QueueRoomDeps) {
 
     override async onJoin(client: Client, options: unknown, auth?: Identity): Promise<void> {
       if (!auth) throw refuse("AUTH_MISSING_TOKEN", "no identity", ErrorCode.AUTH_FAILED);
-      const join = parseQueueJoin(options, service);
+      const parsed = parseQueueJoin(options, service);
+      // Client-reported latencies count only within what this node measured (matchmaker/latency.ts).
+      const measured = deps.measureRtt ? await deps.measureRtt(client) : null;
+      const join: QueueJoin = { ...parsed, latencies: verifyLatencies(parsed.latencies, service.deps.region, measured).latencies };
       const party = await partyFor(service, join, auth.playerId);
       const entry: Entry = { sessionId: client.sessionId, playerId: auth.playerId, name: auth.name, join, confirmed: false };
       // Public to Colyseus' handler events (presence shows "in queue" with this mode).
@@ -267,7 +273,8 @@ export function createQueueRoom(deps: QueueRoomDeps) {
           if (members.every((m) => region in m.join.latencies)) lat[region] = Math.max(...members.map((m) => m.join.latencies[region]));
         }
         const latencies = await service.knownLatencies(lat);
-        const region = await service.homeRegion(latencies);
+        // Home is this node's region: the one region whose latency the node verified (matchmaker/latency.ts).
+        const region = service.deps.region;
         const playerRatings = await Promise.all(playerIds.map((id) => service.deps.ratingOf(id, mode)));
         try {
           ticket = makeTicket({ id: `t_${randomUUID()}`, mode, playerIds, partyId, playerRatings, region, latencies, enqueuedAt: now });

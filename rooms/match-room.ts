@@ -116,6 +116,8 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
   private reported = false;
   private noShow: MatchmadeOptions["noShow"];
   private draining = false;
+  /** Bot seats filled (at creation or for no-shows). */
+  private botSeats = 0;
 
   protected get services(): RoomServices {
     const services = (this.constructor as typeof MatchRoom).services;
@@ -242,6 +244,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     const bots = matchmade.success ? matchmade.data.bots ?? [] : [];
     bots.forEach((count, team) => {
       if (count > 0 && !this.addBots(team, count)) throw refuse(RoomErrorCode.ROOM_BAD_OPTIONS, `${this.roomName} has no bots`);
+      this.botSeats += count;
     });
     // Spread: filterBy values live in the metadata and a plain assignment would wipe them.
     this.setMetadata({ ...this.metadata, matchId: this.matchId, mode: this.mode, region: this.services.region, matchmade: this.expected !== null });
@@ -422,6 +425,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       const perTeam = new Array<number>(this.teamCount).fill(0);
       for (const id of missing) perTeam[expected.get(id)!]++;
       requeue = !perTeam.every((n, team) => n === 0 || this.addBots(team, n));
+      if (!requeue) this.botSeats += missing.length;
     }
     const hooks = this.services.matchmaking;
     try {
@@ -473,6 +477,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     const durationMs = this.startedAt ? this.clock.currentTime - this.startedAt : 0;
     const best = Math.max(...teams);
     const winners = teams.filter((s) => s === best).length;
+    const humanTeams = new Set([...this.players.values()].map((p) => p.team)).size;
     return {
       matchId: this.matchId,
       roomName: this.roomName,
@@ -491,6 +496,9 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
         playerId: p.playerId, name: p.name, team: p.team, score: players.get(p.sessionId) ?? 0, present: p.present,
       })),
       winnerTeam: outcome === "completed" && winners === 1 ? teams.indexOf(best) : null,
+      // Only matchmade rooms are ranked: an open game's result is history, never rating or rewards.
+      ranked: this.expected !== null,
+      againstBotsOnly: this.botSeats > 0 && humanTeams <= 1,
     };
   }
 

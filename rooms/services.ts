@@ -46,6 +46,14 @@ export interface MatchResult {
   readonly players: readonly MatchResultPlayer[];
   /** Winning team index, or null for a draw or a match that did not complete. */
   readonly winnerTeam: number | null;
+  /**
+   * True for a room the matchmaker made (a `matchId` in its create options): only these move ratings,
+   * leaderboards and rewards of their mode. False for an open game (a client's joinOrCreate/create):
+   * recorded in history, unrated, unrewarded. Absent (results written by tools) counts as ranked.
+   */
+  readonly ranked?: boolean;
+  /** True when the humans of this match faced only bots (no human on another team). */
+  readonly againstBotsOnly?: boolean;
 }
 
 /** Where a finished match goes (ratings, history, leaderboards: later issues). Must be idempotent by matchId. */

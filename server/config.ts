@@ -111,6 +111,22 @@ export const configSchema = z.object({
   FRIENDS_MAX_BLOCKED: z.coerce.number().int().min(1).max(100_000).default(500),
   FRIENDS_MAX_INCOMING: z.coerce.number().int().min(1).max(100_000).default(200),
 
+  // ---- room and connection limits (server/node/guard.ts, rooms/guard.ts) ----------------------
+  /** Client matchmaking calls (`POST /matchmake/*`) per minute per player; per address they share API_RATE_PER_MIN's budget size. */
+  MATCHMAKE_RATE_PER_MIN: z.coerce.number().int().min(1).default(60),
+  /** Rooms a player may create from a client (`create`, or a `joinOrCreate` that created one) per minute. */
+  ROOM_CREATES_PER_MIN: z.coerce.number().int().min(1).default(10),
+  /** Distinct rooms a player holds at once (seat reservations and connections, cluster-wide with Redis). */
+  MAX_ROOMS_PER_PLAYER: z.coerce.number().int().min(1).max(100).default(4),
+  /** Connections (and pending seats) a player holds at once across all rooms (cluster-wide with Redis). */
+  MAX_CONNECTIONS_PER_PLAYER: z.coerce.number().int().min(1).max(1000).default(8),
+  /** Messages per second per client in a room that sets no limit of its own (the lobby); above it the client is closed (4002). */
+  ROOM_MAX_MESSAGES_PER_S: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Most rooms one lobby listing (`rooms` message) carries. */
+  LOBBY_MAX_LISTED: z.coerce.number().int().min(1).max(10_000).default(100),
+  /** A WebSocket whose unsent data passes this many bytes (a client that stops reading) is dropped. */
+  MAX_SEND_BUFFER_BYTES: z.coerce.number().int().min(16 * 1024).default(2 * 1024 * 1024),
+
   // ---- pool manager (`npm run cluster`, server/pool/) -----------------------------------------
   /** Regions the pool manager keeps nodes in, comma-separated. */
   POOL_REGIONS: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}(,[a-z0-9][a-z0-9-]{0,31})*$/, "comma-separated region labels").default("eu-west,us-east")

@@ -22,6 +22,9 @@ export const ErrorCatalog = {
   ROOM_BAD_OPTIONS: { status: 400, message: "The room options are invalid." },
   NOT_READY: { status: 503, message: "This node is not accepting new work." },
   STORE_UNAVAILABLE: { status: 503, message: "Player data is unavailable right now; try again shortly." },
+  // rooms and connections (server/node/guard.ts, rooms/guard.ts)
+  ROOM_LIMIT: { status: 429, message: "This player holds too many rooms or connections; leave one first." },
+  ROOM_RECONNECT_REFUSED: { status: 403, message: "This reconnection token belongs to another player's seat." },
   // social (server/social)
   FRIEND_SELF: { status: 400, message: "You cannot befriend, invite or block yourself." },
   FRIEND_BLOCKED: { status: 403, message: "One of you blocked the other." },

@@ -208,11 +208,19 @@ export class CustomGameRoom extends PeerRoom {
     };
   }
 
-  override onJoin(client: Client, options: Record<string, unknown> = {}, auth?: PlayerIdentity): void {
+  override async onJoin(client: Client, options: Record<string, unknown> = {}, auth?: PlayerIdentity): Promise<void> {
     // The creator takes the first seat; anyone else needs the code for a private game.
     const code = typeof options.code === "string" ? options.code.toUpperCase() : "";
-    if (this.isPrivate && this.peers.players.size > 0 && code !== this.code) {
-      throw refuse("JOIN_CODE_NOT_FOUND", "this game is private: join it with its code");
+    if (this.isPrivate && this.peers.players.size > 0) {
+      // Every attempt costs the player's budget before the code is compared (right or wrong), like
+      // GET /v1/join-codes/:code: guessing over WebSocket is no faster than over HTTP.
+      try {
+        await this.services.codeAttempt(auth?.playerId ?? "");
+      } catch (e) {
+        const coded = typeof (e as { code?: unknown })?.code === "string" ? (e as { code: string }).code : "RATE_LIMITED";
+        throw refuse(coded, e instanceof Error ? e.message : "too many join code attempts");
+      }
+      if (code !== this.code) throw refuse("JOIN_CODE_NOT_FOUND", "this game is private: join it with its code");
     }
     super.onJoin(client, {}, auth);
     if (this.peers.players.size === 1) void this.setMatchmaking({ metadata: { ...this.metadata, hostName: auth?.name ?? "" } });

@@ -23,4 +23,9 @@ export interface SocialRoomServices {
   relayTokenFor(token: unknown, playerId: string): Promise<boolean>;
   /** Spends a relay token; true when it was issued to this player for this room. */
   redeemRelayToken(token: unknown, playerId: string, roomId: string): Promise<boolean>;
+  /**
+   * One attempt at a private game's join code by this player, counted against the same per-player
+   * budget as `GET /v1/join-codes/:code`; throws a CodedError (RATE_LIMITED) when it is spent.
+   */
+  codeAttempt(playerId: string): Promise<void>;
 }

@@ -4,7 +4,7 @@
  *   GET  /v1/admin/players/:id                 full profile, inventory, ban
  *   PUT  /v1/admin/players/:id/rating          { mode, rating, sigma? } (search rating, Elo-like) or { mode, mu, sigma? }
  *   POST /v1/admin/players/:id/items           { items, idempotencyKey }
- *   POST /v1/admin/players/:id/ban             { reason }: tokens stop working at the next request or room join
+ *   POST /v1/admin/players/:id/ban             { reason }: open connections close at once (4403, every node); tokens stop working
  *   DELETE /v1/admin/players/:id/ban
  *   POST /v1/admin/leaderboards/:board/rebuild rebuild a board's Redis sorted set from the store
  */
@@ -26,7 +26,7 @@ const grantBody = z.object({ items: itemsBody, idempotencyKey }).strict();
 const banBody = z.object({ reason: z.string().min(1).max(500) }).strict();
 const boardParam = z.string().regex(/^(rating|score)\.[A-Za-z0-9_-]{1,32}\.(all|\d{4}-\d{2}|\d{4}-W\d{2})$/);
 
-export function mountPlayerAdminApi(app: Application, adminToken: string | undefined, players: PlayerServices, logger: Logger): Application {
+export function mountPlayerAdminApi(app: Application, adminToken: string | undefined, players: PlayerServices, logger: Logger, onBan?: (playerId: string) => Promise<void>): Application {
   if (!adminToken) return app;
   const { store, profiles, model } = players;
   const router = express.Router();
@@ -74,6 +74,8 @@ export function mountPlayerAdminApi(app: Application, adminToken: string | undef
     await store.sessions.revokeAll(p.id);
     await profiles.changed(p.id);
     logger.info({ playerId: p.id, reason }, "player banned");
+    // Open sockets close now (every node), not only at the next join or request.
+    await onBan?.(p.id).catch((err: unknown) => logger.warn({ err, playerId: p.id }, "could not close the banned player's connections"));
     res.json({ playerId: p.id, ban: updated?.banned ?? null });
   }));
 

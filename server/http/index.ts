@@ -41,6 +41,8 @@ export interface HttpDeps {
   metricsOnMainPort?: boolean;
   /** METRICS_TOKEN: /metrics then needs this Bearer token. */
   metricsToken?: string;
+  /** After an admin ban: close the player's open connections (every node). */
+  onBan?: (playerId: string) => Promise<void>;
 }
 
 /** What the demo folders may serve: the page, its built scripts and styles, images. */
@@ -62,7 +64,7 @@ export function mountHttpApi(app: Application, deps: HttpDeps): void {
   // With METRICS_PORT set, /metrics lives on its own listener (server/node) and not here.
   if (deps.metricsOnMainPort ?? true) app.get("/metrics", metricsHandler(metrics, deps.metricsToken));
 
-  mountPlayerAdminApi(app, deps.adminToken, players, logger);
+  mountPlayerAdminApi(app, deps.adminToken, players, logger, deps.onBan);
 
   const v1 = express.Router();
   v1.use(helmet());

@@ -7,9 +7,8 @@
  */
 import { fileURLToPath } from "node:url";
 import type { RedisOptions } from "ioredis";
-import { LobbyRoom, LocalDriver, LocalPresence, ServerError, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
-import { WebSocketTransport } from "@colyseus/ws-transport";
-import { ArenaRoom, bindRoom, requireToken, type MatchResultSink, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
+import { LocalDriver, LocalPresence, ServerError, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
+import { ArenaRoom, bindRoom, boundedLobby, guardRoom, requireToken, type MatchResultSink, type RoomGuardDeps, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
 import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
 import type { Config } from "../config.ts";
 import { mountHttpApi } from "../http/index.ts";
@@ -32,6 +31,8 @@ import { createSocialServices, playerChannel, type SocialServices } from "../soc
 import { mountSocialApi } from "../http/social-routes.ts";
 import { MetricsListener } from "../http/metrics-endpoint.ts";
 import { listedMode, queueMode, trackPresence } from "../social/room-hooks.ts";
+import { createPlayerGuard } from "./guard.ts";
+import { createSocketGuard } from "./sockets.ts";
 
 export interface GameNode {
   readonly server: Server;
@@ -195,6 +196,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     releaseCode: (code) => social.codes.release(code),
     relayTokenFor: (token, playerId) => social.relayTokens.validFor(token, playerId),
     redeemRelayToken: (token, playerId, roomId) => social.relayTokens.redeem(token, playerId, roomId),
+    codeAttempt: (playerId) => players.limits.account(playerId),
   };
   const load = new LoadMeter();
   const heartbeat = new NodeHeartbeat(registry, () => ({
@@ -251,18 +253,35 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   });
   matchmakerRef = matchmaking.service;
 
-  const rooms = {
-    arena: observe("arena", trackPresence(defineRoom(bindRoom(ArenaRoom, services)), social.presence, "in_match", listedMode, presenceError), metrics.rooms),
-    lobby: observe("lobby", defineRoom(requireToken(LobbyRoom, services)), metrics.rooms),
-    relay: observe("relay", defineRoom(bindPeerRoom(RelaySessionRoom, socialRooms)), metrics.rooms),
-    social: observe("social", keepSocialLocal(defineRoom(bindSocialRoom(SocialRoom, socialRooms))), metrics.rooms),
-    // Player-made games, listed in the lobby in real time; filterBy values stay in the metadata (spread).
-    custom: observe("custom", defineRoom(bindPeerRoom(CustomGameRoom, socialRooms)).filterBy(["mode", "region"]).enableRealtimeListing(), metrics.rooms),
-    // Party members share a queue room (filterBy), so a party's ticket is made in one place.
-    queue: observe("queue", trackPresence(keepQueueLocal(defineRoom(createQueueRoom({ verifyAccess: (t) => tokens.verifyAccess(t), service: matchmaking.service })).filterBy(["partyId"]), () => matchMaker.processId), social.presence, "in_queue", queueMode, presenceError), metrics.rooms),
+  // Every registered room: a message limit, reconnection bound to the seat's player, watched frame
+  // decoding (rooms/guard.ts); per-player seat and connection counts (./guard.ts).
+  const sockets = createSocketGuard({ logger: logger.child({ component: "sockets" }), registry: metrics.registry, maxSendBufferBytes: config.MAX_SEND_BUFFER_BYTES });
+  const playerGuard = createPlayerGuard({
+    tokens, presence, redis: coordination, logger: logger.child({ component: "guard" }),
+    settings: {
+      ipPerMin: config.API_RATE_PER_MIN, playerPerMin: config.MATCHMAKE_RATE_PER_MIN, createsPerMin: config.ROOM_CREATES_PER_MIN,
+      maxRooms: config.MAX_ROOMS_PER_PLAYER, maxConnections: config.MAX_CONNECTIONS_PER_PLAYER, trustProxy: config.TRUST_PROXY,
+    },
+  });
+  const guardDeps: RoomGuardDeps = {
+    tokens, maxMessagesPerSecond: config.ROOM_MAX_MESSAGES_PER_S, frames: sockets.frames, maxQueuedBytes: config.MAX_SEND_BUFFER_BYTES,
+    joinRefused: (roomId, sessionId, auth) => playerGuard.joinRefused(roomId, sessionId, auth),
   };
+  const guard = <C extends Parameters<typeof guardRoom>[0]>(Klass: C): C => guardRoom(Klass, guardDeps);
 
-  const transport = new WebSocketTransport({ maxPayload: 16 * 1024 });
+  const rooms = {
+    arena: observe("arena", trackPresence(defineRoom(guard(bindRoom(ArenaRoom, services))), social.presence, "in_match", listedMode, presenceError), metrics.rooms),
+    lobby: observe("lobby", defineRoom(guard(requireToken(boundedLobby(config.LOBBY_MAX_LISTED), services))), metrics.rooms),
+    relay: observe("relay", defineRoom(guard(bindPeerRoom(RelaySessionRoom, socialRooms))), metrics.rooms),
+    social: observe("social", keepSocialLocal(defineRoom(guard(bindSocialRoom(SocialRoom, socialRooms)))), metrics.rooms),
+    // Player-made games, listed in the lobby in real time; filterBy values stay in the metadata (spread).
+    custom: observe("custom", defineRoom(guard(bindPeerRoom(CustomGameRoom, socialRooms))).filterBy(["mode", "region"]).enableRealtimeListing(), metrics.rooms),
+    // Party members share a queue room (filterBy), so a party's ticket is made in one place.
+    queue: observe("queue", trackPresence(keepQueueLocal(defineRoom(guard(createQueueRoom({ verifyAccess: (t) => tokens.verifyAccess(t), service: matchmaking.service, measureRtt: (c) => sockets.measureRtt(c) }))).filterBy(["partyId"]), () => matchMaker.processId), social.presence, "in_queue", queueMode, presenceError), metrics.rooms),
+  };
+  for (const [name, handler] of Object.entries(rooms)) playerGuard.track(name, handler);
+
+  const transport = sockets.transport({ maxPayload: 16 * 1024 });
   const metricsListener = config.METRICS_PORT === undefined ? undefined
     : new MetricsListener(metrics, { port: config.METRICS_PORT, host: config.METRICS_HOST, token: config.METRICS_TOKEN });
   const server = defineServer({
@@ -297,7 +316,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     gracefullyShutdown: options.handleSignals ?? false,
     greet: false,
     // Colyseus' own errors (bad frames, IPC failures) go through pino as JSON lines, not raw stacks.
-    logger: logger.child({ component: "colyseus" }),
+    // Errors while a client's frame is decoded are that client's malformed frame (./sockets.ts).
+    logger: sockets.colyseusLogger(logger.child({ component: "colyseus" })),
     express: (app) => mountHttpApi(mountAdminApi(mountSocialApi(app, {
       tokens, social, limits: players.limits, metrics, logger, corsOrigins: config.CORS_ORIGINS, writesPerMin: config.SOCIAL_RATE_PER_MIN, redis,
     }), { adminToken: config.ADMIN_TOKEN, ratePerMin: config.ADMIN_RATE_PER_MIN, registry, commands, limits: createPoolLimitsStore(presence) }), {
@@ -308,6 +328,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
       region: config.REGION,
       processId: () => matchMaker.processId,
       state: () => heartbeat.current,
+      onBan: (playerId) => playerGuard.kick(playerId),
       staticDirs: config.SERVE_DEMO ? [`${repoRoot}client-sdk/demo`, `${repoRoot}client-sdk/dist`] : [],
       metricsOnMainPort: config.METRICS_PORT === undefined,
       metricsToken: config.METRICS_TOKEN,
@@ -326,6 +347,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   });
   server.onShutdown(async () => {
     // Presence is already closed here; the entry says "draining" and expires with its heartbeat.
+    await playerGuard.close().catch(() => undefined);
     await heartbeat.stop().catch(() => undefined);
     load.stop();
     await metricsListener?.close().catch(() => undefined);
@@ -343,6 +365,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   await listen(server, transport.server, config, logger);
   load.start();
   await metricsListener?.start();
+  await playerGuard.start(transport.server);
   await heartbeat.setState(NodeState.READY);
   heartbeat.start((err) => logger.warn({ err }, "heartbeat failed"));
   matchmaking.service.start(matchMaker.processId);

@@ -1,7 +1,8 @@
 /**
  * The MatchResultSink: each result is applied exactly once (idempotent by matchId, also when a
  * retry follows a crash mid-write: the store applies everything in one transaction or nothing).
- * One store transaction records the result and, for a completed match, every player's new openskill
+ * One store transaction records the result and, for a completed ranked match (matchmade: `ranked` is not
+ * false; an open game is history only), every player's new openskill
  * rating (mu, sigma, displayed MMR), win/loss/draw stats, history entry, leaderboard rows (rating and
  * best score, this season) and reward grant (inventory, idempotency key `match:<matchId>`).
  * After it: profile cache invalidation, the Redis leaderboard mirror, and analytics events through the
@@ -31,9 +32,11 @@ export function initialRating(model: RatingModel, playerId: string, mode: string
 export function planResult(result: MatchResult, current: ReadonlyMap<string, RatingRecord>, model: RatingModel, season: string, rewards: MatchRewards, now = Date.now()): ResultPlan {
   const mode = result.mode ?? result.roomName;
   const teams = [...new Set(result.players.map((p) => p.team))].sort((a, b) => a - b);
-  const rated = result.outcome === "completed" && teams.length >= 2;
+  // Humans on two teams played it out; only a ranked (matchmade) one moves ratings, boards and rewards.
+  const decided = result.outcome === "completed" && teams.length >= 2;
+  const rated = decided && result.ranked !== false;
   const outcomeOf = (team: number): HistoryEntry["outcome"] =>
-    !rated ? "none" : result.winnerTeam === null ? "draw" : team === result.winnerTeam ? "win" : "loss";
+    !decided ? "none" : result.winnerTeam === null ? "draw" : team === result.winnerTeam ? "win" : "loss";
 
   const before = new Map(result.players.map((p) => [p.playerId, current.get(p.playerId) ?? initialRating(model, p.playerId, mode)]));
   const after = new Map<string, RatingRecord>();

@@ -17,7 +17,7 @@ export async function call(base: string, method: string, path: string, options: 
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { ...(body !== undefined ? { "content-type": "application/json" } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers },
-    body: raw ?? (body !== undefined ? JSON.stringify(body) : undefined),
+    body: typeof raw === "string" ? raw : raw ? new Uint8Array(raw) : body !== undefined ? JSON.stringify(body) : undefined,
   });
   const text = await res.text();
   let parsed: Json = {};
