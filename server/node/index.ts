@@ -87,7 +87,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   const redisClients = config.REDIS_URL ? await loadRedisClients(config.REDIS_URL) : undefined;
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, { region: config.REGION, port: config.PORT });
   const metrics = createMetrics({ region: config.REGION });
-  const store = options.store ?? await openStore(config, { logger: logger.child({ component: "store" }) });
+  const store = options.store ?? await openStore(config, { logger: logger.child({ component: "store" }), registry: metrics.registry });
   // Player data's own Redis connection (cache, limits, leaderboards): fail fast instead of queueing,
   // so a Redis outage degrades to the store rather than stalling requests.
   const redis = redisClients?.client({ lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });

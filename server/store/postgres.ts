@@ -24,6 +24,7 @@ import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { Counter, Gauge, type Registry } from "prom-client";
 import type { MatchResult } from "../../rooms/index.ts";
 import { ConfigError } from "../config.ts";
 import { RallyError } from "../errors.ts";
@@ -49,6 +50,8 @@ export interface PostgresStoreOptions {
   replicaConnectTimeoutMs?: number;
   replicaRetryMs?: number;
   logger?: Logger;
+  /** The node's metrics registry: pool connections and replica fallbacks are reported there. */
+  registry?: Registry;
   hooks?: StoreHooks;
 }
 
@@ -388,6 +391,27 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     replica = new pg.Pool(poolOptions(options.readUrl, options.replicaConnectTimeoutMs ?? 1000));
     replica.on("error", (err) => logger?.warn({ err }, "PostgreSQL replica: idle connection lost"));
   }
+  const fallbacks = options.registry && new Counter({
+    name: "rally_store_replica_fallbacks_total",
+    help: "Lag-tolerant reads answered by the PostgreSQL primary because the replica failed or is being skipped after a failure",
+    registers: [options.registry],
+  });
+  if (options.registry) {
+    const pools = { primary, ...(replica ? { replica } : {}) };
+    new Gauge({
+      name: "rally_store_pool_connections",
+      help: "PostgreSQL pool connections by pool (primary, replica) and state (total, idle, waiting: calls queued for a connection)",
+      labelNames: ["pool", "state"],
+      registers: [options.registry],
+      collect() {
+        for (const [name, pool] of Object.entries(pools)) {
+          this.set({ pool: name, state: "total" }, pool.totalCount);
+          this.set({ pool: name, state: "idle" }, pool.idleCount);
+          this.set({ pool: name, state: "waiting" }, pool.waitingCount);
+        }
+      },
+    });
+  }
   const readLagging = async (sql: string, params: unknown[]): Promise<Row[]> => {
     guard();
     if (replica && Date.now() >= replicaDownUntil) {
@@ -403,6 +427,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         }
       }
     }
+    if (replica) fallbacks?.inc();
     return read(sql, params);
   };
 
