@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import pg from "pg";
+import { Registry } from "prom-client";
 import { createPostgresStore, type Store } from "../server/store/index.ts";
 import { startPostgres, type PostgresHandle } from "./helpers/postgres.ts";
 import { startTestNode, type TestNode } from "./rooms/helpers.ts";
@@ -80,7 +81,9 @@ describe("PostgreSQL read replica (DATABASE_READ_URL)", function () {
   });
 
   it("with the replica stopped, reads fall back to the primary at once and come back to the replica later", async () => {
-    const store = await createPostgresStore({ url: db.urlFor(database), readUrl: replicaUrl, replicaRetryMs: 500 });
+    const registry = new Registry();
+    const store = await createPostgresStore({ url: db.urlFor(database), readUrl: replicaUrl, replicaRetryMs: 500, registry });
+    const fallbacks = async () => (await registry.getSingleMetric("rally_store_replica_fallbacks_total")!.get()).values[0]?.value ?? 0;
     try {
       const p = await store.players.guest("device-r2");
       await db.waitForReplay();
@@ -91,6 +94,7 @@ describe("PostgreSQL read replica (DATABASE_READ_URL)", function () {
       assert.equal((await store.replica!.players.get(p.id))?.name, "WhileDown", "answered by the primary");
       for (let i = 0; i < 20; i++) assert.equal((await store.replica!.players.getMany([p.id]))[0]?.name, "WhileDown");
       assert.ok(Date.now() - started < 5000, `21 reads with the replica down took ${Date.now() - started} ms`);
+      assert.equal(await fallbacks(), 21, "each counted in rally_store_replica_fallbacks_total");
 
       await db.replica!.startServer();
       await db.waitForReplay();

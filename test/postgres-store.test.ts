@@ -131,6 +131,21 @@ describe("PostgreSQL store", function () {
     });
   });
 
+  it("survives a database restart: dropped pooled connections are replaced, nothing crashes", async () => {
+    const url = await db.createDatabase();
+    const store = await createPostgresStore({ url, poolMax: 4 });
+    try {
+      // Fill the pool with idle connections, which the restart then terminates.
+      await Promise.all(Array.from({ length: 4 }, (_, i) => store.players.guest(`restart-${i}`)));
+      await db.restart();
+      const p = await store.players.guest("restart-after");
+      assert.equal((await store.players.get(p.id))?.id, p.id);
+      assert.equal((await store.players.guest("restart-0")).deviceId, "restart-0");
+    } finally {
+      await store.close();
+    }
+  });
+
   describe("migrations", () => {
     it("two nodes starting at once on a new database apply each migration once", async () => {
       const url = await db.createDatabase();

@@ -97,7 +97,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     failures: config.STORE_BREAKER_FAILURES, openMs: config.STORE_BREAKER_OPEN_MS, timeoutMs: config.STORE_TIMEOUT_MS, metricsRegistry: metrics.registry,
     onStateChange: (state, err) => (state === "closed" ? logger.info({}, "store reachable again: breaker closed") : logger.warn({ err, state }, "store unreachable: breaker open, answering 503 STORE_UNAVAILABLE")),
   });
-  const store = guardStore(options.store ?? await openStore(config.SHARED_SQLITE_DIR ? { ...config, DATA_DIR: config.SHARED_SQLITE_DIR } : config, { logger: logger.child({ component: "store" }) }), breaker);
+  const store = guardStore(options.store ?? await openStore(config.SHARED_SQLITE_DIR ? { ...config, DATA_DIR: config.SHARED_SQLITE_DIR } : config, { logger: logger.child({ component: "store" }), registry: metrics.registry }), breaker);
   // Player data's own Redis connection (cache, limits, leaderboards): fail fast instead of queueing,
   // so a Redis outage degrades to the store rather than stalling requests.
   const redis = redisClients?.client({ lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });

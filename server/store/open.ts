@@ -1,4 +1,5 @@
 import type { Config } from "../config.ts";
+import type { Registry } from "prom-client";
 import type { Logger } from "../log.ts";
 import type { MongoStoreOptions } from "./mongo.ts";
 import type { PostgresStoreOptions } from "./postgres.ts";
@@ -26,11 +27,11 @@ export type StoreConfig = Pick<Config, "MONGO_URL" | "DATA_DIR" | "DATABASE_URL"
  * PostgreSQL when DATABASE_URL is set, MongoDB when MONGO_URL is set (config refuses both), otherwise
  * the embedded SQLite store in DATA_DIR.
  */
-export function openStore(config: StoreConfig, options: { logger?: Logger } = {}): Promise<Store> {
+export function openStore(config: StoreConfig, options: { logger?: Logger; registry?: Registry } = {}): Promise<Store> {
   if (config.DATABASE_URL) {
     return createPostgresStore({
       url: config.DATABASE_URL, readUrl: config.DATABASE_READ_URL, partitions: config.DATABASE_PARTITIONS,
-      poolMax: config.DATABASE_POOL_MAX, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, logger: options.logger,
+      poolMax: config.DATABASE_POOL_MAX, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, logger: options.logger, registry: options.registry,
     });
   }
   return config.MONGO_URL ? createMongoStore({ url: config.MONGO_URL }) : createFileStore(config.DATA_DIR);

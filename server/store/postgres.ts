@@ -24,6 +24,7 @@ import { randomUUID } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
+import { Counter, Gauge, type Registry } from "prom-client";
 import type { MatchResult } from "../../rooms/index.ts";
 import { ConfigError } from "../config.ts";
 import { RallyError } from "../errors.ts";
@@ -49,6 +50,8 @@ export interface PostgresStoreOptions {
   replicaConnectTimeoutMs?: number;
   replicaRetryMs?: number;
   logger?: Logger;
+  /** The node's metrics registry: pool connections and replica fallbacks are reported there. */
+  registry?: Registry;
   hooks?: StoreHooks;
 }
 
@@ -82,6 +85,8 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
 export async function migrate(pool: pg.Pool, partitions: number, migrations = loadMigrations()): Promise<{ from: number; to: number }> {
   const latest = migrations.at(-1)?.version ?? 0;
   const client = await pool.connect();
+  const lost = () => undefined; // reported by the failing query; see tx() below
+  client.on("error", lost);
   try {
     await client.query("BEGIN");
     await client.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK.toString()]);
@@ -102,6 +107,7 @@ export async function migrate(pool: pg.Pool, partitions: number, migrations = lo
     await client.query("ROLLBACK").catch(() => undefined);
     throw e;
   } finally {
+    client.removeListener("error", lost);
     client.release();
   }
 }
@@ -236,6 +242,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     for (let attempt = 1; ; attempt++) {
       const client = await primary.connect();
       let broken: Error | undefined;
+      // The pool stops listening for a client's errors while it is checked out; a connection lost
+      // between two statements would otherwise be an unhandled 'error' event (a crash).
+      const lost = (err: Error) => { broken = err; };
+      client.on("error", lost);
       try {
         await client.query("BEGIN");
         const out = await fn(client);
@@ -250,6 +260,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         if (RETRYABLE.has(sqlState(e) ?? "") && attempt < 5) continue;
         throw e;
       } finally {
+        client.removeListener("error", lost);
         client.release(broken);
       }
     }
@@ -380,6 +391,27 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     replica = new pg.Pool(poolOptions(options.readUrl, options.replicaConnectTimeoutMs ?? 1000));
     replica.on("error", (err) => logger?.warn({ err }, "PostgreSQL replica: idle connection lost"));
   }
+  const fallbacks = options.registry && new Counter({
+    name: "rally_store_replica_fallbacks_total",
+    help: "Lag-tolerant reads answered by the PostgreSQL primary because the replica failed or is being skipped after a failure",
+    registers: [options.registry],
+  });
+  if (options.registry) {
+    const pools = { primary, ...(replica ? { replica } : {}) };
+    new Gauge({
+      name: "rally_store_pool_connections",
+      help: "PostgreSQL pool connections by pool (primary, replica) and state (total, idle, waiting: calls queued for a connection)",
+      labelNames: ["pool", "state"],
+      registers: [options.registry],
+      collect() {
+        for (const [name, pool] of Object.entries(pools)) {
+          this.set({ pool: name, state: "total" }, pool.totalCount);
+          this.set({ pool: name, state: "idle" }, pool.idleCount);
+          this.set({ pool: name, state: "waiting" }, pool.waitingCount);
+        }
+      },
+    });
+  }
   const readLagging = async (sql: string, params: unknown[]): Promise<Row[]> => {
     guard();
     if (replica && Date.now() >= replicaDownUntil) {
@@ -395,6 +427,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         }
       }
     }
+    if (replica) fallbacks?.inc();
     return read(sql, params);
   };
 
@@ -402,19 +435,24 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     replica: replica ? laggingReadsOn(readLagging) : undefined,
     players: {
       async guest(deviceId) {
+        if (!deviceId) {
+          const [row] = await read("INSERT INTO players (player_id, name, created_at) VALUES ($1, $2, $3) RETURNING *", [randomUUID(), guestName(), Date.now()]);
+          return toPlayer(row);
+        }
+        const byDevice = "SELECT p.* FROM player_devices d JOIN players p ON p.player_id = d.player_id WHERE d.device_id = $1";
+        const [known] = await read(byDevice, [deviceId]);
+        if (known) return toPlayer(known);
         return tx(async (c) => {
           const id = randomUUID();
-          if (deviceId) {
-            // A concurrent first login with the same device waits here, then finds the winner's player.
-            const claimed = await c.query("INSERT INTO player_devices (device_id, player_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [deviceId, id]);
-            if (claimed.rowCount === 0) {
-              const { rows } = await c.query("SELECT p.* FROM player_devices d JOIN players p ON p.player_id = d.player_id WHERE d.device_id = $1", [deviceId]);
-              if (rows[0]) return toPlayer(rows[0] as Row);
-              throw new Error(`device ${deviceId} is bound to a player that does not exist`);
-            }
+          // A concurrent first login with the same device waits here, then finds the winner's player.
+          const claimed = await c.query("INSERT INTO player_devices (device_id, player_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", [deviceId, id]);
+          if (claimed.rowCount === 0) {
+            const { rows } = await c.query(byDevice, [deviceId]);
+            if (rows[0]) return toPlayer(rows[0] as Row);
+            throw new Error(`device ${deviceId} is bound to a player that does not exist`);
           }
           const { rows } = await c.query("INSERT INTO players (player_id, name, created_at, device_id) VALUES ($1, $2, $3, $4) RETURNING *",
-            [id, guestName(), Date.now(), deviceId ?? null]);
+            [id, guestName(), Date.now(), deviceId]);
           return toPlayer(rows[0] as Row);
         });
       },
