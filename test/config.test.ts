@@ -56,6 +56,10 @@ describe("config", () => {
     ["DRAIN_TIMEOUT_S", "-5"],
     ["PUBLIC_ADDRESS", "http://host:2567"],
     ["SERVE_DEMO", "yes"],
+    ["ALLOW_PER_NODE_STORE", "yes"],
+    ["STORE_BREAKER_FAILURES", "0"],
+    ["STORE_BREAKER_OPEN_MS", "10"],
+    ["STORE_TIMEOUT_MS", "abc"],
   ];
   for (const [variable, value] of bad) {
     it(`refuses ${variable}=${value} with a ConfigError naming ${variable}`, () => {

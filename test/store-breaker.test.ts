@@ -220,7 +220,7 @@ describe("a node whose store is unreachable", function () {
   let sw: ReturnType<typeof switchableStore>;
   before(async () => {
     sw = switchableStore(await createMemoryStore());
-    t = await startTestNode({ STORE_BREAKER_FAILURES: "2", STORE_BREAKER_OPEN_MS: "400", STORE_TIMEOUT_MS: "300", AUTH_RATE_PER_MIN: "1000" }, { store: sw.store });
+    t = await startTestNode({ STORE_BREAKER_FAILURES: "2", STORE_BREAKER_OPEN_MS: "400", STORE_TIMEOUT_MS: "300", AUTH_RATE_PER_MIN: "1000", ADMIN_TOKEN: "breaker-admin-token-0123" }, { store: sw.store });
   });
   after(async () => { await t?.close(); });
 
@@ -253,5 +253,22 @@ describe("a node whose store is unreachable", function () {
     })();
     assert.equal(back.status, 200);
     assert.equal(back.body.playerId, first.body.playerId, "the same device is the same player");
+  });
+
+  it("critical writes are never queued: an item grant and consume refused while the store is down are not applied later", async () => {
+    const json = { "content-type": "application/json" };
+    const p = await (await fetch(`${t.url}/v1/auth/guest`, { method: "POST", headers: json, body: JSON.stringify({ deviceId: "device-breaker-items" }) })).json() as { playerId: string; token: string };
+    const admin = { ...json, authorization: "Bearer breaker-admin-token-0123" };
+    const grant = (key: string) => fetch(`${t.url}/v1/admin/players/${p.playerId}/items`, { method: "POST", headers: admin, body: JSON.stringify({ items: { gem: 5 }, idempotencyKey: key }) });
+    assert.equal((await grant("grant-before-outage")).status, 200);
+    sw.mode = "down";
+    const refusedGrant = await grant("grant-during-outage");
+    assert.equal(refusedGrant.status, 503);
+    const consume = await fetch(`${t.url}/v1/players/me/inventory/consume`, { method: "POST", headers: { ...json, authorization: `Bearer ${p.token}` }, body: JSON.stringify({ items: { gem: 1 }, idempotencyKey: "consume-during-outage" }) });
+    assert.equal(consume.status, 503);
+    assert.equal(((await consume.json()) as { error: { code: string } }).error.code, "STORE_UNAVAILABLE");
+    sw.mode = "up";
+    await new Promise((r) => setTimeout(r, 1500)); // past the open period and any flush of the write-behind queue
+    assert.deepEqual(await sw.store.inventory.get(p.playerId), { gem: 5 }, "nothing refused was applied later");
   });
 });

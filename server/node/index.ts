@@ -157,12 +157,12 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     refreshTtlS: config.REFRESH_TOKEN_TTL_S,
   });
   let matchmakerRef: MatchmakerService | undefined;
-  // A result the store cannot take now waits in memory and is retried until stored; its players may
-  // queue again at once (matched on the ratings last read).
+  // A result the store cannot take now waits in memory and is retried until stored (server/node/result-outbox.ts).
   const outbox = new ResultOutbox({ sink: options.results ?? players.results, logger: logger.child({ component: "results" }), metricsRegistry: metrics.registry });
   const services: RoomServices = {
     tokens,
-    // After the result is stored (ratings updated), the match's players may queue again.
+    // Once the result is stored (ratings updated), or queued for retry while the store is down, the
+    // match's players may queue again.
     results: { report: async (r) => { await outbox.report(r); await matchmakerRef?.matchEnded(r).catch((err) => logger.warn({ err, matchId: r.matchId }, "matchmaker release failed")); } },
     matchmaking: { noShow: async (report) => { await matchmakerRef?.noShow(report); } },
     observer: metrics.rooms,

@@ -13,10 +13,9 @@
  * Hand-written rather than opossum: opossum wraps one function per breaker, counts a percentage of
  * failures in rolling-window buckets kept by its own interval timer, and would need an error filter
  * and a thunk-calling action to cover the ~40 methods of the Store; the state machine we need is the
- * 40 lines below, with an injected clock and no timer at all.
+ * few lines below, with an injected clock and no background timer (only each call's own timeout).
  */
-import type { Counter, Gauge, Registry } from "prom-client";
-import { Counter as PromCounter, Gauge as PromGauge } from "prom-client";
+import { Counter, Gauge, type Registry } from "prom-client";
 import { RallyError } from "../errors.ts";
 import type { Store } from "./store.ts";
 
@@ -70,8 +69,8 @@ export class StoreBreaker {
     this.now = options.now ?? Date.now;
     if (options.metricsRegistry) {
       const registers = [options.metricsRegistry];
-      this.stateGauge = new PromGauge({ name: "rally_store_breaker_open", help: "1 while the store circuit breaker is open or half-open (the store is unreachable)", registers });
-      this.unavailable = new PromCounter({ name: "rally_store_unavailable_total", help: "Store calls answered STORE_UNAVAILABLE (failed or refused by the open breaker)", registers });
+      this.stateGauge = new Gauge({ name: "rally_store_breaker_open", help: "1 while the store circuit breaker is open or half-open (the store is unreachable)", registers });
+      this.unavailable = new Counter({ name: "rally_store_unavailable_total", help: "Store calls answered STORE_UNAVAILABLE (failed or refused by the open breaker)", registers });
     }
   }
 
