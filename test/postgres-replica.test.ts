@@ -12,7 +12,7 @@ import { startPostgres, type PostgresHandle } from "./helpers/postgres.ts";
 import { startTestNode, type TestNode } from "./rooms/helpers.ts";
 import { until } from "./helpers/wait.ts";
 
-const ADMIN_TOKEN = "replica-admin-token-0123456789";
+const ADMIN_TOKEN = "replica-admin-token-0123456789-abcdefghijkl";
 
 async function sql(url: string, text: string): Promise<pg.QueryResult> {
   const client = new pg.Client({ connectionString: url });

@@ -23,7 +23,7 @@ import { startPostgres, type PostgresHandle } from "./helpers/postgres.ts";
 import { until } from "./helpers/wait.ts";
 
 const JWT_SECRET = "store-cluster-secret-0123456789-abcdefghijkl";
-const ADMIN_TOKEN = "store-cluster-admin-0123456789";
+const ADMIN_TOKEN = "store-cluster-admin-0123456789-abcdefghijkl";
 interface Json { [k: string]: any } // eslint-disable-line @typescript-eslint/no-explicit-any
 
 async function call(base: string, method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; body: Json; ms: number }> {

@@ -71,7 +71,7 @@ describe("a clustered node on a store no other node sees", function () {
   it("with ALLOW_PER_NODE_STORE=true the same node starts (an experiment with per-node data)", async () => {
     const redis = await startRedis();
     try {
-      const node = await startNodeProcess({ REDIS_URL: redis.url, ALLOW_PER_NODE_STORE: "true", JWT_SECRET: "x".repeat(32), LOG_LEVEL: "warn", SERVE_DEMO: "false" });
+      const node = await startNodeProcess({ REDIS_URL: redis.url, ALLOW_PER_NODE_STORE: "true", JWT_SECRET: "per-node-store-test-0123456789-abcdefghijk", LOG_LEVEL: "warn", SERVE_DEMO: "false" });
       assert.equal((await fetch(`${node.url}/readyz`)).status, 200);
       await node.stop("SIGKILL");
     } finally {

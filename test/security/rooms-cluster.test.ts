@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { Client, type Room } from "@colyseus/sdk";
-import { freePort, guest, startNodeProcess, startRedis, type NodeHandle, type RedisHandle } from "../helpers/processes.ts";
+import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../helpers/processes.ts";
 import { leaveCode } from "../rooms/helpers.ts";
 import { ADMIN_TOKEN } from "./support-rooms.ts";
 
@@ -29,7 +29,7 @@ describe("security: per-player limits and bans across two nodes sharing Redis", 
     redis = await startRedis();
     const [portA, portB] = [await freePort(), await freePort()];
     const common = {
-      REDIS_URL: redis.url, JWT_SECRET, ADMIN_TOKEN, LOG_LEVEL: "warn", SERVE_DEMO: "false", REGION: "local",
+      REDIS_URL: redis.url, SHARED_SQLITE_DIR: tempDir("rally-security-cluster-"), JWT_SECRET, ADMIN_TOKEN, LOG_LEVEL: "warn", SERVE_DEMO: "false", REGION: "local",
       MAX_CONNECTIONS_PER_PLAYER: "4", MAX_ROOMS_PER_PLAYER: "4", AUTH_RATE_PER_MIN: "1000",
     };
     A = await startNodeProcess({ ...common, PORT: String(portA), PUBLIC_ADDRESS: `127.0.0.1:${portA}` });
