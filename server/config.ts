@@ -117,7 +117,7 @@ export const configSchema = z.object({
   /** Rooms a player may create from a client (`create`, or a `joinOrCreate` that created one) per minute. */
   ROOM_CREATES_PER_MIN: z.coerce.number().int().min(1).default(10),
   /** Distinct rooms a player holds at once (seat reservations and connections, cluster-wide with Redis). */
-  MAX_ROOMS_PER_PLAYER: z.coerce.number().int().min(1).max(100).default(4),
+  MAX_ROOMS_PER_PLAYER: z.coerce.number().int().min(1).max(100).default(5),
   /** Connections (and pending seats) a player holds at once across all rooms (cluster-wide with Redis). */
   MAX_CONNECTIONS_PER_PLAYER: z.coerce.number().int().min(1).max(1000).default(8),
   /** Messages per second per client in a room that sets no limit of its own (the lobby); above it the client is closed (4002). */

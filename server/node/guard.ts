@@ -270,7 +270,10 @@ export function createPlayerGuard(deps: PlayerGuardDeps): PlayerGuard {
       byIp.consume(ip).then(() => forward(req, res), (r: unknown) => {
         const retryS = r instanceof RateLimiterRes ? Math.ceil(r.msBeforeNext / 1000) : 1;
         const body = JSON.stringify({ code: ErrorCode.APPLICATION_ERROR, error: `RATE_LIMITED: too many matchmaking calls from this address (limit ${settings.ipPerMin}/min); retry in ${retryS} s` });
-        res.writeHead(429, { "content-type": "application/json", "retry-after": String(retryS), "access-control-allow-origin": req.headers.origin ?? "*" });
+        // The node's CORS policy, as Colyseus' own listener would have applied (server/http/cors.ts).
+        const controller = matchMaker.controller as unknown as { DEFAULT_CORS_HEADERS: Record<string, string>; getCorsHeaders(h: Headers): Record<string, string> };
+        const cors = { ...controller.DEFAULT_CORS_HEADERS, ...controller.getCorsHeaders(new Headers(req.headers.origin ? { origin: req.headers.origin } : {})) };
+        res.writeHead(429, { ...cors, "content-type": "application/json", "retry-after": String(retryS) });
         res.end(body);
       });
     };

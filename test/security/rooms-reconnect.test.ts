@@ -1,8 +1,8 @@
 /**
  * Issue #12 item 5: a reconnection token is bound to its player. Another player holding it (with
  * their own access token, or with none) is refused, over the matchmaking route and over a raw
- * WebSocket, in every room type that holds seats for reconnection (relay shares custom's class); a
- * live owner is not displaced; the owner still reconnects. And the shipped nginx config logs without
+ * WebSocket, in every room type that holds seats for reconnection; a live owner is not displaced;
+ * the owner still reconnects. And the shipped nginx config logs without
  * query strings (the WebSocket URL carries the tokens).
  */
 import assert from "node:assert/strict";
@@ -28,6 +28,11 @@ describe("security: reconnection tokens are bound to their player", function () 
     social: (token) => t.client(token).joinOrCreate("social"),
     custom: (token) => t.client(token).create("custom", { name: "Mine" }),
     queue: (token) => t.client(token).joinOrCreate("queue", { mode: "arena" }),
+    relay: async (token) => {
+      const { body } = await t.http("POST", "/v1/relay", { token, body: {} });
+      const { roomId, relayToken } = body as { roomId: string; relayToken: string };
+      return t.client(token).joinById(roomId, { relayToken });
+    },
   };
 
   for (const [name, join] of Object.entries(joins)) {
