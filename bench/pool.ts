@@ -31,12 +31,14 @@ async function main() {
   const redis = await startRedis();
   const presence = new RedisPresence(redis.url);
   const registry = createNodeRegistry(presence);
+  // One store for the matchmaking node and the pool's nodes: a node accepts only its store's players.
+  const dataDir = tempDir("rally-bench-pool-data-");
   const provider = new LocalProvider({
     stateDir: tempDir("rally-bench-pool-"), publicHost: "127.0.0.1",
-    env: { REDIS_URL: redis.url, JWT_SECRET: SECRET, ROOM_CAPACITY: "2000", LOG_LEVEL: "warn" },
+    env: { REDIS_URL: redis.url, JWT_SECRET: SECRET, DATA_DIR: dataDir, ROOM_CAPACITY: "2000", LOG_LEVEL: "warn" },
   });
   const mm = await startGameNode(loadConfig({
-    REDIS_URL: redis.url, JWT_SECRET: SECRET, REGION: "mm", PORT: String(await freePort()), DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false", PLACEMENT_WAIT_MS: "60000",
+    REDIS_URL: redis.url, JWT_SECRET: SECRET, REGION: "mm", PORT: String(await freePort()), DATA_DIR: dataDir, LOG_LEVEL: "silent", SERVE_DEMO: "false", PLACEMENT_WAIT_MS: "60000",
   }));
   const client = new Client("http://127.0.0.1:1");
   let seq = 0;

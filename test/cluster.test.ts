@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { spawnSync } from "node:child_process";
 import { Client, type Room } from "@colyseus/sdk";
 import { SignJWT } from "jose";
-import { freePort, guest, startNodeProcess, startRedis, type NodeHandle, type RedisHandle } from "./helpers/processes.ts";
+import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "./helpers/processes.ts";
 import { until } from "./helpers/wait.ts";
 
 const JWT_SECRET = "cluster-test-secret-0123456789-abcdefghijklmnop";
@@ -59,7 +59,9 @@ describe("cluster: two nodes sharing Redis", function () {
   before(async function () {
     redis = await startRedis();
     const [portA, portB] = [await freePort(), await freePort()];
-    const common = { REDIS_URL: redis.url, JWT_SECRET, LOG_LEVEL: "warn", SERVE_DEMO: "false", REGION: "local" };
+    // One store for both (a shared SQLite file here; PostgreSQL or MongoDB in production): a node only
+    // accepts tokens of players its store knows.
+    const common = { REDIS_URL: redis.url, JWT_SECRET, LOG_LEVEL: "warn", SERVE_DEMO: "false", REGION: "local", DATA_DIR: tempDir("rally-cluster-") };
     // Started one after the other: each must be ready (registered in Redis) before the next joins.
     A = await startNodeProcess({ ...common, PORT: String(portA), PUBLIC_ADDRESS: `127.0.0.1:${portA}` });
     nodes.push(A);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Client, type Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
-import { freePort, guest, startNodeProcess, startRedis, type NodeHandle, type RedisHandle } from "../helpers/processes.ts";
+import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../helpers/processes.ts";
 import { acceptSeat, joinQueue, until, type Queued } from "./helpers/e2e.ts";
 
 const JWT_SECRET = "mm-cluster-test-secret-0123456789-abcdefghij";
@@ -29,7 +29,8 @@ describe("matchmaker e2e (two processes over Redis)", function () {
   before(async () => {
     redis = await startRedis();
     r = new Redis(redis.url);
-    const common = { REDIS_URL: redis.url, JWT_SECRET, LOG_LEVEL: "warn", SERVE_DEMO: "false", REGION: "local", AUTH_RATE_PER_MIN: "1000", MM_LEASE_TTL_MS: "2000" };
+    // One store for both nodes (shared SQLite file): a node accepts only tokens of players its store knows.
+    const common = { REDIS_URL: redis.url, JWT_SECRET, LOG_LEVEL: "warn", SERVE_DEMO: "false", REGION: "local", AUTH_RATE_PER_MIN: "1000", MM_LEASE_TTL_MS: "2000", DATA_DIR: tempDir("rally-mm-cluster-") };
     const [pa, pb] = [await freePort(), await freePort()];
     A = await startNodeProcess({ ...common, PORT: String(pa), PUBLIC_ADDRESS: `127.0.0.1:${pa}` });
     nodes.push(A);

@@ -30,7 +30,7 @@ describe("node pool end to end (real processes, real Redis)", function () {
   before(async () => {
     pool = await startPool();
     mm = await startGameNode(loadConfig({
-      REDIS_URL: pool.redis.url, JWT_SECRET: SECRET, REGION: "mm", PORT: String(await freePort()), DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false",
+      REDIS_URL: pool.redis.url, JWT_SECRET: SECRET, REGION: "mm", PORT: String(await freePort()), DATA_DIR: pool.dataDir, LOG_LEVEL: "silent", SERVE_DEMO: "false",
     }));
     await pool.manager.start();
     await waitUntil(async () => (await readyIn(pool, "eu")).length >= 1 && (await readyIn(pool, "us")).length >= 1, 90_000, "one ready node per region");

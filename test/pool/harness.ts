@@ -17,6 +17,8 @@ export interface Pool {
   driver: RedisDriver;
   provider: LocalProvider;
   stateDir: string;
+  /** The nodes' shared DATA_DIR (one store): an in-process node of the same cluster uses it too. */
+  dataDir: string;
   metrics: PoolMetrics;
   manager: PoolManager;
   makeManager(over?: Partial<ManagerOptions>): PoolManager;
@@ -37,7 +39,8 @@ export async function startPool(over: Partial<ManagerOptions> = {}, nodeEnv: Rec
   const commands = createNodeCommands(presence);
   const limits = createPoolLimitsStore(presence);
   const stateDir = tempDir("rally-pool-");
-  const env = { REDIS_URL: redis.url, JWT_SECRET: SECRET, ROOM_CAPACITY: "4", LOG_LEVEL: "info", SHUTDOWN_GRACE_S: "3", DRAIN_TIMEOUT_S: "60", ...nodeEnv };
+  const dataDir = tempDir("rally-pool-data-");
+  const env = { REDIS_URL: redis.url, JWT_SECRET: SECRET, DATA_DIR: dataDir, ROOM_CAPACITY: "4", LOG_LEVEL: "info", SHUTDOWN_GRACE_S: "3", DRAIN_TIMEOUT_S: "60", ...nodeEnv };
   const provider = new LocalProvider({ stateDir, publicHost: "127.0.0.1", env });
   const metrics = createPoolMetrics();
   const makeManager = (o: Partial<ManagerOptions> = {}) => new PoolManager({
@@ -60,7 +63,7 @@ export async function startPool(over: Partial<ManagerOptions> = {}, nodeEnv: Rec
   });
   const manager = makeManager();
   return {
-    redis, presence, driver, provider, stateDir, metrics, manager, makeManager,
+    redis, presence, driver, provider, stateDir, dataDir, metrics, manager, makeManager,
     entries: () => registry.list(),
     async close() {
       await manager.stop({ stopNodes: false }).catch(() => undefined);

@@ -1,6 +1,8 @@
 /**
  * Local provider: each node is `node --import tsx server/main.ts`, a detached child process with its
- * own PORT, REGION, PUBLIC_ADDRESS, DATA_DIR and NODE_NAME, logging to a file. The node list is kept in
+ * own PORT, REGION, PUBLIC_ADDRESS and NODE_NAME, logging to a file in its own folder. All nodes share
+ * one DATA_DIR (`env.DATA_DIR`, else `stateDir/data`): one store, because a node accepts only tokens of
+ * players its store knows. The node list is kept in
  * `stateDir/nodes.json`, so a restarted manager adopts the nodes that still run (checked by pid)
  * instead of starting duplicates. Exit codes are known for children of this manager; an adopted
  * node's exit is seen by its pid disappearing (code unknown).
@@ -84,7 +86,8 @@ export class LocalProvider implements NodeProvider {
     mkdirSync(dataDir, { recursive: true });
     const log = openSync(join(dataDir, "node.log"), "a");
     const publicAddress = `${this.options.publicHost}:${port}`;
-    const env = nodeEnv({ ...inheritedEnvironment(), ...this.options.env, ...this.options.regionEnv?.(spec.region) }, { port, region: spec.region, publicAddress, name, dataDir });
+    const sharedData = this.options.env?.DATA_DIR ?? resolve(this.options.stateDir, "data");
+    const env = nodeEnv({ ...inheritedEnvironment(), ...this.options.env, ...this.options.regionEnv?.(spec.region) }, { port, region: spec.region, publicAddress, name, dataDir: sharedData });
     env.SERVE_DEMO ??= "false";
     const child = spawn(process.execPath, ["--import", "tsx", this.options.entry ?? join(repoRoot, "server/main.ts")], {
       cwd: repoRoot, env, detached: true, stdio: ["ignore", log, log],
