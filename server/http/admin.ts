@@ -5,7 +5,9 @@
  *   GET  /v1/admin/regions                 per-region min/max overrides
  *   PUT  /v1/admin/regions/:region         { min, max }: the pool manager applies it on its next step
  * Mounted on every game node and on the pool manager; they share state through presence. Unknown
- * admin paths fall through, so other `/v1/admin` routes can live elsewhere.
+ * admin paths fall through, so other `/v1/admin` routes can live elsewhere. Every `/v1/admin` request
+ * counts against ADMIN_RATE_PER_MIN per address (mounted here, before any admin router), and the
+ * token is checked before a body is parsed.
  */
 import express, { type Application, type NextFunction, type Request, type Response } from "express";
 import { timingSafeEqual } from "node:crypto";

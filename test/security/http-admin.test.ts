@@ -33,13 +33,12 @@ describe("security: gateway and admin", function () {
         for (const [method, path, token] of [["POST", "/v1/auth/guest", undefined], ["PATCH", "/v1/players/me", g.token], ["POST", "/v1/party", g.token]] as const) {
           assertJsonError(await call(t.url, method, path, { raw: garbage, token, headers: { ...json, "content-encoding": encoding } }), 400, "BAD_REQUEST");
         }
+        if (encoding === "gzip") {
+          const ok = await call(t.url, "POST", "/v1/auth/guest", { raw: gzipSync(JSON.stringify({ deviceId: "gzip-device-0001" })), headers: { ...json, "content-encoding": "gzip" } });
+          assert.equal(ok.status, 200, `a well-formed gzip body still works: ${ok.text}`);
+        }
       });
     }
-
-    it("a well-formed gzip body still works", async () => {
-      const r = await call(t.url, "POST", "/v1/auth/guest", { raw: gzipSync(JSON.stringify({ deviceId: "gzip-device-0001" })), headers: { ...json, "content-encoding": "gzip" } });
-      assert.equal(r.status, 200, r.text);
-    });
 
     it("admin routes check the token before reading the body: wrong token + garbage body is 403 JSON", async () => {
       const g = await guest(t.url);

@@ -27,14 +27,11 @@ describe("security: auth over HTTP and room joins", function () {
   };
 
   describe("1. a device id is not a password", () => {
-    it("signs into the player while it is a guest", async () => {
-      const a = await guest(t.url, "guest-device-0001");
-      const b = await guest(t.url, "guest-device-0001");
-      assert.equal(b.playerId, a.playerId);
-    });
-
-    it("once a username is registered, the device id answers DEVICE_REGISTERED and only the password logs in", async () => {
+    it("signs into the player while it is a guest; once a username is registered, DEVICE_REGISTERED and only the password logs in", async () => {
+      const first = await guest(t.url, "takeover-device-01");
+      assert.equal((await guest(t.url, "takeover-device-01")).playerId, first.playerId, "a guest comes back by its device id");
       const g = await register("takeover-device-01", "victim_one");
+      assert.equal(g.playerId, first.playerId);
       const again = await call(t.url, "POST", "/v1/auth/guest", { body: { deviceId: "takeover-device-01" } });
       assert.equal(again.status, 409, again.text);
       assert.equal(errorCode(again), "DEVICE_REGISTERED");
@@ -119,14 +116,12 @@ describe("security: auth over HTTP and room joins", function () {
           return true;
         });
         if (joined) await joined.leave();
+        // The same room still takes a real player's token.
+        const p = await t.player();
+        const real = await t.client(p.token).joinOrCreate(room, options);
+        await real.leave();
       });
     }
-
-    it("a real player's token still joins", async () => {
-      const p = await t.player();
-      const room = await t.client(p.token).joinOrCreate("social");
-      await room.leave();
-    });
   });
 
   describe("20. reserved display names", () => {

@@ -12,7 +12,7 @@ export interface Json { [k: string]: any } // eslint-disable-line @typescript-es
 export interface Reply { status: number; body: Json; text: string; headers: Headers }
 
 /** One HTTP call; `body` is sent as JSON unless `raw` gives the bytes (and headers say what they are). */
-export async function call(base: string, method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: Uint8Array | string } = {}): Promise<Reply> {
+export async function call(base: string, method: string, path: string, options: { body?: unknown; token?: string; headers?: Record<string, string>; raw?: Uint8Array<ArrayBuffer> | string } = {}): Promise<Reply> {
   const { body, token, headers = {}, raw } = options;
   const res = await fetch(`${base}${path}`, {
     method,
