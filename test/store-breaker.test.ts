@@ -220,7 +220,7 @@ describe("a node whose store is unreachable", function () {
   let sw: ReturnType<typeof switchableStore>;
   before(async () => {
     sw = switchableStore(await createMemoryStore());
-    t = await startTestNode({ STORE_BREAKER_FAILURES: "2", STORE_BREAKER_OPEN_MS: "400", STORE_TIMEOUT_MS: "300", AUTH_RATE_PER_MIN: "1000", ADMIN_TOKEN: "breaker-admin-token-0123" }, { store: sw.store });
+    t = await startTestNode({ STORE_BREAKER_FAILURES: "2", STORE_BREAKER_OPEN_MS: "400", STORE_TIMEOUT_MS: "300", AUTH_RATE_PER_MIN: "1000", ADMIN_TOKEN: "breaker-admin-token-0123-4567-89abcdefghij" }, { store: sw.store });
   });
   after(async () => { await t?.close(); });
 
@@ -258,7 +258,7 @@ describe("a node whose store is unreachable", function () {
   it("critical writes are never queued: an item grant and consume refused while the store is down are not applied later", async () => {
     const json = { "content-type": "application/json" };
     const p = await (await fetch(`${t.url}/v1/auth/guest`, { method: "POST", headers: json, body: JSON.stringify({ deviceId: "device-breaker-items" }) })).json() as { playerId: string; token: string };
-    const admin = { ...json, authorization: "Bearer breaker-admin-token-0123" };
+    const admin = { ...json, authorization: "Bearer breaker-admin-token-0123-4567-89abcdefghij" };
     const grant = (key: string) => fetch(`${t.url}/v1/admin/players/${p.playerId}/items`, { method: "POST", headers: admin, body: JSON.stringify({ items: { gem: 5 }, idempotencyKey: key }) });
     assert.equal((await grant("grant-before-outage")).status, 200);
     sw.mode = "down";

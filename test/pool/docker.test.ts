@@ -86,7 +86,7 @@ describe("docker deploy (offline checks)", function () {
   it("every node's PUBLIC_ADDRESS path is routed by nginx to that node", () => {
     const out = composeConfig();
     const nginx = readFileSync(join(dockerDir, "nginx.conf"), "utf8");
-    const route = /location ~ \^\/n\/\(\?<node>([^)]+)\)\//.exec(nginx);
+    const route = /location ~ "?\^\/n\/\(\?<node>([^)]+)\)\//.exec(nginx);
     assert.ok(route, "per-node route in nginx.conf");
     const nodeRe = new RegExp(`^${route[1]}$`);
     const addresses = [...out.matchAll(/PUBLIC_ADDRESS: [^/\s]+\/n\/([\w-]+)/g)].map((m) => m[1]);
