@@ -34,6 +34,7 @@ import {
   type FriendLink, type HistoryEntry, type InventoryChange, type Items, type LaggingReads, type LeaderboardEntry,
   type LeaderboardWrite, type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
 } from "./store.ts";
+import { toHistory, toPlayer as playerRow, toRating, type Row } from "./sql-rows.ts";
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -55,7 +56,6 @@ export interface PostgresStoreOptions {
   hooks?: StoreHooks;
 }
 
-type Row = Record<string, unknown>;
 type Queryable = Pick<pg.PoolClient, "query">;
 
 export interface Migration {
@@ -112,37 +112,8 @@ export async function migrate(pool: pg.Pool, partitions: number, migrations = lo
   }
 }
 
-const num = (v: unknown) => Number(v);
 
-function toPlayer(row: Row): PlayerRecord {
-  return {
-    id: row.player_id as string,
-    name: row.name as string,
-    createdAt: num(row.created_at),
-    ...(row.device_id != null ? { deviceId: row.device_id as string } : {}),
-    ...(row.username != null ? { username: row.username as string } : {}),
-    ...(row.banned_at != null ? { banned: { reason: row.ban_reason as string, at: num(row.banned_at) } } : {}),
-  };
-}
-
-function toRating(row: Row): RatingRecord {
-  return {
-    playerId: row.player_id as string, mode: row.mode as string,
-    mu: num(row.mu), sigma: num(row.sigma), mmr: num(row.mmr),
-    wins: num(row.wins), losses: num(row.losses), draws: num(row.draws), matches: num(row.matches),
-    updatedAt: num(row.updated_at),
-  };
-}
-
-function toHistory(row: Row): HistoryEntry {
-  return {
-    playerId: row.player_id as string, matchId: row.match_id as string, mode: row.mode as string,
-    endedAt: num(row.ended_at), team: num(row.team), score: num(row.score),
-    outcome: row.outcome as HistoryEntry["outcome"],
-    mmrBefore: row.mmr_before == null ? null : num(row.mmr_before),
-    mmrAfter: row.mmr_after == null ? null : num(row.mmr_after),
-  };
-}
+const toPlayer = (row: Row) => playerRow(row, "player_id");
 
 /** SQLSTATEs after which the whole transaction is simply run again. */
 const RETRYABLE = new Set(["40001", "40P01"]);
@@ -194,16 +165,16 @@ function laggingReadsOn(run: (sql: string, params: unknown[]) => Promise<Row[]>)
     leaderboards: {
       async top(board, limit, offset = 0) {
         const rows = await run("SELECT player_id, score FROM leaderboard WHERE board = $1 ORDER BY score DESC, player_id DESC LIMIT $2 OFFSET $3", [board, limit, offset]);
-        return rows.map((r, i): LeaderboardEntry => ({ playerId: r.player_id as string, score: num(r.score), rank: offset + i + 1 }));
+        return rows.map((r, i): LeaderboardEntry => ({ playerId: r.player_id as string, score: Number(r.score), rank: offset + i + 1 }));
       },
       async entry(board, playerId) {
         const [row] = await run(`SELECT me.score, (SELECT count(*) FROM leaderboard o WHERE o.board = me.board
                                    AND (o.score > me.score OR (o.score = me.score AND o.player_id > me.player_id))) AS ahead
                                  FROM leaderboard me WHERE me.board = $1 AND me.player_id = $2`, [board, playerId]);
-        return row ? { playerId, score: num(row.score), rank: num(row.ahead) + 1 } : null;
+        return row ? { playerId, score: Number(row.score), rank: Number(row.ahead) + 1 } : null;
       },
       async count(board) {
-        return num((await run("SELECT count(*) AS n FROM leaderboard WHERE board = $1", [board]))[0].n);
+        return Number((await run("SELECT count(*) AS n FROM leaderboard WHERE board = $1", [board]))[0].n);
       },
     },
   };
@@ -280,7 +251,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const itemsOf = async (c: Queryable, playerId: string): Promise<Record<string, number>> => {
     const { rows } = await c.query("SELECT item, qty FROM inventory WHERE player_id = $1 AND qty > 0 ORDER BY item", [playerId]);
     const out: Record<string, number> = {};
-    for (const r of rows as Row[]) out[r.item as string] = num(r.qty);
+    for (const r of rows as Row[]) out[r.item as string] = Number(r.qty);
     return out;
   };
   /** true = newly claimed; false = already applied with the same digest; throws on a different digest. */
@@ -636,7 +607,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       async list(playerId) {
         const kindOf = { friend: "friend", outgoing: "outgoing", incoming: "incoming", block: "blocked" } as const;
         return (await read("SELECT other_id, kind, since FROM friend_links WHERE player_id = $1", [playerId]))
-          .map((r): FriendLink => ({ playerId: r.other_id as string, kind: kindOf[r.kind as keyof typeof kindOf], since: num(r.since) }))
+          .map((r): FriendLink => ({ playerId: r.other_id as string, kind: kindOf[r.kind as keyof typeof kindOf], since: Number(r.since) }))
           .sort((a, b) => a.since - b.since || (a.playerId < b.playerId ? -1 : 1));
       },
       async friendIds(playerId) {
@@ -658,7 +629,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           [events.map((e) => e.at), events.map((e) => e.type), events.map((e) => e.playerId), events.map((e) => JSON.stringify(e.data))]);
       },
       async count() {
-        return num((await read("SELECT count(*) AS n FROM events"))[0].n);
+        return Number((await read("SELECT count(*) AS n FROM events"))[0].n);
       },
     },
     async close() {

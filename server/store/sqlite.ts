@@ -21,6 +21,7 @@ import {
   type HistoryEntry, type InventoryChange, type Items, type LeaderboardEntry, type LeaderboardWrite,
   type FriendLink, type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
 } from "./store.ts";
+import { toHistory, toPlayer as playerRow, toRating, type Row } from "./sql-rows.ts";
 
 function loadSqlite(): typeof import("node:sqlite") {
   // node:sqlite prints an ExperimentalWarning on first load in Node 22; it is stable enough for us
@@ -84,37 +85,8 @@ CREATE TABLE IF NOT EXISTS events (
 );
 `;
 
-type Row = Record<string, unknown>;
 
-function toPlayer(row: Row): PlayerRecord {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    createdAt: Number(row.created_at),
-    ...(row.device_id != null ? { deviceId: row.device_id as string } : {}),
-    ...(row.username != null ? { username: row.username as string } : {}),
-    ...(row.banned_at != null ? { banned: { reason: row.ban_reason as string, at: Number(row.banned_at) } } : {}),
-  };
-}
-
-function toRating(row: Row): RatingRecord {
-  return {
-    playerId: row.player_id as string, mode: row.mode as string,
-    mu: Number(row.mu), sigma: Number(row.sigma), mmr: Number(row.mmr),
-    wins: Number(row.wins), losses: Number(row.losses), draws: Number(row.draws), matches: Number(row.matches),
-    updatedAt: Number(row.updated_at),
-  };
-}
-
-function toHistory(row: Row): HistoryEntry {
-  return {
-    playerId: row.player_id as string, matchId: row.match_id as string, mode: row.mode as string,
-    endedAt: Number(row.ended_at), team: Number(row.team), score: Number(row.score),
-    outcome: row.outcome as HistoryEntry["outcome"],
-    mmrBefore: row.mmr_before == null ? null : Number(row.mmr_before),
-    mmrAfter: row.mmr_after == null ? null : Number(row.mmr_after),
-  };
-}
+const toPlayer = (row: Row) => playerRow(row, "id");
 
 export interface SqliteStoreOptions {
   /** File path, or ":memory:". */
