@@ -4,6 +4,7 @@
  * closes the player's socket on the other (presence bus).
  */
 import assert from "node:assert/strict";
+import { SignJWT } from "jose";
 import { Client, type Room } from "@colyseus/sdk";
 import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../helpers/processes.ts";
 import { leaveCode } from "../rooms/helpers.ts";
@@ -74,5 +75,20 @@ describe("security: per-player limits and bans across two nodes sharing Redis", 
     });
     assert.equal(res.status, 200);
     assert.equal(await closed, 4403);
+  });
+
+  it("a validly signed token for a player the shared store does not know is refused on both nodes (HTTP and rooms)", async () => {
+    const phantom = await new SignJWT({ typ: "access", name: "Phantom" }).setProtectedHeader({ alg: "HS256" })
+      .setIssuer("rally").setSubject(`ghost-${Date.now()}`).setIssuedAt().setExpirationTime("10m")
+      .sign(new TextEncoder().encode(JWT_SECRET));
+    for (const node of [A, B]) {
+      const me = await fetch(`${node.url}/v1/me`, { headers: { authorization: `Bearer ${phantom}` } });
+      assert.equal(me.status, 401);
+      await assert.rejects(clientFor(node, phantom).joinOrCreate("arena"), /AUTH_INVALID_TOKEN/);
+    }
+    // A player created through A is known to B (one store), so the same kind of token works there.
+    const real = await guest(A.url);
+    const room = await clientFor(B, real.token).joinOrCreate("arena");
+    rooms.push(room);
   });
 });
