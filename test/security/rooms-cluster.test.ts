@@ -1,7 +1,8 @@
 /**
- * Issue #12 items 2, 17 and 19 across two real nodes (child processes) sharing a private redis-server:
- * a player's connection count holds cluster-wide (Redis seat ledger), and a ban through one node
- * closes the player's socket on the other (presence bus).
+ * Issue #12 items 2, 7, 17 and 19 across two real nodes (child processes) sharing a private redis-server
+ * and one store: a player's connection count holds cluster-wide (Redis seat ledger), a ban through one
+ * node closes the player's socket on the other (presence bus), and a token of a player the store does
+ * not know is refused by both.
  */
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
