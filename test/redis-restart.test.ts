@@ -1,9 +1,9 @@
 /**
  * A Redis restart that loses every key (no persistence: `--save '' --appendonly no`, like many dev
  * setups) under two real Rally nodes: the queue rooms write their waiting tickets back with the
- * original enqueue time, a matcher leader is re-elected with a fresh lease, and every queued player
- * (queued before the outage and after it) is seated. A running arena match keeps ticking through the
- * outage and its players stay connected.
+ * original enqueue time, a matcher leader is re-elected with a fresh lease, the node registry, social
+ * presence and room listings come back, and every queued player (queued before the outage and after
+ * it) is seated. A running arena match keeps ticking through the outage and its players stay connected.
  */
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
@@ -112,6 +112,9 @@ describe("a Redis restart that loses its data, under two nodes", function () {
     const probe = new Redis(url);
     probe.on("error", () => undefined);
     await until("six 5v5 tickets wait in Redis", async () => (await probe.zcard("rally:mm:w:5v5")) === 6, 15_000);
+    // social presence of the queued and playing players
+    await until("presence activities of the six queued players", async () => (await probe.keys("rally:social:pres:act:*")).length >= 6, 15_000);
+    const activities = await probe.keys("rally:social:pres:act:*");
     probe.disconnect();
     await sleep(2000);
 
@@ -132,6 +135,9 @@ describe("a Redis restart that loses its data, under two nodes", function () {
       const firstJoin = Math.min(...waiting.map((w) => w.joinedAt));
       for (const s of scores) assert.ok(s >= firstJoin - 1000 && s < Date.now() - 3000, `enqueue time ${s} kept (first join ${firstJoin})`);
       await until("a matcher leader holds a new 5v5 lease", async () => (await fresh.get("rally:mm:lease:matcher:5v5")) !== null, 30_000, 250);
+      // registry and presence entries come back by their own heartbeats
+      await until("both nodes in the registry again", async () => (await fresh.hlen("rally:nodes")) === 2, 15_000, 250);
+      await until("every presence activity again", async () => (await fresh.exists(...activities)) === activities.length, 20_000, 250);
       // the nodes wrote their running rooms' listings back (reconnection and queries find the match)
       await until("the arena match is listed again", async () => (await fresh.hexists("roomcaches", match.roomId)) === 1, 15_000, 250);
     } finally {
