@@ -215,6 +215,7 @@ export class MatchmakerService {
           this.deps.metrics.leader.set({ mode: name, shard }, grant ? 1 : 0);
           if (!grant) {
             this.clearWaitingGauge(key, name);
+            this.capacityRegions.delete(key);
             continue;
           }
           await this.pass(mode, grant, nowMs, shard).catch((err) => this.deps.logger.warn({ err, mode: name, shard }, "matcher pass failed"));
@@ -583,10 +584,18 @@ export class MatchmakerService {
     const oldest = new Map<string, number>();
     for (const t of pool) if (ids.has(t.id)) oldest.set(t.region, Math.max(oldest.get(t.region) ?? 0, (nowMs - t.enqueuedAt) / 1000));
     // only regions with a starved ticket now or at the last write (a 0 replaces the old figure once)
-    const touched = new Set([...oldest.keys(), ...(this.capacityRegions.get(key) ?? [])]);
+    const { bus } = this.deps;
+    const prev = this.capacityRegions.get(key);
+    const touched = new Set([...oldest.keys(), ...(prev ?? [])]);
+    if (!prev) {
+      // newly leading this shard: zero what a previous leader left (its memory of starved tickets is gone)
+      for (const [field, v] of Object.entries((await bus.hgetall(CAPACITY_BY_MODE_KEY)) ?? {})) {
+        const region = field.slice(mode.length + 1);
+        if (field.startsWith(`${mode}|`) && Number(v) > 0 && shardOf(rules, region) === shard) touched.add(region);
+      }
+    }
     this.capacityRegions.set(key, new Set(oldest.keys()));
     if (!touched.size) return;
-    const { bus } = this.deps;
     for (const region of touched) await bus.hset(CAPACITY_BY_MODE_KEY, `${mode}|${region}`, String(Math.round((oldest.get(region) ?? 0) * 10) / 10));
     const all = (await bus.hgetall(CAPACITY_BY_MODE_KEY)) ?? {};
     const max = new Map<string, number>();

@@ -158,6 +158,21 @@ describe("MatchmakerService (loop, lease, provisioning)", () => {
     assert.equal(s.hashes.get(CAPACITY_WAIT_KEY)?.get("eu"), "0");
   });
 
+  it("capacity wait: a new leader zeroes the figure its predecessor left", async () => {
+    const s = setup(fakeRooms({ create: () => { throw new Error("NO_NODE_AVAILABLE: no ready node"); } }));
+    await enqueue(s, "c1", clock - 80_000);
+    await enqueue(s, "c2", clock - 80_000);
+    await s.a.tick(clock);
+    clock += 1000;
+    await s.a.tick(clock);
+    assert.equal(s.hashes.get(CAPACITY_WAIT_KEY)?.get("eu"), "81");
+    // the players leave, then a stops leading (dies) and b takes over
+    for (const id of ["c1", "c2"]) { await s.store.cancel(id); await s.store.remove(id); }
+    clock += 10_000;
+    await s.b.tick(clock);
+    assert.equal(s.hashes.get(CAPACITY_WAIT_KEY)?.get("eu"), "0", "no stale capacity wait keeps the pool scaling up");
+  });
+
   it("a waiting ticket whose queue connection is gone (no heartbeat past the stale limit) is cancelled, never matched", async () => {
     const s = setup();
     await enqueue(s, "o1");
