@@ -56,11 +56,17 @@ export class LocalLease implements Lease {
   }
 }
 
-// SET NX PX and INCR in one script: a grant never exists without its token
+// SET NX PX and INCR in one script: a grant never exists without its token. ARGV[3] is a floor (the
+// caller's clock in ms, or one past the highest token it has seen): after a Redis data loss the
+// counter is gone, and INCR alone would restart at 1, below tokens a paused old leader still holds.
 const ACQUIRE = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 local token = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. token, 'NX', 'PX', ARGV[2])
+if token < tonumber(ARGV[3]) then
+  redis.call('SET', KEYS[2], ARGV[3])
+  token = tonumber(ARGV[3])
+end
+redis.call('SET', KEYS[1], ARGV[1] .. '|' .. string.format('%d', token), 'NX', 'PX', ARGV[2])
 return token`;
 
 const RENEW = `
@@ -73,8 +79,17 @@ if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
 redis.call('DEL', KEYS[1])
 return 1`;
 
-/** Cluster lease on Redis: `lease:{name}` = "holder|token" with a PX TTL, `lease:{name}:fence` counter. */
+/**
+ * Cluster lease on Redis: `lease:{name}` = "holder|token" with a PX TTL, `lease:{name}:fence` counter.
+ * Tokens stay monotonic across a Redis restart that lost its data: each grant is at least the
+ * holder's clock in ms and above the highest token this process has seen for the name, so a new
+ * leader's token beats every token granted before the loss (as long as the nodes' clocks agree to
+ * within the time between two grants, which NTP gives).
+ */
 export class RedisLease implements Lease {
+  /** Highest token seen per lease name by this process. */
+  private readonly highest = new Map<string, number>();
+
   constructor(private readonly redis: Redis, private readonly now: () => number, private readonly prefix = "rally:mm:") {}
 
   private key(name: string): string { return `${this.prefix}lease:${name}`; }
@@ -82,7 +97,9 @@ export class RedisLease implements Lease {
   async tryAcquire(name: string, holder: string, ttlMs: number): Promise<LeaseGrant | null> {
     if (holder.includes("|")) throw new RangeError("lease holder must not contain '|'");
     const t = this.now();
-    const token = Number(await this.redis.eval(ACQUIRE, 2, this.key(name), `${this.key(name)}:fence`, holder, String(ttlMs)));
+    const floor = Math.max(Math.floor(t), (this.highest.get(name) ?? 0) + 1);
+    const token = Number(await this.redis.eval(ACQUIRE, 2, this.key(name), `${this.key(name)}:fence`, holder, String(ttlMs), String(floor)));
+    if (token > 0) this.highest.set(name, Math.max(token, this.highest.get(name) ?? 0));
     return token > 0 ? { name, holder, token, expiresAt: t + ttlMs } : null;
   }
 

@@ -154,6 +154,8 @@ export function createQueueRoom(deps: QueueRoomDeps) {
     private readonly held = new Map<string, Held>();
     private readonly gathers = new Map<string, Gather>();
     private beat = 0;
+    /** a store sync (refresh + restore) is running: during a Redis outage a beat must not pile up behind it */
+    private syncing = false;
 
     static override async onAuth(token: string, options: unknown): Promise<Identity> {
       let identity: Identity;
@@ -405,11 +407,56 @@ export function createQueueRoom(deps: QueueRoomDeps) {
     private async heartbeat(): Promise<void> {
       for (const entry of this.entries.values()) if (!entry.confirmed) this.sendStatus(entry);
       // keep this node's claim on its tickets fresh (a record not refreshed belongs to a dead queue)
-      if (++this.beat % 3 !== 0) return;
-      const now = service.deps.now();
-      for (const held of this.held.values()) {
-        if (held.state === "searching") await service.players.update(held.ticket.playerIds, held.ticket.id, {}, now).catch(() => undefined);
+      if (++this.beat % 3 !== 0 || this.syncing) return;
+      this.syncing = true;
+      try {
+        await this.syncTickets();
+      } finally {
+        this.syncing = false;
       }
+    }
+
+    private async syncTickets(): Promise<void> {
+      const now = service.deps.now();
+      for (const held of [...this.held.values()]) {
+        if (held.state !== "searching") continue;
+        await service.players.update(held.ticket.playerIds, held.ticket.id, {}, now).catch(() => undefined);
+        // Redis restarted without its data: the ticket is gone from the store, never from this room
+        const stored = await service.store.get(held.ticket.id).catch(() => null);
+        if (stored === undefined && this.held.get(held.ticket.id) === held && held.state === "searching") await this.restore(held).catch((err) => service.deps.logger.warn({ err, ticketId: held.ticket.id }, "queue ticket not restored"));
+      }
+    }
+
+    /**
+     * Writes a ticket the store lost back as it was (original enqueue time, party, latencies,
+     * ratings, home region) and takes its players' records again. A player who meanwhile holds
+     * another ticket ends this one (the players are told `cancelled`, reason TICKET_LOST).
+     */
+    private async restore(held: Held): Promise<void> {
+      const { ticket } = held;
+      const now = service.deps.now();
+      const names = new Map([...this.entries.values()].map((e) => [e.playerId, e.name]));
+      const players = ticket.playerIds.map((playerId) => ({ playerId, name: names.get(playerId) ?? playerId }));
+      const conflict = await service.players.take(players, ticket.id, now, service.nodeId || undefined);
+      if (conflict) {
+        this.held.delete(ticket.id);
+        this.presence.unsubscribe(seatTopic(ticket.id), held.onNotice);
+        for (const sid of held.sessionIds) {
+          const entry = this.entries.get(sid);
+          if (!entry) continue;
+          entry.ticketId = undefined;
+          this.clients.getById(sid)?.send("status", this.statusOf(entry, "cancelled", "TICKET_LOST"));
+        }
+        if (ticket.partyId) this.gathers.delete(ticket.partyId);
+        return;
+      }
+      try {
+        await service.store.add(ticket, service.shardOf(ticket.mode, ticket.region));
+      } catch (e) {
+        if (!(e instanceof TicketError)) throw e; // MM_DUPLICATE_TICKET: it is back already
+      }
+      metrics.requeues.inc({ mode: ticket.mode, reason: "restored" });
+      service.deps.logger.info({ ticketId: ticket.id, mode: ticket.mode, enqueuedAt: ticket.enqueuedAt }, "queue ticket restored (the store had lost it)");
     }
   };
 }

@@ -101,6 +101,15 @@ export const seatTopic = (ticketId: string) => `rally:mm:seat:${ticketId}`;
 /** Hash region -> seconds the pool manager reads (server/registry QUEUE_WAIT_KEY). */
 export const OLDEST_WAIT_KEY = "rally:mm:oldest-wait";
 const OLDEST_BY_MODE_KEY = "rally:mm:oldest-wait:by-mode";
+/**
+ * Hash region -> seconds the pool manager scales up on (server/registry CAPACITY_WAIT_KEY): the oldest
+ * wait of tickets whose match found no node (`no-node`, `create-failed`), max over modes. A queue that
+ * lacks players never appears in it.
+ */
+export const CAPACITY_WAIT_KEY = "rally:mm:capacity-wait";
+const CAPACITY_BY_MODE_KEY = "rally:mm:capacity-wait:by-mode";
+/** Requeue reasons that mean "no capacity to run the match", not "not enough players". */
+const CAPACITY_REASONS = new Set(["no-node", "create-failed"]);
 const TTM_KEY = "rally:mm:ttm";
 
 /** What goes over `seatTopic`: seats by player, or the news that the ticket is waiting again. */
@@ -143,6 +152,10 @@ export class MatchmakerService {
   private readonly nextDue = new Map<string, number>();
   /** (mode, shard) key -> regions whose `ticketsWaiting` gauge this node set */
   private readonly gaugeRegions = new Map<string, Set<string>>();
+  /** (mode, shard) key -> ids of tickets whose match found no node, until they are seated or leave (leader memory). */
+  private readonly starved = new Map<string, Set<string>>();
+  /** (mode, shard) key -> regions with a non-zero capacity wait at this node's last write (so a 0 replaces it) */
+  private readonly capacityRegions = new Map<string, Set<string>>();
 
   constructor(readonly deps: MatchmakerDeps) {}
 
@@ -202,6 +215,7 @@ export class MatchmakerService {
           this.deps.metrics.leader.set({ mode: name, shard }, grant ? 1 : 0);
           if (!grant) {
             this.clearWaitingGauge(key, name);
+            this.capacityRegions.delete(key);
             continue;
           }
           await this.pass(mode, grant, nowMs, shard).catch((err) => this.deps.logger.warn({ err, mode: name, shard }, "matcher pass failed"));
@@ -251,6 +265,7 @@ export class MatchmakerService {
       });
     }
     await this.publishWaiting(rules, shard, pool.filter((t) => !taken.has(t.id)), nowMs);
+    await this.publishCapacityWait(rules, shard, pool, nowMs);
     return formed;
   }
 
@@ -366,6 +381,10 @@ export class MatchmakerService {
     for (const t of tickets) {
       if (await this.store.requeue(t.id)) {
         this.deps.metrics.requeues.inc({ mode, reason });
+        if (CAPACITY_REASONS.has(reason)) {
+          const key = shardKey(mode, this.shardOf(mode, t.region));
+          this.starved.set(key, (this.starved.get(key) ?? new Set()).add(t.id));
+        }
         await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.queued, matchId: null }, now);
         await this.deps.bus.publish(seatTopic(t.id), { kind: "requeued", reason } satisfies SeatNotice);
       }
@@ -547,6 +566,44 @@ export class MatchmakerService {
       const q = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
       await bus.hset(TTM_KEY, k, JSON.stringify({ p50: q(0.5), p90: q(0.9), n: sorted.length }));
     }
+  }
+
+  /**
+   * The oldest wait, per region of this shard, of tickets still waiting whose match found no node
+   * (`rally:mm:capacity-wait:by-mode` field `mode|region`, and `rally:mm:capacity-wait` region -> max
+   * over modes): the pool manager's queue-time trigger. 0 when none: a queue that lacks players asks
+   * for no capacity. A ticket leaves the set once it is no longer waiting (seated, left).
+   */
+  private async publishCapacityWait(rules: ModeRules, shard: string, pool: readonly Ticket[], nowMs: number): Promise<void> {
+    const mode = rules.name;
+    const key = shardKey(mode, shard);
+    const ids = this.starved.get(key) ?? new Set<string>();
+    const listed = new Set(pool.map((t) => t.id));
+    for (const id of ids) if (!listed.has(id)) ids.delete(id);
+    // tickets requeued by this very pass are not in `pool` yet: they were listed, so they stay
+    const oldest = new Map<string, number>();
+    for (const t of pool) if (ids.has(t.id)) oldest.set(t.region, Math.max(oldest.get(t.region) ?? 0, (nowMs - t.enqueuedAt) / 1000));
+    // only regions with a starved ticket now or at the last write (a 0 replaces the old figure once)
+    const { bus } = this.deps;
+    const prev = this.capacityRegions.get(key);
+    const touched = new Set([...oldest.keys(), ...(prev ?? [])]);
+    if (!prev) {
+      // newly leading this shard: zero what a previous leader left (its memory of starved tickets is gone)
+      for (const [field, v] of Object.entries((await bus.hgetall(CAPACITY_BY_MODE_KEY)) ?? {})) {
+        const region = field.slice(mode.length + 1);
+        if (field.startsWith(`${mode}|`) && Number(v) > 0 && shardOf(rules, region) === shard) touched.add(region);
+      }
+    }
+    this.capacityRegions.set(key, new Set(oldest.keys()));
+    if (!touched.size) return;
+    for (const region of touched) await bus.hset(CAPACITY_BY_MODE_KEY, `${mode}|${region}`, String(Math.round((oldest.get(region) ?? 0) * 10) / 10));
+    const all = (await bus.hgetall(CAPACITY_BY_MODE_KEY)) ?? {};
+    const max = new Map<string, number>();
+    for (const [field, v] of Object.entries(all)) {
+      const region = field.slice(field.indexOf("|") + 1);
+      if (touched.has(region)) max.set(region, Math.max(max.get(region) ?? 0, Number(v) || 0));
+    }
+    for (const [region, s] of max) await bus.hset(CAPACITY_WAIT_KEY, region, String(s));
   }
 
   async refreshEstimates(): Promise<void> {

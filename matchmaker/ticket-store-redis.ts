@@ -42,7 +42,7 @@ for i = 3, #KEYS do
   local sk = redis.call('HGET', KEYS[i], 'sk') or redis.call('HGET', KEYS[i], 'mode')
   if sk ~= ARGV[3] then return -2 end
 end
-redis.call('SET', KEYS[1], fence)
+redis.call('SET', KEYS[1], ARGV[1])
 for i = 3, #KEYS do
   redis.call('HSET', KEYS[i], 'state', 'matched', 'matchId', ARGV[2])
   redis.call('ZREM', KEYS[2], ARGV[i + 1])

@@ -103,6 +103,12 @@ async function loadRedisClients(url: string, logger: Logger) {
       const driver = new RedisDriver(url);
       // Its client is private and has no error listener of its own (Colyseus 0.18.3).
       (driver as unknown as { _client: NodeJS.EventEmitter })._client.on("error", onError("driver"));
+      // A Redis that restarted without its data lost this node's room listings and room count: write
+      // them back on every (re)connect, so reconnection and matchmaking find the running rooms again.
+      (driver as unknown as { _client: NodeJS.EventEmitter })._client.on("ready", () => {
+        if (matchMaker.state !== matchMaker.MatchMakerState.READY) return;
+        matchMaker.restoreMissingRoomCaches().then(() => matchMaker.stats.persist(true)).catch(onError("driver"));
+      });
       return driver;
     },
   };

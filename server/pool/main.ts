@@ -17,6 +17,7 @@ import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { mountAdminApi } from "../http/admin.ts";
 import { createLogger } from "../log.ts";
 import { cleanupDeadNode, createNodeCommands, createNodeRegistry, createPoolLimitsStore, readQueueWaits } from "../registry/index.ts";
+import { readCapacityWaits } from "../registry/commands.ts";
 import { PoolManager } from "./manager.ts";
 import { createPoolMetrics } from "./metrics.ts";
 import { parseScheduleJson } from "./schedule-config.ts";
@@ -106,6 +107,7 @@ async function main(): Promise<void> {
     cleanup: (nodeId) => cleanupDeadNode(presence, driver, nodeId),
     limitOverrides: () => limits.all(),
     queueWaits: () => readQueueWaits(presence),
+    capacityWaits: () => readCapacityWaits(presence),
     regions: config.POOL_REGIONS,
     limits: { min: config.POOL_MIN_NODES, max: Math.max(config.POOL_MIN_NODES, config.POOL_MAX_NODES) },
     policy: {

@@ -34,6 +34,8 @@ export interface ManagerOptions {
   readonly limitOverrides?: () => Promise<Record<string, LimitOverride>>;
   /** Oldest queue wait per region in seconds (matchmaker), when published. */
   readonly queueWaits?: () => Promise<Record<string, number>>;
+  /** Oldest wait per region (seconds) of tickets whose match found no node to run on (matchmaker), when published. */
+  readonly capacityWaits?: () => Promise<Record<string, number>>;
   readonly regions: readonly string[];
   readonly limits: RegionLimits;
   readonly policy: PolicyConfig;
@@ -149,11 +151,12 @@ export class PoolManager {
   private async step(): Promise<void> {
     if (this.stopped) return;
     const now = this.now();
-    const [provided, entries, overrides, waits] = await Promise.all([
+    const [provided, entries, overrides, waits, capacityWaits] = await Promise.all([
       this.o.provider.list(),
       this.o.registry.list(),
       this.o.limitOverrides?.().catch(() => ({})) ?? Promise.resolve({}),
       this.o.queueWaits?.().catch(() => ({})) ?? Promise.resolve({}),
+      this.o.capacityWaits?.().catch(() => ({})) ?? Promise.resolve({}),
     ]);
     const byName = new Map<string, NodeEntry>();
     for (const e of entries) {
@@ -192,7 +195,7 @@ export class PoolManager {
     for (const id of [...this.nodes.keys()]) if (!seen.has(id)) this.nodes.delete(id);
 
     const regions = new Set([...this.o.regions, ...[...this.nodes.values()].map((n) => n.region)]);
-    for (const region of regions) await this.scaleRegion(region, (overrides as Record<string, LimitOverride>)[region], (waits as Record<string, number>)[region], now);
+    for (const region of regions) await this.scaleRegion(region, (overrides as Record<string, LimitOverride>)[region], (waits as Record<string, number>)[region], now, (capacityWaits as Record<string, number>)[region]);
   }
 
   private adopt(p: { id: string; name: string; region: string; publicAddress: string; startedAt: number }, entry: NodeEntry | undefined, now: number): TrackedNode {
@@ -289,7 +292,7 @@ export class PoolManager {
     }
   }
 
-  private async scaleRegion(region: string, override: LimitOverride | undefined, queueWaitS: number | undefined, now: number): Promise<void> {
+  private async scaleRegion(region: string, override: LimitOverride | undefined, queueWaitS: number | undefined, now: number, capacityWaitS?: number): Promise<void> {
     const rs = this.regionState(region);
     const limits: RegionLimits = override ?? this.o.limits;
     const mine = [...this.nodes.values()].filter((n) => n.region === region);
@@ -304,6 +307,7 @@ export class PoolManager {
     const scheduled = scheduledNodes(this.schedule, region, now);
     const { decision, memory, load } = decide(views, limits, this.o.policy, {
       queueWaitS: queueWaitS ?? null,
+      capacityWaitS: capacityWaitS ?? null,
       scheduledNodes: scheduled,
       forecastNodes: mode === "on" ? forecastNodes : null,
     }, rs.memory, now);

@@ -4,7 +4,8 @@
  *
  * Per region: keep between `min` and `max` active nodes (starting + ready; draining nodes are leaving
  * and count for nothing), keep `warmRooms` free room slots ready (Agones' buffer), scale up when
- * utilization > `scaleUpUtilization`, the oldest queue wait > `queueWaitUpS`, a schedule says a peak
+ * utilization > `scaleUpUtilization`, the oldest wait for capacity > `queueWaitUpS` (tickets whose
+ * match found no node; a queue that lacks players never scales up), a schedule says a peak
  * is near, or the forecast (mode "on") asks for more; scale down only after utilization stayed under
  * `scaleDownUtilization` for `scaleDownAfterMs`, and only when removing the emptiest node would not
  * itself trigger a scale-up (the hysteresis that prevents flapping). At most one node per step.
@@ -52,8 +53,13 @@ export interface NodeView {
 }
 
 export interface RegionSignals {
-  /** Oldest ticket wait in the region's queue (seconds), when the matchmaker publishes it. */
+  /**
+   * Oldest ticket wait in the region's queue (seconds), when the matchmaker publishes it. Not a
+   * scaling trigger: more nodes cannot fill a queue that lacks players.
+   */
   readonly queueWaitS?: number | null;
+  /** Oldest wait (seconds) of the region's tickets whose match found no node to run on: the queue-time trigger. */
+  readonly capacityWaitS?: number | null;
   /** Nodes a scheduled peak asks for (0 when no peak is near). */
   readonly scheduledNodes?: number;
   /** Nodes the forecast asks for, when the forecast is on (never used to remove nodes). */
@@ -168,7 +174,7 @@ export function decide(
 function scaleUpReason(load: RegionLoad, config: PolicyConfig, signals: RegionSignals): ScaleReason | null {
   if (load.active > 0 && load.utilization > config.scaleUpUtilization) return ScaleReason.UTILIZATION;
   if (load.free < config.warmRooms) return ScaleReason.BUFFER;
-  if (signals.queueWaitS != null && signals.queueWaitS > config.queueWaitUpS) return ScaleReason.QUEUE_WAIT;
+  if (signals.capacityWaitS != null && signals.capacityWaitS > config.queueWaitUpS) return ScaleReason.QUEUE_WAIT;
   if (signals.scheduledNodes && load.active < signals.scheduledNodes) return ScaleReason.SCHEDULE;
   if (signals.forecastNodes && load.active < signals.forecastNodes) return ScaleReason.FORECAST;
   return null;

@@ -66,12 +66,23 @@ export function createPoolLimitsStore(presence: Presence): PoolLimitsStore {
   };
 }
 
+/**
+ * Hash region -> oldest wait in seconds of the tickets waiting for capacity: their match was formed but
+ * found no node to run on (`no-node`, `create-failed`). A queue that merely lacks players is not in it.
+ */
+export const CAPACITY_WAIT_KEY = "rally:mm:capacity-wait";
+
 /** Oldest queue wait per region (seconds), as published by the matchmaker; {} when it publishes nothing. */
-export async function readQueueWaits(presence: Presence): Promise<Record<string, number>> {
-  const raw = (await presence.hgetall(QUEUE_WAIT_KEY)) ?? {};
+export async function readQueueWaits(presence: Presence, key = QUEUE_WAIT_KEY): Promise<Record<string, number>> {
+  const raw = (await presence.hgetall(key)) ?? {};
   const out: Record<string, number> = {};
   for (const [region, v] of Object.entries(raw)) if (Number.isFinite(Number(v))) out[region] = Number(v);
   return out;
+}
+
+/** Oldest wait per region (seconds) of tickets waiting for capacity (the pool manager's queue-time trigger). */
+export function readCapacityWaits(presence: Presence): Promise<Record<string, number>> {
+  return readQueueWaits(presence, CAPACITY_WAIT_KEY);
 }
 
 /** Removes every trace of a dead node: registry entry, Colyseus' `roomcount` field and its room listings. */

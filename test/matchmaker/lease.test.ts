@@ -89,4 +89,27 @@ describe("RedisLease (own redis-server)", function () {
     assert.equal(await leaderLease.renew(leader, ttl), null);
     assert.equal((await store.get("t3"))?.state, "waiting");
   });
+
+  it("tokens stay monotonic across a Redis data loss (FLUSHALL): a deposed leader's old token is refused", async () => {
+    const client = redis.client();
+    const oldLease = new RedisLease(client, Date.now, "loss:");
+    const newLease = new RedisLease(redis.client(), Date.now, "loss:");
+    const store = new RedisTicketStore(client, "loss:");
+    // several grants before the loss, so the old counter is well above 1
+    let old = null;
+    for (let i = 0; i < 3; i++) {
+      old = (await oldLease.tryAcquire("5v5", "old", 60_000))!;
+      await oldLease.release(old);
+    }
+    old = (await oldLease.tryAcquire("5v5", "old", 60_000))!;
+    await client.flushall(); // what a restarted redis-server without persistence looks like
+    for (const id of ["a", "b"]) await store.add(ticket(id));
+    await sleep(20); // a real restart takes seconds; the new grant's clock is past the old one's
+    const fresh = await newLease.tryAcquire("5v5", "new", 60_000);
+    assert.ok(fresh, "the lease key is gone: a new leader is granted");
+    assert.ok(fresh.token > old.token, `new token ${fresh.token} above the old ${old.token}`);
+    assert.ok((await store.claim("5v5", ["a"], "m-new", fresh.token)).ok);
+    assert.deepEqual(await store.claim("5v5", ["b"], "m-old", old.token), { ok: false, reason: "stale-fence" });
+    assert.equal(await oldLease.renew(old, 1000), null, "the old grant is gone");
+  });
 });

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import {
   createMatchmakerMetrics, DEFAULT_SHARD, LocalLease, makeTicket, MatchmakerService, MemoryPartyDirectory, MemoryPlayerIndex, MemoryTicketStore,
-  OLDEST_WAIT_KEY, parseModeRules, shardOf, shardRules, shardsOf, STALE_QUEUE_MS, type Bus, type Lease, type ModeRules, type RoomApi, type SeatNotice, type Ticket,
+  CAPACITY_WAIT_KEY, OLDEST_WAIT_KEY, parseModeRules, shardOf, shardRules, shardsOf, STALE_QUEUE_MS, type Bus, type Lease, type ModeRules, type RoomApi, type SeatNotice, type Ticket,
 } from "../../matchmaker/index.ts";
 
 function fakeRooms(behaviour: { create?: () => void; reserve?: () => boolean } = {}) {
@@ -130,6 +130,47 @@ describe("MatchmakerService (loop, lease, provisioning)", () => {
     await enqueue(s, "w1", clock - 42_000);
     await s.a.tick(clock);
     assert.equal(s.hashes.get(OLDEST_WAIT_KEY)?.get("eu"), "42");
+  });
+
+  it("capacity wait: a queue that lacks players publishes none; a match that found no node does, until it is seated", async () => {
+    let full = true;
+    const s = setup(fakeRooms({ create: () => { if (full) throw new Error("NO_NODE_AVAILABLE: no ready node"); } }));
+    // one ticket waiting 90 s for an opponent: an old queue, but no capacity would help
+    await enqueue(s, "lonely", clock - 90_000);
+    await s.a.tick(clock);
+    assert.equal(s.hashes.get(OLDEST_WAIT_KEY)?.get("eu"), "90");
+    assert.equal(s.hashes.get(CAPACITY_WAIT_KEY)?.get("eu"), undefined, "no capacity wait for a queue lacking players");
+    // an opponent comes: the match is formed but finds no node
+    await enqueue(s, "other", clock - 10_000);
+    clock += 1000;
+    await s.a.tick(clock);
+    assert.equal((await s.store.listWaiting("duel")).length, 2, "both back to waiting");
+    clock += 1000;
+    await s.a.tick(clock); // the next pass (no node still) publishes their wait for capacity
+    assert.equal(s.hashes.get(CAPACITY_WAIT_KEY)?.get("eu"), "92");
+    // a node frees up: the match is placed and the capacity wait drops to 0
+    full = false;
+    clock += 1000;
+    await s.a.tick(clock);
+    assert.equal(s.rooms.created.length, 1);
+    clock += 1000;
+    await s.a.tick(clock);
+    assert.equal(s.hashes.get(CAPACITY_WAIT_KEY)?.get("eu"), "0");
+  });
+
+  it("capacity wait: a new leader zeroes the figure its predecessor left", async () => {
+    const s = setup(fakeRooms({ create: () => { throw new Error("NO_NODE_AVAILABLE: no ready node"); } }));
+    await enqueue(s, "c1", clock - 80_000);
+    await enqueue(s, "c2", clock - 80_000);
+    await s.a.tick(clock);
+    clock += 1000;
+    await s.a.tick(clock);
+    assert.equal(s.hashes.get(CAPACITY_WAIT_KEY)?.get("eu"), "81");
+    // the players leave, then a stops leading (dies) and b takes over
+    for (const id of ["c1", "c2"]) { await s.store.cancel(id); await s.store.remove(id); }
+    clock += 10_000;
+    await s.b.tick(clock);
+    assert.equal(s.hashes.get(CAPACITY_WAIT_KEY)?.get("eu"), "0", "no stale capacity wait keeps the pool scaling up");
   });
 
   it("a waiting ticket whose queue connection is gone (no heartbeat past the stale limit) is cancelled, never matched", async () => {

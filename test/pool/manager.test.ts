@@ -80,6 +80,21 @@ describe("pool manager on a simulated cluster (virtual clock)", () => {
     assert.ok(sim.cleaned.includes(second.nodeId));
   });
 
+  it("scales up on tickets waiting for capacity, never on a queue that only lacks players", async () => {
+    const sim = new SimCluster(10);
+    let capacity: Record<string, number> = {};
+    const m = simManager(sim, {
+      regions: ["eu"], limits: { min: 1, max: 3 }, policy: { warmRooms: 0, scaleUpUtilization: 0.7, scaleDownUtilization: 0.3, scaleDownAfterMs: 15 * MIN, scaleDownCooldownMs: MIN, queueWaitUpS: 60 },
+      queueWaits: async () => ({ eu: 600 }), // two 5v5 players have waited 10 minutes for eight more
+      capacityWaits: async () => capacity,
+    });
+    for (let i = 0; i < 5; i++) await step(sim, m);
+    assert.equal(sim.running("eu").length, 1, "an old queue lacking players starts no node");
+    capacity = { eu: 75 }; // a formed match found no node for 75 s
+    for (let i = 0; i < 3; i++) await step(sim, m);
+    assert.ok(sim.running("eu").length >= 2, "a wait for capacity does");
+  });
+
   it("an operator drain (node says draining) is carried through to the stop", async () => {
     const sim = new SimCluster(10);
     const m = simManager(sim, { regions: ["eu"], limits: { min: 0, max: 3 }, policy: { warmRooms: 0, scaleUpUtilization: 0.7, scaleDownUtilization: 0.3, scaleDownAfterMs: 15 * MIN, scaleDownCooldownMs: MIN, queueWaitUpS: 60 } });

@@ -46,10 +46,29 @@ describe("pool policy (pure, virtual clock)", () => {
     assert.equal(decide([ready("a", 3), ready("b", 2)], limits, config, {}, emptyMemory, 0).decision.action, "none");
   });
 
-  it("scales up on a queue wait over 60 s, not at 60 s", () => {
+  it("scales up on a wait for capacity over 60 s, not at 60 s", () => {
     const nodes = [ready("a", 5)];
-    assert.equal(decide(nodes, limits, cfg, { queueWaitS: 60 }, emptyMemory, 0).decision.action, "none");
-    assert.deepEqual(decide(nodes, limits, cfg, { queueWaitS: 61 }, emptyMemory, 0).decision, { action: "up", reason: ScaleReason.QUEUE_WAIT });
+    assert.equal(decide(nodes, limits, cfg, { capacityWaitS: 60 }, emptyMemory, 0).decision.action, "none");
+    assert.deepEqual(decide(nodes, limits, cfg, { capacityWaitS: 61 }, emptyMemory, 0).decision, { action: "up", reason: ScaleReason.QUEUE_WAIT });
+  });
+
+  it("a queue that lacks players (old tickets, none waiting for capacity) never scales up", () => {
+    const nodes = [ready("a", 5)];
+    // two 5v5 tickets waited 10 minutes: more nodes cannot fill the queue
+    assert.equal(decide(nodes, limits, cfg, { queueWaitS: 600 }, emptyMemory, 0).decision.action, "none");
+    assert.equal(decide(nodes, limits, cfg, { queueWaitS: 600, capacityWaitS: null }, emptyMemory, 0).decision.action, "none");
+    assert.equal(decide(nodes, limits, cfg, { queueWaitS: 600, capacityWaitS: 0 }, emptyMemory, 0).decision.action, "none");
+    // the same wait on tickets whose match found no node does
+    assert.deepEqual(decide(nodes, limits, cfg, { queueWaitS: 600, capacityWaitS: 90 }, emptyMemory, 0).decision, { action: "up", reason: ScaleReason.QUEUE_WAIT });
+  });
+
+  it("a capacity wait keeps a low-utilization region from scaling down (hysteresis)", () => {
+    const nodes = [ready("a", 0), ready("b", 0)];
+    const config = { ...cfg, warmRooms: 0 };
+    const idle = decide(nodes, { min: 1, max: 4 }, config, { queueWaitS: 600 }, { lowSince: 0, lastDownAt: null }, 20 * 60_000).decision;
+    assert.equal(idle.action, "down", "old tickets lacking players do not hold nodes");
+    const starved = decide(nodes, { min: 1, max: 4 }, config, { capacityWaitS: 120 }, { lowSince: 0, lastDownAt: null }, 20 * 60_000).decision;
+    assert.deepEqual(starved, { action: "up", reason: ScaleReason.QUEUE_WAIT });
   });
 
   it("never goes past max: reports the step as limited", () => {
