@@ -30,6 +30,8 @@ export interface PlayerRecord {
   readonly at: number;
   /** process id of the node whose queue room holds the ticket (absent if unknown): when that node is dead, the record is stale */
   readonly node?: string;
+  /** process id of the node hosting the match room (set once the room exists): when that node dies, the reaper releases the record */
+  readonly host?: string;
 }
 
 /** A change to records still owned by a ticket. */
@@ -39,6 +41,8 @@ export interface PlayerPatch {
   readonly matchId?: string | null;
   /** the node whose queue room now holds the ticket */
   readonly node?: string;
+  /** the node hosting the match room (null clears) */
+  readonly host?: string | null;
   /** the records vanish after this many ms unless updated again (no ttl: they never expire) */
   readonly ttlMs?: number;
 }
@@ -51,6 +55,8 @@ export interface PlayerIndex {
   update(playerIds: readonly string[], ticketId: string, patch: PlayerPatch, now: number): Promise<void>;
   /** Drop the records still owned by `ticketId` (cancelled, or the match is over). */
   release(playerIds: readonly string[], ticketId: string): Promise<void>;
+  /** Every record, in pages (the dead-node reaper looks for the players of a dead node: rare, bounded by players in play). */
+  scan(): AsyncIterable<PlayerRecord[]>;
 }
 
 export class MemoryPlayerIndex implements PlayerIndex {
@@ -90,6 +96,8 @@ export class MemoryPlayerIndex implements PlayerIndex {
       if (patch.matchId === null) delete (next as { matchId?: string }).matchId;
       else if (patch.matchId !== undefined) (next as { matchId?: string }).matchId = patch.matchId;
       if (patch.node !== undefined) (next as { node?: string }).node = patch.node;
+      if (patch.host === null) delete (next as { host?: string }).host;
+      else if (patch.host !== undefined) (next as { host?: string }).host = patch.host;
       if (patch.ttlMs !== undefined) next.expiresAt = this.now() + patch.ttlMs;
       else delete next.expiresAt;
       this.records.set(id, next);
@@ -98,6 +106,15 @@ export class MemoryPlayerIndex implements PlayerIndex {
 
   async release(playerIds: readonly string[], ticketId: string): Promise<void> {
     for (const id of playerIds) if (this.records.get(id)?.ticketId === ticketId) this.records.delete(id);
+  }
+
+  async *scan(): AsyncIterable<PlayerRecord[]> {
+    const out: PlayerRecord[] = [];
+    for (const id of [...this.records.keys()]) {
+      const r = this.live(id);
+      if (r) out.push(strip(r));
+    }
+    if (out.length) yield out;
   }
 }
 
@@ -119,7 +136,7 @@ for i = 1, #KEYS do
 end
 return 0`;
 
-// KEYS: player hashes; ARGV: ticketId, now, state ('' = keep), matchId ('' = keep, '-' = clear), node ('' = keep), ttl ms ('' = persist)
+// KEYS: player hashes; ARGV: ticketId, now, state ('' = keep), matchId ('' = keep, '-' = clear), node ('' = keep), ttl ms ('' = persist), host ('' = keep, '-' = clear)
 const UPDATE = `
 for i = 1, #KEYS do
   if redis.call('HGET', KEYS[i], 'ticketId') == ARGV[1] then
@@ -128,6 +145,8 @@ for i = 1, #KEYS do
     if ARGV[4] == '-' then redis.call('HDEL', KEYS[i], 'matchId')
     elseif ARGV[4] ~= '' then redis.call('HSET', KEYS[i], 'matchId', ARGV[4]) end
     if ARGV[5] ~= '' then redis.call('HSET', KEYS[i], 'node', ARGV[5]) end
+    if ARGV[7] == '-' then redis.call('HDEL', KEYS[i], 'host')
+    elseif ARGV[7] ~= '' then redis.call('HSET', KEYS[i], 'host', ARGV[7]) end
     if ARGV[6] ~= '' then redis.call('PEXPIRE', KEYS[i], ARGV[6]) else redis.call('PERSIST', KEYS[i]) end
   end
 end
@@ -139,7 +158,7 @@ for i = 1, #KEYS do
 end
 return 1`;
 
-/** `{prefix}p:{playerId}` hash: ticketId, name, state, matchId, at, node (PEXPIRE while waiting for a requeued player). */
+/** `{prefix}p:{playerId}` hash: ticketId, name, state, matchId, at, node, host (PEXPIRE while waiting for a requeued player, and as a safety net while matched). */
 export class RedisPlayerIndex implements PlayerIndex {
   constructor(private readonly redis: Redis, private readonly prefix = "rally:mm:") {}
 
@@ -155,19 +174,39 @@ export class RedisPlayerIndex implements PlayerIndex {
   async get(playerId: string): Promise<PlayerRecord | undefined> {
     const h = await this.redis.hgetall(this.key(playerId));
     if (!h.ticketId) return undefined;
-    return { playerId, ticketId: h.ticketId, name: h.name ?? playerId, state: h.state as PlayerQueueState, matchId: h.matchId || undefined, at: Number(h.at) || 0, ...(h.node ? { node: h.node } : {}) };
+    return { playerId, ticketId: h.ticketId, name: h.name ?? playerId, state: h.state as PlayerQueueState, matchId: h.matchId || undefined, at: Number(h.at) || 0, ...(h.node ? { node: h.node } : {}), ...(h.host ? { host: h.host } : {}) };
   }
 
   async update(playerIds: readonly string[], ticketId: string, patch: PlayerPatch, now: number): Promise<void> {
     if (!playerIds.length) return;
     const keys = playerIds.map((id) => this.key(id));
     const ttl = patch.ttlMs === undefined ? "" : String(Math.max(1, Math.round(patch.ttlMs)));
-    await this.redis.eval(UPDATE, keys.length, ...keys, ticketId, String(now), patch.state ?? "", patch.matchId === null ? "-" : patch.matchId ?? "", patch.node ?? "", ttl);
+    await this.redis.eval(UPDATE, keys.length, ...keys, ticketId, String(now), patch.state ?? "", patch.matchId === null ? "-" : patch.matchId ?? "", patch.node ?? "", ttl, patch.host === null ? "-" : patch.host ?? "");
   }
 
   async release(playerIds: readonly string[], ticketId: string): Promise<void> {
     if (!playerIds.length) return;
     const keys = playerIds.map((id) => this.key(id));
     await this.redis.eval(RELEASE, keys.length, ...keys, ticketId);
+  }
+
+  async *scan(): AsyncIterable<PlayerRecord[]> {
+    let cursor = "0";
+    do {
+      const [next, keys] = await this.redis.scan(cursor, "MATCH", `${this.prefix}p:*`, "COUNT", 500);
+      cursor = next;
+      if (!keys.length) continue;
+      const pipe = this.redis.pipeline();
+      for (const k of keys) pipe.hgetall(k);
+      const replies = (await pipe.exec()) ?? [];
+      const page: PlayerRecord[] = [];
+      replies.forEach(([err, h], i) => {
+        const r = h as Record<string, string> | null;
+        if (err || !r?.ticketId) return;
+        const playerId = keys[i]!.slice(`${this.prefix}p:`.length);
+        page.push({ playerId, ticketId: r.ticketId, name: r.name ?? playerId, state: r.state as PlayerQueueState, matchId: r.matchId || undefined, at: Number(r.at) || 0, ...(r.node ? { node: r.node } : {}), ...(r.host ? { host: r.host } : {}) });
+      });
+      if (page.length) yield page;
+    } while (cursor !== "0");
   }
 }

@@ -20,7 +20,7 @@ import { DEFAULT_SHARD, latencyBudgetAt, shardOf, shardRules, shardsOf, windowAt
 import type { Lease, LeaseGrant } from "./lease.ts";
 import { shardKey, type TicketStore } from "./ticket-store.ts";
 import { TicketState, type Ticket } from "./ticket.ts";
-import { PlayerQueueState, type PlayerIndex } from "./player-index.ts";
+import { PlayerQueueState, type PlayerIndex, type PlayerRecord } from "./player-index.ts";
 import type { PartyDirectory } from "./party.ts";
 
 /** A queue mode: its matching rules and the room type a match is created in. */
@@ -138,6 +138,12 @@ export const ORPHAN_SWEEP_MS = 5_000;
 const ORPHAN_SWEEP_BATCH = 256;
 /** A claimed match without a room yet is still being provisioned for this long. */
 const PROVISION_WINDOW_MS = 30_000;
+/**
+ * Expiry of a matched ticket and its players' records: a safety net only. Their owner (the match
+ * room's node) removes them when the match ends, and the dead-node reaper when that node dies; a key
+ * whose every owner vanished without either still goes away.
+ */
+export const MATCHED_TTL_MS = 6 * 3600_000;
 
 export class MatchmakerService {
   private readonly grants = new Map<string, LeaseGrant>();
@@ -290,6 +296,8 @@ export class MatchmakerService {
         const stale = owned && rec.state === PlayerQueueState.queued && now - rec.at >= graceMs && await this.queueHolderGone(rec, now);
         if ((owned && !stale) || !(await this.store.cancel(t.id))) continue;
         orphans.add(t.id);
+        // a cancelled ticket nobody holds would stay forever: forget it (a late rejoin finds no ticket and queues anew)
+        await this.store.remove(t.id);
         await this.players.release(t.playerIds, t.id);
         this.deps.metrics.requeues.inc({ mode: t.mode, reason: "orphaned" });
         this.deps.logger.info({ ticketId: t.id, mode: t.mode }, "orphaned ticket cancelled (its queue connection is gone)");
@@ -308,7 +316,7 @@ export class MatchmakerService {
       this.deps.logger.debug({ mode: rules.name, shard, reason: claim.reason }, "claim refused");
       return false;
     }
-    for (const t of tickets) await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.matched, matchId }, nowMs);
+    for (const t of tickets) await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.matched, matchId, ttlMs: MATCHED_TTL_MS }, nowMs);
     const ok = await this.provision(mode, match, matchId, tickets);
     if (!ok) return true;
     const m = this.deps.metrics;
@@ -351,6 +359,11 @@ export class MatchmakerService {
       await this.requeue(rules.name, tickets, reason);
       return false;
     }
+    // the host owns these keys from now on: its match end releases them, the reaper does if it dies
+    for (const t of tickets) {
+      await this.players.update(t.playerIds, t.id, { host: listing.processId, ttlMs: MATCHED_TTL_MS }, this.deps.now());
+      await this.store.expire(t.id, MATCHED_TTL_MS);
+    }
     const seats: Array<{ ticket: Ticket; playerId: string; sessionId: string; name: string }> = [];
     for (const t of tickets) {
       for (const playerId of t.playerIds) {
@@ -385,7 +398,7 @@ export class MatchmakerService {
           const key = shardKey(mode, this.shardOf(mode, t.region));
           this.starved.set(key, (this.starved.get(key) ?? new Set()).add(t.id));
         }
-        await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.queued, matchId: null }, now);
+        await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.queued, matchId: null, host: null }, now);
         await this.deps.bus.publish(seatTopic(t.id), { kind: "requeued", reason } satisfies SeatNotice);
       }
     }
@@ -445,6 +458,32 @@ export class MatchmakerService {
   }
 
   /**
+   * Nodes found dead (server/registry's reaper, one node at a time by lease): the players of matches
+   * they hosted lose their records and matched tickets, so they can queue again at once. Players
+   * queued on a dead node keep theirs: a rejoin elsewhere resumes the ticket (`blocking`), and the
+   * orphan sweep cancels it if nobody comes back. Idempotent. Returns the records released.
+   */
+  async releaseDeadNodes(nodeIds: readonly string[]): Promise<number> {
+    const dead = new Set(nodeIds);
+    if (!dead.size) return 0;
+    const found: PlayerRecord[] = [];
+    for await (const page of this.players.scan()) for (const r of page) if (r.host && dead.has(r.host)) found.push(r);
+    const tickets = new Map<string, { matchId?: string; players: string[] }>();
+    for (const r of found) {
+      const e = tickets.get(r.ticketId) ?? { matchId: r.matchId, players: [] };
+      e.players.push(r.playerId);
+      tickets.set(r.ticketId, e);
+    }
+    for (const [ticketId, e] of tickets) {
+      await this.players.release(e.players, ticketId);
+      const stored = await this.store.get(ticketId);
+      if (stored && stored.state === TicketState.matched && (!e.matchId || stored.matchId === e.matchId)) await this.store.remove(ticketId);
+    }
+    if (found.length) this.deps.logger.info({ nodes: [...dead], players: found.length, tickets: tickets.size }, "players of dead nodes released");
+    return found.length;
+  }
+
+  /**
    * Is the record blocking a new queue join for `playerId` still valid? Stale records (cancelled
    * tickets, dead queue connections, matches whose room is gone) are cleared and return null.
    */
@@ -463,7 +502,11 @@ export class MatchmakerService {
       if (stored.state === TicketState.waiting && await this.queueHolderGone(rec, now)) return { code: "resume", ticketId: rec.ticketId };
       return { code: "MM_ALREADY_QUEUED", ticketId: rec.ticketId };
     }
-    // matched
+    // matched: a match whose host node is dead is over, even before the reaper removed its listing
+    if (rec.host && rec.host !== this.holder && this.deps.nodeAlive && (await this.deps.nodeAlive(rec.host).catch(() => true)) === false) {
+      if (stored.state === TicketState.matched && stored.matchId === rec.matchId) await this.store.remove(rec.ticketId).catch(() => undefined);
+      return clear();
+    }
     if (rec.matchId && await this.deps.rooms.matchAlive(rec.matchId)) return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId };
     if (now - rec.at < PROVISION_WINDOW_MS) return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId };
     await this.store.remove(rec.ticketId).catch(() => undefined);

@@ -9,14 +9,25 @@
  *   itself runs no onAuth on reconnect, so anyone holding the token took the seat. The matchmaking
  *   route (`/matchmake/reconnect`) asks `reconnectionOwner` first (server/node/guard.ts), before
  *   Colyseus would close a live owner's connection.
+ * - A room is created only on the node placement chose (`placedOn`, see PLACED_ON), never by
+ *   Colyseus' local fallback after a create request to that node timed out.
  * - Frame decoding is watched (FrameWatch): a malformed frame is the client's fault, logged once per
  *   client at warn and counted, not an error-level stack an attacker can repeat at will.
  */
-import { CloseCode, ErrorCode, ServerError, type AuthContext, type Client, type Room } from "@colyseus/core";
+import { CloseCode, ErrorCode, ServerError, matchMaker, type AuthContext, type Client, type Room } from "@colyseus/core";
 import type { TokenVerifier } from "./services.ts";
 
 /** Error code of a refused reconnection (server/errors.ts catalog). */
 export const ROOM_RECONNECT_REFUSED = "ROOM_RECONNECT_REFUSED";
+/** Error code of a create that reached a node other than the one placement chose (server/errors.ts catalog). */
+export const ROOM_WRONG_NODE = "ROOM_WRONG_NODE";
+/**
+ * Create option the node's placement (`selectProcessIdToCreateRoom`) stamps with the chosen node's
+ * process id. Colyseus creates a room locally when the create request to the chosen node times out
+ * (`ipc_timeout`); the guard refuses that, so the caller (the matcher) sees a failure and requeues
+ * instead of seating players on a node placement did not pick.
+ */
+export const PLACED_ON = "placedOn";
 
 /** Brackets Colyseus' decoding of one client frame (see server/node/sockets.ts). */
 export interface FrameWatch {
@@ -95,6 +106,10 @@ export function guardRoom<C extends AnyRoomClass>(Klass: C, deps: RoomGuardDeps)
   const base = Klass.prototype as unknown as RoomInternals & { onCreate?: (options: unknown) => unknown };
   class Guarded extends Klass {
     override onCreate(options: unknown): void | Promise<unknown> {
+      const placedOn = (options as Record<string, unknown> | null | undefined)?.[PLACED_ON];
+      if (typeof placedOn === "string" && placedOn !== matchMaker.processId) {
+        throw refuse(ROOM_WRONG_NODE, `placed on node ${placedOn}, which did not answer in time; not created on ${matchMaker.processId}`, ErrorCode.MATCHMAKE_UNHANDLED);
+      }
       const limit = () => {
         if (!Number.isFinite(this.maxMessagesPerSecond)) this.maxMessagesPerSecond = deps.maxMessagesPerSecond;
       };

@@ -103,6 +103,8 @@ export const configSchema = z.object({
   /** Matchmaker: matcher lease TTL (ms); a dead leader is replaced within about this long. */
   MM_LEASE_TTL_MS: z.coerce.number().int().min(500).max(60_000).default(3000),
 
+  /** Node registry: a node whose heartbeat is older than this is dead (placement skips it, the reaper cleans up after it); heartbeats every third of it. */
+  NODE_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(6000),
   /** Social: a player's presence entry lives this long without a refresh (its node refreshes every third of it); a dead node's players go offline within it. */
   PRESENCE_TTL_MS: z.coerce.number().int().min(1000).max(600_000).default(10_000),
   /** Social: friend, party and relay changes per player per minute (reads count against ACCOUNT_RATE_PER_MIN only). */

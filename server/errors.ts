@@ -25,6 +25,7 @@ export const ErrorCatalog = {
   // rooms and connections (server/node/guard.ts, rooms/guard.ts)
   ROOM_LIMIT: { status: 429, message: "This player holds too many rooms or connections; leave one first." },
   ROOM_RECONNECT_REFUSED: { status: 403, message: "This reconnection token belongs to another player's seat." },
+  ROOM_WRONG_NODE: { status: 503, message: "This room was placed on another node, which did not answer; it is not created here." },
   // social (server/social)
   FRIEND_SELF: { status: 400, message: "You cannot befriend, invite or block yourself." },
   FRIEND_BLOCKED: { status: 403, message: "One of you blocked the other." },

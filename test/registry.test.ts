@@ -119,13 +119,16 @@ for (const backend of backends) {
     before(async () => ({ presence, done } = await backend.make()));
     after(() => done());
 
-    it("publishes, lists and drops dead entries", async () => {
+    it("publishes, lists live and dead entries; reading deletes nothing (the reaper does, after cleaning up)", async () => {
       const registry = createNodeRegistry(presence, 1000);
       await registry.publish(node({ nodeId: "alive", heartbeatAt: 10_000 }));
       await registry.publish(node({ nodeId: "dead", heartbeatAt: 5_000 }));
       const live = await registry.live(10_500);
       assert.deepEqual(live.map((e) => e.nodeId), ["alive"]);
-      assert.deepEqual((await registry.list()).map((e) => e.nodeId), ["alive"], "the dead entry was cleaned");
+      assert.deepEqual((await registry.dead(10_500)).map((e) => e.nodeId), ["dead"]);
+      assert.deepEqual((await registry.list()).map((e) => e.nodeId).sort(), ["alive", "dead"], "the dead entry stays until it is reaped");
+      await registry.remove("dead");
+      await registry.remove("alive");
     });
 
     it("a heartbeat carries state changes; a draining node is never placed", async () => {

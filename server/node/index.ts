@@ -8,7 +8,7 @@
 import { fileURLToPath } from "node:url";
 import type { RedisOptions } from "ioredis";
 import { LocalDriver, LocalPresence, ServerError, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
-import { ArenaRoom, bindRoom, boundedLobby, guardRoom, requireToken, type MatchResultSink, type RoomGuardDeps, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
+import { ArenaRoom, PLACED_ON, bindRoom, boundedLobby, guardRoom, requireToken, type MatchResultSink, type RoomGuardDeps, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
 import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
 import type { Config } from "../config.ts";
 import { mountHttpApi } from "../http/index.ts";
@@ -23,9 +23,9 @@ import { ResultOutbox } from "./result-outbox.ts";
 import { createPlayerServices, type PlayerServices } from "../players/index.ts";
 import { applyCorsPolicy } from "../http/cors.ts";
 import { createGatedRouter, refuseWhileShuttingDown } from "../http/matchmake-gate.ts";
-import { LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry, type PlacementRule } from "../registry/index.ts";
+import { DeadNodeReaper, LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, cleanupNodeRooms, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry, type PlacementRule } from "../registry/index.ts";
 import { createPlacementMetrics, startShutdownWatchdog } from "../pool/node-hooks.ts";
-import { createMatchmaking, createQueueRoom, defaultQueueModes, keepQueueLocal, type MatchmakerService, type PartyDirectory, type QueueModes } from "../../matchmaker/index.ts";
+import { LocalLease, RedisLease, createMatchmaking, createQueueRoom, defaultQueueModes, keepQueueLocal, type MatchmakerService, type PartyDirectory, type QueueModes } from "../../matchmaker/index.ts";
 import { CustomGameRoom, RelaySessionRoom, SocialRoom, bindPeerRoom, bindSocialRoom, keepSocialLocal, type SocialRoomServices } from "../../rooms/social/index.ts";
 import { createSocialServices, playerChannel, type SocialServices } from "../social/index.ts";
 import { mountSocialApi } from "../http/social-routes.ts";
@@ -163,13 +163,21 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     refreshTtlS: config.REFRESH_TOKEN_TTL_S,
   });
   let matchmakerRef: MatchmakerService | undefined;
+  // Match ends whose tickets and records are still being released: shutdown waits for them before it
+  // closes the Redis connection, or the last match's keys would stay behind.
+  const releasing = new Set<Promise<unknown>>();
+  const track = (p: Promise<unknown>) => {
+    releasing.add(p);
+    void p.finally(() => releasing.delete(p));
+    return p;
+  };
   // A result the store cannot take now waits in memory and is retried until stored (server/node/result-outbox.ts).
   const outbox = new ResultOutbox({ sink: options.results ?? players.results, logger: logger.child({ component: "results" }), metricsRegistry: metrics.registry });
   const services: RoomServices = {
     tokens,
     // Once the result is stored (ratings updated), or queued for retry while the store is down, the
     // match's players may queue again.
-    results: { report: async (r) => { await outbox.report(r); await matchmakerRef?.matchEnded(r).catch((err) => logger.warn({ err, matchId: r.matchId }, "matchmaker release failed")); } },
+    results: { report: async (r) => { await outbox.report(r); await track(matchmakerRef?.matchEnded(r).catch((err) => logger.warn({ err, matchId: r.matchId }, "matchmaker release failed")) ?? Promise.resolve()); } },
     matchmaking: { noShow: async (report) => { await matchmakerRef?.noShow(report); } },
     observer: metrics.rooms,
     logger: logger.child({ component: "rooms" }),
@@ -182,7 +190,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   // Cluster coordination (tickets, leases, player records, social state): one connection that retries,
   // unlike player data's fail-fast one above.
   const coordination = redisClients?.client("coordination", { maxRetriesPerRequest: 2, commandTimeout: 2000 });
-  const registry = createNodeRegistry(presence);
+  const registry = createNodeRegistry(presence, config.NODE_TTL_MS);
+  const driver = redisClients?.driver() ?? new LocalDriver();
   const queueModes = options.matchmaking?.modes ?? defaultQueueModes;
   const social = createSocialServices({
     store, presence, redis: coordination, presenceTtlMs: config.PRESENCE_TTL_MS,
@@ -214,7 +223,12 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     ccu: matchMaker.stats.local.ccu,
     name: config.NODE_NAME ?? null,
     load: load.read(),
-  }));
+  }), Date.now, undefined, () => {
+    // The entry was gone: the reaper took this node for dead (a stall longer than NODE_TTL_MS) or Redis
+    // lost it. Write this node's room listings and count back so its running rooms are found again.
+    logger.warn({ processId: matchMaker.processId }, "registry entry was missing (reaped or lost); room listings written back");
+    if (matchMaker.state === matchMaker.MatchMakerState.READY) matchMaker.restoreMissingRoomCaches().then(() => matchMaker.stats.persist(true)).catch((err) => logger.warn({ err }, "could not write room listings back"));
+  });
   const commands = createNodeCommands(presence);
   const placement = createPlacementMetrics(metrics.registry);
   const placementRule: PlacementRule = { packBelow: config.PLACEMENT_PACK_BELOW, cpuFull: config.PLACEMENT_CPU_FULL, lagFullMs: config.PLACEMENT_LAG_FULL_MS };
@@ -259,6 +273,20 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   });
   matchmakerRef = matchmaking.service;
 
+  // Every node watches the registry for dead peers; the holder of the `reaper` lease cleans up after
+  // them: their players' tickets and records, presence entries, room listings, room count, entry.
+  const reaper = new DeadNodeReaper({
+    registry,
+    lease: coordination ? new RedisLease(coordination, Date.now) : new LocalLease(Date.now),
+    self: () => matchMaker.processId,
+    steps: [
+      { name: "matchmaker", run: (ids) => matchmaking.service.releaseDeadNodes(ids) },
+      { name: "presence", run: (ids) => social.presence.dropNodes(ids) },
+    ],
+    cleanup: (nodeId) => cleanupNodeRooms(presence, driver, nodeId),
+    logger: logger.child({ component: "reaper" }),
+  });
+
   // Every registered room: a message limit, reconnection bound to the seat's player, watched frame
   // decoding (rooms/guard.ts); per-player seat and connection counts (./guard.ts).
   const sockets = createSocketGuard({ logger: logger.child({ component: "sockets" }), registry: metrics.registry, maxSendBufferBytes: config.MAX_SEND_BUFFER_BYTES });
@@ -295,7 +323,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     routes: createGatedRouter([refuseWhileShuttingDown]),
     transport,
     presence,
-    driver: redisClients?.driver() ?? new LocalDriver(),
+    driver,
     publicAddress: config.PUBLIC_ADDRESS,
     // Colyseus' default picks the node with the fewest rooms and falls back to this process; Rally
     // places by region, skips draining and full nodes, packs, and refuses when nothing fits.
@@ -315,6 +343,9 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
         node = await pick();
       }
       if (node) pending.placed(node);
+      // A matchmade create carries the chosen node: if that node does not answer, Colyseus would create
+      // the room here instead; the room guard refuses that (rooms/guard.ts PLACED_ON) and the matcher requeues.
+      if (node && clientOptions && typeof (clientOptions as { matchId?: unknown }).matchId === "string") (clientOptions as Record<string, unknown>)[PLACED_ON] = node.nodeId;
       placement.observe(region, node ? (warm ? "warm" : "cold") : "failed", (performance.now() - t0) / 1000);
       if (!node) throw new ServerError(503, `NO_NODE_AVAILABLE: no ready node with free capacity in region "${region}"`);
       return node.nodeId;
@@ -354,6 +385,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   server.onShutdown(async () => {
     // Presence is already closed here; the entry says "draining" and expires with its heartbeat.
     await playerGuard.close().catch(() => undefined);
+    await reaper.stop().catch(() => undefined);
+    await Promise.race([Promise.allSettled([...releasing]), new Promise((r) => setTimeout(r, 5000).unref())]);
     await heartbeat.stop().catch(() => undefined);
     load.stop();
     await metricsListener?.close().catch(() => undefined);
@@ -374,6 +407,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   await playerGuard.start(transport.server);
   await heartbeat.setState(NodeState.READY);
   heartbeat.start((err) => logger.warn({ err }, "heartbeat failed"));
+  reaper.start();
   matchmaking.service.start(matchMaker.processId);
   social.start();
   // A drain request (pool manager or admin API): leave placement, /readyz 503, lock the rooms; running

@@ -2,3 +2,4 @@ export { NodeState, pickNode, isAlive, loadScore, defaultPlacementRule, PendingP
 export { LoadMeter } from "./load.ts";
 export { createNodeRegistry, NodeHeartbeat, type NodeRegistry } from "./registry.ts";
 export { createNodeCommands, createPoolLimitsStore, readQueueWaits, cleanupDeadNode, QUEUE_WAIT_KEY, type NodeCommands, type PoolLimitsStore, type LimitOverride } from "./commands.ts";
+export { DeadNodeReaper, cleanupNodeRooms, REAPER_LEASE, type DeadNodeReaperOptions, type ReaperLease, type ReaperGrant, type ReleaseStep } from "./reaper.ts";

@@ -2,7 +2,8 @@
  * The node registry: every node's region, address, state, load and heartbeat in one presence hash
  * (`rally:nodes`, field = nodeId). Over Colyseus' Presence, so the same code runs on LocalPresence
  * (one process) and RedisPresence (a cluster). Entries whose heartbeat is older than the TTL are dead:
- * skipped by placement and removed by whichever node notices.
+ * skipped by placement at once, listed by `dead(now)`, and removed (with everything the node left in
+ * Redis) by the dead-node reaper (./reaper.ts) once it has cleaned up after them. Reading never deletes.
  */
 import type { Presence } from "@colyseus/core";
 import { NodeState, isAlive, type NodeEntry } from "./placement.ts";
@@ -10,12 +11,14 @@ import { NodeState, isAlive, type NodeEntry } from "./placement.ts";
 const KEY = "rally:nodes";
 
 export interface NodeRegistry {
-  /** Writes this node's entry now (state change or heartbeat). */
-  publish(entry: NodeEntry): Promise<void>;
+  /** Writes this node's entry now (state change or heartbeat); true when the entry was not there (first beat, or it was reaped / lost). */
+  publish(entry: NodeEntry): Promise<boolean>;
   /** Every entry, dead ones included, for operators. */
   list(): Promise<NodeEntry[]>;
-  /** Live entries; dead ones are removed as a side effect. */
+  /** Live entries (heartbeat within the TTL, not stopped). Never deletes anything. */
   live(now: number): Promise<NodeEntry[]>;
+  /** Entries whose heartbeat is older than the TTL: nodes that died without removing themselves. */
+  dead(now: number): Promise<NodeEntry[]>;
   remove(nodeId: string): Promise<void>;
   readonly ttlMs: number;
 }
@@ -36,17 +39,15 @@ export function createNodeRegistry(presence: Presence, ttlMs = 6000): NodeRegist
   return {
     ttlMs,
     async publish(entry) {
-      await presence.hset(KEY, entry.nodeId, JSON.stringify(entry));
+      // RedisPresence answers whether a field was added; LocalPresence always says true
+      return Boolean(await presence.hset(KEY, entry.nodeId, JSON.stringify(entry)));
     },
     list,
     async live(now) {
-      const entries = await list();
-      const alive: NodeEntry[] = [];
-      for (const e of entries) {
-        if (isAlive(e, now, ttlMs) && e.state !== NodeState.STOPPED) alive.push(e);
-        else await presence.hdel(KEY, e.nodeId);
-      }
-      return alive;
+      return (await list()).filter((e) => isAlive(e, now, ttlMs) && e.state !== NodeState.STOPPED);
+    },
+    async dead(now) {
+      return (await list()).filter((e) => !isAlive(e, now, ttlMs));
     },
     async remove(nodeId) {
       await presence.hdel(KEY, nodeId);
@@ -64,7 +65,10 @@ export class NodeHeartbeat {
     private readonly describe: () => Omit<NodeEntry, "state" | "heartbeatAt">,
     private readonly now: () => number = Date.now,
     private readonly intervalMs = Math.max(500, Math.floor(registry.ttlMs / 3)),
+    /** Called when a heartbeat (not the first) found this node's entry gone: the reaper took it for dead, or Redis lost it. */
+    private readonly onMissing: () => void = () => undefined,
   ) {}
+  private beats = 0;
 
   async setState(state: NodeState): Promise<void> {
     this.state = state;
@@ -90,6 +94,8 @@ export class NodeHeartbeat {
   }
 
   private async beat(): Promise<void> {
-    await this.registry.publish({ ...this.describe(), state: this.state, heartbeatAt: this.now() });
+    const added = await this.registry.publish({ ...this.describe(), state: this.state, heartbeatAt: this.now() });
+    if (added && this.beats++ > 0) this.onMissing();
+    else if (!added) this.beats++;
   }
 }

@@ -139,6 +139,9 @@ export class PresenceService implements PlayerPresence {
 
   /** Clears the activity only while it is still `status` (a queue leaving after the match began must not undo "in match"). */
   async clearIf(playerId: string, status: PresenceActivity["status"]): Promise<void> {
+    // This node stops owning its own entry of that status either way: another node's newer activity
+    // (the match began elsewhere) must not be rewritten by this node's refresh.
+    if (this.activities.get(playerId)?.status === status) this.activities.delete(playerId);
     const raw = await this.kv.get(actKey(playerId));
     if (parse(raw)?.status === status) await this.set(playerId, null);
   }
@@ -156,7 +159,50 @@ export class PresenceService implements PlayerPresence {
   /** Re-writes this node's entries before they expire. */
   async refresh(): Promise<void> {
     for (const [id, e] of this.online) await this.write(onKey(id), e);
-    for (const [id, e] of this.activities) await this.write(actKey(id), e);
+    if (!this.activities.size) return;
+    // An activity is re-written only while the stored one is still this node's (or gone: Redis lost
+    // it); once another node wrote a newer one (the match began there), this node lets go of its own.
+    const ids = [...this.activities.keys()];
+    const current = await this.kv.mget(ids.map(actKey));
+    for (const [i, id] of ids.entries()) {
+      const e = this.activities.get(id);
+      if (!e) continue;
+      const mine = JSON.stringify(e);
+      const raw = current[i] ?? null;
+      if ((raw !== null && raw !== mine) || !(await this.kv.cas(actKey(id), raw, mine, this.options.ttlMs))) {
+        if (this.activities.get(id) === e) this.activities.delete(id);
+        continue;
+      }
+      await this.kv.zset(EXPIRY, actKey(id), this.now() + this.options.ttlMs);
+    }
+  }
+
+  /**
+   * Entries written by nodes found dead (the reaper's job, one node at a time): removed now rather
+   * than at their expiry, and the change published. Walks the expiry index, which lists every entry.
+   */
+  async dropNodes(nodeIds: readonly string[]): Promise<number> {
+    const dead = new Set(nodeIds);
+    if (!dead.size) return 0;
+    const keys = await this.kv.zdue(EXPIRY, Number.MAX_SAFE_INTEGER, 100_000);
+    let dropped = 0;
+    for (let i = 0; i < keys.length; i += 500) {
+      const page = keys.slice(i, i + 500);
+      const values = await this.kv.mget(page);
+      for (const [k, key] of page.entries()) {
+        const raw = values[k] ?? null;
+        const entry = parse(raw);
+        if (!entry || !dead.has(entry.node)) continue;
+        const playerId = key.slice(key.lastIndexOf(":") + 1);
+        const before = await this.status(playerId);
+        if (!(await this.kv.cas(key, raw, null))) continue;
+        await this.kv.zrem(EXPIRY, key);
+        dropped++;
+        const now = await this.get(playerId);
+        if (now.status !== before) this.emit(now, before);
+      }
+    }
+    return dropped;
   }
 
   /** Publishes the change of every entry (of any node) whose TTL ran out. */
