@@ -124,7 +124,10 @@ describe("cluster faults: dead nodes and key ownership", function () {
     const players = await Promise.all([A, B, A, B, A, B, A, B].map(player));
     const seated = await playRound(players);
     assert.equal(new Set(seated.map((r) => r.roomId)).size, 2, "two 2v2 arena matches");
-    await until("presence shows the players in match", async () => (await probe!.keys("rally:social:pres:act:*")).length === 8, 15_000);
+    const activity = async (id: string) => (JSON.parse((await probe!.get(`rally:social:pres:act:${id}`)) ?? "{}") as { status?: string }).status;
+    await until("presence shows every player in match", async () => (await Promise.all(players.map((p) => activity(p.playerId)))).every((s) => s === "in_match"), 15_000, 100);
+    await sleep(2000); // a few presence refreshes: the queue nodes must not write "in_queue" back
+    for (const p of players) assert.equal(await activity(p.playerId), "in_match", "the queue node does not rewrite in_queue once the match began");
     await sleep(500);
     await Promise.all(seated.map((r) => r.leave(true)));
     // the matches end (everyone left), their tickets and records go; presence activities are cleared
