@@ -29,7 +29,7 @@ export { MemoryPlayerIndex, PlayerQueueState, RedisPlayerIndex } from "./player-
 export type { PlayerIndex, PlayerPatch, PlayerRecord } from "./player-index.ts";
 export { createMatchmakerMetrics } from "./metrics.ts";
 export type { MatchmakerMetrics } from "./metrics.ts";
-export { MatchmakerService, OLDEST_WAIT_KEY, CAPACITY_WAIT_KEY, seatTopic, STALE_QUEUE_MS } from "./service.ts";
+export { MatchmakerService, OLDEST_WAIT_KEY, CAPACITY_WAIT_KEY, seatTopic, STALE_QUEUE_MS, MATCHED_TTL_MS } from "./service.ts";
 export type { Bus, MatchmakerDeps, NoShowReport, QueueMode, QueueModes, RoomApi, SeatNotice, SeatReservation } from "./service.ts";
 export { createQueueRoom, keepQueueLocal, parseQueueJoin, QueueErrorCode, queueJoinSchema } from "./queue-room.ts";
 export type { QueueJoin, QueueRoomDeps, QueueStatus } from "./queue-room.ts";

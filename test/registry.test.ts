@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { LocalPresence, type Presence } from "@colyseus/core";
 import { RedisPresence } from "@colyseus/redis-presence";
-import { LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, createNodeRegistry, defaultPlacementRule, loadScore, pickNode, type NodeEntry } from "../server/registry/index.ts";
+import { LocalLease } from "../matchmaker/lease.ts";
+import { DeadNodeReaper, LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, createNodeRegistry, defaultPlacementRule, loadScore, pickNode, type NodeEntry } from "../server/registry/index.ts";
 import { startRedis, type RedisHandle } from "./helpers/processes.ts";
 
 const node = (over: Partial<NodeEntry>): NodeEntry => ({
@@ -145,3 +146,53 @@ for (const backend of backends) {
     });
   });
 }
+
+describe("dead-node reaper", () => {
+  const entry = (nodeId: string, heartbeatAt: number): NodeEntry => node({ nodeId, heartbeatAt });
+  const quiet = { info() {}, warn() {} };
+
+  it("releases a dead node's players first, then its rooms, then its entry; never itself; a failed step retries", async () => {
+    const presence = new LocalPresence();
+    const registry = createNodeRegistry(presence, 1000);
+    const t = 50_000;
+    await registry.publish(entry("me", t - 5000)); // even stale, a node never reaps itself
+    await registry.publish(entry("dead", t - 2000));
+    await registry.publish(entry("live", t - 100));
+    const calls: string[] = [];
+    let failOnce = true;
+    const reaper = new DeadNodeReaper({
+      registry, lease: new LocalLease(() => t), self: () => "me", logger: quiet,
+      steps: [
+        { name: "players", run: async (ids) => { calls.push(`players:${ids.join(",")}`); if (failOnce) { failOnce = false; throw new Error("redis hiccup"); } } },
+        { name: "presence", run: async (ids) => { calls.push(`presence:${ids.join(",")}`); } },
+      ],
+      cleanup: async (id) => { calls.push(`rooms:${id}`); assert.ok((await registry.list()).some((e) => e.nodeId === id), "the entry goes last"); },
+    });
+    assert.deepEqual(await reaper.tick(t), [], "a failed step leaves everything for the next tick");
+    assert.ok((await registry.list()).some((e) => e.nodeId === "dead"));
+    assert.deepEqual(await reaper.tick(t), ["dead"]);
+    assert.deepEqual(calls, ["players:dead", "players:dead", "presence:dead", "rooms:dead"]);
+    assert.deepEqual((await registry.list()).map((e) => e.nodeId).sort(), ["live", "me"]);
+    assert.deepEqual(await reaper.tick(t), [], "nothing left to reap");
+    await reaper.stop();
+  });
+
+  it("one reaper at a time: the lease holder reaps, another node's reaper waits", async () => {
+    const presence = new LocalPresence();
+    const registry = createNodeRegistry(presence, 1000);
+    const t = 80_000;
+    const lease = new LocalLease(() => t);
+    await registry.publish(entry("dead", t - 5000));
+    let runs = 0;
+    const make = (self: string) => new DeadNodeReaper({
+      registry, lease, self: () => self, logger: quiet, cleanup: async () => undefined,
+      steps: [{ name: "count", run: async () => { runs++; await new Promise((r) => setTimeout(r, 20)); } }],
+    });
+    const [a, b] = [make("a"), make("b")];
+    const [ra, rb] = await Promise.all([a.tick(t), b.tick(t)]);
+    assert.equal(runs, 1);
+    assert.deepEqual([...ra, ...rb], ["dead"]);
+    await a.stop();
+    await b.stop();
+  });
+});

@@ -1,6 +1,7 @@
 /**
  * PlayerIndex conformance (memory and Redis): the node holding a queued ticket is recorded, and a
- * record updated with a ttl (a requeued player who may never come back) expires unless updated again.
+ * record updated with a ttl (a requeued player who may never come back) expires unless updated again;
+ * the match host is recorded and `scan` finds a dead host's players.
  */
 import assert from "node:assert/strict";
 import { MemoryPlayerIndex, RedisPlayerIndex, type PlayerIndex } from "../../matchmaker/player-index.ts";
@@ -52,6 +53,19 @@ for (const impl of IMPLEMENTATIONS) {
       await until("the record to expire", async () => (await index.get("gone")) === undefined);
       await new Promise((r) => setTimeout(r, 150)); // well past the 80 ms ttl
       assert.equal((await index.get("back"))?.state, "queued");
+    });
+
+    it("records the match host (null clears it); scan lists every record with it", async () => {
+      await index.take([{ playerId: "h1", name: "H1" }, { playerId: "h2", name: "H2" }], "t1", 1000, "queue-node");
+      await index.take([{ playerId: "h3", name: "H3" }], "t2", 1000, "queue-node");
+      await index.update(["h1", "h2"], "t1", { state: "matched", matchId: "m1", host: "host-node" }, 2000);
+      assert.equal((await index.get("h1"))?.host, "host-node");
+      assert.equal((await index.get("h3"))?.host, undefined);
+      const seen = new Map<string, string | undefined>();
+      for await (const page of index.scan()) for (const r of page) seen.set(r.playerId, r.host);
+      assert.deepEqual([...seen.entries()].sort(), [["h1", "host-node"], ["h2", "host-node"], ["h3", undefined]]);
+      await index.update(["h1"], "t1", { host: null }, 3000);
+      assert.equal((await index.get("h1"))?.host, undefined);
     });
   });
 }

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import {
   createMatchmakerMetrics, DEFAULT_SHARD, LocalLease, makeTicket, MatchmakerService, MemoryPartyDirectory, MemoryPlayerIndex, MemoryTicketStore,
-  CAPACITY_WAIT_KEY, OLDEST_WAIT_KEY, parseModeRules, shardOf, shardRules, shardsOf, STALE_QUEUE_MS, type Bus, type Lease, type ModeRules, type RoomApi, type SeatNotice, type Ticket,
+  CAPACITY_WAIT_KEY, MATCHED_TTL_MS, OLDEST_WAIT_KEY, parseModeRules, shardOf, shardRules, shardsOf, STALE_QUEUE_MS, type Bus, type Lease, type ModeRules, type RoomApi, type SeatNotice, type Ticket,
 } from "../../matchmaker/index.ts";
 
 function fakeRooms(behaviour: { create?: () => void; reserve?: () => boolean } = {}) {
@@ -414,6 +414,43 @@ describe("MatchmakerService: ticket hygiene", () => {
     assert.deepEqual(await s.service.blocking("p-u1"), { code: "MM_ALREADY_QUEUED", ticketId: "u1" });
     clock += STALE_QUEUE_MS;
     assert.deepEqual(await s.service.blocking("p-u1"), { code: "resume", ticketId: "u1" }, "the heartbeat fallback");
+  });
+
+  it("a match's records carry its host; releaseDeadNodes frees only the players and tickets of a dead host's matches", async () => {
+    const s = setup();
+    await enqueue(s, "h1");
+    await enqueue(s, "h2");
+    await s.service.tick(clock);
+    assert.equal((await s.players.get("p-h1"))?.host, "p1", "the room's process id");
+    assert.equal(await s.service.releaseDeadNodes(["some-other-node"]), 0);
+    assert.equal((await s.store.get("h1"))?.state, "matched");
+    assert.equal(await s.service.releaseDeadNodes(["p1"]), 2);
+    for (const id of ["h1", "h2"]) {
+      assert.equal(await s.players.get(`p-${id}`), undefined, "record released");
+      assert.equal(await s.store.get(id), undefined, "matched ticket removed");
+      assert.equal(await s.service.blocking(`p-${id}`), null, "may queue again at once");
+    }
+  });
+
+  it("a matched record whose host is dead in the registry no longer blocks, before any reaper ran", async () => {
+    const s = setup(async (id) => id !== "p1");
+    await enqueue(s, "x1");
+    await enqueue(s, "x2");
+    await s.service.tick(clock);
+    assert.equal(await s.service.blocking("p-x1"), null);
+    assert.equal(await s.store.get("x1"), undefined);
+  });
+
+  it("a matched ticket and its records expire after MATCHED_TTL_MS even if nobody releases them", async () => {
+    const s = setup();
+    await enqueue(s, "z1");
+    await enqueue(s, "z2");
+    await s.service.tick(clock);
+    clock += MATCHED_TTL_MS - 1;
+    assert.equal((await s.store.get("z1"))?.state, "matched");
+    clock += 2;
+    assert.equal(await s.store.get("z1"), undefined);
+    assert.equal(await s.players.get("p-z1"), undefined);
   });
 
   it("a registry that cannot answer keeps the record (never resumes on an error)", async () => {
