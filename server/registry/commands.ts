@@ -85,9 +85,21 @@ export function readCapacityWaits(presence: Presence): Promise<Record<string, nu
   return readQueueWaits(presence, CAPACITY_WAIT_KEY);
 }
 
-/** Removes every trace of a dead node: registry entry, Colyseus' `roomcount` field and its room listings. */
+/**
+ * The pool manager's cleanup of a node it saw exit: Colyseus' `roomcount` field and its room listings
+ * go now; the registry entry becomes a tombstone (state `stopped`, heartbeat 0) instead of being
+ * deleted, so the nodes' dead-node reaper (./reaper.ts) still finds it and releases what only the
+ * cluster's nodes can (the players and tickets of its matches, its presence entries), then removes it.
+ */
 export async function cleanupDeadNode(presence: Presence, driver: MatchMakerDriver | null, nodeId: string): Promise<void> {
-  await presence.hdel(NODES_KEY, nodeId);
+  const raw = await presence.hget(NODES_KEY, nodeId);
+  if (raw) {
+    try {
+      await presence.hset(NODES_KEY, nodeId, JSON.stringify({ ...JSON.parse(raw), state: "stopped", heartbeatAt: 0 }));
+    } catch {
+      await presence.hdel(NODES_KEY, nodeId); // a malformed entry is not a node
+    }
+  }
   await presence.hdel(ROOMCOUNT_KEY, nodeId);
   if (driver?.cleanup) await driver.cleanup(nodeId);
 }
