@@ -8,6 +8,7 @@
  *   "Redis keys" table), and every other key has a TTL.
  * - A SIGKILLed match host leaves nothing behind: within 10 s every player of its matches can queue
  *   again (on the surviving node) and is seated; no key names the dead node or its matches.
+ * - A match that ends right before its node is told to stop leaves no ticket or record.
  */
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
@@ -70,6 +71,8 @@ describe("cluster faults: dead nodes and key ownership", function () {
   let probe: Redis | undefined;
   const nodes: NodeHandle[] = [];
   const rooms: Room[] = [];
+  /** Players reseated after the SIGKILL (used by the shutdown test). */
+  const reseated: Room[] = [];
   let common: Record<string, string>;
   let seq = 0;
 
@@ -207,5 +210,17 @@ describe("cluster faults: dead nodes and key ownership", function () {
     assert.equal(await probe!.hexists("rally:nodes", victimId), 0);
     assert.equal(await probe!.hexists("roomcount", victimId), 0);
     assert.equal(await probe!.get("rally:mm:lease:reaper").then((v) => v?.startsWith(victimId) ?? false), false);
+    reseated.push(...results.map((r) => r.room));
+  });
+
+  it("a match that ends right before its node shuts down (SIGTERM) leaves no ticket or record", async () => {
+    assert.ok(reseated.length >= 4, "the previous test's matches are running");
+    const [last] = nodes as [NodeHandle];
+    await Promise.all(reseated.map((r) => r.leave(true)));
+    await sleep(25);
+    await last.stop("SIGTERM");
+    nodes.splice(0);
+    const keys = await allKeys(probe!);
+    assert.deepEqual(keys.filter((k) => k.startsWith("rally:mm:t:") || k.startsWith("rally:mm:p:")), [], "the ended matches' tickets and records were released before the node closed its Redis connection");
   });
 });

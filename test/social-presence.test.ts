@@ -31,6 +31,18 @@ describe("presence: who owns an entry", () => {
     assert.equal((await queueNode.get("p1")).status, "offline");
   });
 
+  it("clearIf never deletes an activity written meanwhile (queue leave racing the match join on one node)", async () => {
+    const kv = new MemoryKv(now);
+    const node = make(kv, "n");
+    await node.set("p4", { status: "in_queue", mode: "arena" });
+    const clearing = node.clearIf("p4", "in_queue");
+    await node.set("p4", { status: "in_match", mode: "arena" });
+    await clearing;
+    t += 1000;
+    await node.refresh();
+    assert.equal((await node.get("p4")).status, "in_match");
+  });
+
   it("a refresh that finds another node's activity stops owning its own (even without clearIf)", async () => {
     const kv = new MemoryKv(now);
     const [a, b] = [make(kv, "a"), make(kv, "b")];

@@ -177,7 +177,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     tokens,
     // Once the result is stored (ratings updated), or queued for retry while the store is down, the
     // match's players may queue again.
-    results: { report: async (r) => { await outbox.report(r); await track(matchmakerRef?.matchEnded(r).catch((err) => logger.warn({ err, matchId: r.matchId }, "matchmaker release failed")) ?? Promise.resolve()); } },
+    results: { report: (r) => track((async () => { await outbox.report(r); await matchmakerRef?.matchEnded(r).catch((err) => logger.warn({ err, matchId: r.matchId }, "matchmaker release failed")); })()) as Promise<void> },
     matchmaking: { noShow: async (report) => { await matchmakerRef?.noShow(report); } },
     observer: metrics.rooms,
     logger: logger.child({ component: "rooms" }),

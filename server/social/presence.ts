@@ -143,7 +143,12 @@ export class PresenceService implements PlayerPresence {
     // (the match began elsewhere) must not be rewritten by this node's refresh.
     if (this.activities.get(playerId)?.status === status) this.activities.delete(playerId);
     const raw = await this.kv.get(actKey(playerId));
-    if (parse(raw)?.status === status) await this.set(playerId, null);
+    if (parse(raw)?.status !== status) return;
+    const before = await this.status(playerId);
+    // compare-and-delete: an activity written meanwhile (the match began on any node) stays
+    if (!(await this.kv.cas(actKey(playerId), raw, null))) return;
+    await this.kv.zrem(EXPIRY, actKey(playerId));
+    await this.changed(playerId, before);
   }
 
   async get(playerId: string): Promise<PresenceView> {
