@@ -378,6 +378,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // DRAIN_TIMEOUT_S + SHUTDOWN_GRACE_S in any case.
     if (options.handleSignals) startShutdownWatchdog({ graceS: config.SHUTDOWN_GRACE_S, drainTimeoutS: config.DRAIN_TIMEOUT_S, rooms: () => matchMaker.stats.local.roomCount, logger });
     await matchmaking.service.stop().catch(() => undefined); // hand the matcher leases over at once
+    await reaper.stop().catch(() => undefined); // and the reaper's: a node on its way out reaps nobody
     const published = heartbeat.setState(NodeState.DRAINING).catch((err) => logger.warn({ err }, "could not publish draining state"));
     await Promise.race([published, new Promise((r) => setTimeout(r, 2000).unref())]);
     logger.info({ processId: matchMaker.processId }, "draining: no new rooms; running matches finish");
@@ -385,7 +386,6 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   server.onShutdown(async () => {
     // Presence is already closed here; the entry says "draining" and expires with its heartbeat.
     await playerGuard.close().catch(() => undefined);
-    await reaper.stop().catch(() => undefined);
     await Promise.race([Promise.allSettled([...releasing]), new Promise((r) => setTimeout(r, 5000).unref())]);
     await heartbeat.stop().catch(() => undefined);
     load.stop();
