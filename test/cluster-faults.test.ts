@@ -208,6 +208,7 @@ describe("cluster faults: dead nodes and key ownership", function () {
     await until("no key of the dead node", async () => (await traces()).length === 0, 10_000, 250)
       .catch(async (e) => { throw new Error(`${(e as Error).message}: ${(await traces()).map((k) => k.text).join("\n")}`); });
     assert.equal(await probe!.hexists("rally:nodes", victimId), 0);
+    assert.match(await (await fetch(`${survivor.url}/metrics`)).text(), /^rally_nodes_reaped_total(\{[^}]*\})? 1$/m, "the survivor reaped it");
     assert.equal(await probe!.hexists("roomcount", victimId), 0);
     assert.equal(await probe!.get("rally:mm:lease:reaper").then((v) => v?.startsWith(victimId) ?? false), false);
     reseated.push(...results.map((r) => r.room));

@@ -19,6 +19,7 @@ import { openStore, type Store } from "../store/index.ts";
 import { StoreBreaker, guardStore } from "../store/breaker.ts";
 import { checkStoreSharing } from "../store/sharing.ts";
 import { LRUCache } from "lru-cache";
+import { Counter } from "prom-client";
 import { ResultOutbox } from "./result-outbox.ts";
 import { createPlayerServices, type PlayerServices } from "../players/index.ts";
 import { applyCorsPolicy } from "../http/cors.ts";
@@ -275,6 +276,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
 
   // Every node watches the registry for dead peers; the holder of the `reaper` lease cleans up after
   // them: their players' tickets and records, presence entries, room listings, room count, entry.
+  const nodesReaped = new Counter({ name: "rally_nodes_reaped_total", help: "Dead nodes this node cleaned up after (as the reaper lease holder)", registers: [metrics.registry] });
   const reaper = new DeadNodeReaper({
     registry,
     lease: coordination ? new RedisLease(coordination, Date.now) : new LocalLease(Date.now),
@@ -285,6 +287,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     ],
     cleanup: (nodeId) => cleanupNodeRooms(presence, driver, nodeId),
     logger: logger.child({ component: "reaper" }),
+    onReaped: () => nodesReaped.inc(),
   });
 
   // Every registered room: a message limit, reconnection bound to the seat's player, watched frame
