@@ -43,7 +43,7 @@ export interface PlayerPatch {
   readonly node?: string;
   /** the node hosting the match room (null clears) */
   readonly host?: string | null;
-  /** the records vanish after this many ms unless updated again (no ttl: they never expire) */
+  /** the records vanish after this many ms unless updated again (a state change without it: they never expire) */
   readonly ttlMs?: number;
 }
 
@@ -51,7 +51,11 @@ export interface PlayerIndex {
   /** Take records for all players for `ticketId` (queued on `node`), or none: returns the first conflicting record. */
   take(players: readonly { playerId: string; name: string }[], ticketId: string, now: number, node?: string): Promise<PlayerRecord | null>;
   get(playerId: string): Promise<PlayerRecord | undefined>;
-  /** Update the records still owned by `ticketId` (state, matchId, node, heartbeat; an update without `ttlMs` clears any expiry). */
+  /**
+   * Update the records still owned by `ticketId` (state, matchId, node, host, heartbeat). `ttlMs` sets
+   * an expiry; a state change without it clears any expiry; a plain heartbeat (no state) keeps it, so a
+   * queue room's heartbeat never removes a matched record's safety TTL.
+   */
   update(playerIds: readonly string[], ticketId: string, patch: PlayerPatch, now: number): Promise<void>;
   /** Drop the records still owned by `ticketId` (cancelled, or the match is over). */
   release(playerIds: readonly string[], ticketId: string): Promise<void>;
@@ -99,7 +103,7 @@ export class MemoryPlayerIndex implements PlayerIndex {
       if (patch.host === null) delete (next as { host?: string }).host;
       else if (patch.host !== undefined) (next as { host?: string }).host = patch.host;
       if (patch.ttlMs !== undefined) next.expiresAt = this.now() + patch.ttlMs;
-      else delete next.expiresAt;
+      else if (patch.state !== undefined) delete next.expiresAt;
       this.records.set(id, next);
     }
   }
@@ -136,7 +140,7 @@ for i = 1, #KEYS do
 end
 return 0`;
 
-// KEYS: player hashes; ARGV: ticketId, now, state ('' = keep), matchId ('' = keep, '-' = clear), node ('' = keep), ttl ms ('' = persist), host ('' = keep, '-' = clear)
+// KEYS: player hashes; ARGV: ticketId, now, state ('' = keep), matchId ('' = keep, '-' = clear), node ('' = keep), ttl ms ('' = keep, or persist when the state changes), host ('' = keep, '-' = clear)
 const UPDATE = `
 for i = 1, #KEYS do
   if redis.call('HGET', KEYS[i], 'ticketId') == ARGV[1] then
@@ -147,7 +151,7 @@ for i = 1, #KEYS do
     if ARGV[5] ~= '' then redis.call('HSET', KEYS[i], 'node', ARGV[5]) end
     if ARGV[7] == '-' then redis.call('HDEL', KEYS[i], 'host')
     elseif ARGV[7] ~= '' then redis.call('HSET', KEYS[i], 'host', ARGV[7]) end
-    if ARGV[6] ~= '' then redis.call('PEXPIRE', KEYS[i], ARGV[6]) else redis.call('PERSIST', KEYS[i]) end
+    if ARGV[6] ~= '' then redis.call('PEXPIRE', KEYS[i], ARGV[6]) elseif ARGV[3] ~= '' then redis.call('PERSIST', KEYS[i]) end
   end
 end
 return 1`;

@@ -55,6 +55,16 @@ for (const impl of IMPLEMENTATIONS) {
       assert.equal((await index.get("back"))?.state, "queued");
     });
 
+    it("a heartbeat (no state) keeps a record's expiry; a state change without ttl clears it", async () => {
+      await index.take([{ playerId: "m1", name: "M1" }, { playerId: "m2", name: "M2" }], "t9", 1000);
+      await index.update(["m1", "m2"], "t9", { state: "matched", matchId: "mx", ttlMs: 150 }, 1000);
+      await index.update(["m1", "m2"], "t9", {}, 1010); // the queue room's heartbeat
+      await index.update(["m2"], "t9", { state: "queued", matchId: null }, 1020); // requeued: no expiry
+      await until("the matched record to expire", async () => (await index.get("m1")) === undefined);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal((await index.get("m2"))?.state, "queued");
+    });
+
     it("records the match host (null clears it); scan lists every record with it", async () => {
       await index.take([{ playerId: "h1", name: "H1" }, { playerId: "h2", name: "H2" }], "t1", 1000, "queue-node");
       await index.take([{ playerId: "h3", name: "H3" }], "t2", 1000, "queue-node");
