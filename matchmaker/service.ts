@@ -316,7 +316,8 @@ export class MatchmakerService {
       this.deps.logger.debug({ mode: rules.name, shard, reason: claim.reason }, "claim refused");
       return false;
     }
-    for (const t of tickets) await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.matched, matchId, ttlMs: MATCHED_TTL_MS }, nowMs);
+    // while provisioning, the leader owns the records (`host`); the room's node does once it exists
+    for (const t of tickets) await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.matched, matchId, ttlMs: MATCHED_TTL_MS, ...(this.holder ? { host: this.holder } : {}) }, nowMs);
     const ok = await this.provision(mode, match, matchId, tickets);
     if (!ok) return true;
     const m = this.deps.metrics;
@@ -459,7 +460,9 @@ export class MatchmakerService {
 
   /**
    * Nodes found dead (server/registry's reaper, one node at a time by lease): the players of matches
-   * they hosted lose their records and matched tickets, so they can queue again at once. Players
+   * they hosted, or were provisioning as matcher leader, lose their records and matched tickets, so
+   * they can queue again at once (a queue room still holding such a ticket writes it back as waiting,
+   * with its original enqueue time, at its next heartbeat, as after a Redis data loss). Players
    * queued on a dead node keep theirs: a rejoin elsewhere resumes the ticket (`blocking`), and the
    * orphan sweep cancels it if nobody comes back. Idempotent. Returns the records released.
    */

@@ -432,6 +432,35 @@ describe("MatchmakerService: ticket hygiene", () => {
     }
   });
 
+  it("a leader that dies while provisioning owns the records: releaseDeadNodes frees them", async () => {
+    const store = new MemoryTicketStore(now);
+    const players = new MemoryPlayerIndex(now);
+    let release: (v: { roomId: string; processId: string }) => void = () => undefined;
+    const rooms = fakeRooms();
+    const api: RoomApi = { ...rooms.api, createRoom: () => new Promise((r) => { release = r; }) };
+    const mk = () => new MatchmakerService({
+      modes: { duel: { rules: duel, room: "arena" } }, store, players, lease: new LocalLease(now), parties: new MemoryPartyDirectory(), rooms: api, bus: fakeBus().bus,
+      metrics: createMatchmakerMetrics(new Registry()), logger: silent, region: "eu", knownRegions: async () => ["eu"], ratingOf: async () => 1500, now,
+    });
+    const leader = mk();
+    leader.start("leader-node", 3_600_000);
+    await leader.stop();
+    for (const id of ["v1", "v2"]) {
+      await players.take([{ playerId: `p-${id}`, name: id }], id, clock);
+      await store.add(makeTicket({ id, mode: "duel", playerIds: [`p-${id}`], playerRatings: [1500], region: "eu", latencies: {}, enqueuedAt: clock }));
+    }
+    const pass = leader.tick(clock);
+    const deadline = Date.now() + 2000;
+    while ((await players.get("p-v1"))?.state !== "matched" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.equal((await players.get("p-v1"))?.host, "leader-node");
+    const reaper = mk();
+    assert.equal(await reaper.releaseDeadNodes(["leader-node"]), 2);
+    assert.equal(await players.get("p-v1"), undefined);
+    assert.equal(await store.get("v1"), undefined);
+    release({ roomId: "late", processId: "p1" }); // the dead leader's call never lands anything now
+    await pass;
+  });
+
   it("a matched record whose host is dead in the registry no longer blocks, before any reaper ran", async () => {
     const s = setup(async (id) => id !== "p1");
     await enqueue(s, "x1");
