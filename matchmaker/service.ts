@@ -22,6 +22,7 @@ import { shardKey, type TicketStore } from "./ticket-store.ts";
 import { TicketState, type Ticket } from "./ticket.ts";
 import { PlayerQueueState, type PlayerIndex } from "./player-index.ts";
 import type { PartyDirectory } from "./party.ts";
+import { WaitingMirror } from "./waiting-mirror.ts";
 
 /** A queue mode: its matching rules and the room type a match is created in. */
 export interface QueueMode {
@@ -139,6 +140,23 @@ const ORPHAN_SWEEP_BATCH = 256;
 /** A claimed match without a room yet is still being provisioned for this long. */
 const PROVISION_WINDOW_MS = 30_000;
 
+/** Wall time of one leader pass by phase, ms (the pass bench reads it). */
+export interface PassPhases {
+  /** mirror sync: the changes since the last pass, or every waiting ticket on a full read */
+  readonly syncMs: number;
+  /** orphan sweep (0 when not due) */
+  readonly sweepMs: number;
+  /** the pure matcher pass */
+  readonly matchMs: number;
+  /** claims, provisioning and the waiting/capacity publishing */
+  readonly claimMs: number;
+  readonly full: boolean;
+  /** tickets read from the store by the sync */
+  readonly read: number;
+  readonly waiting: number;
+  readonly matches: number;
+}
+
 export class MatchmakerService {
   private readonly grants = new Map<string, LeaseGrant>();
   /** Next orphan sweep per (mode, shard). */
@@ -156,6 +174,10 @@ export class MatchmakerService {
   private readonly starved = new Map<string, Set<string>>();
   /** (mode, shard) key -> regions with a non-zero capacity wait at this node's last write (so a 0 replaces it) */
   private readonly capacityRegions = new Map<string, Set<string>>();
+  /** (mode, shard) key -> the leader's mirror of its waiting list (one per lease token) */
+  private readonly mirrors = new Map<string, WaitingMirror>();
+  /** phases of the last pass this node ran */
+  lastPass: PassPhases | undefined;
 
   constructor(readonly deps: MatchmakerDeps) {}
 
@@ -196,6 +218,7 @@ export class MatchmakerService {
     this.timer = undefined;
     for (const grant of this.grants.values()) await this.deps.lease.release(grant).catch(() => undefined);
     this.grants.clear();
+    this.mirrors.clear();
   }
 
   /** One loop step at `nowMs`: per (mode, shard) whose pass is due, hold that shard's lease, then pass + provision. */
@@ -214,6 +237,7 @@ export class MatchmakerService {
           });
           this.deps.metrics.leader.set({ mode: name, shard }, grant ? 1 : 0);
           if (!grant) {
+            this.mirrors.delete(key);
             this.clearWaitingGauge(key, name);
             this.capacityRegions.delete(key);
             continue;
@@ -245,13 +269,21 @@ export class MatchmakerService {
   /** One pass of a (mode, shard) as the leader holding `grant` (that shard's lease). */
   async pass(mode: QueueMode, grant: LeaseGrant, nowMs: number, shard: string = DEFAULT_SHARD): Promise<Match[]> {
     const rules = mode.rules;
+    const key = shardKey(rules.name, shard);
+    const tSync = performance.now();
+    // a mirror per lease: a new lease (or a new leader) starts from a full read, then only changes
+    let mirror = this.mirrors.get(key);
+    if (!mirror || mirror.token !== grant.token) this.mirrors.set(key, mirror = new WaitingMirror(this.store, rules.name, shard, grant.token));
+    const synced = await mirror.sync();
     // only this shard's tickets (the store keeps one waiting list per shard); the check is a guard
-    const listed = (await this.store.listWaiting(rules.name, { shard })).filter((t) => shardOf(rules, t.region) === shard);
-    const orphans = await this.sweepOrphans(shardKey(rules.name, shard), listed);
+    const listed = synced.tickets.filter((t) => shardOf(rules, t.region) === shard);
+    const tSweep = performance.now();
+    const orphans = await this.sweepOrphans(key, listed);
     const pool = orphans.size ? listed.filter((t) => !orphans.has(t.id)) : listed;
     const t0 = performance.now();
-    const result = runPass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token });
-    this.deps.metrics.passDuration.observe({ mode: rules.name }, (performance.now() - t0) / 1000);
+    const result = runPass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token, buffersKey: key });
+    const tMatch = performance.now();
+    this.deps.metrics.passDuration.observe({ mode: rules.name }, (tMatch - t0) / 1000);
 
     const formed: Match[] = [];
     const taken = new Set<string>();
@@ -266,6 +298,10 @@ export class MatchmakerService {
     }
     await this.publishWaiting(rules, shard, pool.filter((t) => !taken.has(t.id)), nowMs);
     await this.publishCapacityWait(rules, shard, pool, nowMs);
+    this.lastPass = {
+      syncMs: tSweep - tSync, sweepMs: t0 - tSweep, matchMs: tMatch - t0, claimMs: performance.now() - tMatch,
+      full: synced.full, read: synced.read, waiting: pool.length, matches: formed.length,
+    };
     return formed;
   }
 
