@@ -153,9 +153,29 @@ export class RedisPlayerIndex implements PlayerIndex {
   }
 
   async get(playerId: string): Promise<PlayerRecord | undefined> {
-    const h = await this.redis.hgetall(this.key(playerId));
+    return RedisPlayerIndex.fromHash(playerId, await this.redis.hgetall(this.key(playerId)));
+  }
+
+  /** A record from its hash (`get` and `getMany` read the same fields). */
+  private static fromHash(playerId: string, h: Record<string, string>): PlayerRecord | undefined {
     if (!h.ticketId) return undefined;
     return { playerId, ticketId: h.ticketId, name: h.name ?? playerId, state: h.state as PlayerQueueState, matchId: h.matchId || undefined, at: Number(h.at) || 0, ...(h.node ? { node: h.node } : {}) };
+  }
+
+  /** `get` for many players, pipelined (pages of 1000). */
+  async getMany(playerIds: readonly string[]): Promise<(PlayerRecord | undefined)[]> {
+    const out: (PlayerRecord | undefined)[] = [];
+    for (let i = 0; i < playerIds.length; i += 1000) {
+      const page = playerIds.slice(i, i + 1000);
+      const pipe = this.redis.pipeline();
+      for (const id of page) pipe.hgetall(this.key(id));
+      const replies = (await pipe.exec()) ?? [];
+      replies.forEach(([err, h], k) => {
+        if (err) throw err;
+        out.push(RedisPlayerIndex.fromHash(page[k], h as Record<string, string>));
+      });
+    }
+    return out;
   }
 
   async update(playerIds: readonly string[], ticketId: string, patch: PlayerPatch, now: number): Promise<void> {
@@ -170,4 +190,13 @@ export class RedisPlayerIndex implements PlayerIndex {
     const keys = playerIds.map((id) => this.key(id));
     await this.redis.eval(RELEASE, keys.length, ...keys, ticketId);
   }
+}
+
+/**
+ * Many records in one read, in `playerIds` order (undefined: no record): the leader's orphan sweep
+ * and provisioning read one record per waiting ticket or seat, so one round trip per 1000 of them.
+ */
+export async function getMany(index: PlayerIndex, playerIds: readonly string[]): Promise<(PlayerRecord | undefined)[]> {
+  if (index instanceof RedisPlayerIndex) return index.getMany(playerIds);
+  return Promise.all(playerIds.map((id) => index.get(id)));
 }

@@ -20,7 +20,7 @@ import { DEFAULT_SHARD, latencyBudgetAt, shardOf, shardRules, shardsOf, windowAt
 import type { Lease, LeaseGrant } from "./lease.ts";
 import { shardKey, type TicketStore } from "./ticket-store.ts";
 import { TicketState, type Ticket } from "./ticket.ts";
-import { PlayerQueueState, type PlayerIndex } from "./player-index.ts";
+import { getMany, PlayerQueueState, type PlayerIndex } from "./player-index.ts";
 import type { PartyDirectory } from "./party.ts";
 import { WaitingMirror } from "./waiting-mirror.ts";
 
@@ -136,9 +136,12 @@ const RECENT = 64;
 export const STALE_QUEUE_MS = 15_000;
 /** How often the leader looks for waiting tickets whose players are gone. */
 export const ORPHAN_SWEEP_MS = 5_000;
-const ORPHAN_SWEEP_BATCH = 256;
+const ORPHAN_SWEEP_BATCH = 1000;
 /** A claimed match without a room yet is still being provisioned for this long. */
 const PROVISION_WINDOW_MS = 30_000;
+
+/** Matches claimed and provisioned at once (their Redis commands share round trips). */
+const CLAIM_CONCURRENCY = 64;
 
 /** Wall time of one leader pass by phase, ms (the pass bench reads it). */
 export interface PassPhases {
@@ -287,8 +290,8 @@ export class MatchmakerService {
 
     const formed: Match[] = [];
     const taken = new Set<string>();
-    for (let i = 0; i < result.matches.length; i += 16) {
-      const chunk = result.matches.slice(i, i + 16);
+    for (let i = 0; i < result.matches.length; i += CLAIM_CONCURRENCY) {
+      const chunk = result.matches.slice(i, i + CLAIM_CONCURRENCY);
       const done = await Promise.all(chunk.map((m) => this.formMatch(mode, m, grant, nowMs, shard)));
       chunk.forEach((m, k) => {
         if (!done[k]) return;
@@ -319,7 +322,7 @@ export class MatchmakerService {
     // Records are read in concurrent batches: ioredis pipelines them, so a large pool costs a few round trips per batch, not one per ticket.
     for (let i = 0; i < pool.length; i += ORPHAN_SWEEP_BATCH) {
       const batch = pool.slice(i, i + ORPHAN_SWEEP_BATCH);
-      const records = await Promise.all(batch.map((t) => this.players.get(t.playerIds[0]!)));
+      const records = await getMany(this.players, batch.map((t) => t.playerIds[0]!));
       for (let k = 0; k < batch.length; k++) {
         const t = batch[k]!, rec = records[k];
         const owned = rec !== undefined && rec.ticketId === t.id;
@@ -388,11 +391,9 @@ export class MatchmakerService {
       return false;
     }
     const seats: Array<{ ticket: Ticket; playerId: string; sessionId: string; name: string }> = [];
+    const recs = await getMany(this.players, tickets.flatMap((t) => t.playerIds));
     for (const t of tickets) {
-      for (const playerId of t.playerIds) {
-        const rec = await this.players.get(playerId);
-        seats.push({ ticket: t, playerId, sessionId: rooms.newSessionId(), name: rec?.name ?? playerId });
-      }
+      for (const playerId of t.playerIds) seats.push({ ticket: t, playerId, sessionId: rooms.newSessionId(), name: recs[seats.length]?.name ?? playerId });
     }
     try {
       const ok = await rooms.reserveMultipleSeatsFor(listing, seats.map((s) => ({ sessionId: s.sessionId, options: {}, auth: { playerId: s.playerId, name: s.name } })));
