@@ -16,13 +16,14 @@
 import { randomUUID } from "node:crypto";
 import type { MatchmakerMetrics } from "./metrics.ts";
 import { runPass, type Match } from "./matcher.ts";
-import { DEFAULT_SHARD, latencyBudgetAt, shardOf, shardRules, shardsOf, windowAt, type ModeRules } from "./rules.ts";
+import { DEFAULT_SHARD, shardOf, shardRules, shardsOf, windowAt, type ModeRules } from "./rules.ts";
 import type { Lease, LeaseGrant } from "./lease.ts";
 import { shardKey, type TicketStore } from "./ticket-store.ts";
 import { TicketState, type Ticket } from "./ticket.ts";
 import { getMany, PlayerQueueState, type PlayerIndex } from "./player-index.ts";
 import type { PartyDirectory } from "./party.ts";
 import { WaitingMirror } from "./waiting-mirror.ts";
+import { regionsAt, waitOutlook, type WaitOutlook } from "./wait-outlook.ts";
 
 /** A queue mode: its matching rules and the room type a match is created in. */
 export interface QueueMode {
@@ -140,6 +141,13 @@ const ORPHAN_SWEEP_BATCH = 1000;
 /** A claimed match without a room yet is still being provisioned for this long. */
 const PROVISION_WINDOW_MS = 30_000;
 
+/** FNV-1a of a ticket id: which orphan-sweep slice it is in. */
+function idHash(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
 /** Matches claimed and provisioned at once (their Redis commands share round trips). */
 const CLAIM_CONCURRENCY = 64;
 
@@ -157,13 +165,17 @@ export interface PassPhases {
   /** tickets read from the store by the sync */
   readonly read: number;
   readonly waiting: number;
+  /** lobbies the matcher proposed, and matches formed (claimed) of them */
+  readonly proposed: number;
   readonly matches: number;
 }
 
 export class MatchmakerService {
   private readonly grants = new Map<string, LeaseGrant>();
-  /** Next orphan sweep per (mode, shard). */
+  /** Next orphan sweep per (mode, shard) and sweep slice. */
   private readonly nextSweep = new Map<string, number>();
+  /** passes run per (mode, shard): which sweep slice is next */
+  private readonly sweepTurn = new Map<string, number>();
   private readonly recent = new Map<string, number[]>();
   private estimates: Record<string, { p50: number; p90: number; n: number }> = {};
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -281,7 +293,7 @@ export class MatchmakerService {
     // only this shard's tickets (the store keeps one waiting list per shard); the check is a guard
     const listed = synced.tickets.filter((t) => shardOf(rules, t.region) === shard);
     const tSweep = performance.now();
-    const orphans = await this.sweepOrphans(key, listed);
+    const orphans = await this.sweepOrphans(...this.sweepSlice(key, rules.passEveryS, listed, synced.full));
     const pool = orphans.size ? listed.filter((t) => !orphans.has(t.id)) : listed;
     const t0 = performance.now();
     const result = runPass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token, buffersKey: key });
@@ -303,9 +315,23 @@ export class MatchmakerService {
     await this.publishCapacityWait(rules, shard, pool, nowMs);
     this.lastPass = {
       syncMs: tSweep - tSync, sweepMs: t0 - tSweep, matchMs: tMatch - t0, claimMs: performance.now() - tMatch,
-      full: synced.full, read: synced.read, waiting: pool.length, matches: formed.length,
+      full: synced.full, read: synced.read, waiting: pool.length, proposed: result.matches.length, matches: formed.length,
     };
     return formed;
+  }
+
+  /**
+   * What this pass's orphan sweep covers: the whole pool after a full read (a new lease), else one
+   * slice by ticket-id hash per pass, each slice due every ORPHAN_SWEEP_MS, so every ticket is still
+   * checked about that often but no pass pays for reading every player record (100k at 100k tickets).
+   */
+  private sweepSlice(key: string, passEveryS: number, pool: readonly Ticket[], full: boolean): [string, readonly Ticket[]] {
+    const slices = Math.max(1, Math.round(ORPHAN_SWEEP_MS / (passEveryS * 1000)));
+    if (full || slices === 1) return [key, pool];
+    const turn = this.sweepTurn.get(key) ?? 0;
+    this.sweepTurn.set(key, turn + 1);
+    const slice = turn % slices;
+    return [`${key}#${slice}`, pool.filter((t) => idHash(t.id) % slices === slice)];
   }
 
   /**
@@ -347,7 +373,7 @@ export class MatchmakerService {
       this.deps.logger.debug({ mode: rules.name, shard, reason: claim.reason }, "claim refused");
       return false;
     }
-    for (const t of tickets) await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.matched, matchId }, nowMs);
+    await Promise.all(tickets.map((t) => this.players.update(t.playerIds, t.id, { state: PlayerQueueState.matched, matchId }, nowMs)));
     const ok = await this.provision(mode, match, matchId, tickets);
     if (!ok) return true;
     const m = this.deps.metrics;
@@ -538,16 +564,11 @@ export class MatchmakerService {
   }
 
   /** What a waiting ticket's `status` says: windows now, and an estimate from recent time-to-match. */
-  status(ticket: Ticket, nowMs: number): { waitedMs: number; estimatedWaitMs: number | null; estimateBasis: number; skillWindow: number; regions: string[] } {
+  status(ticket: Ticket, nowMs: number): { waitedMs: number; estimatedWaitMs: number | null; estimateBasis: number; skillWindow: number; regions: string[] } & WaitOutlook {
     const rules = this.modes[ticket.mode]!.rules;
     const waitedMs = Math.max(0, nowMs - ticket.enqueuedAt);
     const w = waitedMs / 1000;
-    const budget = latencyBudgetAt(rules.regions.steps, w);
-    const allowed = rules.regions.neighbours?.[ticket.region];
-    const shard = shardOf(rules, ticket.region);
-    const regions = [ticket.region, ...Object.entries(ticket.latencies)
-      .filter(([r, ms]) => r !== ticket.region && budget >= 0 && ms <= budget && (!allowed || allowed.includes(r)) && shardOf(rules, r) === shard)
-      .sort((a, b) => a[1] - b[1]).map(([r]) => r)];
+    const regions = regionsAt(rules, ticket, w);
     const est = this.estimates[`${ticket.mode}|${ticket.region}`];
     let estimatedWaitMs: number | null = null;
     if (est && est.n >= 3) {
@@ -555,7 +576,7 @@ export class MatchmakerService {
       if (waitedMs < est.p50) estimatedWaitMs = est.p50 - waitedMs;
       else if (waitedMs < est.p90) estimatedWaitMs = est.p90 - waitedMs;
     }
-    return { waitedMs, estimatedWaitMs, estimateBasis: est?.n ?? 0, skillWindow: Math.round(windowAt(rules.skillWindow, w)), regions };
+    return { waitedMs, estimatedWaitMs, estimateBasis: est?.n ?? 0, skillWindow: Math.round(windowAt(rules.skillWindow, w)), regions, ...waitOutlook(rules, ticket, w) };
   }
 
   private clearWaitingGauge(key: string, mode: string): void {
