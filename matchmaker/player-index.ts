@@ -139,6 +139,12 @@ for i = 1, #KEYS do
 end
 return 1`;
 
+// KEYS: player hashes. Returns each hash's fields and values, flat, in KEYS order.
+const GET_MANY = `
+local out = {}
+for i = 1, #KEYS do out[i] = redis.call('HGETALL', KEYS[i]) end
+return out`;
+
 /** `{prefix}p:{playerId}` hash: ticketId, name, state, matchId, at, node (PEXPIRE while waiting for a requeued player). */
 export class RedisPlayerIndex implements PlayerIndex {
   constructor(private readonly redis: Redis, private readonly prefix = "rally:mm:") {}
@@ -162,17 +168,16 @@ export class RedisPlayerIndex implements PlayerIndex {
     return { playerId, ticketId: h.ticketId, name: h.name ?? playerId, state: h.state as PlayerQueueState, matchId: h.matchId || undefined, at: Number(h.at) || 0, ...(h.node ? { node: h.node } : {}) };
   }
 
-  /** `get` for many players, pipelined (pages of 1000). */
+  /** `get` for many players: one script call per 1000 (a command per record costs more in the client than in Redis). */
   async getMany(playerIds: readonly string[]): Promise<(PlayerRecord | undefined)[]> {
     const out: (PlayerRecord | undefined)[] = [];
     for (let i = 0; i < playerIds.length; i += 1000) {
       const page = playerIds.slice(i, i + 1000);
-      const pipe = this.redis.pipeline();
-      for (const id of page) pipe.hgetall(this.key(id));
-      const replies = (await pipe.exec()) ?? [];
-      replies.forEach(([err, h], k) => {
-        if (err) throw err;
-        out.push(RedisPlayerIndex.fromHash(page[k], h as Record<string, string>));
+      const replies = await this.redis.eval(GET_MANY, page.length, ...page.map((id) => this.key(id))) as string[][];
+      replies.forEach((flat, k) => {
+        const h: Record<string, string> = {};
+        for (let j = 0; j + 1 < flat.length; j += 2) h[flat[j]] = flat[j + 1];
+        out.push(RedisPlayerIndex.fromHash(page[k], h));
       });
     }
     return out;
