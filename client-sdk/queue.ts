@@ -21,6 +21,11 @@ export interface QueueStatus {
   estimateBasis: number;
   skillWindow: number;
   regions: string[];
+  /** Wait (s since the ticket was queued, like waitedMs) from which bots may fill empty seats; null: never in this mode. */
+  botsAtS: number | null;
+  /** Wait (s) at which more regions open to this ticket (`nextRegions`); null: no expansion left. */
+  nextRegionsAtS: number | null;
+  nextRegions: string[];
   region: string | null;
   party?: { connected: number; size: number };
   reason?: string;

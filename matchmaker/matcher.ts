@@ -41,6 +41,8 @@ export interface PassOptions {
   readonly seed?: number;
   /** favoured team's win probability from team mean ratings; default: Elo logistic on the gap */
   readonly predictWin?: (teamMeans: readonly number[]) => number;
+  /** whose reusable buffers (and ticket field cache) the pass uses: the leader's (mode, shard) key; default the mode */
+  readonly buffersKey?: string;
 }
 
 export interface PassResult {
@@ -74,7 +76,8 @@ export function runPass(pool: readonly Ticket[], nowMs: number, rules: ModeRules
   if (pool.length === 0) return { matches: [], waiting: 0, anchorsTried: 0 };
   // the index's typed arrays are reused pass after pass (a nested pass borrows fresh ones);
   // tickets of other modes are left out by the index
-  const buffers = borrowBuffers();
+  const owner = options.buffersKey ?? rules.name;
+  const buffers = borrowBuffers(owner);
   try {
     const ix = new PoolIndex(pool, nowMs, rules, buffers);
     const ctx = passContext(ix, nowMs, rules, options, buffers.mark(ix.n));
@@ -82,7 +85,7 @@ export function runPass(pool: readonly Ticket[], nowMs: number, rules: ModeRules
     const anchorsTried = matchAnchors(ctx, matches);
     return { matches, waiting: countWaiting(ix), anchorsTried };
   } finally {
-    returnBuffers(buffers);
+    returnBuffers(buffers, owner);
   }
 }
 

@@ -96,17 +96,26 @@ export class TicketFieldCache {
   }
 }
 
-let idleBuffers: IndexBuffers | null = null;
+/**
+ * Idle buffers per owner key (a (mode, shard) of the leader, or a mode): each keeps its own
+ * field cache, so two active modes never evict each other's (a single process-wide set would
+ * miss on every pass). Least recently used first; a few owners at most are kept.
+ */
+const idleBuffers = new Map<string, IndexBuffers>();
+const KEEP_OWNERS = 16;
 
-/** Buffers for one pass: the idle set if nobody holds it (a nested pass gets fresh ones). */
-export function borrowBuffers(): IndexBuffers {
-  const b = idleBuffers ?? new IndexBuffers();
-  idleBuffers = null;
+/** Buffers for one pass of `owner`: its idle set if nobody holds it (a nested pass gets fresh ones). */
+export function borrowBuffers(owner = ""): IndexBuffers {
+  const b = idleBuffers.get(owner) ?? new IndexBuffers();
+  idleBuffers.delete(owner);
   return b;
 }
 
-export function returnBuffers(b: IndexBuffers): void {
-  if (b.cap <= KEEP_BUFFERS_UP_TO) idleBuffers = b;
+export function returnBuffers(b: IndexBuffers, owner = ""): void {
+  if (b.cap > KEEP_BUFFERS_UP_TO) return;
+  idleBuffers.delete(owner);
+  idleBuffers.set(owner, b);
+  if (idleBuffers.size > KEEP_OWNERS) idleBuffers.delete(idleBuffers.keys().next().value!);
 }
 
 export class PoolIndex {

@@ -63,6 +63,12 @@ export interface QueueStatus {
   readonly skillWindow: number;
   /** regions this ticket may currently play in, home first */
   readonly regions: readonly string[];
+  /** wait (s, the clock of waitedMs) from which bots may fill empty seats; null: this mode never uses bots */
+  readonly botsAtS: number | null;
+  /** wait (s) at which more regions open to this ticket; null: no expansion left */
+  readonly nextRegionsAtS: number | null;
+  /** the regions opening then, nearest first */
+  readonly nextRegions: readonly string[];
   readonly region: string | null;
   /** party members connected / needed (parties only) */
   readonly party?: { readonly connected: number; readonly size: number };
@@ -389,7 +395,9 @@ export function createQueueRoom(deps: QueueRoomDeps) {
     private statusOf(entry: Entry, state: QueueStatus["state"], reason?: string): QueueStatus {
       const held = entry.ticketId ? this.held.get(entry.ticketId) : undefined;
       const now = service.deps.now();
-      const base = held ? service.status(held.ticket, now) : { waitedMs: 0, estimatedWaitMs: null, estimateBasis: 0, skillWindow: service.modes[entry.join.mode]!.rules.skillWindow.start, regions: [] };
+      const rules = service.modes[entry.join.mode]!.rules;
+      const base = held ? service.status(held.ticket, now)
+        : { waitedMs: 0, estimatedWaitMs: null, estimateBasis: 0, skillWindow: rules.skillWindow.start, regions: [], botsAtS: rules.bots === false ? null : rules.bots.afterS, nextRegionsAtS: null, nextRegions: [] };
       const gather = entry.join.partyId ? this.gathers.get(entry.join.partyId) : undefined;
       return {
         state, mode: entry.join.mode, ...base, region: held?.ticket.region ?? null,

@@ -16,12 +16,14 @@
 import { randomUUID } from "node:crypto";
 import type { MatchmakerMetrics } from "./metrics.ts";
 import { runPass, type Match } from "./matcher.ts";
-import { DEFAULT_SHARD, latencyBudgetAt, shardOf, shardRules, shardsOf, windowAt, type ModeRules } from "./rules.ts";
+import { DEFAULT_SHARD, shardOf, shardRules, shardsOf, windowAt, type ModeRules } from "./rules.ts";
 import type { Lease, LeaseGrant } from "./lease.ts";
 import { shardKey, type TicketStore } from "./ticket-store.ts";
 import { TicketState, type Ticket } from "./ticket.ts";
-import { PlayerQueueState, type PlayerIndex, type PlayerRecord } from "./player-index.ts";
+import { getMany, PlayerQueueState, type PlayerIndex, type PlayerRecord } from "./player-index.ts";
 import type { PartyDirectory } from "./party.ts";
+import { WaitingMirror } from "./waiting-mirror.ts";
+import { regionsAt, waitOutlook, type WaitOutlook } from "./wait-outlook.ts";
 
 /** A queue mode: its matching rules and the room type a match is created in. */
 export interface QueueMode {
@@ -135,7 +137,7 @@ const RECENT = 64;
 export const STALE_QUEUE_MS = 15_000;
 /** How often the leader looks for waiting tickets whose players are gone. */
 export const ORPHAN_SWEEP_MS = 5_000;
-const ORPHAN_SWEEP_BATCH = 256;
+const ORPHAN_SWEEP_BATCH = 1000;
 /** A claimed match without a room yet is still being provisioned for this long. */
 const PROVISION_WINDOW_MS = 30_000;
 /**
@@ -145,10 +147,41 @@ const PROVISION_WINDOW_MS = 30_000;
  */
 export const MATCHED_TTL_MS = 6 * 3600_000;
 
+/** FNV-1a of a ticket id: which orphan-sweep slice it is in. */
+function idHash(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** Matches claimed and provisioned at once (their Redis commands share round trips). */
+const CLAIM_CONCURRENCY = 64;
+
+/** Wall time of one leader pass by phase, ms (the pass bench reads it). */
+export interface PassPhases {
+  /** mirror sync: the changes since the last pass, or every waiting ticket on a full read */
+  readonly syncMs: number;
+  /** orphan sweep (0 when not due) */
+  readonly sweepMs: number;
+  /** the pure matcher pass */
+  readonly matchMs: number;
+  /** claims, provisioning and the waiting/capacity publishing */
+  readonly claimMs: number;
+  readonly full: boolean;
+  /** tickets read from the store by the sync */
+  readonly read: number;
+  readonly waiting: number;
+  /** lobbies the matcher proposed, and matches formed (claimed) of them */
+  readonly proposed: number;
+  readonly matches: number;
+}
+
 export class MatchmakerService {
   private readonly grants = new Map<string, LeaseGrant>();
-  /** Next orphan sweep per (mode, shard). */
+  /** Next orphan sweep per (mode, shard) and sweep slice. */
   private readonly nextSweep = new Map<string, number>();
+  /** passes run per (mode, shard): which sweep slice is next */
+  private readonly sweepTurn = new Map<string, number>();
   private readonly recent = new Map<string, number[]>();
   private estimates: Record<string, { p50: number; p90: number; n: number }> = {};
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -162,6 +195,10 @@ export class MatchmakerService {
   private readonly starved = new Map<string, Set<string>>();
   /** (mode, shard) key -> regions with a non-zero capacity wait at this node's last write (so a 0 replaces it) */
   private readonly capacityRegions = new Map<string, Set<string>>();
+  /** (mode, shard) key -> the leader's mirror of its waiting list (one per lease token) */
+  private readonly mirrors = new Map<string, WaitingMirror>();
+  /** phases of the last pass this node ran */
+  lastPass: PassPhases | undefined;
 
   constructor(readonly deps: MatchmakerDeps) {}
 
@@ -202,6 +239,7 @@ export class MatchmakerService {
     this.timer = undefined;
     for (const grant of this.grants.values()) await this.deps.lease.release(grant).catch(() => undefined);
     this.grants.clear();
+    this.mirrors.clear();
   }
 
   /** One loop step at `nowMs`: per (mode, shard) whose pass is due, hold that shard's lease, then pass + provision. */
@@ -220,6 +258,7 @@ export class MatchmakerService {
           });
           this.deps.metrics.leader.set({ mode: name, shard }, grant ? 1 : 0);
           if (!grant) {
+            this.mirrors.delete(key);
             this.clearWaitingGauge(key, name);
             this.capacityRegions.delete(key);
             continue;
@@ -251,18 +290,26 @@ export class MatchmakerService {
   /** One pass of a (mode, shard) as the leader holding `grant` (that shard's lease). */
   async pass(mode: QueueMode, grant: LeaseGrant, nowMs: number, shard: string = DEFAULT_SHARD): Promise<Match[]> {
     const rules = mode.rules;
+    const key = shardKey(rules.name, shard);
+    const tSync = performance.now();
+    // a mirror per lease: a new lease (or a new leader) starts from a full read, then only changes
+    let mirror = this.mirrors.get(key);
+    if (!mirror || mirror.token !== grant.token) this.mirrors.set(key, mirror = new WaitingMirror(this.store, rules.name, shard, grant.token));
+    const synced = await mirror.sync();
     // only this shard's tickets (the store keeps one waiting list per shard); the check is a guard
-    const listed = (await this.store.listWaiting(rules.name, { shard })).filter((t) => shardOf(rules, t.region) === shard);
-    const orphans = await this.sweepOrphans(shardKey(rules.name, shard), listed);
+    const listed = synced.tickets.filter((t) => shardOf(rules, t.region) === shard);
+    const tSweep = performance.now();
+    const orphans = await this.sweepOrphans(...this.sweepSlice(key, rules.passEveryS, listed, synced.full));
     const pool = orphans.size ? listed.filter((t) => !orphans.has(t.id)) : listed;
     const t0 = performance.now();
-    const result = runPass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token });
-    this.deps.metrics.passDuration.observe({ mode: rules.name }, (performance.now() - t0) / 1000);
+    const result = runPass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token, buffersKey: key });
+    const tMatch = performance.now();
+    this.deps.metrics.passDuration.observe({ mode: rules.name }, (tMatch - t0) / 1000);
 
     const formed: Match[] = [];
     const taken = new Set<string>();
-    for (let i = 0; i < result.matches.length; i += 16) {
-      const chunk = result.matches.slice(i, i + 16);
+    for (let i = 0; i < result.matches.length; i += CLAIM_CONCURRENCY) {
+      const chunk = result.matches.slice(i, i + CLAIM_CONCURRENCY);
       const done = await Promise.all(chunk.map((m) => this.formMatch(mode, m, grant, nowMs, shard)));
       chunk.forEach((m, k) => {
         if (!done[k]) return;
@@ -272,7 +319,25 @@ export class MatchmakerService {
     }
     await this.publishWaiting(rules, shard, pool.filter((t) => !taken.has(t.id)), nowMs);
     await this.publishCapacityWait(rules, shard, pool, nowMs);
+    this.lastPass = {
+      syncMs: tSweep - tSync, sweepMs: t0 - tSweep, matchMs: tMatch - t0, claimMs: performance.now() - tMatch,
+      full: synced.full, read: synced.read, waiting: pool.length, proposed: result.matches.length, matches: formed.length,
+    };
     return formed;
+  }
+
+  /**
+   * What this pass's orphan sweep covers: the whole pool after a full read (a new lease), else one
+   * slice by ticket-id hash per pass, each slice due every ORPHAN_SWEEP_MS, so every ticket is still
+   * checked about that often but no pass pays for reading every player record (100k at 100k tickets).
+   */
+  private sweepSlice(key: string, passEveryS: number, pool: readonly Ticket[], full: boolean): [string, readonly Ticket[]] {
+    const slices = Math.max(1, Math.round(ORPHAN_SWEEP_MS / (passEveryS * 1000)));
+    if (full || slices === 1) return [key, pool];
+    const turn = this.sweepTurn.get(key) ?? 0;
+    this.sweepTurn.set(key, turn + 1);
+    const slice = turn % slices;
+    return [`${key}#${slice}`, pool.filter((t) => idHash(t.id) % slices === slice)];
   }
 
   /**
@@ -289,7 +354,7 @@ export class MatchmakerService {
     // Records are read in concurrent batches: ioredis pipelines them, so a large pool costs a few round trips per batch, not one per ticket.
     for (let i = 0; i < pool.length; i += ORPHAN_SWEEP_BATCH) {
       const batch = pool.slice(i, i + ORPHAN_SWEEP_BATCH);
-      const records = await Promise.all(batch.map((t) => this.players.get(t.playerIds[0]!)));
+      const records = await getMany(this.players, batch.map((t) => t.playerIds[0]!));
       for (let k = 0; k < batch.length; k++) {
         const t = batch[k]!, rec = records[k];
         const owned = rec !== undefined && rec.ticketId === t.id;
@@ -317,7 +382,7 @@ export class MatchmakerService {
       return false;
     }
     // while provisioning, the leader owns the records (`host`); the room's node does once it exists
-    for (const t of tickets) await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.matched, matchId, ttlMs: MATCHED_TTL_MS, ...(this.holder ? { host: this.holder } : {}) }, nowMs);
+    await Promise.all(tickets.map((t) => this.players.update(t.playerIds, t.id, { state: PlayerQueueState.matched, matchId, ttlMs: MATCHED_TTL_MS, ...(this.holder ? { host: this.holder } : {}) }, nowMs)));
     const ok = await this.provision(mode, match, matchId, tickets);
     if (!ok) return true;
     const m = this.deps.metrics;
@@ -361,16 +426,14 @@ export class MatchmakerService {
       return false;
     }
     // the host owns these keys from now on: its match end releases them, the reaper does if it dies
-    for (const t of tickets) {
+    await Promise.all(tickets.map(async (t) => {
       await this.players.update(t.playerIds, t.id, { host: listing.processId, ttlMs: MATCHED_TTL_MS }, this.deps.now());
       await this.store.expire(t.id, MATCHED_TTL_MS);
-    }
+    }));
     const seats: Array<{ ticket: Ticket; playerId: string; sessionId: string; name: string }> = [];
+    const recs = await getMany(this.players, tickets.flatMap((t) => t.playerIds));
     for (const t of tickets) {
-      for (const playerId of t.playerIds) {
-        const rec = await this.players.get(playerId);
-        seats.push({ ticket: t, playerId, sessionId: rooms.newSessionId(), name: rec?.name ?? playerId });
-      }
+      for (const playerId of t.playerIds) seats.push({ ticket: t, playerId, sessionId: rooms.newSessionId(), name: recs[seats.length]?.name ?? playerId });
     }
     try {
       const ok = await rooms.reserveMultipleSeatsFor(listing, seats.map((s) => ({ sessionId: s.sessionId, options: {}, auth: { playerId: s.playerId, name: s.name } })));
@@ -547,16 +610,11 @@ export class MatchmakerService {
   }
 
   /** What a waiting ticket's `status` says: windows now, and an estimate from recent time-to-match. */
-  status(ticket: Ticket, nowMs: number): { waitedMs: number; estimatedWaitMs: number | null; estimateBasis: number; skillWindow: number; regions: string[] } {
+  status(ticket: Ticket, nowMs: number): { waitedMs: number; estimatedWaitMs: number | null; estimateBasis: number; skillWindow: number; regions: string[] } & WaitOutlook {
     const rules = this.modes[ticket.mode]!.rules;
     const waitedMs = Math.max(0, nowMs - ticket.enqueuedAt);
     const w = waitedMs / 1000;
-    const budget = latencyBudgetAt(rules.regions.steps, w);
-    const allowed = rules.regions.neighbours?.[ticket.region];
-    const shard = shardOf(rules, ticket.region);
-    const regions = [ticket.region, ...Object.entries(ticket.latencies)
-      .filter(([r, ms]) => r !== ticket.region && budget >= 0 && ms <= budget && (!allowed || allowed.includes(r)) && shardOf(rules, r) === shard)
-      .sort((a, b) => a[1] - b[1]).map(([r]) => r)];
+    const regions = regionsAt(rules, ticket, w);
     const est = this.estimates[`${ticket.mode}|${ticket.region}`];
     let estimatedWaitMs: number | null = null;
     if (est && est.n >= 3) {
@@ -564,7 +622,7 @@ export class MatchmakerService {
       if (waitedMs < est.p50) estimatedWaitMs = est.p50 - waitedMs;
       else if (waitedMs < est.p90) estimatedWaitMs = est.p90 - waitedMs;
     }
-    return { waitedMs, estimatedWaitMs, estimateBasis: est?.n ?? 0, skillWindow: Math.round(windowAt(rules.skillWindow, w)), regions };
+    return { waitedMs, estimatedWaitMs, estimateBasis: est?.n ?? 0, skillWindow: Math.round(windowAt(rules.skillWindow, w)), regions, ...waitOutlook(rules, ticket, w) };
   }
 
   private clearWaitingGauge(key: string, mode: string): void {

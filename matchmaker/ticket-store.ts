@@ -3,6 +3,7 @@
  * was claimed by which match. `claim` is all-or-nothing and fenced, so a ticket is never
  * in two matches and a deposed matcher (stale lease token) cannot claim anything.
  */
+import { randomUUID } from "node:crypto";
 import { TicketError, TicketState, type Ticket } from "./ticket.ts";
 import { DEFAULT_SHARD } from "./rules.ts";
 
@@ -35,6 +36,32 @@ export interface WaitingFilter {
   readonly region?: string;
 }
 
+/**
+ * Where a reader of one (mode, shard)'s waiting list stands in that list's change log: every
+ * change of the list (add, cancel, claim, requeue, remove) bumps `seq`; `epoch` names the log's
+ * life (a Redis that lost its data starts a new one), so a cursor never continues another log.
+ */
+export interface WaitingCursor {
+  readonly epoch: string;
+  readonly seq: number;
+}
+
+export interface WaitingSnapshot {
+  readonly cursor: WaitingCursor;
+  /** waiting tickets of the (mode, shard), oldest first */
+  readonly tickets: Ticket[];
+}
+
+export interface WaitingChanges {
+  readonly cursor: WaitingCursor;
+  /** tickets changed since the old cursor that are waiting now (added, requeued, re-added) */
+  readonly waiting: Ticket[];
+  /** ids changed since the old cursor that are not waiting now (claimed, cancelled, removed) */
+  readonly gone: string[];
+  /** how many tickets wait now: a reader whose mirror holds another count reads a snapshot */
+  readonly count: number;
+}
+
 export interface TicketStore {
   /** enqueue in `shard` of its mode; throws MM_DUPLICATE_TICKET if the id is known and not finished */
   add(ticket: Ticket, shard?: string): Promise<void>;
@@ -58,6 +85,14 @@ export interface TicketStore {
   expire(ticketId: string, ttlMs: number): Promise<void>;
   /** forget a finished ticket (player seated, or cancelled) */
   remove(ticketId: string): Promise<void>;
+  /** every waiting ticket of (mode, shard) and the change-log cursor that list is current at */
+  snapshotWaiting(mode: string, shard?: string): Promise<WaitingSnapshot>;
+  /**
+   * What changed in (mode, shard)'s waiting list after `cursor`; null when the log cannot continue
+   * from it (another epoch, trimmed past it, Redis lost its data): read a snapshot instead. A call
+   * may forget the log up to the cursor it returns (one reader, the shard's leader, follows a log).
+   */
+  waitingChanges(mode: string, shard: string, cursor: WaitingCursor): Promise<WaitingChanges | null>;
 }
 
 /** Single-process store: plain maps, ordered by enqueue time on read; expiry by the injected clock. */
@@ -67,7 +102,18 @@ export class MemoryTicketStore implements TicketStore {
   /** ids with an expiry, purged on each listWaiting (every pass), so nobody has to touch them again */
   private readonly expiring = new Set<string>();
 
+  /** per (mode, shard): change log (id -> seq of its last change), last seq, and the seq trimmed up to */
+  private readonly logs = new Map<string, { changed: Map<string, number>; seq: number; floor: number }>();
+  private readonly epoch = randomUUID();
+
   constructor(private readonly now: () => number = Date.now) {}
+
+  private logChange(skey: string, id: string): void {
+    let log = this.logs.get(skey);
+    if (!log) this.logs.set(skey, log = { changed: new Map(), seq: 0, floor: 0 });
+    log.changed.delete(id); // keeps the map in seq order
+    log.changed.set(id, ++log.seq);
+  }
 
   private entry(id: string) {
     const t = this.tickets.get(id);
@@ -81,13 +127,16 @@ export class MemoryTicketStore implements TicketStore {
   async add(ticket: Ticket, shard: string = DEFAULT_SHARD): Promise<void> {
     const prev = this.entry(ticket.id);
     if (prev && prev.state !== TicketState.cancelled) throw new TicketError("MM_DUPLICATE_TICKET", `ticket ${ticket.id} already queued`);
-    this.tickets.set(ticket.id, { ticket, state: TicketState.waiting, skey: shardKey(ticket.mode, shard), shard });
+    const skey = shardKey(ticket.mode, shard);
+    this.tickets.set(ticket.id, { ticket, state: TicketState.waiting, skey, shard });
+    this.logChange(skey, ticket.id);
   }
 
   async cancel(ticketId: string): Promise<boolean> {
     const t = this.entry(ticketId);
     if (!t || t.state !== TicketState.waiting) return false;
     t.state = TicketState.cancelled;
+    this.logChange(t.skey, ticketId);
     return true;
   }
 
@@ -120,6 +169,7 @@ export class MemoryTicketStore implements TicketStore {
       const t = this.tickets.get(id)!;
       t.state = TicketState.matched;
       t.matchId = matchId;
+      this.logChange(skey, id);
     }
     return { ok: true };
   }
@@ -131,6 +181,7 @@ export class MemoryTicketStore implements TicketStore {
     t.matchId = undefined;
     t.expiresAt = undefined;
     this.expiring.delete(ticketId);
+    this.logChange(t.skey, ticketId);
     return true;
   }
 
@@ -142,7 +193,33 @@ export class MemoryTicketStore implements TicketStore {
   }
 
   async remove(ticketId: string): Promise<void> {
+    const t = this.tickets.get(ticketId);
+    if (t?.state === TicketState.waiting) this.logChange(t.skey, ticketId);
     this.tickets.delete(ticketId);
     this.expiring.delete(ticketId);
+  }
+
+  async snapshotWaiting(mode: string, shard: string = DEFAULT_SHARD): Promise<WaitingSnapshot> {
+    const seq = this.logs.get(shardKey(mode, shard))?.seq ?? 0;
+    return { cursor: { epoch: this.epoch, seq }, tickets: await this.listWaiting(mode, { shard }) };
+  }
+
+  async waitingChanges(mode: string, shard: string, cursor: WaitingCursor): Promise<WaitingChanges | null> {
+    const skey = shardKey(mode, shard);
+    const log = this.logs.get(skey) ?? { changed: new Map<string, number>(), seq: 0, floor: 0 };
+    if (cursor.epoch !== this.epoch || cursor.seq > log.seq || cursor.seq < log.floor) return null;
+    const waiting: Ticket[] = [], gone: string[] = [];
+    for (const [id, seq] of log.changed) {
+      if (seq <= cursor.seq) continue;
+      const t = this.entry(id);
+      if (t?.state === TicketState.waiting && t.skey === skey) waiting.push(t.ticket);
+      else gone.push(id);
+    }
+    // the reader now stands at log.seq: older entries are no longer needed
+    log.changed.clear();
+    log.floor = log.seq;
+    let count = 0;
+    for (const t of this.tickets.values()) if (t.state === TicketState.waiting && t.skey === skey) count++;
+    return { cursor: { epoch: this.epoch, seq: log.seq }, waiting, gone, count };
   }
 }

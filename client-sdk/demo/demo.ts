@@ -181,11 +181,18 @@ const queueHooks = {
     show(`Queueing for ${mode} as a party…`, "joining the queue");
     await previous?.leave().catch(() => undefined);
   },
-  status(s: { state: string; waitedMs: number; estimatedWaitMs: number | null; party?: { connected: number; size: number } }): void {
+  status(s: {
+    state: string; waitedMs: number; estimatedWaitMs: number | null; party?: { connected: number; size: number };
+    botsAtS?: number | null; nextRegionsAtS?: number | null; nextRegions?: string[];
+  }): void {
     if (phase !== "queueing") return;
     const parts = [s.state === "gathering" && s.party ? `waiting for the party ${s.party.connected}/${s.party.size}` : s.state,
       `${Math.round(s.waitedMs / 1000)} s`];
     if (s.estimatedWaitMs !== null) parts.push(`about ${Math.ceil(s.estimatedWaitMs / 1000)} s left`);
+    // what comes next, from the mode's rules: more regions, then bots (seconds of wait, like waitedMs)
+    const waitedS = s.waitedMs / 1000;
+    if (s.nextRegionsAtS != null && s.nextRegions?.length) parts.push(`+${s.nextRegions.join(", ")} in ${Math.ceil(s.nextRegionsAtS - waitedS)} s`);
+    if (s.botsAtS != null) parts.push(s.botsAtS > waitedS ? `bots may fill in ${Math.ceil(s.botsAtS - waitedS)} s` : "bots may fill");
     show("Queueing as a party…", parts.join(" · "));
     status(`queue: ${s.state}`);
   },

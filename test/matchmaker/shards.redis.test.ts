@@ -65,10 +65,14 @@ describe("region shards over Redis: concurrent leaders, per-shard takeover", fun
   const r = () => redis.client();
   let seq = 0;
   const regionOf = new Map<string, string>();
+  let records: RedisPlayerIndex | undefined;
   async function enqueue(store: RedisTicketStore, region: string) {
     const id = `t${++seq}`;
     regionOf.set(`p${id}`, region);
     const t = makeTicket({ id, mode: "duel", playerIds: [`p${id}`], playerRatings: [1500], region, latencies: { "eu-west": 30, "eu-north": 30, "us-east": 30, "us-west": 30 }, enqueuedAt: Date.now() - 1000 });
+    // as a queue room does: the player's record first (a waiting ticket without one is an orphan the leader's sweep cancels)
+    records ??= new RedisPlayerIndex(r());
+    await records.take([{ playerId: `p${id}`, name: id }], id, Date.now());
     await store.add(t, shardOf(rules, region));
   }
 
