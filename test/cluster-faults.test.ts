@@ -26,7 +26,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  */
 const PERMANENT = [
   /^rally:nodes$/, /^roomcaches$/, /^roomcount$/,
-  /^rally:mm:w:[^:]+$/, /^rally:mm:fence:[^:]+$/, /^rally:mm:lease:.+:fence$/,
+  /^rally:mm:w:[^:]+$/, /^rally:mm:(seq|c):[^:]+$/, /^rally:mm:fence:[^:]+$/, /^rally:mm:lease:.+:fence$/,
   /^rally:mm:(oldest-wait|capacity-wait)(:by-mode)?$/, /^rally:mm:ttm$/,
   /^rally:social:pres:exp$/, /^rally:pool:limits$/,
 ];

@@ -86,7 +86,8 @@ describe("the leader's pass at scale", function () {
       assert.ok(30_000 > STALE_QUEUE_MS + 5000 + 1000);
       for (const [i, id] of ids.entries()) {
         const state = (await store.get(id))?.state;
-        assert.equal(state, i % 2 === 0 ? "waiting" : "cancelled", `${id}`);
+        // the sweep removes the tickets it cancels (no key left without an owner)
+        assert.equal(state, i % 2 === 0 ? "waiting" : undefined, `${id}`);
       }
       assert.equal(api.created, 0);
       assert.ok(svc.lastPass && !svc.lastPass.full, "later passes read only changes");
