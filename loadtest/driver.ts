@@ -41,7 +41,8 @@ export class LoadDriver {
 
   async start(): Promise<void> {
     for (let i = 0; i < this.workerCount; i++) {
-      const child = fork(workerPath, [], { cwd: repoRoot, execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const child = fork(workerPath, [], { cwd: repoRoot, execArgv: ["--import", "tsx"], stdio: ["ignore", "pipe", "inherit", "ipc"] });
+      child.stdout!.pipe(process.stderr); // stdout carries only the final JSON line
       child.on("message", (m: unknown) => this.onReport(m as WorkerReport));
       this.workers.push(child);
       this.send(child, { type: "init", worker: i, targets: this.targets, config: this.config });

@@ -58,6 +58,11 @@ const LIST_FLAGS = new Set(["targets", "metricsUrls"]);
 
 /** `--players 300 --targets a,b --ramp-s 10` -> validated options; throws a one-line message naming the flag. */
 export function parseArgs(argv: readonly string[]): LoadOptions {
+  return validate(loadOptionsSchema, parseFlags(argv, LIST_FLAGS));
+}
+
+/** `--kebab-case value` / `--flag=value` pairs -> camelCase keys; `lists` are split on commas. */
+export function parseFlags(argv: readonly string[], lists: ReadonlySet<string>): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -66,13 +71,14 @@ export function parseArgs(argv: readonly string[]): LoadOptions {
     const key = m[1]!.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
     const value = m[2] ?? argv[++i];
     if (value === undefined) throw new Error(`--${m[1]} needs a value`);
-    raw[key] = LIST_FLAGS.has(key) ? value.split(",").map((s) => s.trim()).filter(Boolean) : value;
+    raw[key] = lists.has(key) ? value.split(",").map((s) => s.trim()).filter(Boolean) : value;
   }
-  return validate(raw);
+  return raw;
 }
 
-export function validate(raw: unknown): LoadOptions {
-  const parsed = loadOptionsSchema.safeParse(raw);
+/** Validates with `schema`; a failure becomes one line naming the flag. */
+export function validate<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const flag = issue.path.length ? `--${String(issue.path[0]).replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ` : "";

@@ -10,7 +10,7 @@ import { toRoomError } from "../client-sdk/errors.ts";
 import type { PlayerConfig } from "./protocol.ts";
 
 export interface PlayerSink {
-  seat(player: string, waitMs: number, roomId: string, node: string): void;
+  seat(player: string, waitMs: number, roomId: string, node: string, host: string): void;
   unseat(player: string, roomId: string, code: number, at: number): void;
   doubleSeat(player: string, rooms: [string, string]): void;
   rtt(ms: number): void;
@@ -115,7 +115,11 @@ export class LoadPlayer {
     if (!reservation) return;
     const match = await client.consumeSeatReservation(reservation);
     this.current = match;
-    this.sink.seat(this.id, Date.now() - this.queuedSince, match.roomId, base);
+    const ws = new URL(match.connection.url ?? base);
+    this.sink.seat(this.id, Date.now() - this.queuedSince, match.roomId, base, ws.host);
+    // A few quick reconnection attempts (about 3 s), then queue again: a dead host must not hold the player for a minute.
+    match.reconnection.maxRetries = 3;
+    match.reconnection.maxDelay = 1000;
     this.state = "playing";
     if (this.stopped) return void (await match.leave(true).catch(() => undefined));
     await this.play(match);

@@ -18,7 +18,8 @@ export type ToWorker =
   | { type: "stop" };
 
 /** A player got its match room (seat message received, confirmed, reservation consumed). */
-export interface SeatEvent { player: string; at: number; waitMs: number; roomId: string; node: string }
+/** `node` is the node the player queued through, `host` (host:port) the process hosting the match. */
+export interface SeatEvent { player: string; at: number; waitMs: number; roomId: string; node: string; host: string }
 /** A player's match connection closed before the match ended and without the player leaving. */
 export interface UnseatEvent { player: string; at: number; roomId: string; code: number }
 /** A player's queue connection received a second seat for another room (a ticket matched twice). */

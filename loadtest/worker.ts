@@ -7,6 +7,9 @@ import type { DoubleSeatEvent, PlayerConfig, SeatEvent, ToWorker, UnseatEvent, W
 
 const MAX_RTT_SAMPLES = 2000;
 
+// The SDK narrates reconnection attempts with console.info; hundreds of players would drown the progress line.
+console.info = () => undefined;
+
 let worker = 0;
 let targets: string[] = [];
 let config: PlayerConfig | undefined;
@@ -23,7 +26,7 @@ let requeues = 0;
 let rttSeen = 0;
 
 const sink: PlayerSink = {
-  seat: (player, waitMs, roomId, node) => seats.push({ player, at: Date.now(), waitMs, roomId, node }),
+  seat: (player, waitMs, roomId, node, host) => seats.push({ player, at: Date.now(), waitMs, roomId, node, host }),
   unseat: (player, roomId, code, at) => unseats.push({ player, at, roomId, code }),
   doubleSeat: (player, rooms) => doubleSeats.push({ player, at: Date.now(), rooms }),
   rtt: (ms) => {
