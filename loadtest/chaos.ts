@@ -42,6 +42,8 @@ export const chaosOptionsSchema = z.object({
   recoverGoalS: z.coerce.number().min(1).max(600).default(10),
   /** Node drain limit (DRAIN_TIMEOUT_S of the cluster's nodes). */
   drainTimeoutS: z.coerce.number().int().min(5).max(900).default(30),
+  /** After the players left: wait this long (grace periods, TTLs) before counting the keys left. */
+  keysSettleS: z.coerce.number().min(0).max(600).default(15),
 }).strict();
 
 export type ChaosOptions = z.infer<typeof chaosOptionsSchema>;
@@ -51,6 +53,8 @@ export interface FaultReport {
   verdict: "pass" | "fail" | "skipped";
   /** Why the verdict (the failed conditions, or why skipped). */
   reasons: string[];
+  /** Findings that do not decide this fault's verdict (e.g. a drained node's leftover keys). */
+  notes: string[];
   /** Seconds since the chaos run started. */
   atS: number;
   /** The node (URL) or server hit. */
@@ -217,6 +221,7 @@ function report(ctx: Ctx, fault: FaultName, target: string | null, w: Window, r:
     fault, target,
     verdict: reasons.length === 0 ? "pass" : "fail",
     reasons,
+    notes: [],
     atS: Math.round((w.faultAt - ctx.t0) / 100) / 10,
     playersUnseated: r.unseated,
     ticketsLost: r.lost.length,
@@ -300,14 +305,17 @@ async function drain(ctx: Ctx): Promise<FaultReport> {
   const reasons: string[] = [];
   if (drainMs === null) reasons.push("the node did not exit after the drain timeout");
   if (r.unseated > 0) reasons.push(`${r.unseated} player(s) lost their match`);
-  if (left.length > 0) reasons.push(`${left.length} key(s) of the drained node left`);
-  return report(ctx, "drain", node.url, w, r, left.length, reasons, { arenaRoomsOnNode: counts[0]!.rooms, drainMs, keysLeftSample: left.slice(0, 5).join(" ") || null });
+  const rep = report(ctx, "drain", node.url, w, r, left.length, reasons, { arenaRoomsOnNode: counts[0]!.rooms, drainMs, keysLeftSample: left.slice(0, 5).join(" ") || null });
+  // A drain is judged on its players (matches finish, nobody unseated, the node exits); what a clean
+  // exit leaves in Redis is the key-ownership concern (issue #13 item 3), reported here as a note.
+  if (left.length > 0) rep.notes.push(`${left.length} key(s) still name the drained process 2 s after its exit`);
+  return rep;
 }
 
 async function dbStop(ctx: Ctx): Promise<FaultReport> {
   const pg = ctx.cluster.postgres;
   if (!pg) {
-    return { fault: "db-stop", verdict: "skipped", reasons: ["no shared database: run with --store postgres"], atS: Math.round((Date.now() - ctx.t0) / 1000), target: null, playersUnseated: 0, ticketsLost: 0, doubleSeated: 0, recoverMs: null, keysLeft: 0, figures: {} };
+    return { fault: "db-stop", verdict: "skipped", reasons: ["no shared database: run with --store postgres"], notes: [], atS: Math.round((Date.now() - ctx.t0) / 1000), target: null, playersUnseated: 0, ticketsLost: 0, doubleSeated: 0, recoverMs: null, keysLeft: 0, figures: {} };
   }
   const w = openWindow(ctx);
   await pg.stopServer("fast");
@@ -382,7 +390,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = (l
     log("[chaos] stopping players");
     await driver.stop();
     // Let leases, presence and queue grace periods run out before counting what remains.
-    await sleep(15_000);
+    await sleep(o.keysSettleS * 1000);
     const after = await keyInventory(cluster.redis.url);
     const baselineNoTtl = new Set(baseline.noExpiry);
     const newNoTtl = after.noExpiry.filter((k) => !baselineNoTtl.has(k));

@@ -4,7 +4,6 @@
  * the summary (the CLI prints it as one JSON line) after writing the PNG chart.
  */
 import { resolve } from "node:path";
-import { writeChart } from "./chart.ts";
 import { startCluster, type LocalCluster } from "./cluster.ts";
 import { LoadDriver } from "./driver.ts";
 import { MetricsPoller, type NodeSummary } from "./metrics.ts";
@@ -105,6 +104,7 @@ export async function runLoad(o: LoadOptions, log: (line: string) => void = (l) 
     let chart: string | null = null;
     if (o.chart) {
       chart = resolve(o.chart);
+      const { writeChart } = await import("./chart.ts"); // vega is heavy: loaded only when a chart is drawn
       await writeChart(chart, [...driver.series.values()], `Rally loadtest: ${o.players} players${o.spikePlayers ? `, spike ${o.spikePlayers}` : ""}, ${targets.length} node(s)`);
     }
     return summarize(driver, o, targets, poller, chart, peak);
