@@ -42,6 +42,8 @@ export const chaosOptionsSchema = z.object({
   recoverGoalS: z.coerce.number().min(1).max(600).default(10),
   /** Node drain limit (DRAIN_TIMEOUT_S of the cluster's nodes). */
   drainTimeoutS: z.coerce.number().int().min(5).max(900).default(30),
+  /** Leader kill: wait up to this long for a moment the leader hosts no arena match. */
+  quietLeaderWaitS: z.coerce.number().min(0).max(600).default(30),
   /** After the players left: wait this long (grace periods, TTLs) before counting the keys left. */
   keysSettleS: z.coerce.number().min(0).max(600).default(15),
 }).strict();
@@ -234,7 +236,14 @@ function report(ctx: Ctx, fault: FaultName, target: string | null, w: Window, r:
 
 async function leaderKill(ctx: Ctx): Promise<FaultReport> {
   const leader = await until("an arena matcher leader", () => leaderOf(ctx), 30_000, 250);
-  const rooms = await arenaRooms(ctx, leader);
+  // Isolate the matcher: matches are short, so wait (a while) for a moment the leader hosts none;
+  // players of matches on a killed node are the match-host-kill fault's concern.
+  let rooms = await arenaRooms(ctx, leader);
+  const quietBy = Date.now() + ctx.o.quietLeaderWaitS * 1000;
+  while (rooms > 0 && Date.now() < quietBy) {
+    await sleep(250);
+    rooms = await arenaRooms(ctx, leader);
+  }
   ctx.driver.setTargets(liveTargets(ctx).filter((u) => u !== leader.url));
   const w = openWindow(ctx);
   await leader.stop("SIGKILL");

@@ -32,7 +32,10 @@ export function errorCode(e: unknown): string {
   if (e instanceof HttpError) return e.code;
   const cause = (e as { cause?: { code?: unknown } } | null)?.cause?.code;
   if (typeof cause === "string") return cause; // ECONNREFUSED, ECONNRESET from fetch
-  return toRoomError(e).code;
+  const err = toRoomError(e);
+  // The SDK's "Room connection was closed unexpectedly (4002)": name the close code.
+  const closed = err.code === "ROOM_ERROR" ? /closed unexpectedly \((\d+)\)/.exec(err.message) : null;
+  return closed ? `ROOM_CLOSED_${closed[1]}` : err.code;
 }
 
 class HttpError extends Error {
