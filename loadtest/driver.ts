@@ -33,6 +33,8 @@ export class LoadDriver {
   readonly rtts: number[] = [];
   readonly errors: Record<string, number> = {};
   requeues = 0;
+  /** CPU used by all workers (ms), for the load generator's own load. */
+  workerCpuMs = 0;
   /** Keyed by second since start. */
   readonly series = new Map<number, SecondPoint>();
   private wanted = 0;
@@ -62,6 +64,7 @@ export class LoadDriver {
     for (const x of r.rtts) this.rtts.push(x);
     addCounts(this.errors, r.errors);
     this.requeues += r.requeues;
+    this.workerCpuMs += r.cpuMs;
     const t = Math.floor((r.at - this.startedAt) / 1000);
     const point = this.series.get(t) ?? { t, active: 0, queued: 0, playing: 0, seats: 0, waitMs: [], rtts: [] };
     point.seats += r.seats.length;

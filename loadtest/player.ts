@@ -35,7 +35,9 @@ export function errorCode(e: unknown): string {
   const err = toRoomError(e);
   // The SDK's "Room connection was closed unexpectedly (4002)": name the close code.
   const closed = err.code === "ROOM_ERROR" ? /closed unexpectedly \((\d+)\)/.exec(err.message) : null;
-  return closed ? `ROOM_CLOSED_${closed[1]}` : err.code;
+  if (closed) return `ROOM_CLOSED_${closed[1]}`;
+  // An uncoded failure keeps the gist of its message (ids and numbers dropped) so runs can be compared.
+  return err.code === "ROOM_ERROR" ? `ROOM_ERROR(${err.message.replace(/[0-9a-f]{6,}|\d+/gi, "#").slice(0, 60)})` : err.code;
 }
 
 class HttpError extends Error {

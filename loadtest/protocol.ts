@@ -44,6 +44,8 @@ export interface WorkerReport {
   requeues: number;
   /** player -> when its current queue wait started (ms epoch), for everyone waiting now. */
   waiting: Record<string, number>;
+  /** CPU this worker process used since the last report (ms): is the load generator itself saturated? */
+  cpuMs: number;
   final: boolean;
 }
 

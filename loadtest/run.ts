@@ -29,6 +29,8 @@ export interface LoadSummary {
   doubleSeated: number;
   requeues: number;
   nodes: NodeSummary[];
+  /** The load generator's own worker processes: mean CPU, percent of one core, summed over workers. */
+  loadGenerator: { workers: number; cpuAvgPct: number };
   chart: string | null;
 }
 
@@ -53,6 +55,7 @@ export function summarize(driver: LoadDriver, o: LoadOptions, targets: string[],
     doubleSeated: driver.doubleSeats.length,
     requeues: driver.requeues,
     nodes: poller.summary(),
+    loadGenerator: { workers: o.workers, cpuAvgPct: Math.round((driver.workerCpuMs / 10) / durationS) },
     chart,
   };
 }

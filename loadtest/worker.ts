@@ -45,14 +45,18 @@ const sink: PlayerSink = {
   requeue: () => { requeues++; },
 };
 
+let cpuMark = process.cpuUsage();
+
 function report(final: boolean): void {
+  const cpu = process.cpuUsage(cpuMark);
+  cpuMark = process.cpuUsage();
   const waiting: Record<string, number> = {};
   let queued = 0, playing = 0;
   for (const p of players) {
     if (p.state === "queued") { queued++; waiting[p.id] = p.queuedSince; }
     else if (p.state === "playing") playing++;
   }
-  const msg: WorkerReport = { type: "report", worker, at: Date.now(), active: players.length, queued, playing, seats, unseats, doubleSeats, rtts, errors, requeues, waiting, final };
+  const msg: WorkerReport = { type: "report", worker, at: Date.now(), active: players.length, queued, playing, seats, unseats, doubleSeats, rtts, errors, requeues, waiting, cpuMs: (cpu.user + cpu.system) / 1000, final };
   process.send?.(msg);
   seats = []; unseats = []; doubleSeats = []; rtts = []; errors = {}; requeues = 0; rttSeen = 0;
 }
