@@ -160,7 +160,7 @@ async function heal(ctx: Ctx): Promise<void> {
 
 interface Window {
   faultAt: number;
-  waiting: Map<string, number>;
+  waiting: Map<string, { since: number; node: string }>;
   seatIndex: number;
   unseatIndex: number;
   doubleIndex: number;
@@ -182,7 +182,7 @@ function openWindow(ctx: Ctx): Window {
  * Waits until every player the fault touched (waiting at the fault, or unseated since) has a seat
  * after the fault, or the timeout. Players stopped by the schedule do not exist here (the count is constant).
  */
-async function recovery(ctx: Ctx, w: Window, timeoutMs: number, includeUnseated = true, minWaitMs = 3000): Promise<{ recoverMs: number | null; lost: string[]; unseated: number; doubles: number; errors: Record<string, number> }> {
+async function recovery(ctx: Ctx, w: Window, timeoutMs: number, includeUnseated = true, excludeNode?: string, minWaitMs = 3000): Promise<{ recoverMs: number | null; lost: string[]; unseated: number; doubles: number; errors: Record<string, number> }> {
   const deadline = w.faultAt + timeoutMs;
   let recoverMs: number | null = null;
   let pending: string[] = [];
@@ -192,7 +192,7 @@ async function recovery(ctx: Ctx, w: Window, timeoutMs: number, includeUnseated 
     const lastSeat = new Map<string, number>();
     for (const s of seats) lastSeat.set(s.player, Math.max(lastSeat.get(s.player) ?? 0, s.at));
     const touched = new Map<string, number>(); // player -> must be seated after this time
-    for (const p of w.waiting.keys()) touched.set(p, w.faultAt);
+    for (const [p, x] of w.waiting) if (x.node !== excludeNode) touched.set(p, w.faultAt);
     if (includeUnseated) for (const u of unseats) touched.set(u.player, Math.max(touched.get(u.player) ?? 0, u.at));
     pending = [...touched].filter(([p, after]) => (lastSeat.get(p) ?? 0) < after).map(([p]) => p);
     const now = Date.now();
@@ -208,7 +208,7 @@ async function recovery(ctx: Ctx, w: Window, timeoutMs: number, includeUnseated 
   for (const [k, v] of Object.entries(ctx.driver.errors)) if (v - (w.errors[k] ?? 0) > 0) errors[k] = v - (w.errors[k] ?? 0);
   return {
     recoverMs,
-    lost: [...w.waiting.keys()].filter((p) => pending.includes(p)),
+    lost: [...w.waiting].filter(([p, x]) => x.node !== excludeNode && pending.includes(p)).map(([p]) => p),
     unseated: ctx.driver.unseats.length - w.unseatIndex,
     doubles: ctx.driver.doubleSeats.length - w.doubleIndex,
     errors,
@@ -254,10 +254,17 @@ async function leaderKill(ctx: Ctx): Promise<FaultReport> {
   } catch { /* reported below */ }
   // Players of matches on the killed leader are the match-host concern (dead-node cleanup); the
   // matcher verdict is about tickets: every waiting one seated, none twice.
-  const r = await recovery(ctx, w, ctx.o.recoverTimeoutS * 1000, false);
+  // Players queued through the killed node lost their queue connection with the node: that is the
+  // dead-node concern (its tickets and records), reported here as figures, judged by match-host-kill.
+  const r = await recovery(ctx, w, ctx.o.recoverTimeoutS * 1000, false, leader.url);
+  const viaKilled = [...w.waiting].filter(([, x]) => x.node === leader.url).map(([p]) => p);
+  const seatedAfter = new Set(ctx.driver.seats.slice(w.seatIndex).map((s) => s.player));
+  const viaKilledSeated = viaKilled.filter((p) => seatedAfter.has(p)).length;
   const reasons: string[] = [];
   if (newLeaderMs === null) reasons.push("no new leader within 30 s");
-  return report(ctx, "leader-kill", leader.url, w, r, 0, reasons, { newLeaderMs, arenaRoomsOnLeader: rooms });
+  const rep = report(ctx, "leader-kill", leader.url, w, r, 0, reasons, { newLeaderMs, arenaRoomsOnLeader: rooms, waitingViaKilledNode: viaKilled.length, waitingViaKilledNodeSeatedAgain: viaKilledSeated });
+  if (viaKilledSeated < viaKilled.length) rep.notes.push(`${viaKilled.length - viaKilledSeated} of ${viaKilled.length} player(s) queued through the killed node got no seat in the window (dead-node cleanup, see match-host-kill)`);
+  return rep;
 }
 
 async function matchHostKill(ctx: Ctx): Promise<FaultReport> {

@@ -105,10 +105,10 @@ export class LoadDriver {
     return { active, queued, playing };
   }
 
-  /** Everyone waiting in a queue right now: player -> wait start (ms epoch). */
-  waiting(): Map<string, number> {
-    const out = new Map<string, number>();
-    for (const r of this.latest.values()) for (const [p, since] of Object.entries(r.waiting)) out.set(p, since);
+  /** Everyone waiting in a queue right now: player -> wait start (ms epoch) and the node queued through. */
+  waiting(): Map<string, { since: number; node: string }> {
+    const out = new Map<string, { since: number; node: string }>();
+    for (const r of this.latest.values()) for (const [p, w] of Object.entries(r.waiting)) out.set(p, w);
     return out;
   }
 

@@ -51,6 +51,8 @@ type SeatReservation = Parameters<Client["consumeSeatReservation"]>[0];
 export class LoadPlayer {
   state: PlayerState = "idle";
   queuedSince = 0;
+  /** The node of the current (or last) queue join. */
+  queuedVia = "";
   readonly id: string;
   private token = "";
   private readonly abort = new AbortController();
@@ -113,6 +115,7 @@ export class LoadPlayer {
     client.auth.token = this.token;
     this.state = "queued";
     this.queuedSince = Date.now();
+    this.queuedVia = base;
     const queue = await client.joinOrCreate("queue", { mode: this.config.mode });
     this.current = queue;
     if (this.stopped) return void (await queue.leave(true).catch(() => undefined));

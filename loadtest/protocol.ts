@@ -42,8 +42,8 @@ export interface WorkerReport {
   errors: Record<string, number>;
   /** Requeue messages (a match lacking players sent everyone back to the queue). */
   requeues: number;
-  /** player -> when its current queue wait started (ms epoch), for everyone waiting now. */
-  waiting: Record<string, number>;
+  /** player -> when its current queue wait started (ms epoch) and the node it queued through, for everyone waiting now. */
+  waiting: Record<string, { since: number; node: string }>;
   /** CPU this worker process used since the last report (ms): is the load generator itself saturated? */
   cpuMs: number;
   final: boolean;

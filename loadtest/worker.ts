@@ -50,10 +50,10 @@ let cpuMark = process.cpuUsage();
 function report(final: boolean): void {
   const cpu = process.cpuUsage(cpuMark);
   cpuMark = process.cpuUsage();
-  const waiting: Record<string, number> = {};
+  const waiting: WorkerReport["waiting"] = {};
   let queued = 0, playing = 0;
   for (const p of players) {
-    if (p.state === "queued") { queued++; waiting[p.id] = p.queuedSince; }
+    if (p.state === "queued") { queued++; waiting[p.id] = { since: p.queuedSince, node: p.queuedVia }; }
     else if (p.state === "playing") playing++;
   }
   const msg: WorkerReport = { type: "report", worker, at: Date.now(), active: players.length, queued, playing, seats, unseats, doubleSeats, rtts, errors, requeues, waiting, cpuMs: (cpu.user + cpu.system) / 1000, final };
