@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs, targetAt } from "../loadtest/index.ts";
+import { distribution, parseArgs, parseMetrics, targetAt } from "../loadtest/index.ts";
 import { repoRoot, tempDir } from "./helpers/processes.ts";
 
 interface Summary {
@@ -47,6 +47,24 @@ describe("loadtest", function () {
     assert.deepEqual(targetAt(o, 22), { players: 300, phase: "spike" });
     assert.deepEqual(targetAt(o, 27), { players: 100, phase: "recover" });
     assert.deepEqual(targetAt(o, 31), { players: 0, phase: null });
+  });
+
+  it("reads CPU, RSS, arena rooms and matcher leadership from a /metrics page; percentiles by nearest rank", () => {
+    const page = [
+      "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.",
+      "process_cpu_seconds_total 12.5",
+      "process_resident_memory_bytes 183500800",
+      'rally_rooms{room="arena"} 7',
+      'rally_rooms{room="queue"} 1',
+      'rally_clients{room="arena"} 28',
+      'rally_clients{room="queue"} 3',
+      'rally_mm_leader{mode="arena",shard="default"} 1',
+      'rally_mm_leader{mode="5v5",shard="default"} 0',
+    ].join("\n");
+    const r = parseMetrics(page, 1000);
+    assert.deepEqual(r, { at: 1000, cpuSeconds: 12.5, rssBytes: 183500800, arenaRooms: 7, clients: 31, leaderModes: ["arena"] });
+    assert.deepEqual(distribution([5, 1, 4, 2, 3, 6, 7, 8, 9, 10]), { n: 10, p50: 5, p90: 9, p99: 10, max: 10 });
+    assert.deepEqual(distribution([]), { n: 0, p50: null, p90: null, p99: null, max: null });
   });
 
   it("drives real players against its own cluster: one JSON line, progress on stderr, a PNG chart", async () => {
