@@ -182,7 +182,11 @@ function openWindow(ctx: Ctx): Window {
  * Waits until every player the fault touched (waiting at the fault, or unseated since) has a seat
  * after the fault, or the timeout. Players stopped by the schedule do not exist here (the count is constant).
  */
-async function recovery(ctx: Ctx, w: Window, timeoutMs: number, includeUnseated = true, excludeNode?: string, minWaitMs = 3000): Promise<{ recoverMs: number | null; lost: string[]; unseated: number; doubles: number; errors: Record<string, number> }> {
+// A player learns its match host died only after the SDK's reconnection attempts (about 3-4 s) and
+// reports it within a second: recovery is not declared before this long after the fault.
+const UNSEAT_DETECTION_MS = 8000;
+
+async function recovery(ctx: Ctx, w: Window, timeoutMs: number, includeUnseated = true, excludeNode?: string, minWaitMs = UNSEAT_DETECTION_MS): Promise<{ recoverMs: number | null; lost: string[]; unseated: number; doubles: number; errors: Record<string, number> }> {
   const deadline = w.faultAt + timeoutMs;
   let recoverMs: number | null = null;
   let pending: string[] = [];
@@ -256,13 +260,14 @@ async function leaderKill(ctx: Ctx): Promise<FaultReport> {
   // matcher verdict is about tickets: every waiting one seated, none twice.
   // Players queued through the killed node lost their queue connection with the node: that is the
   // dead-node concern (its tickets and records), reported here as figures, judged by match-host-kill.
-  const r = await recovery(ctx, w, ctx.o.recoverTimeoutS * 1000, false, leader.url);
+  const r = await recovery(ctx, w, ctx.o.recoverTimeoutS * 1000, false, leader.url, 3000);
   const viaKilled = [...w.waiting].filter(([, x]) => x.node === leader.url).map(([p]) => p);
   const seatedAfter = new Set(ctx.driver.seats.slice(w.seatIndex).map((s) => s.player));
   const viaKilledSeated = viaKilled.filter((p) => seatedAfter.has(p)).length;
   const reasons: string[] = [];
   if (newLeaderMs === null) reasons.push("no new leader within 30 s");
   const rep = report(ctx, "leader-kill", leader.url, w, r, 0, reasons, { newLeaderMs, arenaRoomsOnLeader: rooms, waitingViaKilledNode: viaKilled.length, waitingViaKilledNodeSeatedAgain: viaKilledSeated });
+  if (r.unseated > 0) rep.notes.push(`${r.unseated} player(s) of matches on the killed leader were unseated (a match host died: see match-host-kill)`);
   if (viaKilledSeated < viaKilled.length) rep.notes.push(`${viaKilled.length - viaKilledSeated} of ${viaKilled.length} player(s) queued through the killed node got no seat in the window (dead-node cleanup, see match-host-kill)`);
   return rep;
 }
