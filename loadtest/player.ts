@@ -71,8 +71,8 @@ export class LoadPlayer {
   async stop(): Promise<void> {
     this.abort.abort();
     const room = this.current;
-    if (room?.connection?.isOpen) await room.leave(true).catch(() => undefined);
-    await this.done;
+    if (room?.connection?.isOpen) await Promise.race([room.leave(true).catch(() => undefined), sleep(3000)]);
+    await Promise.race([this.done, sleep(5000)]);
   }
 
   private get stopped(): boolean { return this.abort.signal.aborted; }
@@ -169,7 +169,7 @@ export class LoadPlayer {
     return new Promise<void>((resolve) => {
       let seq = 0;
       let droppedAt = 0;
-      let leftByUs = false;
+      let done = false;
       const view = () => match.state as ArenaView | undefined;
       const inputs = this.config.inputHz > 0 ? setInterval(() => {
         if (view()?.phase !== "playing" || !match.connection?.isOpen) return;
@@ -185,27 +185,46 @@ export class LoadPlayer {
         if (!match.connection?.isOpen) return;
         match.ping((ms) => this.sink.rtt(ms));
       }, this.config.pingEveryS * 1000);
-      const leaveAfter = this.config.playS > 0 ? setTimeout(() => { leftByUs = true; void match.leave(true).catch(() => undefined); }, this.config.playS * 1000) : undefined;
-      const onAbort = () => { leftByUs = true; void match.leave(true).catch(() => undefined); };
-      this.abort.signal.addEventListener("abort", onAbort, { once: true });
-      match.onMessage("requeue", () => {
-        this.sink.requeue();
-        leftByUs = true;
-        void match.leave(true).catch(() => undefined);
-      });
-      match.onMessage("*", () => undefined);
-      match.onDrop(() => { if (!droppedAt) droppedAt = Date.now(); });
-      match.onReconnect(() => { droppedAt = 0; });
-      match.onLeave((code: number) => {
+      let dropTimer: NodeJS.Timeout | undefined;
+      /** The match is over for this player; `unseatCode` when it lost the match (not ended, not left). */
+      const finish = (unseatCode: number | null) => {
+        if (done) return;
+        done = true;
         clearInterval(inputs);
         clearInterval(pings);
         clearTimeout(leaveAfter);
+        clearTimeout(dropTimer);
         this.abort.signal.removeEventListener("abort", onAbort);
-        if (!leftByUs && view()?.phase !== "ended") this.sink.unseat(this.id, match.roomId, code, droppedAt || Date.now());
+        if (unseatCode !== null) this.sink.unseat(this.id, match.roomId, unseatCode, droppedAt || Date.now());
         this.current = undefined;
         this.state = "idle";
         resolve();
+      };
+      // Leaving a dropped room would wait on a dead host: a dropped player has lost its seat.
+      const leave = (reason: "us" | "requeue") => {
+        if (droppedAt) return finish(reason === "us" ? 4003 : null);
+        void match.leave(true).catch(() => undefined);
+        finish(null);
+      };
+      const leaveAfter = this.config.playS > 0 ? setTimeout(() => leave("us"), this.config.playS * 1000) : undefined;
+      const onAbort = () => {
+        if (!droppedAt) void match.leave(true).catch(() => undefined);
+        finish(null);
+      };
+      this.abort.signal.addEventListener("abort", onAbort, { once: true });
+      match.onMessage("requeue", () => {
+        this.sink.requeue();
+        leave("requeue");
       });
+      match.onMessage("*", () => undefined);
+      match.onDrop(() => {
+        if (!droppedAt) droppedAt = Date.now();
+        // The SDK retries a few times; if it has not reconnected by then, the seat is gone.
+        clearTimeout(dropTimer);
+        dropTimer = setTimeout(() => finish(4003), 8000);
+      });
+      match.onReconnect(() => { droppedAt = 0; clearTimeout(dropTimer); });
+      match.onLeave((code: number) => finish(view()?.phase === "ended" ? null : code));
     });
   }
 }
