@@ -71,10 +71,9 @@ export class OidcVerifier {
     if (nonce !== undefined && payload.nonce !== nonce) throw new RallyError("PLATFORM_TOKEN_INVALID", "the token's nonce does not match");
     const now = Date.now() / 1000;
     const until = Math.min(payload.exp!, payload.iat! + settings.maxTokenAgeS) + settings.clockToleranceS;
-    const fresh = await this.replay.first(
-      ["oidc", provider.name, String(payload.iss), subject, String(payload.iat), String(payload.jti ?? ""), String(payload.nonce ?? "")],
-      (until - now) * 1000,
-    );
+    // The replay record is the signed claims segment: it covers jti, nonce, iat and every other claim,
+    // and unlike the signature it cannot be re-encoded (an ECDSA signature can be, (r, s) -> (r, n - s)).
+    const fresh = await this.replay.first(["oidc", provider.name, idToken.split(".")[1] ?? ""], (until - now) * 1000);
     if (!fresh) throw new RallyError("PLATFORM_TOKEN_REPLAYED");
     return { provider: provider.name, subject };
   }
