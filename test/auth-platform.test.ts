@@ -136,6 +136,17 @@ describe("platform sign-in (OIDC and Steam) on a live node", function () {
       assert.equal((await oidc("google", await google.token({ sub: "g-nonce", nonce: "nonce-cccccccc" }), undefined, { nonce: "nonce-cccccccc" })).status, 201);
     });
 
+    it("an ES256 token whose signature is re-encoded (s -> n - s, still valid) is still a replay", async () => {
+      const token = await apple.token({ sub: "a-malleable", aud: "ios-app" });
+      assert.equal((await oidc("apple", token)).status, 201);
+      const [h, p, sig] = token.split(".");
+      const raw = Buffer.from(sig, "base64url");
+      const n = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551n;
+      const s = BigInt(`0x${raw.subarray(32).toString("hex")}`);
+      const flipped = Buffer.concat([raw.subarray(0, 32), Buffer.from((n - s).toString(16).padStart(64, "0"), "hex")]);
+      assertError(await oidc("apple", `${h}.${p}.${flipped.toString("base64url")}`), 401, "PLATFORM_TOKEN_REPLAYED");
+    });
+
     it("follows a key rotation: a token under the new kid verifies (the key set is fetched again), the retired key no longer does", async () => {
       const oldKey = google.kid;
       const beforeOld = await google.token({ sub: "g-rot-old" });
