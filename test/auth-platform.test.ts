@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { UnsecuredJWT } from "jose";
+import { RallyApiError, RallyClient } from "../client-sdk/index.ts";
 import { ConfigError, loadConfig } from "../server/config.ts";
 import { freePort, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "./helpers/processes.ts";
 import { startOidcIssuer, startSteamStandIn, type OidcIssuer, type SteamStandIn } from "./helpers/platform.ts";
@@ -226,6 +227,23 @@ describe("platform sign-in (OIDC and Steam) on a live node", function () {
       assert.equal(fresh.body.created, true);
       assert.notEqual(fresh.body.playerId, first.body.playerId);
       assertError(await call(node.url, "GET", "/v1/auth/identities"), 401, "AUTH_MISSING_TOKEN");
+    });
+  });
+
+  describe("client SDK", () => {
+    it("signs in with OIDC, links Steam, lists and unlinks through RallyClient.auth", async () => {
+      const rally = new RallyClient(node.url);
+      const session = await rally.auth.signInWithOidc("google", await google.token({ sub: "g-sdk" }));
+      assert.equal(rally.auth.playerId, session.playerId);
+      assert.deepEqual((await rally.auth.linkSteam(steam.issue("76561190000000888"))).map((i) => i.provider), ["google", "steam"]);
+      const listed = await rally.auth.identities();
+      assert.equal(listed.playerId, session.playerId);
+      assert.ok(listed.providers.includes("steam"));
+      assert.deepEqual((await rally.auth.unlink("google")).map((i) => i.provider), ["steam"]);
+      await assert.rejects(rally.auth.unlink("steam"), (e: unknown) => e instanceof RallyApiError && e.code === "LAST_SIGN_IN_METHOD" && e.status === 409);
+      await assert.rejects(rally.auth.linkOidc("google", await google.token({ sub: "g-100" })), (e: unknown) => e instanceof RallyApiError && e.code === "IDENTITY_TAKEN");
+      const viaSteam = await new RallyClient(node.url).auth.signInWithSteam(steam.issue("76561190000000888"));
+      assert.equal(viaSteam.playerId, session.playerId);
     });
   });
 
