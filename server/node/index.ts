@@ -340,7 +340,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
       metricsOnMainPort: config.METRICS_PORT === undefined,
       metricsToken: config.METRICS_TOKEN,
       // Replays are refused cluster-wide through player data's Redis (memory per node without it).
-      platform: createPlatformAuth(config, { redis, logger: logger.child({ component: "platform-auth" }) }),
+      platform: createPlatformAuth(config, { redis, logger: logger.child({ component: "platform-auth" }), registry: metrics.registry }),
     }),
   });
 
