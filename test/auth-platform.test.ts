@@ -267,7 +267,7 @@ describe("platform sign-in (OIDC and Steam) on a live node", function () {
       assertError(await steamSignIn(steam.issue("76561190000000004", APP_ID, { publisherBanned: true })), 403, "PLAYER_BANNED");
       const metrics = await (await fetch(`${node.url}/metrics`)).text();
       assert.match(metrics, /rally_platform_verifications_total\{provider="steam",result="PLATFORM_TOKEN_REPLAYED"[^}]*\} [1-9]/);
-      assert.match(metrics, /rally_platform_verifications_total\{provider="google",result="ok"[^}]*\} [1-9]/);
+      assert.match(metrics, /rally_platform_verifications_total\{provider="steam",result="ok"[^}]*\} [1-9]/);
       assertError(await call(node.url, "POST", "/v1/auth/steam", { ticket: "zz-not-hex" }), 400, "BAD_REQUEST");
     });
 
