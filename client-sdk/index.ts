@@ -69,6 +69,21 @@ export interface RallyClientOptions {
   fetch?: typeof fetch;
 }
 
+/** A platform account linked to the player (`GET /v1/auth/identities`). */
+export interface LinkedIdentity {
+  provider: string;
+  subject: string;
+  linkedAt: number;
+}
+
+export interface Identities {
+  playerId: string;
+  username: string | null;
+  identities: LinkedIdentity[];
+  /** The providers this server accepts (`google`, `apple`, `steam`, ...). */
+  providers: string[];
+}
+
 interface TokenResponse {
   playerId: string;
   name: string;
@@ -122,7 +137,7 @@ export class RallyClient {
   }
 
   /** @internal JSON over `/v1`; errors become RallyApiError. `authed` adds the bearer token and retries once after a refresh. */
-  async request<T>(method: "GET" | "POST", path: string, body?: unknown, authed = false): Promise<T> {
+  async request<T>(method: "GET" | "POST" | "DELETE", path: string, body?: unknown, authed = false): Promise<T> {
     if (authed) await this.auth.ensureFresh();
     const send = async (): Promise<Response> => {
       const headers: Record<string, string> = {};
@@ -174,6 +189,40 @@ export class RallyAuth {
   async guest(options: { deviceId?: string } = {}): Promise<Session> {
     const body = options.deviceId === undefined ? {} : { deviceId: options.deviceId };
     return this.adopt(await this.client.request<TokenResponse>("POST", "/v1/auth/guest", body));
+  }
+
+  /**
+   * POST /v1/auth/oidc: sign in with an OpenID Connect ID token from the platform's SDK (Google
+   * Sign-In, Sign in with Apple...). Creates the player on first sight. A token works once: get a
+   * fresh one per call. Errors: PLATFORM_TOKEN_INVALID / _EXPIRED / _REPLAYED, PROVIDER_UNKNOWN.
+   */
+  async signInWithOidc(provider: string, idToken: string, options: { nonce?: string } = {}): Promise<Session> {
+    return this.adopt(await this.client.request<TokenResponse>("POST", "/v1/auth/oidc", { provider, idToken, ...options }));
+  }
+
+  /** POST /v1/auth/steam with the hex ticket from GetAuthTicketForWebApi / GetAuthSessionTicket. */
+  async signInWithSteam(ticket: string): Promise<Session> {
+    return this.adopt(await this.client.request<TokenResponse>("POST", "/v1/auth/steam", { ticket }));
+  }
+
+  /** Links an OpenID Connect account to the signed-in player (IDENTITY_TAKEN, PROVIDER_ALREADY_LINKED). */
+  async linkOidc(provider: string, idToken: string, options: { nonce?: string } = {}): Promise<LinkedIdentity[]> {
+    return (await this.client.request<{ identities: LinkedIdentity[] }>("POST", "/v1/auth/oidc", { provider, idToken, ...options }, true)).identities;
+  }
+
+  /** Links a Steam account to the signed-in player. */
+  async linkSteam(ticket: string): Promise<LinkedIdentity[]> {
+    return (await this.client.request<{ identities: LinkedIdentity[] }>("POST", "/v1/auth/steam", { ticket }, true)).identities;
+  }
+
+  /** GET /v1/auth/identities. */
+  async identities(): Promise<Identities> {
+    return this.client.request<Identities>("GET", "/v1/auth/identities", undefined, true);
+  }
+
+  /** DELETE /v1/auth/identities/:provider; never the last way in (LAST_SIGN_IN_METHOD). */
+  async unlink(provider: string): Promise<LinkedIdentity[]> {
+    return (await this.client.request<{ identities: LinkedIdentity[] }>("DELETE", `/v1/auth/identities/${encodeURIComponent(provider)}`, undefined, true)).identities;
   }
 
   /** POST /v1/auth/refresh with the stored refresh token: a new token pair for the same player. */

@@ -9,6 +9,51 @@ const seconds = z.coerce.number().int().min(1);
 const optional = <T extends z.ZodTypeAny>(schema: T) =>
   z.preprocess((v) => (v === "" ? undefined : v), schema.optional());
 
+/** https, or plain http to a loopback host (a local test issuer); anything else could be spoofed on the wire. */
+const secureUrl = z.string().url().refine((v) => {
+  const u = new URL(v);
+  return u.protocol === "https:" || (u.protocol === "http:" && ["127.0.0.1", "localhost", "[::1]"].includes(u.hostname));
+}, "an https:// URL (http:// only to 127.0.0.1 or localhost)");
+
+/** One OpenID Connect provider of OIDC_PROVIDERS (README "Platform sign-in"). */
+export const oidcProviderSchema = z.object({
+  /** Stable key stored with each linked identity and used in the API (`google`, `apple`); never rename it. */
+  name: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "lower-case letters, digits, '_' or '-', at most 32")
+    .refine((n) => n !== "steam", "\"steam\" is the Steam provider's name"),
+  /** The `iss` the provider's ID tokens carry, e.g. https://accounts.google.com. */
+  issuer: secureUrl,
+  /** Your client id(s) at the provider: the token's `aud` must be one of them. */
+  audience: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+  /** The provider's key set; unset = the `jwks_uri` of `<issuer>/.well-known/openid-configuration`. */
+  jwksUrl: secureUrl.optional(),
+  /** Accepted signature algorithms (asymmetric only). */
+  algorithms: z.array(z.enum(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"])).min(1).optional(),
+}).strict();
+export type OidcProviderConfig = z.infer<typeof oidcProviderSchema>;
+
+const oidcProviders = z.string().default("[]").transform((v, ctx) => {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(v);
+  } catch {
+    ctx.addIssue({ code: "custom", message: "not JSON; expected a list like [{\"name\":\"google\",\"issuer\":\"https://accounts.google.com\",\"audience\":\"<client id>\"}]" });
+    return z.NEVER;
+  }
+  const parsed = z.array(oidcProviderSchema).safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    ctx.addIssue({ code: "custom", message: `${issue?.path.join(".") || "value"}: ${issue?.message ?? "invalid"}` });
+    return z.NEVER;
+  }
+  const names = parsed.data.map((p) => p.name);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup) {
+    ctx.addIssue({ code: "custom", message: `provider name "${dup}" is used twice` });
+    return z.NEVER;
+  }
+  return Object.freeze(parsed.data.map((p) => Object.freeze(p)));
+});
+
 export const configSchema = z.object({
   PORT: port.default(2567),
   HOST: z.string().min(1).default("0.0.0.0"),
@@ -129,6 +174,24 @@ export const configSchema = z.object({
   /** A WebSocket whose unsent data passes this many bytes (a client that stops reading) is dropped. */
   MAX_SEND_BUFFER_BYTES: z.coerce.number().int().min(16 * 1024).default(2 * 1024 * 1024),
 
+  // ---- platform sign-in (server/auth/platform, README "Platform sign-in") ---------------------
+  /** OpenID Connect providers for POST /v1/auth/oidc, as JSON: [{"name","issuer","audience","jwksUrl?","algorithms?"}]. */
+  OIDC_PROVIDERS: oidcProviders,
+  /** Clock skew allowed on exp, nbf and iat of platform ID tokens. */
+  OIDC_CLOCK_TOLERANCE_S: z.coerce.number().int().min(0).max(300).default(30),
+  /** An ID token older than this (by iat) is refused even before its exp; also how long its replay record is kept. */
+  OIDC_MAX_TOKEN_AGE_S: z.coerce.number().int().min(60).max(24 * 3600).default(3600),
+  /** After an unknown key id, the key set is fetched again (key rotation) at most once per this many seconds. */
+  OIDC_JWKS_COOLDOWN_S: z.coerce.number().int().min(0).max(3600).default(30),
+  /** Steam sign-in (POST /v1/auth/steam): your app id; set together with STEAM_WEB_API_KEY. */
+  STEAM_APP_ID: optional(z.string().regex(/^[1-9][0-9]{0,9}$/, "a Steam app id (digits)")),
+  /** Publisher Web API key (ISteamUserAuth/AuthenticateUserTicket needs a publisher key). */
+  STEAM_WEB_API_KEY: optional(z.string().regex(/^[A-Za-z0-9]{16,128}$/, "a Steam Web API key (letters and digits)")),
+  /** Steam Web API base URL (a stand-in in tests). */
+  STEAM_API_URL: secureUrl.default("https://partner.steam-api.com"),
+  /** The identity string the client passed to GetAuthTicketForWebApi; unset for tickets from GetAuthSessionTicket. */
+  STEAM_IDENTITY: optional(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, "1 to 64 of A-Za-z0-9_.:-")),
+
   // ---- pool manager (`npm run cluster`, server/pool/) -----------------------------------------
   /** Regions the pool manager keeps nodes in, comma-separated. */
   POOL_REGIONS: z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}(,[a-z0-9][a-z0-9-]{0,31})*$/, "comma-separated region labels").default("eu-west,us-east")
@@ -212,12 +275,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     const issue = parsed.error.issues[0];
     const variable = String(issue.path[0] ?? "?");
     // Never echo a secret into logs, even a refused one.
-    const got = ["JWT_SECRET", "ADMIN_TOKEN", "METRICS_TOKEN"].includes(variable) ? undefined : env[variable];
+    const got = ["JWT_SECRET", "ADMIN_TOKEN", "METRICS_TOKEN", "STEAM_WEB_API_KEY"].includes(variable) ? undefined : env[variable];
     throw new ConfigError(variable, `${issue.message}${got === undefined ? "" : ` (got ${JSON.stringify(got)})`}`);
   }
   const data = parsed.data;
   if (data.DATABASE_URL && data.MONGO_URL) throw new ConfigError("DATABASE_URL", "set DATABASE_URL (PostgreSQL) or MONGO_URL (MongoDB), not both");
   if (data.DATABASE_READ_URL && !data.DATABASE_URL) throw new ConfigError("DATABASE_READ_URL", "a read replica needs DATABASE_URL (the primary)");
+  if (Boolean(data.STEAM_APP_ID) !== Boolean(data.STEAM_WEB_API_KEY)) {
+    throw new ConfigError(data.STEAM_APP_ID ? "STEAM_WEB_API_KEY" : "STEAM_APP_ID", "Steam sign-in needs both STEAM_APP_ID and STEAM_WEB_API_KEY");
+  }
   return Object.freeze(data);
 }
 

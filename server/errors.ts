@@ -41,8 +41,18 @@ export const ErrorCatalog = {
   JOIN_CODE_NOT_FOUND: { status: 404, message: "No room or party has this join code." },
   RELAY_TOKEN_INVALID: { status: 401, message: "The relay token is missing, expired or for another session." },
   // security (issue 12)
-  DEVICE_REGISTERED: { status: 409, message: "This device's player has an account; log in with its username and password." },
+  DEVICE_REGISTERED: { status: 409, message: "This device's player has an account; sign in with its username and password or a linked platform account." },
   NAME_RESERVED: { status: 400, message: "That name is reserved or looks like a reserved name." },
+  // platform sign-in (server/auth/platform)
+  PLATFORM_TOKEN_INVALID: { status: 401, message: "The platform token or ticket is invalid (signature, issuer, audience or app)." },
+  PLATFORM_TOKEN_EXPIRED: { status: 401, message: "The platform token has expired; get a fresh one from the platform." },
+  PLATFORM_TOKEN_REPLAYED: { status: 401, message: "This platform token was already used; get a fresh one from the platform." },
+  PROVIDER_UNKNOWN: { status: 400, message: "This sign-in provider is not configured on this server." },
+  PROVIDER_UNAVAILABLE: { status: 503, message: "The sign-in provider cannot be reached right now; try again shortly." },
+  IDENTITY_TAKEN: { status: 409, message: "This platform account is already linked to another player." },
+  PROVIDER_ALREADY_LINKED: { status: 409, message: "This player already has another account of this provider linked; unlink it first." },
+  IDENTITY_NOT_LINKED: { status: 404, message: "This player has no account of this provider linked." },
+  LAST_SIGN_IN_METHOD: { status: 409, message: "This is the player's last way to sign in; add another one before removing it." },
   NO_NODE_AVAILABLE: { status: 503, message: "No game node can take this room now; try again shortly." },
   INTERNAL: { status: 500, message: "Internal error." },
 } as const;

@@ -11,6 +11,7 @@ import pg from "pg";
 import type { MatchResult } from "../rooms/index.ts";
 import { ConfigError, loadConfig } from "../server/config.ts";
 import { createPostgresStore, type RatingRecord, type ResultPlanner, type Store } from "../server/store/index.ts";
+import { loadMigrations, migrate } from "../server/store/postgres.ts";
 import { startPostgres, type PostgresHandle } from "./helpers/postgres.ts";
 import { freePort, repoRoot, tempDir } from "./helpers/processes.ts";
 
@@ -129,6 +130,21 @@ describe("PostgreSQL store", function () {
       assert.deepEqual([...out].sort(), ["reused", "rotated"]);
       assert.equal(await nodeA.sessions.rotate("f1", "j2a", "j3", 1), "revoked");
     });
+
+    it("one platform identity signed in on two nodes at once (10 calls): one player", async () => {
+      const out = await Promise.all(Array.from({ length: 10 }, (_, i) => either(i).identities.signIn("google", "both-nodes")));
+      assert.equal(new Set(out.map((o) => o.player.id)).size, 1);
+      assert.equal(out.filter((o) => o.created).length, 1);
+      assert.equal(Number((await sql(url, "SELECT count(*) AS n FROM players")).rows[0].n), 1);
+    });
+
+    it("a player's last two identities unlinked on two nodes at once: one stays", async () => {
+      const { player } = await nodeA.identities.signIn("google", "g-two");
+      await nodeA.identities.link(player.id, "steam", "s-two");
+      const out = await Promise.allSettled([nodeA.identities.unlink(player.id, "google"), nodeB.identities.unlink(player.id, "steam")]);
+      assert.equal(out.filter((o) => o.status === "fulfilled").length, 1);
+      assert.equal((await nodeB.identities.list(player.id)).length, 1);
+    });
   });
 
   it("survives a database restart: dropped pooled connections are replaced, nothing crashes", async () => {
@@ -193,6 +209,25 @@ describe("PostgreSQL store", function () {
     });
   });
 
+  it("migration 002 (identities) partitions by the count recorded at creation, not the migrating node's DATABASE_PARTITIONS", async () => {
+    const url = await db.createDatabase();
+    const pool = new pg.Pool({ connectionString: url });
+    try {
+      await migrate(pool, 3, loadMigrations().filter((m) => m.version === 1));
+    } finally {
+      await pool.end();
+    }
+    const store = await createPostgresStore({ url, partitions: 16 });
+    try {
+      const parts = await sql(url, "SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'player_identities'::regclass");
+      assert.equal(parts.rows[0].n, 3);
+      const { player } = await store.identities.signIn("google", "migrated");
+      assert.equal((await store.identities.find("google", "migrated"))?.playerId, player.id);
+    } finally {
+      await store.close();
+    }
+  });
+
   describe("partitions by player id", () => {
     let url: string;
     let store: Store;
@@ -225,6 +260,7 @@ describe("PostgreSQL store", function () {
       ["ratings", "player_id = $1 AND mode = 'arena'"],
       ["history", "player_id = $1 ORDER BY ended_at DESC, match_id DESC LIMIT 20"],
       ["inventory", "player_id = $1 AND qty > 0"],
+      ["player_identities", "player_id = $1"],
     ] as const) {
       it(`a ${table} lookup by player reads one of the 8 partitions (custom and generic plans)`, async () => {
         const player = (await store.players.guest("device-7")).id;
@@ -250,7 +286,7 @@ describe("PostgreSQL store", function () {
       const rows = (await sql(url, `SELECT c.relname, pg_get_partkeydef(c.oid) AS key, pg_get_constraintdef(k.oid) AS pk
                                     FROM pg_class c JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p'
                                     WHERE c.relkind = 'p' ORDER BY 1`)).rows;
-      assert.deepEqual(rows.map((r) => r.relname), ["friend_links", "history", "idempotency", "inventory", "players", "ratings"]);
+      assert.deepEqual(rows.map((r) => r.relname), ["friend_links", "history", "idempotency", "inventory", "player_identities", "players", "ratings"]);
       for (const r of rows) {
         assert.equal(r.key, "HASH (player_id)", r.relname);
         assert.match(r.pk, /^PRIMARY KEY \(player_id\b/, r.relname);

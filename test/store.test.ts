@@ -188,6 +188,90 @@ for (const impl of implementations) {
       });
     });
 
+    describe("platform identities", () => {
+      it("the first sign-in with an identity creates a player; later ones find it", async () => {
+        const first = await store.identities.signIn("google", "sub-1");
+        assert.equal(first.created, true);
+        assert.equal(first.player.deviceId, undefined);
+        assert.equal(first.player.username, undefined);
+        const again = await store.identities.signIn("google", "sub-1");
+        assert.deepEqual(again, { player: first.player, created: false });
+        assert.notEqual((await store.identities.signIn("apple", "sub-1")).player.id, first.player.id, "subjects are per provider");
+        const found = await store.identities.find("google", "sub-1");
+        assert.equal(found?.playerId, first.player.id);
+        assert.equal(found?.provider, "google");
+        assert.equal(found?.subject, "sub-1");
+        assert.equal(await store.identities.find("google", "sub-2"), null);
+        assert.deepEqual((await store.identities.list(first.player.id)).map((i) => [i.provider, i.subject]), [["google", "sub-1"]]);
+      });
+
+      it("concurrent first sign-ins with one identity resolve to one player", async () => {
+        const all = await Promise.all(Array.from({ length: 8 }, () => store.identities.signIn("steam", "76561190000000001")));
+        assert.equal(new Set(all.map((r) => r.player.id)).size, 1);
+        assert.equal(all.filter((r) => r.created).length, 1);
+      });
+
+      it("links to a player once; one identity maps to one player; one identity per provider per player", async () => {
+        const a = await store.players.guest("dev-link-a");
+        const b = await store.players.guest("dev-link-b");
+        const linked = await store.identities.link(a.id, "google", "g-a");
+        assert.deepEqual([linked.playerId, linked.provider, linked.subject], [a.id, "google", "g-a"]);
+        assert.equal(typeof linked.linkedAt, "number");
+        assert.deepEqual(await store.identities.link(a.id, "google", "g-a"), linked, "linking again is a no-op");
+        await rejectsCode(store.identities.link(b.id, "google", "g-a"), "IDENTITY_TAKEN");
+        await rejectsCode(store.identities.link(a.id, "google", "g-other"), "PROVIDER_ALREADY_LINKED");
+        await rejectsCode(store.identities.link("nobody", "google", "g-x"), "NOT_FOUND");
+        await store.identities.link(a.id, "steam", "7656");
+        assert.deepEqual((await store.identities.list(a.id)).map((i) => i.provider), ["google", "steam"]);
+        assert.deepEqual(await store.identities.list(b.id), []);
+        assert.equal((await store.identities.signIn("google", "g-a")).player.id, a.id, "a linked identity signs into its player");
+      });
+
+      it("an identity a sign-in created cannot be linked to anyone else", async () => {
+        const { player } = await store.identities.signIn("apple", "ap-1");
+        const other = await store.players.guest();
+        await rejectsCode(store.identities.link(other.id, "apple", "ap-1"), "IDENTITY_TAKEN");
+        assert.equal((await store.identities.find("apple", "ap-1"))?.playerId, player.id);
+      });
+
+      it("concurrent links of one identity to two players: exactly one wins", async () => {
+        const a = await store.players.guest(), b = await store.players.guest();
+        const outcomes = await Promise.allSettled([store.identities.link(a.id, "google", "race"), store.identities.link(b.id, "google", "race")]);
+        assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 1);
+        const lost = outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult;
+        assert.equal((lost.reason as { code?: string }).code, "IDENTITY_TAKEN");
+      });
+
+      it("unlinks, but never the last way in (a username counts, a device id does not)", async () => {
+        const { player } = await store.identities.signIn("google", "u-1");
+        await rejectsCode(store.identities.unlink(player.id, "google"), "LAST_SIGN_IN_METHOD");
+        await rejectsCode(store.identities.unlink(player.id, "steam"), "IDENTITY_NOT_LINKED");
+        await store.identities.link(player.id, "steam", "u-1-steam");
+        const gone = await store.identities.unlink(player.id, "google");
+        assert.deepEqual([gone.provider, gone.subject], ["google", "u-1"]);
+        assert.equal(await store.identities.find("google", "u-1"), null);
+        assert.deepEqual((await store.identities.list(player.id)).map((i) => i.provider), ["steam"]);
+        // The freed identity can now sign in (a new player) or be linked elsewhere.
+        assert.equal((await store.identities.signIn("google", "u-1")).created, true);
+
+        const device = await store.players.guest("dev-unlink");
+        await store.identities.link(device.id, "google", "u-2");
+        await rejectsCode(store.identities.unlink(device.id, "google"), "LAST_SIGN_IN_METHOD");
+        await store.accounts.register(device.id, "unlinker", "hash");
+        await store.identities.unlink(device.id, "google");
+        assert.deepEqual(await store.identities.list(device.id), []);
+      });
+
+      it("two concurrent unlinks of a player's last two identities: one succeeds, the other is LAST_SIGN_IN_METHOD", async () => {
+        const { player } = await store.identities.signIn("google", "c-1");
+        await store.identities.link(player.id, "apple", "c-1-apple");
+        const outcomes = await Promise.allSettled([store.identities.unlink(player.id, "google"), store.identities.unlink(player.id, "apple")]);
+        assert.equal(outcomes.filter((o) => o.status === "fulfilled").length, 1, JSON.stringify(outcomes));
+        assert.equal(((outcomes.find((o) => o.status === "rejected") as PromiseRejectedResult).reason as { code?: string }).code, "LAST_SIGN_IN_METHOD");
+        assert.equal((await store.identities.list(player.id)).length, 1);
+      });
+    });
+
     describe("refresh-token sessions", () => {
       it("rotates by compare-and-set; a stale jti revokes the whole family", async () => {
         await store.sessions.create({ familyId: "fam-1", playerId: "p", jti: "j1", expiresAt: Date.now() + 60_000 });
@@ -380,6 +464,7 @@ for (const impl of implementations) {
       const r = result("match-keep");
       await store.matches.apply(r, plan(r));
       await store.inventory.grant("a", { gem: 1 }, "keep");
+      const platform = await store.identities.signIn("google", "keep-sub");
       await store.close();
       store = await reopen!();
       assert.deepEqual(await store.players.get(p.id), p);
@@ -390,6 +475,7 @@ for (const impl of implementations) {
       assert.equal((await store.ratings.get("a", "arena"))?.matches, 1);
       assert.deepEqual(await store.inventory.get("a"), { coins: 10, gem: 1 });
       assert.equal((await store.inventory.grant("a", { gem: 1 }, "keep")).applied, false);
+      assert.deepEqual(await store.identities.signIn("google", "keep-sub"), { player: platform.player, created: false });
     });
   });
 }

@@ -6,6 +6,9 @@
  * A device id is not a password: it signs into its player only while that player is a guest. Once
  * the player registered a username, `POST /v1/auth/guest` with its device id answers
  * DEVICE_REGISTERED and the player logs in with the password (which the login lockout guards).
+ * The same holds once a platform identity is linked (platform-routes.ts): any credential ends the
+ * device binding's power, and the last credential can never be removed, so an account never falls
+ * back to being a device guest.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from "express";
 import { z } from "zod";
@@ -15,6 +18,8 @@ import type { TokenService } from "../auth/index.ts";
 import type { PlayerServices } from "../players/index.ts";
 import { bearer, clientIp, parse, route } from "./common.ts";
 import { reservedNameMatch } from "../players/names.ts";
+import type { PlatformAuth } from "../auth/platform/index.ts";
+import { mountPlatformRoutes } from "./platform-routes.ts";
 
 const guestBody = z.object({
   deviceId: z.string().regex(/^[A-Za-z0-9_-]{8,128}$/, "8 to 128 letters, digits, '_' or '-'").optional(),
@@ -25,7 +30,7 @@ const passwordSchema = z.string().min(8, "at least 8 characters").max(128, "at m
 const registerBody = z.object({ username: usernameSchema, password: passwordSchema }).strict();
 const loginBody = z.object({ username: z.string().min(1).max(64), password: z.string().min(1).max(128) }).strict();
 
-export function authRouter(tokens: TokenService, players: PlayerServices): Router {
+export function authRouter(tokens: TokenService, players: PlayerServices, platform?: PlatformAuth): Router {
   const { store, limits, profiles } = players;
   const router = express.Router();
   router.use((req: Request, _res: Response, next: NextFunction) => {
@@ -43,6 +48,8 @@ export function authRouter(tokens: TokenService, players: PlayerServices): Route
     if (deviceId) await limits.guestDevice(deviceId);
     const player = await store.players.guest(deviceId);
     if (player.username !== undefined) throw new RallyError("DEVICE_REGISTERED");
+    // Only a device-bound player can have linked an identity (a fresh one cannot).
+    if (deviceId && (await store.identities.list(player.id)).length > 0) throw new RallyError("DEVICE_REGISTERED");
     if (player.banned) throw new RallyError("PLAYER_BANNED");
     const pair = await tokens.issue({ playerId: player.id, name: player.name });
     players.events.push({ at: Date.now(), type: "auth.guest", playerId: player.id, data: {} });
@@ -90,6 +97,8 @@ export function authRouter(tokens: TokenService, players: PlayerServices): Route
     await tokens.revoke(refreshToken);
     res.status(204).end();
   }));
+
+  if (platform) mountPlatformRoutes(router, tokens, players, platform);
 
   return router;
 }

@@ -14,6 +14,7 @@ import { RallyError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/index.ts";
 import type { TokenService } from "../auth/index.ts";
+import type { PlatformAuth } from "../auth/platform/index.ts";
 import type { NodeState } from "../registry/index.ts";
 import type { PlayerServices } from "../players/index.ts";
 import { authRouter } from "./auth-routes.ts";
@@ -41,6 +42,8 @@ export interface HttpDeps {
   metricsOnMainPort?: boolean;
   /** METRICS_TOKEN: /metrics then needs this Bearer token. */
   metricsToken?: string;
+  /** Platform sign-in (OIDC_PROVIDERS, STEAM_*): `/v1/auth/oidc`, `/v1/auth/steam`, `/v1/auth/identities`. */
+  platform?: PlatformAuth;
   /** After an admin ban: close the player's open connections (every node). */
   onBan?: (playerId: string) => Promise<void>;
 }
@@ -84,7 +87,7 @@ export function mountHttpApi(app: Application, deps: HttpDeps): void {
   });
   v1.use(express.json({ limit: "16kb" }));
   v1.use(requireJsonBody);
-  v1.use("/auth", authRouter(tokens, players));
+  v1.use("/auth", authRouter(tokens, players, deps.platform));
   v1.use(playersRouter(tokens, players));
   v1.use((_req, _res, next) => next(new RallyError("NOT_FOUND", "no such route")));
   v1.use(errorHandler(logger));

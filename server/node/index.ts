@@ -10,6 +10,7 @@ import type { RedisOptions } from "ioredis";
 import { LocalDriver, LocalPresence, ServerError, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
 import { ArenaRoom, PLACED_ON, bindRoom, boundedLobby, guardRoom, requireToken, type MatchResultSink, type RoomGuardDeps, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
 import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
+import { createPlatformAuth } from "../auth/platform/index.ts";
 import type { Config } from "../config.ts";
 import { mountHttpApi } from "../http/index.ts";
 import { mountAdminApi } from "../http/admin.ts";
@@ -372,6 +373,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
       staticDirs: config.SERVE_DEMO ? [`${repoRoot}client-sdk/demo`, `${repoRoot}client-sdk/dist`] : [],
       metricsOnMainPort: config.METRICS_PORT === undefined,
       metricsToken: config.METRICS_TOKEN,
+      // Replays are refused cluster-wide through player data's Redis (memory per node without it).
+      platform: createPlatformAuth(config, { redis, logger: logger.child({ component: "platform-auth" }), registry: metrics.registry }),
     }),
   });
 

@@ -16,13 +16,16 @@ import { ConfigError } from "../config.ts";
 import {
   checkItems, guestName, operationDigest,
   type HistoryEntry, type InventoryChange, type Items, type LeaderboardEntry, type LeaderboardWrite,
-  type FriendLink, type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
+  type FriendLink, type IdentityRecord, type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
 } from "./store.ts";
 
 interface PlayerDoc {
   _id: string; name: string; createdAt: number; deviceId?: string | null; username?: string | null;
   usernameLower?: string | null; passwordHash?: string | null; ban?: { reason: string; at: number } | null;
+  /** Bumped by every identity link and unlink, so two concurrent ones of one player conflict (one retries). */
+  credentialsRev?: number;
 }
+interface IdentityDoc { _id: string; provider: string; subject: string; playerId: string; linkedAt: number }
 interface SessionDoc { _id: string; playerId: string; jti: string; expiresAt: number; revokedAt: number | null }
 interface RatingDoc extends Omit<RatingRecord, never> { _id: string }
 interface MatchDoc { _id: string; endedAt: number; body: string }
@@ -42,6 +45,7 @@ function models(conn: Connection) {
     deviceId: { type: String, default: null }, username: { type: String, default: null },
     usernameLower: { type: String, default: null }, passwordHash: { type: String, default: null },
     ban: { type: new Schema({ reason: String, at: Number }, { _id: false }), default: null },
+    credentialsRev: { type: Number, default: 0 },
   }, { versionKey: false, collection: "players" })
     .index({ deviceId: 1 }, { unique: true, partialFilterExpression: { deviceId: { $type: "string" } } })
     .index({ usernameLower: 1 }, { unique: true, partialFilterExpression: { usernameLower: { $type: "string" } } }));
@@ -72,7 +76,11 @@ function models(conn: Connection) {
   const friendLinks = conn.model<FriendLinkDoc>("FriendLink", new Schema<FriendLinkDoc>({
     _id: String, owner: String, other: String, kind: String, since: Number,
   }, { versionKey: false, collection: "friend_links" }).index({ owner: 1, kind: 1 }).index({ other: 1, kind: 1 }));
-  return { players, sessions, ratings, matches, history, boards, inventory, keys, events, friendLinks };
+  // _id is provider + NUL + subject: one identity, one player. One identity per provider per player.
+  const identities = conn.model<IdentityDoc>("Identity", new Schema<IdentityDoc>({
+    _id: String, provider: String, subject: String, playerId: String, linkedAt: Number,
+  }, { versionKey: false, collection: "identities" }).index({ playerId: 1, provider: 1 }, { unique: true }));
+  return { players, sessions, ratings, matches, history, boards, inventory, keys, events, friendLinks, identities };
 }
 
 const toPlayer = (d: PlayerDoc): PlayerRecord => ({
@@ -81,6 +89,8 @@ const toPlayer = (d: PlayerDoc): PlayerRecord => ({
   ...(d.username ? { username: d.username } : {}),
   ...(d.ban ? { banned: { reason: d.ban.reason, at: d.ban.at } } : {}),
 });
+const toIdentity = (d: IdentityDoc): IdentityRecord => ({ provider: d.provider, subject: d.subject, playerId: d.playerId, linkedAt: d.linkedAt });
+const identityId = (provider: string, subject: string) => `${provider}\u0000${subject}`;
 const toRating = (d: RatingDoc): RatingRecord => ({
   playerId: d.playerId, mode: d.mode, mu: d.mu, sigma: d.sigma, mmr: d.mmr,
   wins: d.wins, losses: d.losses, draws: d.draws, matches: d.matches, updatedAt: d.updatedAt,
@@ -235,6 +245,70 @@ export async function createMongoStore({ url, dbName, hooks = {} }: MongoStoreOp
       async byUsername(username) {
         const d = await m.players.findOne({ usernameLower: username.toLowerCase() }).lean();
         return d && d.passwordHash ? { player: toPlayer(d), passwordHash: d.passwordHash } : null;
+      },
+    },
+    identities: {
+      async signIn(provider, subject) {
+        const known = async () => {
+          const found = await m.identities.findById(identityId(provider, subject)).lean();
+          if (!found) return null;
+          const player = await m.players.findById(found.playerId).lean();
+          if (!player) throw new Error(`identity ${provider} is bound to a player that does not exist`);
+          return { player: toPlayer(player), created: false };
+        };
+        const existing = await known();
+        if (existing) return existing;
+        try {
+          return await tx(async (session) => {
+            const now = Date.now();
+            const doc: PlayerDoc = { _id: randomUUID(), name: guestName(), createdAt: now, deviceId: null };
+            await m.players.create([doc], { session });
+            await m.identities.create([{ _id: identityId(provider, subject), provider, subject, playerId: doc._id, linkedAt: now }], { session });
+            return { player: toPlayer(doc), created: true };
+          });
+        } catch (e) {
+          // A concurrent first sign-in won: use its player.
+          if (!isDuplicate(e)) throw e;
+          const winner = await known();
+          if (!winner) throw e;
+          return winner;
+        }
+      },
+      async find(provider, subject) {
+        const d = await m.identities.findById(identityId(provider, subject)).lean();
+        return d ? toIdentity(d) : null;
+      },
+      async link(playerId, provider, subject) {
+        try {
+          return await tx(async (session) => {
+            const player = await m.players.findOneAndUpdate({ _id: playerId }, { $inc: { credentialsRev: 1 } }, { new: true, session }).lean();
+            if (!player) throw new RallyError("NOT_FOUND", "no such player");
+            const bound = await m.identities.findById(identityId(provider, subject)).session(session).lean();
+            if (bound && bound.playerId !== playerId) throw new RallyError("IDENTITY_TAKEN");
+            if (bound) return toIdentity(bound);
+            if (await m.identities.exists({ playerId, provider }).session(session)) throw new RallyError("PROVIDER_ALREADY_LINKED");
+            const doc: IdentityDoc = { _id: identityId(provider, subject), provider, subject, playerId, linkedAt: Date.now() };
+            await m.identities.create([doc], { session });
+            return toIdentity(doc);
+          });
+        } catch (e) {
+          if (isDuplicate(e)) throw new RallyError("IDENTITY_TAKEN");
+          throw e;
+        }
+      },
+      async list(playerId) {
+        return (await m.identities.find({ playerId }).sort({ provider: 1 }).lean()).map(toIdentity);
+      },
+      async unlink(playerId, provider) {
+        return tx(async (session) => {
+          const player = await m.players.findOneAndUpdate({ _id: playerId }, { $inc: { credentialsRev: 1 } }, { new: true, session }).lean();
+          const mine = (await m.identities.find({ playerId }).session(session).lean()).map(toIdentity);
+          const gone = mine.find((i) => i.provider === provider);
+          if (!gone) throw new RallyError("IDENTITY_NOT_LINKED");
+          if (mine.length === 1 && !player?.username) throw new RallyError("LAST_SIGN_IN_METHOD");
+          await m.identities.deleteOne({ _id: identityId(provider, gone.subject), playerId }, { session });
+          return gone;
+        });
       },
     },
     sessions: {

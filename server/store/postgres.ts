@@ -31,7 +31,7 @@ import { RallyError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import {
   checkItems, guestName, operationDigest,
-  type FriendLink, type HistoryEntry, type InventoryChange, type Items, type LaggingReads, type LeaderboardEntry,
+  type FriendLink, type HistoryEntry, type IdentityRecord, type InventoryChange, type Items, type LaggingReads, type LeaderboardEntry,
   type LeaderboardWrite, type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
 } from "./store.ts";
 import { toHistory, toPlayer as playerRow, toRating, type Row } from "./sql-rows.ts";
@@ -351,6 +351,9 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     await putLinks(c, [[a, b, "friend"], [b, a, "friend"]]);
   };
 
+  const toIdentity = (r: Row): IdentityRecord => ({ provider: r.provider as string, subject: r.subject as string, playerId: r.player_id as string, linkedAt: Number(r.linked_at) });
+  const byIdentity = "SELECT p.* FROM identity_subjects s JOIN players p ON p.player_id = s.player_id WHERE s.provider = $1 AND s.subject = $2";
+
   const onPrimary = laggingReadsOn(read);
 
   // Replica reads: the replica while it answers; after a failure the primary, and the replica is left
@@ -453,6 +456,60 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       async byUsername(username) {
         const [row] = await read("SELECT p.* FROM player_usernames u JOIN players p ON p.player_id = u.player_id WHERE u.username_lower = $1", [username.toLowerCase()]);
         return row ? { player: toPlayer(row), passwordHash: row.password_hash as string } : null;
+      },
+    },
+    identities: {
+      async signIn(provider, subject) {
+        const [known] = await read(byIdentity, [provider, subject]);
+        if (known) return { player: toPlayer(known), created: false };
+        return tx(async (c) => {
+          const id = randomUUID(), now = Date.now();
+          // A concurrent first sign-in (or link) of the same identity waits here, then finds the winner's player.
+          const claimed = await c.query("INSERT INTO identity_subjects (provider, subject, player_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [provider, subject, id]);
+          if (claimed.rowCount === 0) {
+            const { rows } = await c.query(byIdentity, [provider, subject]);
+            if (rows[0]) return { player: toPlayer(rows[0] as Row), created: false };
+            throw new Error(`identity ${provider} is bound to a player that does not exist`);
+          }
+          const { rows } = await c.query("INSERT INTO players (player_id, name, created_at) VALUES ($1, $2, $3) RETURNING *", [id, guestName(), now]);
+          await c.query("INSERT INTO player_identities (player_id, provider, subject, linked_at) VALUES ($1, $2, $3, $4)", [id, provider, subject, now]);
+          return { player: toPlayer(rows[0] as Row), created: true };
+        });
+      },
+      async find(provider, subject) {
+        const [row] = await read(`SELECT i.* FROM identity_subjects s JOIN player_identities i ON i.player_id = s.player_id AND i.provider = s.provider
+                                  WHERE s.provider = $1 AND s.subject = $2`, [provider, subject]);
+        return row ? toIdentity(row) : null;
+      },
+      async link(playerId, provider, subject) {
+        return tx(async (c) => {
+          // The player's row lock serializes its links, unlinks and registration.
+          if (!(await c.query("SELECT 1 FROM players WHERE player_id = $1 FOR UPDATE", [playerId])).rows[0]) throw new RallyError("NOT_FOUND", "no such player");
+          const owner = (await c.query("SELECT player_id FROM identity_subjects WHERE provider = $1 AND subject = $2", [provider, subject])).rows[0] as Row | undefined;
+          if (owner && owner.player_id !== playerId) throw new RallyError("IDENTITY_TAKEN");
+          const mine = (await c.query("SELECT * FROM player_identities WHERE player_id = $1 AND provider = $2", [playerId, provider])).rows[0] as Row | undefined;
+          if (mine && mine.subject === subject) return toIdentity(mine);
+          if (mine) throw new RallyError("PROVIDER_ALREADY_LINKED");
+          const claimed = await c.query("INSERT INTO identity_subjects (provider, subject, player_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING", [provider, subject, playerId]);
+          if (claimed.rowCount === 0) throw new RallyError("IDENTITY_TAKEN");
+          const { rows } = await c.query("INSERT INTO player_identities (player_id, provider, subject, linked_at) VALUES ($1, $2, $3, $4) RETURNING *", [playerId, provider, subject, Date.now()]);
+          return toIdentity(rows[0] as Row);
+        });
+      },
+      async list(playerId) {
+        return (await read("SELECT * FROM player_identities WHERE player_id = $1 ORDER BY provider", [playerId])).map(toIdentity);
+      },
+      async unlink(playerId, provider) {
+        return tx(async (c) => {
+          const player = (await c.query("SELECT username FROM players WHERE player_id = $1 FOR UPDATE", [playerId])).rows[0] as Row | undefined;
+          const mine = ((await c.query("SELECT * FROM player_identities WHERE player_id = $1", [playerId])).rows as Row[]).map(toIdentity);
+          const gone = mine.find((i) => i.provider === provider);
+          if (!gone) throw new RallyError("IDENTITY_NOT_LINKED");
+          if (mine.length === 1 && player?.username == null) throw new RallyError("LAST_SIGN_IN_METHOD");
+          await c.query("DELETE FROM player_identities WHERE player_id = $1 AND provider = $2", [playerId, provider]);
+          await c.query("DELETE FROM identity_subjects WHERE provider = $1 AND subject = $2 AND player_id = $3", [provider, gone.subject, playerId]);
+          return gone;
+        });
       },
     },
     sessions: {

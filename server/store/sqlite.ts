@@ -19,7 +19,7 @@ import { RallyError } from "../errors.ts";
 import {
   checkItems, guestName, operationDigest,
   type HistoryEntry, type InventoryChange, type Items, type LeaderboardEntry, type LeaderboardWrite,
-  type FriendLink, type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
+  type FriendLink, type IdentityRecord, type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
 } from "./store.ts";
 import { toHistory, toPlayer as playerRow, toRating, type Row } from "./sql-rows.ts";
 
@@ -80,6 +80,10 @@ CREATE TABLE IF NOT EXISTS friend_links (
   since INTEGER NOT NULL, PRIMARY KEY (owner, other, kind)
 );
 CREATE INDEX IF NOT EXISTS friend_links_other ON friend_links (other, kind);
+CREATE TABLE IF NOT EXISTS identities (
+  provider TEXT NOT NULL, subject TEXT NOT NULL, player_id TEXT NOT NULL, linked_at INTEGER NOT NULL,
+  PRIMARY KEY (provider, subject), UNIQUE (player_id, provider)
+);
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, type TEXT NOT NULL, player_id TEXT, data TEXT NOT NULL
 );
@@ -209,6 +213,14 @@ export async function createSqliteStore({ file, hooks = {}, legacySnapshot }: Sq
     q("INSERT OR IGNORE INTO friend_links (owner, other, kind, since) VALUES (?, ?, 'friend', ?), (?, ?, 'friend', ?)").run(a, b, now, b, a, now);
   };
 
+  const toIdentity = (r: Row): IdentityRecord => ({ provider: r.provider as string, subject: r.subject as string, playerId: r.player_id as string, linkedAt: Number(r.linked_at) });
+  const identityOf = (provider: string, subject: string) => {
+    const row = q("SELECT * FROM identities WHERE provider = ? AND subject = ?").get(provider, subject) as Row | undefined;
+    return row ? toIdentity(row) : null;
+  };
+  const identitiesOf = (playerId: string) =>
+    (q("SELECT * FROM identities WHERE player_id = ? ORDER BY provider").all(playerId) as Row[]).map(toIdentity);
+
   const store: Store = {
     players: {
       async guest(deviceId) {
@@ -257,6 +269,49 @@ export async function createSqliteStore({ file, hooks = {}, legacySnapshot }: Sq
         return read(() => {
           const row = q("SELECT * FROM players WHERE username_lower = ?").get(username.toLowerCase()) as Row | undefined;
           return row ? { player: toPlayer(row), passwordHash: row.password_hash as string } : null;
+        });
+      },
+    },
+    identities: {
+      async signIn(provider, subject) {
+        return tx(() => {
+          const known = identityOf(provider, subject);
+          if (known) {
+            const player = getPlayer(known.playerId);
+            if (!player) throw new Error(`identity ${provider} is bound to a player that does not exist`);
+            return { player, created: false };
+          }
+          const id = randomUUID(), now = Date.now();
+          q("INSERT INTO players (id, name, created_at) VALUES (?, ?, ?)").run(id, guestName(), now);
+          q("INSERT INTO identities (provider, subject, player_id, linked_at) VALUES (?, ?, ?, ?)").run(provider, subject, id, now);
+          return { player: getPlayer(id)!, created: true };
+        });
+      },
+      async find(provider, subject) {
+        return read(() => identityOf(provider, subject));
+      },
+      async link(playerId, provider, subject) {
+        return tx(() => {
+          if (!getPlayer(playerId)) throw new RallyError("NOT_FOUND", "no such player");
+          const bound = identityOf(provider, subject);
+          if (bound && bound.playerId !== playerId) throw new RallyError("IDENTITY_TAKEN");
+          if (bound) return bound;
+          if (identitiesOf(playerId).some((i) => i.provider === provider)) throw new RallyError("PROVIDER_ALREADY_LINKED");
+          q("INSERT INTO identities (provider, subject, player_id, linked_at) VALUES (?, ?, ?, ?)").run(provider, subject, playerId, Date.now());
+          return identityOf(provider, subject)!;
+        });
+      },
+      async list(playerId) {
+        return read(() => identitiesOf(playerId));
+      },
+      async unlink(playerId, provider) {
+        return tx(() => {
+          const mine = identitiesOf(playerId);
+          const gone = mine.find((i) => i.provider === provider);
+          if (!gone) throw new RallyError("IDENTITY_NOT_LINKED");
+          if (mine.length === 1 && !getPlayer(playerId)?.username) throw new RallyError("LAST_SIGN_IN_METHOD");
+          q("DELETE FROM identities WHERE provider = ? AND subject = ?").run(gone.provider, gone.subject);
+          return gone;
         });
       },
     },

@@ -28,6 +28,17 @@ export interface PlayerRecord {
   readonly banned?: PlayerBan;
 }
 
+/**
+ * A platform account (an OpenID Connect issuer's `sub`, a Steam id) that signs into one player.
+ * `provider` is the configured provider name (`google`, `apple`, `steam`): a stable key, never renamed.
+ */
+export interface IdentityRecord {
+  readonly provider: string;
+  readonly subject: string;
+  readonly playerId: string;
+  readonly linkedAt: number;
+}
+
 /** openskill skill plus the displayed number and win/loss stats, per player and mode. */
 export interface RatingRecord {
   readonly playerId: string;
@@ -174,6 +185,30 @@ export interface Store {
     register(playerId: string, username: string, passwordHash: string): Promise<PlayerRecord>;
     /** Case-insensitive lookup. */
     byUsername(username: string): Promise<{ player: PlayerRecord; passwordHash: string } | null>;
+  };
+  /**
+   * Platform identities (conformance: test/store.test.ts "platform identities"). One (provider,
+   * subject) signs into one player; a player has at most one identity per provider. Link and unlink
+   * of one player are serialized, so two concurrent unlinks can never remove its last way in.
+   */
+  readonly identities: {
+    /** The player this identity signs into; a new player (guest name, no device) bound to it when unknown. Concurrent first sign-ins resolve to one player. */
+    signIn(provider: string, subject: string): Promise<{ player: PlayerRecord; created: boolean }>;
+    find(provider: string, subject: string): Promise<IdentityRecord | null>;
+    /**
+     * Links the identity to the player. Idempotent for the same link. Throws RallyError IDENTITY_TAKEN
+     * (bound to another player), PROVIDER_ALREADY_LINKED (the player has another subject of this
+     * provider), NOT_FOUND (unknown player).
+     */
+    link(playerId: string, provider: string, subject: string): Promise<IdentityRecord>;
+    /** The player's identities, by provider name. */
+    list(playerId: string): Promise<IdentityRecord[]>;
+    /**
+     * Removes the player's identity of this provider. Throws IDENTITY_NOT_LINKED when there is none and
+     * LAST_SIGN_IN_METHOD when the player has no username and no other identity (a device id does not
+     * count: it stops signing in once a credential is attached).
+     */
+    unlink(playerId: string, provider: string): Promise<IdentityRecord>;
   };
   readonly sessions: {
     create(session: SessionRecord): Promise<void>;
