@@ -43,6 +43,11 @@ export const ErrorCatalog = {
   DEVICE_REGISTERED: { status: 409, message: "This device's player has an account; log in with its username and password." },
   NAME_RESERVED: { status: 400, message: "That name is reserved or looks like a reserved name." },
   NO_NODE_AVAILABLE: { status: 503, message: "No game node can take this room now; try again shortly." },
+  // chat and inbox (server/chat)
+  CHAT_TOO_LONG: { status: 400, message: "This message is longer than CHAT_MAX_LENGTH characters." },
+  CHAT_RATE_LIMITED: { status: 429, message: "Too many chat messages; slow down." },
+  CHAT_REJECTED: { status: 400, message: "The chat filter refused this message." },
+  CHAT_NOT_MEMBER: { status: 403, message: "You are not in this chat channel." },
   INTERNAL: { status: 500, message: "Internal error." },
 } as const;
 

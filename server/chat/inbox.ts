@@ -1,0 +1,48 @@
+/**
+ * The inbox: notifications a player reads when it comes online (friend requests, party invites,
+ * match results, admin messages), stored through `Store.inbox`, with an unread count. A new item is
+ * also pushed live to the player's `social` room (`inbox` `{ item, unread }`), and reading items on
+ * one device tells the others (`inbox.unread` `{ unread }`). Adds are idempotent by id: a keyed
+ * notification (a match result) lands once however often it is reported.
+ */
+import type { InboxItem, InboxKind, Store } from "../store/index.ts";
+import { SocialEvent, type SocialBus } from "../social/index.ts";
+import { chatId } from "./ids.ts";
+
+export interface InboxPage {
+  readonly items: InboxItem[];
+  readonly unread: number;
+  readonly nextCursor: string | null;
+}
+
+export class InboxService {
+  private readonly now: () => number;
+
+  constructor(private readonly store: Store, private readonly bus: SocialBus, now?: () => number) {
+    this.now = now ?? Date.now;
+  }
+
+  /** Stores and pushes one notification; with `key`, a second notify of the same key changes nothing (null). */
+  async notify(playerId: string, kind: InboxKind, data: Record<string, unknown>, key?: string, at = this.now()): Promise<InboxItem | null> {
+    const item: InboxItem = { id: chatId(at, key === undefined ? undefined : `${playerId}\u0000${key}`), playerId, kind, data, at, readAt: null };
+    if (!(await this.store.inbox.add(item))) return null;
+    this.bus.toPlayer(playerId, SocialEvent.INBOX, { item, unread: await this.store.inbox.unread(playerId) });
+    return item;
+  }
+
+  async list(playerId: string, page: { limit: number; before?: string; unreadOnly?: boolean }): Promise<InboxPage> {
+    const [items, unread] = await Promise.all([this.store.inbox.list(playerId, page), this.store.inbox.unread(playerId)]);
+    return { items, unread, nextCursor: items.length === page.limit ? items.at(-1)!.id : null };
+  }
+
+  unread(playerId: string): Promise<number> {
+    return this.store.inbox.unread(playerId);
+  }
+
+  async read(playerId: string, ids: readonly string[] | "all"): Promise<{ marked: number; unread: number }> {
+    const marked = await this.store.inbox.markRead(playerId, ids, this.now());
+    const unread = await this.store.inbox.unread(playerId);
+    if (marked > 0) this.bus.toPlayer(playerId, SocialEvent.INBOX_UNREAD, { unread });
+    return { marked, unread };
+  }
+}
