@@ -5,6 +5,7 @@
  * result sink (match result notifications).
  */
 import type { Redis } from "ioredis";
+import type { Client, RegisteredHandler, Room } from "@colyseus/core";
 import type { MatchResult, MatchResultSink } from "../../rooms/index.ts";
 import type { Store } from "../store/index.ts";
 import type { SocialServices } from "../social/index.ts";
@@ -61,13 +62,24 @@ export function resultNotice(result: MatchResult, playerId: string): Record<stri
  * stored (keyed by match: a retried report notifies once). Notifying is best effort: a failure is
  * reported, never undoes or blocks the result.
  */
-export function notifyResults(sink: MatchResultSink, inbox: InboxService, onError: (err: unknown, matchId: string) => void): MatchResultSink {
+export function notifyResults(sink: MatchResultSink, inboxOf: () => InboxService | undefined, onError: (err: unknown, matchId: string) => void): MatchResultSink {
   return {
     async report(result) {
       await sink.report(result);
+      const inbox = inboxOf();
+      if (!inbox) return;
       await Promise.all(result.players.map((p) =>
         inbox.notify(p.playerId, "match_result", resultNotice(result, p.playerId), `result:${result.matchId}`, result.endedAt)
           .catch((err: unknown) => onError(err, result.matchId))));
     },
   };
+}
+
+/** Records who joins a match room (its `matchId` metadata), so the match channel knows its players. */
+export function trackMatchChat(handler: RegisteredHandler, chat: ChatService, onError: (err: unknown) => void): RegisteredHandler {
+  return handler.on("join", (room: Room, client: Client) => {
+    const matchId = (room.metadata as { matchId?: unknown } | undefined)?.matchId;
+    const playerId = (client.auth as { playerId?: unknown } | undefined)?.playerId;
+    if (typeof matchId === "string" && typeof playerId === "string") chat.joinedMatch(matchId, playerId).catch(onError);
+  });
 }
