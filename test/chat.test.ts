@@ -15,6 +15,7 @@ import { startGameNode, type GameNode } from "../server/node/index.ts";
 import { createMemoryStore } from "../server/store/index.ts";
 import type { ChatFilter } from "../server/chat/index.ts";
 import { waitForState } from "./rooms/helpers.ts";
+import { ChatRefusedError, RallyClient, SocialClient, type ChatMessage } from "../client-sdk/index.ts";
 
 const JWT_SECRET = "chat-test-secret-7f3a9c1e5b2d8f4a6c0e9b7d5f3a1c8e";
 const ADMIN_TOKEN = "chat-admin-4e8b2f6a0c9d7e5b3a1f8c6e4d2b0a9f";
@@ -283,6 +284,40 @@ describe("chat: the studio's filter (in-process node)", function () {
     const history = await api(url, b.token)("GET", `/v1/chat/direct:${a.playerId}/history`);
     assert.deepEqual(history.body.messages.map((m: any) => m.text), ["oh d**n"]);
     assert.deepEqual(seen, [{ text: "oh darn", kind: "direct" }, { text: "you BADWORD", kind: "direct" }]);
+  });
+  it("client-sdk: social.chat.send / history, refusals as ChatRefusedError, social.inbox list and read", async () => {
+    const [ra, rb] = [new RallyClient(url), new RallyClient(url)];
+    await ra.auth.guest({ deviceId: `sdk-chat-a-${process.pid}` });
+    await rb.auth.guest({ deviceId: `sdk-chat-b-${process.pid}` });
+    const [sa, sb] = [new SocialClient(ra), new SocialClient(rb)];
+    try {
+      await sa.connect();
+      const snapshots: number[] = [];
+      sb.on("snapshot", (s) => snapshots.push(s.inbox.unread));
+      await sb.connect();
+      const got: ChatMessage[] = [];
+      sb.on("chat", (m) => got.push(m));
+      const sent = await sa.chat.send({ channel: "direct", to: rb.auth.playerId!, text: "darn, hi" });
+      assert.equal(sent.text, "d**n, hi");
+      await until("b's SDK gets it", () => got.some((m) => m.id === sent.id));
+      await assert.rejects(sa.chat.send({ channel: "direct", to: rb.auth.playerId!, text: "badword" }),
+        (e: unknown) => e instanceof ChatRefusedError && e.code === "CHAT_REJECTED" && e.reason === "profanity");
+      await assert.rejects(sa.chat.send({ channel: "party", text: "anyone?" }), (e: unknown) => e instanceof ChatRefusedError && e.code === "NOT_IN_PARTY");
+      const page = await sb.chat.history(`direct:${ra.auth.playerId}`, { limit: 10 });
+      assert.deepEqual(page.messages.map((m) => m.id), [sent.id]);
+
+      const pushed = new Promise<number>((resolve) => sb.on("inbox", (e) => resolve(e.unread)));
+      await sa.friends.request(rb.auth.playerId!);
+      assert.equal(await pushed, 1);
+      const inbox = await sb.inbox.list();
+      assert.deepEqual(inbox.items.map((i) => i.kind), ["friend_request"]);
+      assert.equal(inbox.unread, 1);
+      assert.deepEqual(await sb.inbox.read("all"), { marked: 1, unread: 0 });
+      assert.equal((await sb.inbox.list({ unreadOnly: true })).items.length, 0);
+      assert.deepEqual(snapshots, [0]);
+    } finally {
+      await Promise.allSettled([sa.disconnect(), sb.disconnect()]);
+    }
   });
 });
 
