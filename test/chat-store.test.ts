@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { createFileStore, createMemoryStore, createMongoStore, createPostgresStore, type ChatMessage, type InboxItem, type Store } from "../server/store/index.ts";
-import { chatId } from "../server/chat/index.ts";
+import { RetentionPruner, chatId } from "../server/chat/index.ts";
 import { startPostgres, type PostgresHandle } from "./helpers/postgres.ts";
 import { tempDir } from "./helpers/processes.ts";
 
@@ -100,3 +100,23 @@ for (const impl of implementations) {
     });
   });
 }
+
+describe("RetentionPruner (embedded store)", () => {
+  it("one run deletes chat and inbox rows past their retention, in batches, and leaves the rest", async () => {
+    const store = await createMemoryStore();
+    try {
+      const now = T0 + 100 * 86_400_000;
+      for (let i = 0; i < 7; i++) await store.chat.append(message("party:x", T0 + i, `old${i}`));
+      await store.chat.append(message("party:x", now - 1000, "fresh"));
+      await store.inbox.add(item("p", now - 40 * 86_400_000));
+      await store.inbox.add(item("p", now - 1000));
+      const pruner = new RetentionPruner({ store, chatRetentionMs: 30 * 86_400_000, inboxRetentionMs: 30 * 86_400_000, intervalMs: 60_000, batch: 3, now: () => now });
+      assert.deepEqual(await pruner.run(), { chat: 7, inbox: 1 });
+      assert.deepEqual(await pruner.run(), { chat: 0, inbox: 0 });
+      assert.deepEqual((await store.chat.history("party:x", { limit: 10 })).map((m) => m.text), ["fresh"]);
+      assert.equal(await store.inbox.unread("p"), 1);
+    } finally {
+      await store.close();
+    }
+  });
+});

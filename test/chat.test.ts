@@ -159,6 +159,9 @@ describe("chat and inbox: one node process", function () {
     assert.equal(outcomes.filter((o) => o === "sent").length + 3, 6, "6 messages per minute in all");
     // The budget is per player: another player still talks.
     assert.equal((await sb.send({ channel: "direct", to: c.playerId, text: "still here" })).type, "chat.sent");
+    const metrics = await (await fetch(`${node.url}/metrics`)).text();
+    assert.match(metrics, /rally_chat_messages_total\{[^}]*channel="direct"[^}]*outcome="CHAT_RATE_LIMITED"[^}]*\} [1-9]/);
+    assert.match(metrics, /rally_chat_messages_total\{[^}]*channel="direct"[^}]*outcome="sent"[^}]*\} [1-9]/);
   });
 
   it("party channel: every member gets it, outsiders neither send nor read, history for members", async () => {

@@ -61,6 +61,8 @@ export interface ChatOptions {
   redis?: Redis;
   filter?: ChatFilter;
   now?: () => number;
+  /** Called once per send attempt: the channel kind and "sent" or the refusal's code (metrics). */
+  onOutcome?(kind: ChatChannelKind, outcome: string): void;
 }
 
 const REASON = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -93,6 +95,17 @@ export class ChatService {
 
   /** Checks, stores and delivers one message; throws a RallyError (ChatError) when refused. */
   async send(sender: Identity, req: ChatSend): Promise<ChatMessage> {
+    try {
+      const message = await this.deliver(sender, req);
+      this.o.onOutcome?.(req.channel, "sent");
+      return message;
+    } catch (e) {
+      this.o.onOutcome?.(req.channel, e instanceof RallyError ? e.code : "INTERNAL");
+      throw e;
+    }
+  }
+
+  private async deliver(sender: Identity, req: ChatSend): Promise<ChatMessage> {
     let text = req.text.trim();
     if (text.length === 0) throw new ChatError("BAD_REQUEST", "text: empty message");
     if ([...text].length > this.o.maxLength) throw new ChatError("CHAT_TOO_LONG", `at most ${this.o.maxLength} characters`);

@@ -5,6 +5,7 @@
  * result sink (match result notifications).
  */
 import type { Redis } from "ioredis";
+import { Counter, type Registry } from "prom-client";
 import type { Client, RegisteredHandler, Room } from "@colyseus/core";
 import type { MatchResult, MatchResultSink } from "../../rooms/index.ts";
 import type { Store } from "../store/index.ts";
@@ -36,10 +37,18 @@ export interface ChatServices {
 
 const DAY_MS = 24 * 3600_000;
 
-export function createChatServices(o: { store: Store; social: SocialServices; settings: ChatSettings; redis?: Redis; filter?: ChatFilter; onError?(err: unknown, what: string): void }): ChatServices {
+export function createChatServices(o: {
+  store: Store; social: SocialServices; settings: ChatSettings; redis?: Redis; filter?: ChatFilter; metricsRegistry?: Registry;
+  onError?(err: unknown, what: string): void;
+}): ChatServices {
+  const sends = o.metricsRegistry && new Counter({
+    name: "rally_chat_messages_total", help: "Chat send attempts by channel kind and outcome (sent, or the refusal's error code)",
+    labelNames: ["channel", "outcome"] as const, registers: [o.metricsRegistry],
+  });
   const chat = new ChatService({
     store: o.store, bus: o.social.bus, parties: o.social.parties, kv: o.social.kv,
     maxLength: o.settings.CHAT_MAX_LENGTH, ratePerMin: o.settings.CHAT_RATE_PER_MIN, redis: o.redis, filter: o.filter,
+    onOutcome: (channel, outcome) => sends?.inc({ channel, outcome }),
   });
   const inbox = new InboxService(o.store, o.social.bus);
   const pruner = new RetentionPruner({

@@ -205,7 +205,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     onError: (err, what) => logger.warn({ err }, `social: ${what} failed`),
     notify: (playerId, kind, data) => void chatRef?.inbox.notify(playerId, kind, data).catch((err) => logger.warn({ err, playerId, kind }, "inbox notification failed")),
   });
-  const chat = createChatServices({ store, social, settings: config, redis, filter: options.chatFilter, onError: (err, what) => logger.warn({ err }, `chat: ${what} failed`) });
+  const chat = createChatServices({ store, social, settings: config, redis, filter: options.chatFilter, metricsRegistry: metrics.registry, onError: (err, what) => logger.warn({ err }, `chat: ${what} failed`) });
   chatRef = chat;
   const presenceError = (err: unknown) => logger.warn({ err }, "social: presence update failed");
   const socialRooms: SocialRoomServices = {
