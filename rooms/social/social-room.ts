@@ -25,7 +25,7 @@ const joinOptions = z.object({}).strict();
 export const chatSendSchema = z.object({
   channel: z.enum(["direct", "party", "match"]),
   to: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
-  matchId: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/).optional(),
+  matchId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
   text: z.string().max(10_000),
   /** Echoed in the reply so a client can match it to what it sent. */
   ref: z.string().max(64).optional(),
