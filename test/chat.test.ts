@@ -164,7 +164,7 @@ describe("chat and inbox: one node process", function () {
     assert.match(metrics, /rally_chat_messages_total\{[^}]*channel="direct"[^}]*outcome="sent"[^}]*\} [1-9]/);
   });
 
-  it("party channel: every member gets it, outsiders neither send nor read, history for members", async () => {
+  it("party channel: every member gets it, outsiders neither send nor read, history for members, a block inside the party hides both ways", async () => {
     const [a, b, c] = [await player(), await player(), await player()];
     const [sa, sb, sc] = [await joinSocial(node.url, a, rooms), await joinSocial(node.url, b, rooms), await joinSocial(node.url, c, rooms)];
     await befriend(node.url, a, b);
@@ -184,6 +184,20 @@ describe("chat and inbox: one node process", function () {
     assert.deepEqual(history.body.messages.map((m: any) => m.text), ["ready?"]);
     assert.equal((await api(node.url, c.token)("GET", `/v1/chat/party:${party.partyId}/history`)).body.error.code, "CHAT_NOT_MEMBER");
     assert.ok(!sc.got.some((m) => m.type === "chat"));
+
+    // A block inside the party: neither side receives or reads the other's messages any more.
+    assert.equal((await api(node.url, a.token)("POST", `/v1/friends/${b.playerId}/block`)).status, 200);
+    assert.equal((await sa.send({ channel: "party", text: "from a" })).type, "chat.sent");
+    assert.equal((await sb.send({ channel: "party", text: "from b" })).type, "chat.sent");
+    // b's own copy of its later message is the barrier: a's message would have arrived before it.
+    await sb.waitFor("b's own copy", (m) => m.type === "chat" && m.payload.text === "from b");
+    await sa.waitFor("a's own copy", (m) => m.type === "chat" && m.payload.text === "from a");
+    assert.ok(!sb.got.some((m) => m.type === "chat" && m.payload.text === "from a"), "b never gets a's message");
+    assert.ok(!sa.got.some((m) => m.type === "chat" && m.payload.text === "from b"), "a never gets b's message");
+    const aView = await api(node.url, a.token)("GET", `/v1/chat/party:${party.partyId}/history`);
+    assert.deepEqual(aView.body.messages.map((m: any) => m.text), ["from a"]);
+    const bView = await api(node.url, b.token)("GET", `/v1/chat/party:${party.partyId}/history`);
+    assert.deepEqual(bView.body.messages.map((m: any) => m.text), ["from b", "ready?"]);
   });
 
   it("match channel for the players of a match; the result lands in each player's inbox", async () => {
