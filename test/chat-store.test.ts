@@ -6,7 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { createFileStore, createMemoryStore, createMongoStore, createPostgresStore, type ChatMessage, type InboxItem, type Store } from "../server/store/index.ts";
-import { RetentionPruner, chatId } from "../server/chat/index.ts";
+import { InboxService, RetentionPruner, chatId, notifyResults } from "../server/chat/index.ts";
+import type { SocialBus } from "../server/social/index.ts";
+import type { MatchResult } from "../rooms/index.ts";
 import { startPostgres, type PostgresHandle } from "./helpers/postgres.ts";
 import { tempDir } from "./helpers/processes.ts";
 
@@ -115,6 +117,45 @@ describe("RetentionPruner (embedded store)", () => {
       assert.deepEqual(await pruner.run(), { chat: 0, inbox: 0 });
       assert.deepEqual((await store.chat.history("party:x", { limit: 10 })).map((m) => m.text), ["fresh"]);
       assert.equal(await store.inbox.unread("p"), 1);
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe("InboxService (embedded store)", () => {
+  it("a match result reported twice (a retry) notifies each player once; a duplicate unread request is not repeated", async () => {
+    const store = await createMemoryStore();
+    const pushed: Array<{ playerId: string; type: string }> = [];
+    const bus: SocialBus = {
+      toPlayer: (playerId, type) => void pushed.push({ playerId, type }),
+      toPlayers: (ids, type) => { for (const playerId of ids) pushed.push({ playerId, type }); },
+    };
+    try {
+      const inbox = new InboxService(store, bus);
+      const result: MatchResult = {
+        matchId: "m_1", roomName: "arena", region: "local", mode: "arena", outcome: "completed", reason: "score-limit",
+        startedAt: T0, endedAt: T0 + 60_000, durationMs: 60_000, winnerTeam: 0,
+        teams: [{ team: 0, score: 3, playerIds: ["p1"] }, { team: 1, score: 1, playerIds: ["p2"] }],
+        players: [{ playerId: "p1", name: "A", team: 0, score: 3, present: true }, { playerId: "p2", name: "B", team: 1, score: 1, present: true }],
+      };
+      let stored = 0;
+      const sink = notifyResults({ report: async () => { stored++; } }, () => inbox, (err) => { throw err; });
+      await sink.report(result);
+      await sink.report(result);
+      assert.equal(stored, 2);
+      const [p1] = (await inbox.list("p1", { limit: 10 })).items;
+      assert.deepEqual(p1?.data, { matchId: "m_1", mode: "arena", outcome: "win", team: 0, score: 3, endedAt: T0 + 60_000 });
+      assert.equal((await inbox.list("p2", { limit: 10 })).items[0]?.data.outcome, "loss");
+      assert.equal(await inbox.unread("p1"), 1);
+      assert.deepEqual(pushed.filter((p) => p.type === "inbox").map((p) => p.playerId), ["p1", "p2"]);
+
+      assert.ok(await inbox.notify("p3", "friend_request", { playerId: "x", name: "X" }, { sameAs: ["playerId"] }));
+      assert.equal(await inbox.notify("p3", "friend_request", { playerId: "x", name: "X" }, { sameAs: ["playerId"] }), null);
+      assert.ok(await inbox.notify("p3", "friend_request", { playerId: "y", name: "Y" }, { sameAs: ["playerId"] }));
+      await inbox.read("p3", "all");
+      assert.ok(await inbox.notify("p3", "friend_request", { playerId: "x", name: "X" }, { sameAs: ["playerId"] }), "once read, a new request shows again");
+      assert.equal(await inbox.unread("p3"), 1);
     } finally {
       await store.close();
     }

@@ -9,6 +9,9 @@ import type { InboxItem, InboxKind, Store } from "../store/index.ts";
 import { SocialEvent, type SocialBus } from "../social/index.ts";
 import { chatId } from "./ids.ts";
 
+/** How many of the newest unread items a `sameAs` notify looks through for a duplicate. */
+const DUPLICATE_SCAN = 50;
+
 export interface InboxPage {
   readonly items: InboxItem[];
   readonly unread: number;
@@ -22,8 +25,18 @@ export class InboxService {
     this.now = now ?? Date.now;
   }
 
-  /** Stores and pushes one notification; with `key`, a second notify of the same key changes nothing (null). */
-  async notify(playerId: string, kind: InboxKind, data: Record<string, unknown>, key?: string, at = this.now()): Promise<InboxItem | null> {
+  /**
+   * Stores and pushes one notification. `key` (with a fixed `at`) makes it idempotent: a second
+   * notify of the same key and time changes nothing. `sameAs` names data fields that make an unread
+   * item of the same kind a duplicate (a friend asking twice, a re-sent party invite): then nothing is
+   * added. Returns null when nothing was added.
+   */
+  async notify(playerId: string, kind: InboxKind, data: Record<string, unknown>, options: { key?: string; at?: number; sameAs?: readonly string[] } = {}): Promise<InboxItem | null> {
+    const { key, at = this.now(), sameAs } = options;
+    if (sameAs?.length) {
+      const unread = await this.store.inbox.list(playerId, { limit: DUPLICATE_SCAN, unreadOnly: true });
+      if (unread.some((i) => i.kind === kind && sameAs.every((f) => i.data[f] === data[f]))) return null;
+    }
     const item: InboxItem = { id: chatId(at, key === undefined ? undefined : `${playerId}\u0000${key}`), playerId, kind, data, at, readAt: null };
     if (!(await this.store.inbox.add(item))) return null;
     this.bus.toPlayer(playerId, SocialEvent.INBOX, { item, unread: await this.store.inbox.unread(playerId) });

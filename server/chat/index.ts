@@ -78,7 +78,7 @@ export function notifyResults(sink: MatchResultSink, inboxOf: () => InboxService
       const inbox = inboxOf();
       if (!inbox) return;
       await Promise.all(result.players.map((p) =>
-        inbox.notify(p.playerId, "match_result", resultNotice(result, p.playerId), `result:${result.matchId}`, result.endedAt)
+        inbox.notify(p.playerId, "match_result", resultNotice(result, p.playerId), { key: `result:${result.matchId}`, at: result.endedAt })
           .catch((err: unknown) => onError(err, result.matchId))));
     },
   };

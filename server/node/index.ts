@@ -203,7 +203,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // A party fits the modes it queues for; before a mode is picked, the largest of them.
     partyMaxSize: (mode) => mode === null ? Math.max(...Object.values(queueModes).map((m) => m.rules.party.maxSize)) : queueModes[mode]?.rules.party.maxSize,
     onError: (err, what) => logger.warn({ err }, `social: ${what} failed`),
-    notify: (playerId, kind, data) => void chatRef?.inbox.notify(playerId, kind, data).catch((err) => logger.warn({ err, playerId, kind }, "inbox notification failed")),
+    // An unread request from the same player, or invite to the same party from the same friend, is not repeated.
+    notify: (playerId, kind, data) => void chatRef?.inbox.notify(playerId, kind, data, { sameAs: kind === "friend_request" ? ["playerId"] : ["partyId", "from"] }).catch((err) => logger.warn({ err, playerId, kind }, "inbox notification failed")),
   });
   const chat = createChatServices({ store, social, settings: config, redis, filter: options.chatFilter, metricsRegistry: metrics.registry, onError: (err, what) => logger.warn({ err }, `chat: ${what} failed`) });
   chatRef = chat;
