@@ -8,10 +8,13 @@
  *   await social.friends.request(otherId);
  *   const party = await social.party.create("5v5");
  *   social.on("partyQueue", ({ partyId, mode }) => joinQueue(mode, partyId)); // every member
+ *   social.on("chat", (m) => show(m));             // direct, party and match messages
+ *   await social.chat.send({ channel: "direct", to: otherId, text: "gg" });
+ *   const { items, unread } = await social.inbox.list();
  */
 import type { Room } from "@colyseus/sdk";
 import { Emitter } from "./emitter.ts";
-import { toRoomError } from "./errors.ts";
+import { RallyApiError, toRoomError } from "./errors.ts";
 import type { RallyClient } from "./index.ts";
 
 export type PresenceStatus = "online" | "in_queue" | "in_match" | "offline";
@@ -34,6 +37,21 @@ export interface PartyView {
   queue: { mode: string; since: number } | null;
 }
 export interface PartyInvite { partyId: string; from: string; fromName: string; mode: string | null; expiresAt: number }
+export interface ChatMessage { id: string; channel: string; from: string; fromName: string; text: string; at: number }
+export type ChatSend =
+  | { channel: "direct"; to: string; text: string }
+  | { channel: "party"; text: string }
+  | { channel: "match"; matchId: string; text: string };
+export type InboxKind = "friend_request" | "party_invite" | "match_result" | "admin";
+export interface InboxItem { id: string; playerId: string; kind: InboxKind; data: Record<string, unknown>; at: number; readAt: number | null }
+export interface InboxPage { items: InboxItem[]; unread: number; nextCursor: string | null }
+/** A chat message was refused: `code` from the server's catalog (CHAT_TOO_LONG, CHAT_RATE_LIMITED, CHAT_REJECTED with `reason`, FRIEND_BLOCKED, ...). */
+export class ChatRefusedError extends Error {
+  override readonly name = "ChatRefusedError";
+  constructor(readonly code: string, message: string, readonly reason?: string) {
+    super(message);
+  }
+}
 export interface FriendsEvent { kind: "request" | "accepted" | "declined" | "removed"; playerId: string; name?: string }
 
 export type SocialEvents = {
@@ -46,7 +64,13 @@ export type SocialEvents = {
   partyQueue: (e: { partyId: string; mode: string }) => void;
   /** The party's queueing stopped; the helper has already left the queue room. */
   partyQueueCancelled: (e: { partyId: string; reason: string; playerId?: string }) => void;
-  snapshot: (s: { friends: FriendsList; party: PartyView | null }) => void;
+  snapshot: (s: { friends: FriendsList; party: PartyView | null; inbox: { unread: number } }) => void;
+  /** A message on one of your channels (yours too, from your other sessions). */
+  chat: (m: ChatMessage) => void;
+  /** A new inbox notification, with the unread count after it. */
+  inbox: (e: { item: InboxItem; unread: number }) => void;
+  /** The unread count changed (items read on any of your devices). */
+  inboxUnread: (e: { unread: number }) => void;
   disconnected: (code: number) => void;
 };
 
@@ -56,11 +80,15 @@ export class SocialClient extends Emitter<SocialEvents> {
   queueRoom: Room | null = null;
   readonly friends: FriendsApi;
   readonly party: PartyApi;
+  readonly chat: ChatApi;
+  readonly inbox: InboxApi;
 
   constructor(private readonly rally: RallyClient) {
     super();
     this.friends = new FriendsApi(rally);
     this.party = new PartyApi(rally, this);
+    this.chat = new ChatApi(rally, this);
+    this.inbox = new InboxApi(rally);
   }
 
   /** Joins the `social` room (you show as online to friends while connected). */
@@ -81,6 +109,12 @@ export class SocialClient extends Emitter<SocialEvents> {
     r.onMessage("party.queue.cancelled", (e: { partyId: string; reason: string; playerId?: string }) => {
       void this.leaveQueue().finally(() => this.emit("partyQueueCancelled", e));
     });
+    r.onMessage("chat", (m: ChatMessage) => this.emit("chat", m));
+    r.onMessage("chat.sent", (e: { ref: string | null; message: ChatMessage }) => this.chat.settle(e.ref, e.message, null));
+    r.onMessage("chat.error", (e: { ref: string | null; code: string; message: string; reason?: string }) =>
+      this.chat.settle(e.ref, null, new ChatRefusedError(e.code, e.message, e.reason)));
+    r.onMessage("inbox", (e: { item: InboxItem; unread: number }) => this.emit("inbox", e));
+    r.onMessage("inbox.unread", (e: { unread: number }) => this.emit("inboxUnread", e));
     r.onLeave((code: number) => this.emit("disconnected", code));
   }
 
@@ -165,4 +199,60 @@ export class PartyApi {
   /** Leader only: every member (you too) gets `partyQueue` and should call `social.queueWithParty`. */
   queue(mode: string) { return this.call("/queue", { mode }); }
   cancelQueue() { return this.call("/queue/cancel", {}); }
+}
+
+/** Chat over the `social` room (connect first) and its history over HTTP. */
+export class ChatApi {
+  private seq = 0;
+  private readonly pending = new Map<string, { resolve(m: ChatMessage): void; reject(e: Error): void }>();
+  constructor(private readonly rally: RallyClient, private readonly social: SocialClient) {}
+
+  /** Sends one message; resolves with it as stored, rejects with ChatRefusedError. */
+  send(message: ChatSend): Promise<ChatMessage> {
+    const room = this.social.room;
+    if (!room) return Promise.reject(new RallyApiError("NOT_CONNECTED", "call social.connect() first", 0));
+    const ref = `c${++this.seq}`;
+    return new Promise((resolve, reject) => {
+      this.pending.set(ref, { resolve, reject });
+      room.send("chat", { ...message, ref });
+    });
+  }
+
+  /** @internal the room's reply to `send`. */
+  settle(ref: string | null, message: ChatMessage | null, error: Error | null): void {
+    const waiter = ref === null ? undefined : this.pending.get(ref);
+    if (!waiter) return;
+    this.pending.delete(ref!);
+    if (message) waiter.resolve(message);
+    else waiter.reject(error ?? new Error("chat refused"));
+  }
+
+  /**
+   * One page of a channel's history, newest first: `direct:<playerId>`, `party:<partyId>` or
+   * `match:<matchId>` (or a message's `channel`). Pass the page's `nextCursor` as `before` for the next.
+   */
+  history(channel: string, page: { before?: string; limit?: number } = {}): Promise<{ messages: ChatMessage[]; nextCursor: string | null }> {
+    const q = new URLSearchParams();
+    if (page.before) q.set("before", page.before);
+    if (page.limit) q.set("limit", String(page.limit));
+    const query = q.toString() ? `?${q}` : "";
+    return this.rally.request("GET", `/v1/chat/${encodeURIComponent(channel)}/history${query}`, undefined, true);
+  }
+}
+
+/** The inbox: notifications (friend requests, party invites, match results, admin messages) and the unread count. */
+export class InboxApi {
+  constructor(private readonly rally: RallyClient) {}
+  list(page: { before?: string; limit?: number; unreadOnly?: boolean } = {}): Promise<InboxPage> {
+    const q = new URLSearchParams();
+    if (page.before) q.set("before", page.before);
+    if (page.limit) q.set("limit", String(page.limit));
+    if (page.unreadOnly) q.set("unread", "true");
+    const query = q.toString() ? `?${q}` : "";
+    return this.rally.request("GET", `/v1/inbox${query}`, undefined, true);
+  }
+  /** Marks items read (or every item with "all"); resolves with how many were unread and the count left. */
+  read(ids: readonly string[] | "all"): Promise<{ marked: number; unread: number }> {
+    return this.rally.request("POST", "/v1/inbox/read", ids === "all" ? { all: true } : { ids }, true);
+  }
 }

@@ -158,6 +158,18 @@ export const configSchema = z.object({
   FRIENDS_MAX_BLOCKED: z.coerce.number().int().min(1).max(100_000).default(500),
   FRIENDS_MAX_INCOMING: z.coerce.number().int().min(1).max(100_000).default(200),
 
+  // ---- chat and inbox (server/chat) ------------------------------------------------------------
+  /** Longest chat message, in characters (code points). */
+  CHAT_MAX_LENGTH: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** Chat messages per player per minute, over all channels (cluster-wide with Redis); above it CHAT_RATE_LIMITED. */
+  CHAT_RATE_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(30),
+  /** Chat history is kept this many days, then pruned. */
+  CHAT_RETENTION_DAYS: z.coerce.number().min(0.0001).max(36_500).default(30),
+  /** Inbox notifications are kept this many days (read or not), then pruned. */
+  INBOX_RETENTION_DAYS: z.coerce.number().min(0.0001).max(36_500).default(90),
+  /** How often each node prunes expired chat and inbox rows (idempotent deletes in bounded batches). */
+  CHAT_PRUNE_INTERVAL_MS: z.coerce.number().int().min(1000).max(86_400_000).default(3_600_000),
+
   // ---- room and connection limits (server/node/guard.ts, rooms/guard.ts) ----------------------
   /** Client matchmaking calls (`POST /matchmake/*`) per minute per player; per address they share API_RATE_PER_MIN's budget size. */
   MATCHMAKE_RATE_PER_MIN: z.coerce.number().int().min(1).default(60),

@@ -54,6 +54,11 @@ export const ErrorCatalog = {
   IDENTITY_NOT_LINKED: { status: 404, message: "This player has no account of this provider linked." },
   LAST_SIGN_IN_METHOD: { status: 409, message: "This is the player's last way to sign in; add another one before removing it." },
   NO_NODE_AVAILABLE: { status: 503, message: "No game node can take this room now; try again shortly." },
+  // chat and inbox (server/chat)
+  CHAT_TOO_LONG: { status: 400, message: "This message is longer than CHAT_MAX_LENGTH characters." },
+  CHAT_RATE_LIMITED: { status: 429, message: "Too many chat messages; slow down." },
+  CHAT_REJECTED: { status: 400, message: "The chat filter refused this message." },
+  CHAT_NOT_MEMBER: { status: 403, message: "You are not in this chat channel." },
   INTERNAL: { status: 500, message: "Internal error." },
 } as const;
 

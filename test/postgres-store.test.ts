@@ -206,6 +206,8 @@ describe("PostgreSQL store", function () {
       assert.equal((await sql(url, "SELECT value FROM rally_settings WHERE key = 'partitions'")).rows[0].value, "3");
       const parts = await sql(url, "SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'players'::regclass");
       assert.equal(parts.rows[0].n, 3);
+      const inboxParts = await sql(url, "SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'inbox'::regclass");
+      assert.equal(inboxParts.rows[0].n, 3, "later migrations (003: inbox) use the recorded count too");
     });
   });
 
@@ -261,6 +263,7 @@ describe("PostgreSQL store", function () {
       ["history", "player_id = $1 ORDER BY ended_at DESC, match_id DESC LIMIT 20"],
       ["inventory", "player_id = $1 AND qty > 0"],
       ["player_identities", "player_id = $1"],
+      ["inbox", "player_id = $1 ORDER BY id DESC LIMIT 20"],
     ] as const) {
       it(`a ${table} lookup by player reads one of the 8 partitions (custom and generic plans)`, async () => {
         const player = (await store.players.guest("device-7")).id;
@@ -286,7 +289,7 @@ describe("PostgreSQL store", function () {
       const rows = (await sql(url, `SELECT c.relname, pg_get_partkeydef(c.oid) AS key, pg_get_constraintdef(k.oid) AS pk
                                     FROM pg_class c JOIN pg_constraint k ON k.conrelid = c.oid AND k.contype = 'p'
                                     WHERE c.relkind = 'p' ORDER BY 1`)).rows;
-      assert.deepEqual(rows.map((r) => r.relname), ["friend_links", "history", "idempotency", "inventory", "player_identities", "players", "ratings"]);
+      assert.deepEqual(rows.map((r) => r.relname), ["friend_links", "history", "idempotency", "inbox", "inventory", "player_identities", "players", "ratings"]);
       for (const r of rows) {
         assert.equal(r.key, "HASH (player_id)", r.relname);
         assert.match(r.pk, /^PRIMARY KEY \(player_id\b/, r.relname);

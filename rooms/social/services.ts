@@ -2,7 +2,7 @@
  * What the social, lobby and relay rooms need from the rest of Rally, as small interfaces (rooms
  * never import `server/`). server/node wires the social service (server/social) into them.
  */
-import type { RoomLogger, TokenVerifier } from "../services.ts";
+import type { PlayerIdentity, RoomLogger, TokenVerifier } from "../services.ts";
 
 export interface SocialRoomServices {
   readonly tokens: TokenVerifier;
@@ -28,4 +28,21 @@ export interface SocialRoomServices {
    * budget as `GET /v1/join-codes/:code`; throws a CodedError (RATE_LIMITED) when it is spent.
    */
   codeAttempt(playerId: string): Promise<void>;
+  /**
+   * Sends one chat message (already validated against `chatSendSchema`) for this player: the stored
+   * message, or a refusal with its catalog code (and the chat filter's reason when it refused).
+   */
+  sendChat(sender: PlayerIdentity, message: ChatSendMessage): Promise<ChatSendOutcome>;
 }
+
+/** A `chat` message from a client to the `social` room. */
+export interface ChatSendMessage {
+  readonly channel: "direct" | "party" | "match";
+  readonly to?: string;
+  readonly matchId?: string;
+  readonly text: string;
+}
+
+export type ChatSendOutcome =
+  | { readonly ok: true; readonly message: unknown }
+  | { readonly ok: false; readonly code: string; readonly message: string; readonly reason?: string };

@@ -4,6 +4,10 @@
  * requests, party changes and invites, "your party is queueing". Any Colyseus SDK can join it with
  * the access token: `joinOrCreate("social")`.
  *
+ * Chat goes the other way too: a client sends `chat` `{ channel: "direct"|"party"|"match", to?,
+ * matchId?, text, ref? }` and gets `chat.sent` `{ ref, message }` or `chat.error` `{ ref, code,
+ * message, reason? }`; recipients (the sender's other sessions too) get `chat` with the message.
+ *
  * Each room subscribes the pub/sub channel of every player it holds (server/social/bus.ts), so a push
  * reaches the player wherever its connection lives. Holding a connection is what makes a player
  * "online" (a dropped connection has SOCIAL_RECONNECT_S to come back before the player goes offline).
@@ -16,6 +20,16 @@ import type { SocialRoomServices } from "./services.ts";
 
 export const SOCIAL_RECONNECT_S = 10;
 const joinOptions = z.object({}).strict();
+
+/** The `chat` message (length is checked against CHAT_MAX_LENGTH by the chat service; this bounds the frame). */
+export const chatSendSchema = z.object({
+  channel: z.enum(["direct", "party", "match"]),
+  to: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
+  matchId: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).optional(),
+  text: z.string().max(10_000),
+  /** Echoed in the reply so a client can match it to what it sent. */
+  ref: z.string().max(64).optional(),
+}).strict();
 
 export class SocialRoom extends Room {
   static services: SocialRoomServices | undefined;
@@ -40,8 +54,30 @@ export class SocialRoom extends Room {
     // Stays on the node that created it (see keepSocialLocal); unlisted in the lobby.
     this.metadata = { ...this.metadata, node: matchMaker.processId };
     void this.setMatchmaking({ unlisted: true, metadata: this.metadata });
-    // No commands on this line; anything sent is ignored (the rate limit still applies).
+    this.onMessage("chat", (client, raw: unknown) => void this.chat(client, raw));
+    // No other commands on this line; anything else sent is ignored (the rate limit still applies).
     this.onMessage("*", () => undefined);
+  }
+
+  private async chat(client: Client, raw: unknown): Promise<void> {
+    const parsed = chatSendSchema.safeParse(raw);
+    const ref = typeof (raw as { ref?: unknown } | null)?.ref === "string" ? String((raw as { ref: string }).ref).slice(0, 64) : null;
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      client.send("chat.error", { ref, code: "BAD_REQUEST", message: `${issue?.path.join(".") || "message"}: ${issue?.message ?? "invalid"}` });
+      return;
+    }
+    const auth = client.auth as PlayerIdentity | undefined;
+    if (!auth) return;
+    const { ref: _ref, ...message } = parsed.data;
+    try {
+      const out = await this.services.sendChat(auth, message);
+      if (out.ok) client.send("chat.sent", { ref, message: out.message });
+      else client.send("chat.error", { ref, code: out.code, message: out.message, ...(out.reason ? { reason: out.reason } : {}) });
+    } catch (err) {
+      this.services.logger.warn({ err, playerId: auth.playerId }, "chat send failed");
+      client.send("chat.error", { ref, code: "INTERNAL", message: "Internal error." });
+    }
   }
 
   override async onJoin(client: Client, _options: unknown, auth: PlayerIdentity): Promise<void> {

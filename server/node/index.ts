@@ -34,6 +34,9 @@ import { mountSocialApi } from "../http/social-routes.ts";
 import { MetricsListener } from "../http/metrics-endpoint.ts";
 import { listedMode, queueMode, trackPresence } from "../social/room-hooks.ts";
 import { createPlayerGuard } from "./guard.ts";
+import { ChatError, createChatServices, notifyResults, trackMatchChat, type ChatFilter, type ChatServices } from "../chat/index.ts";
+import { mountChatApi } from "../http/chat-routes.ts";
+import { RallyError } from "../errors.ts";
 import { createSocketGuard } from "./sockets.ts";
 
 export interface GameNode {
@@ -51,6 +54,8 @@ export interface GameNode {
   readonly matchmaker: MatchmakerService;
   /** Friends, presence, parties, join codes, relay tokens (server/social). */
   readonly social: SocialServices;
+  /** Chat channels, history and the inbox (server/chat). */
+  readonly chat: ChatServices;
   state(): NodeState;
   /** Stop taking new rooms, let running matches finish, then close (no process exit). */
   close(): Promise<void>;
@@ -64,6 +69,11 @@ export interface GameNodeOptions {
   handleSignals?: boolean;
   /** Queue modes (default: the example modes) and the party directory (default: in memory). */
   matchmaking?: { modes?: QueueModes; parties?: PartyDirectory };
+  /**
+   * The studio's chat filter (profanity hook): returns the text to send (as is or rewritten) or
+   * `{ reject: code }`. Default: every message passes unchanged.
+   */
+  chatFilter?: ChatFilter;
 }
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -173,8 +183,11 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     void p.finally(() => releasing.delete(p));
     return p;
   };
-  // A result the store cannot take now waits in memory and is retried until stored (server/node/result-outbox.ts).
-  const outbox = new ResultOutbox({ sink: options.results ?? players.results, logger: logger.child({ component: "results" }), metricsRegistry: metrics.registry });
+  let chatRef: ChatServices | undefined;
+  // A result the store cannot take now waits in memory and is retried until stored (server/node/result-outbox.ts);
+  // once stored, each player gets a match_result notification in the inbox.
+  const resultSink = notifyResults(options.results ?? players.results, () => chatRef?.inbox, (err, matchId) => logger.warn({ err, matchId }, "match result notification failed"));
+  const outbox = new ResultOutbox({ sink: resultSink, logger: logger.child({ component: "results" }), metricsRegistry: metrics.registry });
   const services: RoomServices = {
     tokens,
     // Once the result is stored (ratings updated), or queued for retry while the store is down, the
@@ -201,19 +214,31 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // A party fits the modes it queues for; before a mode is picked, the largest of them.
     partyMaxSize: (mode) => mode === null ? Math.max(...Object.values(queueModes).map((m) => m.rules.party.maxSize)) : queueModes[mode]?.rules.party.maxSize,
     onError: (err, what) => logger.warn({ err }, `social: ${what} failed`),
+    // An unread request from the same player, or invite to the same party from the same friend, is not repeated.
+    notify: (playerId, kind, data) => void chatRef?.inbox.notify(playerId, kind, data, { sameAs: kind === "friend_request" ? ["playerId"] : ["partyId", "from"] }).catch((err) => logger.warn({ err, playerId, kind }, "inbox notification failed")),
   });
+  const chat = createChatServices({ store, social, settings: config, redis, filter: options.chatFilter, metricsRegistry: metrics.registry, onError: (err, what) => logger.warn({ err }, `chat: ${what} failed`) });
+  chatRef = chat;
   const presenceError = (err: unknown) => logger.warn({ err }, "social: presence update failed");
   const socialRooms: SocialRoomServices = {
     tokens, logger: logger.child({ component: "social" }), region: config.REGION,
     connected: (id) => social.presence.connect(id),
     disconnected: (id) => social.presence.disconnect(id),
     channelOf: playerChannel,
-    snapshot: async (id) => ({ friends: await social.friends.list(id), party: await social.parties.of(id) }),
+    snapshot: async (id) => ({ friends: await social.friends.list(id), party: await social.parties.of(id), inbox: { unread: await chat.inbox.unread(id) } }),
     createCode: (kind, roomId) => social.codes.create({ kind, id: roomId }),
     releaseCode: (code) => social.codes.release(code),
     relayTokenFor: (token, playerId) => social.relayTokens.validFor(token, playerId),
     redeemRelayToken: (token, playerId, roomId) => social.relayTokens.redeem(token, playerId, roomId),
     codeAttempt: (playerId) => players.limits.account(playerId),
+    sendChat: async (sender, message) => {
+      try {
+        return { ok: true, message: await chat.chat.send(sender, message) };
+      } catch (e) {
+        if (!(e instanceof RallyError)) throw e;
+        return { ok: false, code: e.code, message: e.message, ...(e instanceof ChatError && e.reason ? { reason: e.reason } : {}) };
+      }
+    },
   };
   const load = new LoadMeter();
   const heartbeat = new NodeHeartbeat(registry, () => ({
@@ -308,7 +333,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   const guard = <C extends Parameters<typeof guardRoom>[0]>(Klass: C): C => guardRoom(Klass, guardDeps);
 
   const rooms = {
-    arena: observe("arena", trackPresence(defineRoom(guard(bindRoom(ArenaRoom, services))), social.presence, "in_match", listedMode, presenceError), metrics.rooms),
+    arena: observe("arena", trackMatchChat(trackPresence(defineRoom(guard(bindRoom(ArenaRoom, services))), social.presence, "in_match", listedMode, presenceError), chat.chat, (err) => logger.warn({ err }, "chat: match membership failed")), metrics.rooms),
     lobby: observe("lobby", defineRoom(guard(requireToken(boundedLobby(config.LOBBY_MAX_LISTED), services))), metrics.rooms),
     relay: observe("relay", defineRoom(guard(bindPeerRoom(RelaySessionRoom, socialRooms))), metrics.rooms),
     social: observe("social", keepSocialLocal(defineRoom(guard(bindSocialRoom(SocialRoom, socialRooms)))), metrics.rooms),
@@ -359,9 +384,11 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // Colyseus' own errors (bad frames, IPC failures) go through pino as JSON lines, not raw stacks.
     // Errors while a client's frame is decoded are that client's malformed frame (./sockets.ts).
     logger: sockets.colyseusLogger(logger.child({ component: "colyseus" })),
-    express: (app) => mountHttpApi(mountAdminApi(mountSocialApi(app, {
+    express: (app) => mountHttpApi(mountChatApi(mountAdminApi(mountSocialApi(app, {
       tokens, social, limits: players.limits, metrics, logger, corsOrigins: config.CORS_ORIGINS, writesPerMin: config.SOCIAL_RATE_PER_MIN, redis,
     }), { adminToken: config.ADMIN_TOKEN, ratePerMin: config.ADMIN_RATE_PER_MIN, registry, commands, limits: createPoolLimitsStore(presence) }), {
+      tokens, chat, store, limits: players.limits, metrics, logger, corsOrigins: config.CORS_ORIGINS, adminToken: config.ADMIN_TOKEN,
+    }), {
       tokens, players, metrics, logger,
       corsOrigins: config.CORS_ORIGINS,
       trustProxy: config.TRUST_PROXY,
@@ -397,6 +424,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     load.stop();
     await metricsListener?.close().catch(() => undefined);
     await social.close().catch(() => undefined);
+    await chat.close().catch(() => undefined);
     await matchmaking.close().catch(() => undefined);
     coordination?.disconnect();
     await outbox.close();
@@ -416,6 +444,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   reaper.start();
   matchmaking.service.start(matchMaker.processId);
   social.start();
+  chat.start();
   // A drain request (pool manager or admin API): leave placement, /readyz 503, lock the rooms; running
   // matches go on. The manager stops the process (SIGTERM) once it hosts no room.
   await commands.onDrain(matchMaker.processId, () => {
@@ -432,6 +461,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     server, config, tokens, store, players, metrics, logger, registry,
     matchmaker: matchmaking.service,
     social,
+    chat,
     processId: matchMaker.processId,
     state: () => heartbeat.current,
     close: () => server.gracefullyShutdown(false),

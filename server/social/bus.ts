@@ -19,6 +19,12 @@ export const SocialEvent = {
   PARTY_QUEUE: "party.queue",
   /** `{ partyId, reason, playerId? }` — the party's queueing stopped (a member left, the leader cancelled). */
   PARTY_QUEUE_CANCELLED: "party.queue.cancelled",
+  /** A chat message (`ChatMessage`) on a channel you are in (server/chat). */
+  CHAT: "chat",
+  /** `{ item, unread }` — a new inbox notification (server/chat/inbox.ts). */
+  INBOX: "inbox",
+  /** `{ unread }` — your unread count changed (items marked read on any device). */
+  INBOX_UNREAD: "inbox.unread",
 } as const;
 export type SocialEvent = (typeof SocialEvent)[keyof typeof SocialEvent];
 

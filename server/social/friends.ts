@@ -50,7 +50,8 @@ export interface FriendsList {
 
 export class FriendsService {
   constructor(private readonly store: Store, private readonly presence: PresenceService, private readonly bus: SocialBus,
-    private readonly limits: FriendLimits = { maxBlocked: 500, maxIncoming: 200 }) {
+    private readonly limits: FriendLimits = { maxBlocked: 500, maxIncoming: 200 },
+    private readonly notify?: (playerId: string, kind: "friend_request", data: Record<string, unknown>) => void) {
     presence.onChange((view) => {
       store.friends.friendIds(view.playerId)
         .then((ids) => bus.toPlayers(ids, SocialEvent.PRESENCE, view))
@@ -96,7 +97,10 @@ export class FriendsService {
       throw new RallyError("FRIEND_LIMIT", "that player has too many pending friend requests");
     }
     const outcome = await this.store.friends.request(actor.playerId, targetId);
-    if (outcome === "requested") this.bus.toPlayer(targetId, SocialEvent.FRIENDS, { kind: "request", playerId: actor.playerId, name: actor.name });
+    if (outcome === "requested") {
+      this.bus.toPlayer(targetId, SocialEvent.FRIENDS, { kind: "request", playerId: actor.playerId, name: actor.name });
+      this.notify?.(targetId, "friend_request", { playerId: actor.playerId, name: actor.name });
+    }
     if (outcome === "accepted") await this.befriended(actor, targetId);
     return outcome;
   }

@@ -48,15 +48,17 @@ export interface SocialOptions {
   /** Largest party per mode (null = no mode chosen); undefined = unknown mode. */
   partyMaxSize(mode: string | null): number | undefined;
   onError?(err: unknown, what: string): void;
+  /** Leaves a notification in the player's inbox (server/chat): friend requests and party invites. */
+  notify?(playerId: string, kind: "friend_request" | "party_invite", data: Record<string, unknown>): void;
 }
 
 export function createSocialServices(o: SocialOptions): SocialServices {
   const kv = o.redis ? new RedisKv(o.redis) : new MemoryKv();
   const bus = createSocialBus(o.presence);
   const presence = new PresenceService({ kv, nodeId: randomUUID(), ttlMs: o.presenceTtlMs, sweepMs: Math.min(1000, o.presenceTtlMs / 3), onError: (e) => o.onError?.(e, "presence") });
-  const friends = new FriendsService(o.store, presence, bus, o.friendLimits);
+  const friends = new FriendsService(o.store, presence, bus, o.friendLimits, o.notify);
   const codes = new JoinCodes(kv);
-  const parties = new PartyService({ kv, bus, codes, friends: o.store.friends, maxSizeFor: o.partyMaxSize });
+  const parties = new PartyService({ kv, bus, codes, friends: o.store.friends, maxSizeFor: o.partyMaxSize, notify: o.notify });
   // Party membership needs a live player: going offline (a closed social connection, or a dead
   // node's presence expiring) leaves the party, which hands leadership over and stops queueing.
   presence.onChange((view) => {

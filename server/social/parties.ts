@@ -64,6 +64,8 @@ export interface PartyOptions {
   maxSizeFor(mode: string | null): number | undefined;
   inviteTtlMs?: number;
   now?: () => number;
+  /** Leaves an inbox notification for an invited player (server/chat). */
+  notify?(playerId: string, kind: "party_invite", data: Record<string, unknown>): void;
 }
 
 const PARTY_TTL_MS = 24 * 3600_000;
@@ -134,7 +136,9 @@ export class PartyService implements PartyDirectory {
       p.invites[targetId] = { from: actor.playerId, expiresAt };
       return p;
     });
-    this.o.bus.toPlayer(targetId, SocialEvent.PARTY_INVITE, { partyId: after.partyId, from: actor.playerId, fromName: actor.name, mode: after.mode, expiresAt });
+    const invite = { partyId: after.partyId, from: actor.playerId, fromName: actor.name, mode: after.mode, expiresAt };
+    this.o.bus.toPlayer(targetId, SocialEvent.PARTY_INVITE, invite);
+    this.o.notify?.(targetId, "party_invite", invite);
     this.push(after);
     return this.view(after);
   }

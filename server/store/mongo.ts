@@ -18,6 +18,7 @@ import {
   type HistoryEntry, type InventoryChange, type Items, type LeaderboardEntry, type LeaderboardWrite,
   type FriendLink, type IdentityRecord, type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
 } from "./store.ts";
+import { mongoChatRepos } from "./chat-mongo.ts";
 
 interface PlayerDoc {
   _id: string; name: string; createdAt: number; deviceId?: string | null; username?: string | null;
@@ -485,6 +486,7 @@ export async function createMongoStore({ url, dbName, hooks = {} }: MongoStoreOp
         return m.events.estimatedDocumentCount();
       },
     },
+    ...mongoChatRepos(conn),
     async close() {
       await conn.close();
     },

@@ -35,6 +35,7 @@ import {
   type LeaderboardWrite, type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
 } from "./store.ts";
 import { toHistory, toPlayer as playerRow, toRating, type Row } from "./sql-rows.ts";
+import { numberPlaceholders, sqlChatRepos } from "./chat-sql.ts";
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -689,6 +690,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         return Number((await read("SELECT count(*) AS n FROM events"))[0].n);
       },
     },
+    ...sqlChatRepos((sql, params) => read(numberPlaceholders(sql), params)),
     async close() {
       if (closed) return;
       closed = true;

@@ -22,6 +22,7 @@ import {
   type FriendLink, type IdentityRecord, type PlayerRecord, type RatingRecord, type Store, type StoreHooks,
 } from "./store.ts";
 import { toHistory, toPlayer as playerRow, toRating, type Row } from "./sql-rows.ts";
+import { SQLITE_CHAT_SCHEMA, sqlChatRepos } from "./chat-sql.ts";
 
 function loadSqlite(): typeof import("node:sqlite") {
   // node:sqlite prints an ExperimentalWarning on first load in Node 22; it is stable enough for us
@@ -119,6 +120,7 @@ export async function createSqliteStore({ file, hooks = {}, legacySnapshot }: Sq
   }
   db.exec("PRAGMA busy_timeout = 5000");
   db.exec(SCHEMA);
+  db.exec(SQLITE_CHAT_SCHEMA);
   if (legacySnapshot && existsSync(legacySnapshot)) {
     const snapshot = JSON.parse(readFileSync(legacySnapshot, "utf8")) as { players?: PlayerRecord[]; matches?: MatchResult[] };
     db.exec("BEGIN IMMEDIATE");
@@ -508,6 +510,7 @@ export async function createSqliteStore({ file, hooks = {}, legacySnapshot }: Sq
         return read(() => Number((q("SELECT COUNT(*) AS n FROM events").get() as Row).n));
       },
     },
+    ...sqlChatRepos(async (sql, params) => read(() => q(sql).all(...(params as Array<string | number | null>)) as Row[])),
     async close() {
       if (closed) return;
       closed = true;

@@ -164,6 +164,30 @@ export function laggingReads(store: Store): LaggingReads {
   return store.replica ?? store;
 }
 
+/** One chat line. `id` sorts by time (see server/chat/ids.ts), so a page cursor is a message id. */
+export interface ChatMessage {
+  readonly id: string;
+  /** `direct:<a>:<b>` (ids sorted), `party:<partyId>` or `match:<matchId>`. */
+  readonly channel: string;
+  readonly from: string;
+  readonly fromName: string;
+  readonly text: string;
+  readonly at: number;
+}
+
+export type InboxKind = "friend_request" | "party_invite" | "match_result" | "admin";
+
+/** A notification a player reads when it comes online. `id` sorts by time, like chat ids. */
+export interface InboxItem {
+  readonly id: string;
+  readonly playerId: string;
+  readonly kind: InboxKind;
+  readonly data: Readonly<Record<string, unknown>>;
+  readonly at: number;
+  /** Epoch ms it was marked read; null while unread. */
+  readonly readAt: number | null;
+}
+
 export interface Store {
   /** Optional: lag-tolerant reads from a read replica (see `LaggingReads`; use `laggingReads(store)`). */
   readonly replica?: LaggingReads;
@@ -274,6 +298,27 @@ export interface Store {
   readonly events: {
     append(events: readonly AnalyticsEvent[]): Promise<void>;
     count(): Promise<number>;
+  };
+  /** Chat history per channel (conformance: test/chat-store.test.ts). */
+  readonly chat: {
+    /** Stores one message; a second append of the same (channel, id) changes nothing. */
+    append(message: ChatMessage): Promise<void>;
+    /** Newest first; `before` is a message id (exclusive). */
+    history(channel: string, options: { limit: number; before?: string }): Promise<ChatMessage[]>;
+    /** Deletes up to `limit` messages older than `olderThan` (epoch ms); returns how many. Idempotent, safe from any node. */
+    prune(olderThan: number, limit: number): Promise<number>;
+  };
+  /** Per-player notifications (conformance: test/chat-store.test.ts). */
+  readonly inbox: {
+    /** False (nothing changed) when the player already has an item with this id: adds are idempotent by id. */
+    add(item: InboxItem): Promise<boolean>;
+    /** Newest first; `before` is an item id (exclusive). */
+    list(playerId: string, options: { limit: number; before?: string; unreadOnly?: boolean }): Promise<InboxItem[]>;
+    unread(playerId: string): Promise<number>;
+    /** Marks the given items (or all) read at `at`; returns how many were unread. */
+    markRead(playerId: string, ids: readonly string[] | "all", at: number): Promise<number>;
+    /** Deletes up to `limit` items older than `olderThan`; returns how many. */
+    prune(olderThan: number, limit: number): Promise<number>;
   };
   close(): Promise<void>;
 }
