@@ -16,7 +16,8 @@ import { ArenaBullet, ArenaPlayer, ArenaState } from "../rooms/arena/state.ts";
 import { PeerPlayer, PeerState } from "../rooms/social/peer-room.ts";
 import type { QueueStatus } from "../matchmaker/queue-room.ts";
 import { generateCsharp, STATE_DIR } from "../client-sdk/unity/codegen.ts";
-import { repoRoot, startNodeProcess, tempDir, type NodeHandle } from "./helpers/processes.ts";
+import { Client } from "@colyseus/sdk";
+import { guest, repoRoot, startNodeProcess, tempDir, type NodeHandle } from "./helpers/processes.ts";
 
 const run = promisify(execFile);
 const INSTALL = "Install Debian's mono-mcs, mono-runtime and libmono-system-net-http4.0-cil (apt-get install mono-mcs mono-runtime libmono-system-net-http4.0-cil; .ci/run does this).";
@@ -136,8 +137,8 @@ describe("Unity client: C# compiled with mcs, run under mono", function () {
 
     before(async function () {
       // Short-lived access tokens so the client meets an expired one.
-      node = await startNodeProcess({ ACCESS_TOKEN_TTL_S: "2" });
-      r = await mono<Record<string, unknown>>(smoke, ["http", node.url, "3500"]);
+      node = await startNodeProcess({ ACCESS_TOKEN_TTL_S: "3" });
+      r = await mono<Record<string, unknown>>(smoke, ["http", node.url, "4500"]);
       assert.equal(r.fatal, undefined, String(r.fatal));
     });
 
@@ -149,7 +150,7 @@ describe("Unity client: C# compiled with mcs, run under mono", function () {
       const g = r.guest as { playerId: string; name: string; hasToken: boolean; hasRefreshToken: boolean; expiresIn: number };
       assert.match(g.playerId, /^[A-Za-z0-9_-]+$/);
       assert.ok(g.hasToken && g.hasRefreshToken);
-      assert.equal(g.expiresIn, 2);
+      assert.equal(g.expiresIn, 3);
       assert.equal(r.sameDeviceSamePlayer, true);
       const p = r.profile as Record<string, unknown>;
       assert.equal(p.playerId, g.playerId);
@@ -190,6 +191,25 @@ describe("Unity client: C# compiled with mcs, run under mono", function () {
 
     it("hands out a fresh token for the Colyseus SDK, refreshing when it is about to expire", function () {
       assert.deepEqual(r.freshToken, { refreshed: 1, isSessionToken: true, rotated: true });
+    });
+
+    it("reads a live `status` message from the node's queue room into QueueStatus", async function () {
+      const player = await guest(node.url);
+      const client = new Client(node.url);
+      client.auth.token = player.token;
+      const queue = await client.joinOrCreate("queue", { mode: "arena" });
+      let status: QueueStatus;
+      try {
+        status = await new Promise<QueueStatus>((resolve) => {
+          queue.onMessage("*", () => undefined);
+          queue.onMessage("status", (s: QueueStatus) => resolve(s));
+        });
+      } finally {
+        await queue.leave(true).catch(() => undefined);
+      }
+      const got = await mono<Record<string, unknown>>(smoke, ["status", JSON.stringify(status)]);
+      assert.deepEqual(got, { ...status, party: status.party ?? null, reason: status.reason ?? null, sameViaMessage: true });
+      assert.equal(got.mode, "arena");
     });
 
     it("a replayed refresh token revokes the session, and both clients drop it", function () {
