@@ -167,6 +167,10 @@ describe("Unity client: C# compiled with mcs, run under mono", function () {
       assert.equal((r.profileAfterRefresh as { playerId: string }).playerId, g.playerId);
     });
 
+    it("renames the player with non-ASCII text and reads it back", function () {
+      assert.deepEqual(r.renamed, { name: "Zoë Ünity", readBack: "Zoë Ünity" });
+    });
+
     it("creates, reads and leaves a party", function () {
       const party = r.party as Record<string, unknown>;
       assert.equal(party.leaderIsMe, true);
