@@ -265,7 +265,6 @@ namespace Rally
 		{
 			var current = Session;
 			if (current == null) throw new RallyException("AUTH_MISSING_TOKEN", "sign in first", 401);
-			var expired = false;
 			try
 			{
 				return await SendAsync(method, path, body, current.token).ConfigureAwait(false);
@@ -273,11 +272,10 @@ namespace Rally
 			catch (RallyException e)
 			{
 				if (e.Code != "AUTH_EXPIRED_TOKEN" || string.IsNullOrEmpty(current.refreshToken)) throw;
-				expired = true;
 			}
-			// Another call may have refreshed meanwhile: then just use its token.
+			// Expired. Another call may have refreshed meanwhile: then just use its token.
 			var now = Session;
-			if (expired && (now == null || now.token == current.token)) now = await RefreshAsync().ConfigureAwait(false);
+			if (now == null || ReferenceEquals(now, current)) now = await RefreshAsync().ConfigureAwait(false);
 			return await SendAsync(method, path, body, now.token).ConfigureAwait(false);
 		}
 
