@@ -47,7 +47,7 @@ interface ClassDump { name: string; fields: FieldDump[] }
 type Meta = Record<string, { index: number; name: string; type: string | { map?: unknown; array?: unknown } }>;
 
 /** The server-side schema as the C# dump describes it: wire type, child type, default. */
-function describe_(klass: { name: string; new(): object }): ClassDump {
+function serverSchema(klass: { name: string; new(): object }): ClassDump {
   const meta = (klass as unknown as Record<symbol, Meta>)[Symbol.metadata]!;
   const instance = new klass() as Record<string, unknown>;
   const fields = Object.values(meta).sort((a, b) => a.index - b.index).map((f): FieldDump => {
@@ -91,7 +91,7 @@ describe("Unity client: C# compiled with mcs, run under mono", function () {
   it("the generated classes carry the server schemas' fields, indexes, wire types and defaults", async function () {
     const dump = await mono<ClassDump[]>(smoke, ["schema"]);
     const expected = [ArenaBullet, ArenaPlayer, ArenaState, PeerPlayer, PeerState]
-      .map((k) => describe_(k as unknown as { name: string; new(): object }))
+      .map((k) => serverSchema(k as unknown as { name: string; new(): object }))
       .sort((a, b) => (a.name < b.name ? -1 : 1));
     assert.deepEqual(dump.map((c) => c.name), expected.map((c) => c.name));
     for (const [i, want] of expected.entries()) {
