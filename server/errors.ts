@@ -43,6 +43,8 @@ export const ErrorCatalog = {
   DEVICE_REGISTERED: { status: 409, message: "This device's player has an account; log in with its username and password." },
   NAME_RESERVED: { status: 400, message: "That name is reserved or looks like a reserved name." },
   NO_NODE_AVAILABLE: { status: 503, message: "No game node can take this room now; try again shortly." },
+  // admin console (server/admin-console)
+  ADMIN_DISABLED: { status: 404, message: "The admin console and admin API are off: this node has no ADMIN_TOKEN." },
   INTERNAL: { status: 500, message: "Internal error." },
 } as const;
 

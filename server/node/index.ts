@@ -33,6 +33,7 @@ import { MetricsListener } from "../http/metrics-endpoint.ts";
 import { listedMode, queueMode, trackPresence } from "../social/room-hooks.ts";
 import { createPlayerGuard } from "./guard.ts";
 import { createSocketGuard } from "./sockets.ts";
+import { mountAdminConsole, serveAdminQuestions } from "../admin-console/index.ts";
 
 export interface GameNode {
   readonly server: Server;
@@ -324,9 +325,11 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // Colyseus' own errors (bad frames, IPC failures) go through pino as JSON lines, not raw stacks.
     // Errors while a client's frame is decoded are that client's malformed frame (./sockets.ts).
     logger: sockets.colyseusLogger(logger.child({ component: "colyseus" })),
-    express: (app) => mountHttpApi(mountAdminApi(mountSocialApi(app, {
+    express: (app) => mountHttpApi(mountAdminConsole(mountAdminApi(mountSocialApi(app, {
       tokens, social, limits: players.limits, metrics, logger, corsOrigins: config.CORS_ORIGINS, writesPerMin: config.SOCIAL_RATE_PER_MIN, redis,
     }), { adminToken: config.ADMIN_TOKEN, ratePerMin: config.ADMIN_RATE_PER_MIN, registry, commands, limits: createPoolLimitsStore(presence) }), {
+      adminToken: config.ADMIN_TOKEN, registry, presence, processId: () => matchMaker.processId, queues: matchmaking.service, store, logger,
+    }), {
       tokens, players, metrics, logger,
       corsOrigins: config.CORS_ORIGINS,
       trustProxy: config.TRUST_PROXY,
@@ -376,6 +379,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   heartbeat.start((err) => logger.warn({ err }, "heartbeat failed"));
   matchmaking.service.start(matchMaker.processId);
   social.start();
+  // Other nodes' admin consoles ask this node for the clients of the rooms it hosts.
+  if (config.ADMIN_TOKEN) await serveAdminQuestions(presence, matchMaker.processId);
   // A drain request (pool manager or admin API): leave placement, /readyz 503, lock the rooms; running
   // matches go on. The manager stops the process (SIGTERM) once it hosts no room.
   await commands.onDrain(matchMaker.processId, () => {
