@@ -10,7 +10,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Client, type Room } from "@colyseus/sdk";
 import { chromium, type Browser, type Page } from "playwright-core";
-import { guest, repoRoot, startNodeProcess, type NodeHandle } from "./helpers/processes.ts";
+import { freePort, guest, repoRoot, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "./helpers/processes.ts";
 import { until } from "./helpers/wait.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
@@ -179,5 +179,47 @@ describe("admin console without ADMIN_TOKEN", function () {
       assert.equal(res.status, 404, path);
       assert.equal(((await res.json()) as { error: { code: string } }).error.code, "ADMIN_DISABLED");
     }
+  });
+});
+
+describe("admin API across a cluster (two nodes, one Redis)", function () {
+  this.timeout(90_000);
+  let redis: RedisHandle;
+  const nodes: NodeHandle[] = [];
+  const rooms: Room[] = [];
+  const admin = (node: NodeHandle, path: string, method = "GET") => fetch(`${node.url}${path}`, { method, headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } });
+
+  before(async () => {
+    redis = await startRedis();
+    const common = { REDIS_URL: redis.url, SHARED_SQLITE_DIR: tempDir("rally-admin-store-"), ADMIN_TOKEN, JWT_SECRET: "9f2b7c4e1a6d8f3b5c7e9a1d3f5b7c9e1a3d5f7b", LOG_LEVEL: "warn", SERVE_DEMO: "false", REGION: "local" };
+    for (const name of ["admin-a", "admin-b"]) {
+      const port = await freePort();
+      nodes.push(await startNodeProcess({ ...common, PORT: String(port), PUBLIC_ADDRESS: `127.0.0.1:${port}`, NODE_NAME: name }));
+    }
+  });
+  after(async () => {
+    for (const r of rooms) await r.leave().catch(() => undefined);
+    await Promise.allSettled(nodes.map((n) => n.stop("SIGKILL")));
+    await redis?.stop();
+  });
+
+  it("lists a room on another node with its clients (asked of the hosting node), and drains a node by name", async () => {
+    const [A, B] = nodes as [NodeHandle, NodeHandle];
+    const p = await guest(A.url, "admin-cluster-p");
+    const room = await clientFor(A, p.token).joinOrCreate("arena");
+    rooms.push(room);
+    // Whichever node placement picked, both nodes' consoles see the room and its client.
+    for (const node of [A, B]) {
+      const { rooms: listed } = await (await admin(node, "/v1/admin/rooms")).json() as { rooms: Array<{ roomId: string; node: string | null }> };
+      const mine = listed.find((r) => r.roomId === room.roomId);
+      assert.ok(mine && (mine.node === "admin-a" || mine.node === "admin-b"), "listed with its node's name");
+      const detail = await (await admin(node, `/v1/admin/rooms/${room.roomId}`)).json() as { clients: Array<{ playerId: string; name: string }> };
+      assert.deepEqual(detail.clients.map((c) => c.playerId), [p.playerId]);
+      assert.equal(detail.clients[0]!.name, p.name);
+    }
+    const drained = await admin(A, "/v1/admin/nodes/admin-b/drain", "POST");
+    assert.equal(drained.status, 202);
+    await until("admin-b to report draining", async () => (await fetch(`${B.url}/readyz`)).status === 503, 10_000);
+    assert.equal((await fetch(`${A.url}/readyz`)).status, 200, "only the named node drains");
   });
 });
