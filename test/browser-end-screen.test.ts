@@ -95,10 +95,10 @@ describe("browser demo: the end screen tells a player what happened (real Chromi
     await a.screenshot({ path: join(SHOTS, "party-in-match.png") });
 
     // The game's own end rule: team 0 reaches the score limit; the next step ends the match.
-    const [listing] = await matchMaker.query({ name: "arena", locked: true });
-    assert.ok(listing, "the matchmade arena (locked: full)");
+    // The matchmade (ranked) room, not the open arena the pages sat in before they queued.
+    const listing = (await matchMaker.query({ name: "arena" })).find((r) => (r.metadata as { matchmade?: boolean } | undefined)?.matchmade === true);
+    assert.ok(listing, "the matchmade arena");
     const room = matchMaker.getLocalRoomById(listing.roomId)!;
-    assert.equal((room.metadata as { matchmade?: boolean }).matchmade, true, "a ranked, matchmade room");
     (room.state as ArenaState).teamScores[0] = ARENA.scoreLimit;
 
     const winner = va.team === 0 ? a : b;
@@ -106,7 +106,7 @@ describe("browser demo: the end screen tells a player what happened (real Chromi
     const ended = async (p: Page) => until("the end screen with rating and coins", async () => {
       const e = (await view(p)).end;
       return e?.rewards && e.ratingDelta !== null ? e : null;
-    }, 30_000).catch((e: Error) => { throw new Error(`${e.message}: ${JSON.stringify(view(p))}\n${pageErrors.join("\n")}`); });
+    }, 30_000).catch(async (e: Error) => { throw new Error(`${e.message}: ${JSON.stringify(await view(p))}\n${pageErrors.join("\n")}`); });
     const [w, l] = [await ended(winner), await ended(loser)];
 
     assert.equal(w.outcome, "won");
