@@ -34,6 +34,18 @@ export interface Me {
   createdAt: string;
 }
 
+/** One match in the player's history (GET /v1/players/me/matches); MMR fields are null for an unrated match. */
+export interface MatchHistoryEntry {
+  matchId: string;
+  mode: string;
+  endedAt: string;
+  team: number;
+  score: number;
+  outcome: "win" | "loss" | "draw" | "none";
+  mmrBefore: number | null;
+  mmrAfter: number | null;
+}
+
 /** Where the session survives a page reload. `webStorage(sessionStorage, key)` covers browsers. */
 export interface SessionStore {
   load(): Session | null;
@@ -112,6 +124,16 @@ export class RallyClient {
   /** GET /v1/me. */
   async me(): Promise<Me> {
     return this.request<Me>("GET", "/v1/me", undefined, true);
+  }
+
+  /** GET /v1/players/me/matches: the newest matches first. */
+  async matches(limit = 10): Promise<MatchHistoryEntry[]> {
+    return (await this.request<{ matches: MatchHistoryEntry[] }>("GET", `/v1/players/me/matches?limit=${limit}`, undefined, true)).matches;
+  }
+
+  /** GET /v1/players/me/inventory: item name -> count (coins included). */
+  async inventory(): Promise<Record<string, number>> {
+    return (await this.request<{ items: Record<string, number> }>("GET", "/v1/players/me/inventory", undefined, true)).items;
   }
 
   /** Join (or create) an open arena. Refuses with RallyRoomError (e.g. AUTH_INVALID_TOKEN). */

@@ -59,6 +59,8 @@ export const ErrorCatalog = {
   CHAT_RATE_LIMITED: { status: 429, message: "Too many chat messages; slow down." },
   CHAT_REJECTED: { status: 400, message: "The chat filter refused this message." },
   CHAT_NOT_MEMBER: { status: 403, message: "You are not in this chat channel." },
+  // admin console (server/admin-console)
+  ADMIN_DISABLED: { status: 404, message: "The admin console and admin API are off: this node has no ADMIN_TOKEN." },
   INTERNAL: { status: 500, message: "Internal error." },
 } as const;
 

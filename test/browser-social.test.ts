@@ -19,7 +19,7 @@ const view = (page: Page) => page.evaluate((): View => {
   const s = r?.social;
   return {
     playerId: r?.playerId ?? null, phase: r?.phase ?? "connecting",
-    social: s ? { connected: s.connected, friends: s.friends, incoming: s.incoming, party: s.party, invites: s.invites, queue: s.queue, relay: s.relay } : null,
+    social: s ? { connected: s.connected, friends: s.friends, incoming: s.incoming, party: s.party, invites: s.invites, queue: s.queue, partyState: s.partyState, members: s.members, relay: s.relay } : null,
   };
 });
 
@@ -73,6 +73,12 @@ describe("browser demo: friends, party, relay (real Chromium)", function () {
       assert.equal(await p.locator("#party-members li[data-player-id]").count(), 2);
     }
     assert.equal(await b.isDisabled("#party-queue"), true, "only the leader starts queueing");
+    // The panel follows the party's real state: both members sit in their arenas, so it is in a match.
+    for (const p of [a, b]) {
+      await until("the party panel to show the party in a match", async () => (await view(p)).social?.partyState === "in_match", 10_000);
+      assert.equal(await p.getAttribute("#party-state", "data-state"), "in_match");
+      assert.deepEqual((await view(p)).social!.members.map((m) => m.status), ["in_match", "in_match"]);
+    }
     if (process.env.SCREENSHOT_DIR) await a.screenshot({ path: join(process.env.SCREENSHOT_DIR, "demo-party-a.png") });
 
     // Queue as a party: the leader clicks Queue; both tabs leave the arena and join `queue` with the
@@ -91,6 +97,8 @@ describe("browser demo: friends, party, relay (real Chromium)", function () {
     assert.equal(await a.textContent(`${rowB} .presence`), "in queue · arena");
     await a.click("#party-queue:text('Cancel')");
     for (const p of [a, b]) await until("the queue to end", async () => (await view(p)).social?.queue === null, 20_000);
+    // Out of the match and the queue: the party is ready again, on both pages.
+    for (const p of [a, b]) await until("the party to be ready", async () => (await view(p)).social?.partyState === "ready", 10_000);
     await b.waitForSelector("#again:not([hidden])");
     assert.equal((await view(b)).phase, "idle", "a cancelled queue is not an error");
 

@@ -12,7 +12,8 @@ import {
   ARENA, ArenaHandle, Interpolator, RallyApiError, RallyClient, RallyRoomError, webStorage,
   type ArenaRoom, type ArenaPhase, type ArenaStateView, type MatchResult,
 } from "../index.ts";
-import { startSocialPanel, type SocialDebug } from "./social.ts";
+import { startSocialPanel, type SocialPanel } from "./social.ts";
+import { endScreen, entryFor, rewardsLine, type EndOutcome, type EndScreen } from "./end-screen.ts";
 
 /** What tests read instead of parsing pixels (see test/browser.test.ts). */
 export interface RallyDebug {
@@ -21,7 +22,19 @@ export interface RallyDebug {
   readonly phase: ArenaPhase | "connecting" | "queueing" | "idle" | "error";
   snapshot(): DebugSnapshot | null;
   /** The side panel (friends, party, relay); null until logged in. */
-  readonly social: SocialDebug | null;
+  readonly social: SocialPanel | null;
+  /** The end screen once a result arrived: outcome, and rating and coins once the result is stored. */
+  readonly end: EndDebug | null;
+}
+
+export interface EndDebug {
+  matchId: string;
+  outcome: EndOutcome;
+  headline: string;
+  /** The rating and coins line; null while the stored result is awaited. */
+  rewards: string | null;
+  ratingDelta: number | null;
+  coins: number | null;
 }
 
 export interface DebugSnapshot {
@@ -50,6 +63,7 @@ const ctx = canvas.getContext("2d")!;
 const ui = {
   player: $("player"), status: $("status"), score0: $("score0"), score1: $("score1"), timer: $("timer"),
   overlay: $("overlay"), headline: $("headline"), subline: $("subline"), again: $<HTMLButtonElement>("again"),
+  rewards: $("rewards"),
 };
 
 function randomId(bytes: number): string {
@@ -68,6 +82,9 @@ const rally = new RallyClient(location.origin, { store: webStorage(sessionStorag
 let arena: ArenaHandle | null = null;
 let phase: RallyDebug["phase"] = "connecting";
 let lastResult: MatchResult | null = null;
+let ending: (EndScreen & { debug: EndDebug }) | null = null;
+/** Coins when this room was joined: the end screen shows what the match added. */
+let coinsBefore: Promise<number | null> = Promise.resolve(null);
 const remote = new Interpolator({ delayMs: 100 });
 let lastPatchAt = 0;
 /** Own player drawn slightly smoothed toward the server position (no 100 ms delay for yourself). */
@@ -106,13 +123,20 @@ async function enterArena(): Promise<void> {
 function adopt(handle: ArenaHandle): void {
   arena = handle;
   lastResult = null;
+  ending = null;
+  delete document.body.dataset.outcome;
+  ui.rewards.hidden = true;
+  ui.rewards.textContent = "";
+  coinsBefore = rally.inventory().then((items) => items.coins ?? 0, () => null);
   remote.clear();
   ownDrawn = null;
   sessionStorage.setItem(RECONNECT_KEY, handle.reconnectionToken);
   handle.on("state", (state) => { if (arena === handle) onState(state); }); // not a room left for the queue
   handle.on("result", (result) => {
+    if (arena !== handle) return; // a room this tab already left (the party went to the queue)
     lastResult = result;
     sessionStorage.removeItem(RECONNECT_KEY);
+    showEnd(result);
   });
   handle.on("error", (e) => status(`${e.code}: ${e.message}`, "error"));
   handle.on("draining", (n) => status(`server restarting: match ends within ${n.endsWithinS}s`));
@@ -150,6 +174,7 @@ function onState(state: ArenaStateView): void {
 
 function setPhase(next: RallyDebug["phase"]): void {
   phase = next;
+  socialPanel?.refresh();
   document.body.dataset.phase = next;
   if (arena) document.body.dataset.sessionId = arena.sessionId;
   status(next);
@@ -164,6 +189,44 @@ function show(headline: string, subline: string): void {
   ui.overlay.hidden = false;
   ui.headline.textContent = headline;
   ui.subline.textContent = subline;
+}
+
+// ---- end screen: won or lost, then rating and coins ---------------------------------------------
+
+function showEnd(result: MatchResult): void {
+  const screen = endScreen(result, rally.auth.playerId);
+  const debug: EndDebug = { matchId: result.matchId, outcome: screen.outcome, headline: screen.headline, rewards: null, ratingDelta: null, coins: null };
+  const mine = (ending = { ...screen, debug });
+  document.body.dataset.outcome = screen.outcome;
+  show(screen.headline, screen.detail);
+  const rated = result.outcome === "completed" && result.ranked !== false && !result.againstBotsOnly;
+  const done = (line: string) => {
+    if (ending !== mine) return; // a new match started meanwhile
+    debug.rewards = line;
+    ui.rewards.textContent = line;
+    ui.rewards.hidden = false;
+  };
+  if (!rated) {
+    done(result.againstBotsOnly ? "Against bots only: unrated, no coins." : result.outcome !== "completed" ? "Not completed: no rating change or coins." : rewardsLine({ ranked: false, mmrBefore: null, mmrAfter: null, coins: null, coinsNow: null }));
+    return;
+  }
+  ui.rewards.textContent = "rating and coins: updating…";
+  ui.rewards.hidden = false;
+  void (async () => {
+    // The node stores the result right after the match (retried while the store is down): poll briefly.
+    const deadline = Date.now() + 20_000;
+    let entry = null;
+    while (!entry && Date.now() < deadline && ending === mine) {
+      entry = entryFor(await rally.matches(5).catch(() => []), result.matchId);
+      if (!entry) await new Promise((r) => setTimeout(r, 500));
+    }
+    if (!entry) return done("Rating and coins are not stored yet; see your profile later.");
+    const [before, now] = await Promise.all([coinsBefore, rally.inventory().then((i) => i.coins ?? 0, () => null)]);
+    const coins = before !== null && now !== null ? now - before : null;
+    debug.ratingDelta = entry.mmrBefore !== null && entry.mmrAfter !== null ? entry.mmrAfter - entry.mmrBefore : null;
+    debug.coins = coins;
+    done(rewardsLine({ ranked: true, mmrBefore: entry.mmrBefore, mmrAfter: entry.mmrAfter, coins, coinsNow: now }));
+  })();
 }
 
 // ---- queueing as a party (the side panel drives it) -------------------------------------------
@@ -199,6 +262,9 @@ const queueHooks = {
   seated(room: unknown): void {
     adopt(new ArenaHandle(room as ArenaRoom));
     setPhase(arena?.state?.phase ?? "waiting");
+  },
+  inMatch(): boolean {
+    return arena !== null && (phase === "waiting" || phase === "playing");
   },
   queueEnded(reason: string, cancelled: boolean): void {
     if (arena) return;
@@ -364,9 +430,12 @@ function updateOverlay(state: ArenaStateView): void {
   } else if (state.phase === "waiting") {
     const n = state.players.size;
     show(n < 2 ? "Waiting for players…" : "Get ready!", n < 2 ? "Open this page in another tab to start a match." : `${n} players in, starting`);
+  } else if (ending) {
+    show(ending.headline, ending.detail);
   } else {
-    const winner = lastResult?.winnerTeam ?? (state.winnerTeam >= 0 ? state.winnerTeam : null);
-    show(winner === null ? "Draw" : `${winner === 0 ? "Blue" : "Orange"} team wins`, lastResult ? `${lastResult.reason} · ${ARENA.scoreLimit} to win` : "");
+    // Ended, the result message not here yet.
+    const winner = state.winnerTeam >= 0 ? state.winnerTeam : null;
+    show(winner === null ? "Draw" : `${winner === 0 ? "Blue" : "Orange"} team wins`, "");
   }
 }
 
@@ -377,6 +446,7 @@ window.rally = {
   get playerId() { return rally.auth.playerId; },
   get phase() { return phase; },
   get social() { return socialPanel; },
+  get end() { return ending ? { ...ending.debug } : null; },
   snapshot(): DebugSnapshot | null {
     const state = arena?.state;
     if (!arena || !state) return null;
@@ -397,7 +467,7 @@ function fail(e: unknown): void {
   ui.again.hidden = false;
 }
 
-let socialPanel: SocialDebug | null = null;
+let socialPanel: SocialPanel | null = null;
 
 requestAnimationFrame(draw);
 login()

@@ -17,10 +17,23 @@ export interface SocialDebug {
   readonly party: PartyView | null;
   readonly invites: string[];
   readonly queue: { mode: string; state: string } | null;
+  /** What the party is doing now: no party, ready to queue, queueing, or playing a match. */
+  readonly partyState: PartyState;
+  /** Each member's live status as the panel shows it (presence for friends, this tab for you). */
+  readonly members: Array<{ playerId: string; status: string }>;
   readonly relay: { code: string | null; peers: number; log: string[] };
 }
 
+export type PartyState = "none" | "ready" | "queueing" | "in_match";
+
+/** The panel as demo.ts drives it: the debug view plus a re-render when the match view changes. */
+export interface SocialPanel extends SocialDebug {
+  refresh(): void;
+}
+
 export interface SocialHooks {
+  /** True while this tab plays (or waits in) a match room. */
+  inMatch(): boolean;
   /** The party is about to queue: leave the casual arena, show the queue. */
   beforeQueue(mode: string): Promise<void>;
   status(status: QueueStatus): void;
@@ -49,7 +62,7 @@ const describe = (e: unknown) => e instanceof RallyApiError || e instanceof Rall
 const STATUS_TEXT: Record<string, string> = { online: "online", in_queue: "in queue", in_match: "in match", offline: "offline" };
 const presenceText = (p: { status: string; mode: string | null }) => `${STATUS_TEXT[p.status] ?? p.status}${p.mode && p.status !== "online" ? ` · ${p.mode}` : ""}`;
 
-export function startSocialPanel(rally: RallyClient, hooks: SocialHooks): SocialDebug {
+export function startSocialPanel(rally: RallyClient, hooks: SocialHooks): SocialPanel {
   const social = new SocialClient(rally);
   const relay = new RelayClient(rally);
   const me = rally.auth.session!;
@@ -144,13 +157,30 @@ export function startSocialPanel(rally: RallyClient, hooks: SocialHooks): Social
   };
 
   // ---- party ------------------------------------------------------------------------------------
+  /** A member's status: this tab knows its own; friends' come from live presence; others are unknown. */
+  const memberStatus = (playerId: string): string => {
+    if (playerId === me.playerId) return hooks.inMatch() ? "in_match" : queueing ? "in_queue" : connected ? "online" : "offline";
+    return presence.get(playerId)?.status ?? "unknown";
+  };
+  const partyState = (): PartyState => {
+    if (!party) return "none";
+    if (queueing || party.queue) return "queueing";
+    return party.members.some((m) => memberStatus(m.playerId) === "in_match") ? "in_match" : "ready";
+  };
+  const PARTY_STATE_TEXT: Record<PartyState, string> = { none: "", ready: "Ready to queue", queueing: "Queueing…", in_match: "In a match" };
+
   function renderParty(): void {
     $("party-none").hidden = party !== null;
     $("party-box").hidden = party === null;
     const leader = party?.leaderId === me.playerId;
     if (party) {
-      $("party-members").replaceChildren(...party.members.map((m) => el("li", { dataset: { playerId: m.playerId, leader: String(m.playerId === party!.leaderId) } },
-        el("span", { className: "who", textContent: `${m.name}${m.playerId === me.playerId ? " (you)" : ""}` }),
+      const state = partyState();
+      if (state !== "in_match" && $("party-note").textContent === "matched: good luck!") note("party", "");
+      $("party-state").dataset.state = state;
+      $("party-state").textContent = state === "queueing" && party.queue ? `Queueing for ${party.queue.mode}…` : state === "queueing" && queueing ? `Queueing for ${queueing.mode}…` : PARTY_STATE_TEXT[state];
+      $("party-members").replaceChildren(...party.members.map((m) => el("li", { dataset: { playerId: m.playerId, leader: String(m.playerId === party!.leaderId), status: memberStatus(m.playerId) } },
+        el("span", { className: "dot", dataset: { status: memberStatus(m.playerId) } }),
+        el("span", { className: "who", title: STATUS_TEXT[memberStatus(m.playerId)] ?? "", textContent: `${m.name}${m.playerId === me.playerId ? " (you)" : ""}` }),
         el("span", { className: "sub", textContent: m.playerId === party!.leaderId ? "★ leader" : "" }),
       )), ...party.invited.map((id) => el("li", {},
         el("span", { className: "who sub", textContent: `${list.friends.find((f) => f.playerId === id)?.name ?? id}` }),
@@ -158,8 +188,9 @@ export function startSocialPanel(rally: RallyClient, hooks: SocialHooks): Social
       )));
       const q = $<HTMLButtonElement>("party-queue");
       q.textContent = queueing || party.queue ? "Cancel" : "Queue";
+      // Queueing from a match is allowed: each tab leaves its room first (hooks.beforeQueue).
       q.disabled = !(queueing || party.queue) && !leader;
-      q.title = leader ? "" : "only the leader starts queueing";
+      q.title = leader ? (state === "in_match" ? "leaves the current match and queues the party" : "") : "only the leader starts queueing";
       $<HTMLSelectElement>("party-mode").disabled = !leader || Boolean(queueing || party.queue);
       if (party.queue && !queueing) note("party", `queueing for ${party.queue.mode}…`);
     }
@@ -298,7 +329,7 @@ export function startSocialPanel(rally: RallyClient, hooks: SocialHooks): Social
     party = s.party;
     renderAll();
   });
-  social.on("presence", (p) => { presence.set(p.playerId, p); renderFriends(); });
+  social.on("presence", (p) => { presence.set(p.playerId, p); renderAll(); });
   social.on("friends", (e) => {
     const asked = list.outgoing.some((r) => r.playerId === e.playerId);
     void reloadFriends().then(() => {
@@ -338,6 +369,9 @@ export function startSocialPanel(rally: RallyClient, hooks: SocialHooks): Social
     get party() { return party; },
     get invites() { return [...invites.keys()]; },
     get queue() { return queueing ? { mode: queueing.mode, state: queueing.state } : null; },
+    get partyState() { return partyState(); },
+    get members() { return party?.members.map((m) => ({ playerId: m.playerId, status: memberStatus(m.playerId) })) ?? []; },
+    refresh: () => renderParty(),
     get relay() { return { code: peer?.code ?? null, peers: peerCount(), log: [...relayLog] }; },
   };
 }

@@ -5,6 +5,7 @@
  */
 import { ARENA, type ArenaInput } from "./constants.ts";
 import { ArenaBullet, ArenaPlayer, type ArenaState } from "./state.ts";
+import { pickSpawn, separation, type Point } from "./spawn.ts";
 
 interface Control {
   input: Omit<ArenaInput, "seq">;
@@ -39,7 +40,7 @@ export class ArenaSimulation {
     player.team = identity.team;
     player.ammo = ARENA.maxAmmo;
     player.hp = ARENA.maxHp;
-    this.placeAtSpawn(player, this.state.players.size);
+    this.placeAtSpawn(player, sessionId);
     this.state.players.set(sessionId, player);
     this.controls.set(sessionId, { input: { x: 0, y: 0, aim: 0, fire: false }, fireCooldownMs: 0, ammoRegenMs: 0 });
     return player;
@@ -89,7 +90,7 @@ export class ArenaSimulation {
         player.respawnInMs = Math.max(0, player.respawnInMs - dtMs);
         if (player.respawnInMs === 0) {
           player.hp = ARENA.maxHp;
-          this.placeAtSpawn(player, this.indexOf(sessionId));
+          this.placeAtSpawn(player, sessionId);
         }
         continue;
       }
@@ -137,7 +138,13 @@ export class ArenaSimulation {
       const dx = target.x - bot.x, dy = target.y - bot.y;
       const aim = Math.atan2(dy, dx);
       const approach = best > 260 ? 1 : 0;
-      control.input = { x: approach * Math.cos(aim), y: approach * Math.sin(aim), aim, fire: best < 420 };
+      // Keep apart from teammates on the way (they would otherwise merge on the same target).
+      const mates: Point[] = [];
+      for (const [mid, p] of this.state.players) if (mid !== id && p.team === bot.team && p.respawnInMs === 0) mates.push(p);
+      const push = separation(bot, mates);
+      const sx = approach * Math.cos(aim) + push.x, sy = approach * Math.sin(aim) + push.y;
+      const k = Math.max(1, Math.hypot(sx, sy)); // a bot is no faster than a player
+      control.input = { x: sx / k, y: sy / k, aim, fire: best < 420 };
     }
   }
 
@@ -195,21 +202,13 @@ export class ArenaSimulation {
     return null;
   }
 
-  private indexOf(sessionId: string): number {
-    let i = 0;
-    for (const key of this.state.players.keys()) {
-      if (key === sessionId) return i;
-      i++;
-    }
-    return i;
-  }
-
-  /** Team 0 spawns on the left edge, team 1 on the right, others spread between; rows by join order. */
-  private placeAtSpawn(player: ArenaPlayer, index: number): void {
-    const teams = Math.max(1, this.state.teamScores.length);
-    const margin = 60;
-    player.x = teams === 1 ? ARENA.width / 2 : margin + (player.team * (ARENA.width - 2 * margin)) / (teams - 1);
-    player.y = margin + ((index * 97) % (ARENA.height - 2 * margin));
+  /** The team's spawn slot farthest from every other live player (rooms/arena/spawn.ts). */
+  private placeAtSpawn(player: ArenaPlayer, sessionId: string): void {
+    const occupied: Point[] = [];
+    for (const [id, p] of this.state.players) if (id !== sessionId && p.respawnInMs === 0) occupied.push(p);
+    const at = pickSpawn(player.team, Math.max(1, this.state.teamScores.length), occupied);
+    player.x = at.x;
+    player.y = at.y;
   }
 }
 

@@ -38,6 +38,7 @@ import { ChatError, createChatServices, notifyResults, trackMatchChat, type Chat
 import { mountChatApi } from "../http/chat-routes.ts";
 import { RallyError } from "../errors.ts";
 import { createSocketGuard } from "./sockets.ts";
+import { mountAdminConsole, serveAdminQuestions } from "../admin-console/index.ts";
 
 export interface GameNode {
   readonly server: Server;
@@ -384,9 +385,11 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // Colyseus' own errors (bad frames, IPC failures) go through pino as JSON lines, not raw stacks.
     // Errors while a client's frame is decoded are that client's malformed frame (./sockets.ts).
     logger: sockets.colyseusLogger(logger.child({ component: "colyseus" })),
-    express: (app) => mountHttpApi(mountChatApi(mountAdminApi(mountSocialApi(app, {
+    express: (app) => mountHttpApi(mountChatApi(mountAdminConsole(mountAdminApi(mountSocialApi(app, {
       tokens, social, limits: players.limits, metrics, logger, corsOrigins: config.CORS_ORIGINS, writesPerMin: config.SOCIAL_RATE_PER_MIN, redis,
     }), { adminToken: config.ADMIN_TOKEN, ratePerMin: config.ADMIN_RATE_PER_MIN, registry, commands, limits: createPoolLimitsStore(presence) }), {
+      adminToken: config.ADMIN_TOKEN, registry, presence, processId: () => matchMaker.processId, queues: matchmaking.service, store, logger,
+    }), {
       tokens, chat, store, limits: players.limits, metrics, logger, corsOrigins: config.CORS_ORIGINS, adminToken: config.ADMIN_TOKEN,
     }), {
       tokens, players, metrics, logger,
@@ -445,6 +448,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   matchmaking.service.start(matchMaker.processId);
   social.start();
   chat.start();
+  // Other nodes' admin consoles ask this node for the clients of the rooms it hosts.
+  if (config.ADMIN_TOKEN) await serveAdminQuestions(presence, matchMaker.processId);
   // A drain request (pool manager or admin API): leave placement, /readyz 503, lock the rooms; running
   // matches go on. The manager stops the process (SIGTERM) once it hosts no room.
   await commands.onDrain(matchMaker.processId, () => {

@@ -84,6 +84,10 @@ const subjects: Subject[] = [
         return res.status === 200 ? (await res.json()) as { region: string } : null;
       }, 60_000, `node at ${address}`);
       assert.equal(body.region, region);
+      // Pool nodes serve the browser demo too (like `npm start`), so any node's address opens it.
+      const demo = await fetch(`http://${address}/`);
+      assert.equal(demo.status, 200, "a pool node serves the demo at /");
+      assert.match(await demo.text(), /<canvas id="arena"/);
     },
     timeoutMs: 90_000,
   },

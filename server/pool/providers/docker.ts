@@ -63,7 +63,8 @@ export class DockerProvider implements NodeProvider {
     const name = nodeName(spec.region);
     const publicAddress = `${this.options.publicHost}/n/${name}`;
     const startedAt = this.now();
-    const env = { ...nodeEnv(this.options.env, { port: NODE_PORT, region: spec.region, publicAddress, name, dataDir: "/data" }), SERVE_DEMO: "false" };
+    // The image carries the built demo: a node serves it unless the pool's env says SERVE_DEMO=false.
+    const env = nodeEnv(this.options.env, { port: NODE_PORT, region: spec.region, publicAddress, name, dataDir: "/data" });
     const labels = { [LABEL.POOL]: "1", [LABEL.REGION]: spec.region, [LABEL.NAME]: name, [LABEL.ADDRESS]: publicAddress, [LABEL.STARTED]: String(startedAt) };
     const id = await this.engine.run({
       name, image: this.options.image, network: this.options.network, aliases: [NODE_ALIAS, name], labels,

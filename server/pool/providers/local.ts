@@ -85,7 +85,7 @@ export class LocalProvider implements NodeProvider {
     const log = openSync(join(dataDir, "node.log"), "a");
     const publicAddress = `${this.options.publicHost}:${port}`;
     const env = nodeEnv({ ...inheritedEnvironment(), ...this.options.env, ...this.options.regionEnv?.(spec.region) }, { port, region: spec.region, publicAddress, name, dataDir });
-    env.SERVE_DEMO ??= "false";
+    // Nodes serve the browser demo like `npm start` does (SERVE_DEMO=false in the manager's environment turns it off).
     const child = spawn(process.execPath, ["--import", "tsx", this.options.entry ?? join(repoRoot, "server/main.ts")], {
       cwd: repoRoot, env, detached: true, stdio: ["ignore", log, log],
     });
