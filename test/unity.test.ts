@@ -114,6 +114,7 @@ describe("Unity client: C# compiled with mcs, run under mono", function () {
     const status: QueueStatus = {
       state: "searching", mode: "arena", waitedMs: 4200, estimatedWaitMs: null, estimateBasis: 2, skillWindow: 150,
       regions: ["eu-west", "us-east"], region: null, party: { connected: 2, size: 3 },
+      botsAtS: 48, nextRegionsAtS: 33, nextRegions: ["us-east"],
     };
     const got = await mono<Record<string, unknown>>(smoke, ["status", JSON.stringify(status)]);
     assert.deepEqual(got, { ...status, reason: null, sameViaMessage: true });
@@ -122,6 +123,8 @@ describe("Unity client: C# compiled with mcs, run under mono", function () {
     assert.equal(got2.estimatedWaitMs, 1500.5);
     assert.equal(got2.region, "eu-west");
     assert.equal(got2.party, null);
+    const noOutlook = await mono<Record<string, unknown>>(smoke, ["status", JSON.stringify({ ...status, botsAtS: null, nextRegionsAtS: null, nextRegions: [] })]);
+    assert.deepEqual([noOutlook.botsAtS, noOutlook.nextRegionsAtS, noOutlook.nextRegions], [null, null, []]);
   });
 
   it("the sample MonoBehaviour parses as C# 7 (it needs UnityEngine and the Colyseus SDK to compile)", function () {

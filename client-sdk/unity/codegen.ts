@@ -5,7 +5,7 @@
  * committed files differ, so they never go stale. `--output <dir>` writes elsewhere (the test uses it).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -27,6 +27,11 @@ export function generateCsharp(outDir: string = STATE_DIR): string[] {
     "--csharp", "--namespace", CSHARP_NAMESPACE, "--output", outDir,
   ], { cwd: repoRoot, encoding: "utf8" });
   if (run.status !== 0) throw new Error(`schema-codegen failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
+  // The codegen also emits plain TypeScript interfaces it meets in the sources' imports (message
+  // payloads such as ChatSendMessage), as invalid C#: only Schema classes are room state.
+  for (const f of readdirSync(outDir)) {
+    if (f.endsWith(".cs") && !/class \w+ : [\w.:]*\bSchema\b/.test(readFileSync(join(outDir, f), "utf8"))) rmSync(join(outDir, f));
+  }
   return readdirSync(outDir).filter((f) => f.endsWith(".cs")).sort();
 }
 

@@ -202,6 +202,12 @@ namespace Rally
 		public QueuePartyProgress party;
 		/// <summary>Why a ticket was cancelled (a catalog-style code), else null.</summary>
 		public string reason;
+		/// <summary>Wait (s) from which bots may fill empty seats; null when the mode never uses bots.</summary>
+		public double? botsAtS;
+		/// <summary>Wait (s) at which more regions open to this ticket; null when no expansion is left.</summary>
+		public double? nextRegionsAtS;
+		/// <summary>The regions that open at nextRegionsAtS, nearest first.</summary>
+		public List<string> nextRegions = new List<string>();
 
 		public static QueueStatus FromJson(Dictionary<string, object> o)
 		{
@@ -216,6 +222,9 @@ namespace Rally
 				regions = JsonRead.Strings(o, "regions"),
 				region = JsonRead.String(o, "region"),
 				reason = JsonRead.String(o, "reason"),
+				botsAtS = JsonRead.NullableNumber(o, "botsAtS"),
+				nextRegionsAtS = JsonRead.NullableNumber(o, "nextRegionsAtS"),
+				nextRegions = JsonRead.Strings(o, "nextRegions"),
 			};
 			var p = JsonRead.Child(o, "party");
 			if (p != null) s.party = new QueuePartyProgress { connected = JsonRead.Int(p, "connected"), size = JsonRead.Int(p, "size") };
