@@ -1,4 +1,4 @@
-/** Polls `check` until it returns something truthy; fails naming what was awaited and the last error. */
+/** Polls `check` (sync or async) until it returns something truthy; fails naming what was awaited and the last error. */
 export async function until<T>(what: string, check: () => T | Promise<T>, timeoutMs = 15_000, everyMs = 50): Promise<NonNullable<Awaited<T>>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;

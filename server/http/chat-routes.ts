@@ -7,7 +7,6 @@
  * Same CORS headers and per-address / per-account limits as the other player routes; zod at the edge.
  */
 import express, { type Application, type NextFunction, type Request, type Response } from "express";
-import helmet from "helmet";
 import { z } from "zod";
 import { RallyError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -17,8 +16,7 @@ import type { Limits } from "../auth/limits.ts";
 import type { Store } from "../store/index.ts";
 import { SORTABLE_ID, type ChatServices } from "../chat/index.ts";
 import { adminGuard } from "./admin.ts";
-import { bearer, clientIp, errorHandler, parse, playerIdParam, requireJsonBody, route } from "./common.ts";
-import { corsHeadersFor } from "./cors.ts";
+import { bearer, errorHandler, parse, playerIdParam, route, v1Router } from "./common.ts";
 
 export interface ChatHttpDeps {
   tokens: TokenService;
@@ -51,16 +49,7 @@ const CHAT_PATHS = /^\/(chat|inbox)(\/|$)/;
 export function mountChatApi(app: Application, deps: ChatHttpDeps): Application {
   const { tokens, limits } = deps;
   const { chat, inbox } = deps.chat;
-  const router = express.Router();
-  router.use(helmet());
-  router.use((req, res, next) => {
-    for (const [k, v] of Object.entries(corsHeadersFor(req.headers.origin ?? null, deps.corsOrigins))) res.setHeader(k, v);
-    if (req.method === "OPTIONS") return void res.status(204).end();
-    res.on("finish", () => deps.metrics.httpRequests.inc({ route: (res.locals.routePath as string | undefined) ?? "unmatched", status: String(res.statusCode) }));
-    limits.api(clientIp(req)).then(() => next(), next);
-  });
-  router.use(express.json({ limit: "8kb" }));
-  router.use(requireJsonBody);
+  const router = v1Router({ corsOrigins: deps.corsOrigins, metrics: deps.metrics, limits }, "8kb");
   const me = async (req: Request): Promise<string> => {
     const identity = await tokens.verifyAccess(bearer(req));
     await limits.account(identity.playerId);

@@ -1,10 +1,13 @@
 /** Shared pieces of the `/v1` routers: body validation, bearer tokens, async handlers, the error answer. */
-import type { NextFunction, Request, Response } from "express";
+import express, { type NextFunction, type Request, type Response, type Router } from "express";
+import helmet from "helmet";
 import { z } from "zod";
 import { ServerError } from "@colyseus/core";
 import { ErrorCatalog, RallyError, type ErrorCode } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { LimitError } from "../auth/limits.ts";
+import { LimitError, type Limits } from "../auth/limits.ts";
+import type { Metrics } from "../metrics/index.ts";
+import { corsHeadersFor } from "./cors.ts";
 
 export function parse<T extends z.ZodType>(schema: T, body: unknown): z.infer<T> {
   const parsed = schema.safeParse(body ?? {});
@@ -79,3 +82,21 @@ export const idempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{8,128}$/, "8 to
 export const itemsBody = z.record(z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/), z.number().int().min(1).max(1_000_000_000))
   .refine((v) => Object.keys(v).length >= 1 && Object.keys(v).length <= 64, "1 to 64 items");
 export const playerIdParam = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a player id");
+
+/**
+ * A `/v1` sub-router with what each one applies before its routes: security headers, CORS, the request
+ * counter, the per-address budget, then a bounded JSON body (non-JSON bodies refused).
+ */
+export function v1Router(deps: { corsOrigins: Parameters<typeof corsHeadersFor>[1]; metrics: Pick<Metrics, "httpRequests">; limits: Pick<Limits, "api"> }, bodyLimit: string): Router {
+  const router = express.Router();
+  router.use(helmet());
+  router.use((req, res, next) => {
+    for (const [k, v] of Object.entries(corsHeadersFor(req.headers.origin ?? null, deps.corsOrigins))) res.setHeader(k, v);
+    if (req.method === "OPTIONS") return void res.status(204).end();
+    res.on("finish", () => deps.metrics.httpRequests.inc({ route: (res.locals.routePath as string | undefined) ?? "unmatched", status: String(res.statusCode) }));
+    deps.limits.api(clientIp(req)).then(() => next(), next);
+  });
+  router.use(express.json({ limit: bodyLimit }));
+  router.use(requireJsonBody);
+  return router;
+}

@@ -4,8 +4,7 @@
  * per-address and per-account limits, plus a per-account budget on social writes
  * (SOCIAL_RATE_PER_MIN). Bodies are zod-validated; errors come from the catalog.
  */
-import express, { type Application, type NextFunction, type Request, type Response } from "express";
-import helmet from "helmet";
+import type { Application, NextFunction, Request, Response } from "express";
 import { z } from "zod";
 import { matchMaker } from "@colyseus/core";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
@@ -16,8 +15,7 @@ import type { Metrics } from "../metrics/index.ts";
 import type { TokenService } from "../auth/index.ts";
 import { LimitError, type Limits } from "../auth/limits.ts";
 import type { SocialServices, Identity } from "../social/index.ts";
-import { bearer, clientIp, errorHandler, parse, playerIdParam, requireJsonBody, route } from "./common.ts";
-import { corsHeadersFor } from "./cors.ts";
+import { bearer, errorHandler, parse, playerIdParam, route, v1Router } from "./common.ts";
 
 export interface SocialHttpDeps {
   tokens: TokenService;
@@ -58,16 +56,7 @@ export function mountSocialApi(app: Application, deps: SocialHttpDeps): Applicat
     return deps.redis ? new RateLimiterRedis({ storeClient: deps.redis, keyPrefix: "rally:rl:social", points: deps.writesPerMin, duration: 60, insuranceLimiter: memory, rejectIfRedisNotReady: true }) : memory;
   })();
 
-  const router = express.Router();
-  router.use(helmet());
-  router.use((req, res, next) => {
-    for (const [k, v] of Object.entries(corsHeadersFor(req.headers.origin ?? null, deps.corsOrigins))) res.setHeader(k, v);
-    if (req.method === "OPTIONS") return void res.status(204).end();
-    res.on("finish", () => deps.metrics.httpRequests.inc({ route: (res.locals.routePath as string | undefined) ?? "unmatched", status: String(res.statusCode) }));
-    limits.api(clientIp(req)).then(() => next(), next);
-  });
-  router.use(express.json({ limit: "4kb" }));
-  router.use(requireJsonBody);
+  const router = v1Router({ corsOrigins: deps.corsOrigins, metrics: deps.metrics, limits }, "4kb");
   const authed = (req: Request, _res: Response, next: NextFunction) => {
     tokens.verifyAccess(bearer(req))
       .then(async (identity) => {
