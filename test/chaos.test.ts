@@ -2,15 +2,11 @@
  * `npm run chaos`, short: three real nodes, a private redis-server and a private PostgreSQL under
  * load-tool players; every scripted fault runs and the JSON report carries a verdict and figures for
  * each. The faults the cluster already survives must pass: matcher leader SIGKILL, Redis restart,
- * SIGTERM drain, database stop. SIGKILL of a match host needs dead-node cleanup (issue #13 item 1): on
- * this branch it fails (players locked out with MM_ALREADY_IN_MATCH, the dead node's keys left), so it
- * runs here (and is asserted) only once MATCH_HOST_KILL_PASSES is flipped; `npm run chaos` reports it.
+ * SIGTERM drain, database stop, and SIGKILL of a match host (the dead-node reaper releases its players
+ * and removes its keys).
  */
 import assert from "node:assert/strict";
 import { FAULTS, chaosOptionsSchema, runChaos, type ChaosReport } from "../loadtest/index.ts";
-
-/** Flip to true once dead-node cleanup has landed: the match-host verdict is then asserted too. */
-const MATCH_HOST_KILL_PASSES = true;
 
 describe("chaos (short run)", function () {
   this.timeout(180_000);
@@ -26,14 +22,13 @@ describe("chaos (short run)", function () {
       store: "postgres", players: 24, workers: 1, playS: 6, warmupS: 2, settleS: 1,
       recoverTimeoutS: 15, drainTimeoutS: 20, keysSettleS: 2,
       quietLeaderWaitS: 15,
-      faults: ["leader-kill", "redis-restart", "drain", "db-stop", ...(MATCH_HOST_KILL_PASSES ? ["match-host-kill"] : [])],
+      faults: ["leader-kill", "redis-restart", "drain", "db-stop", "match-host-kill"],
     });
     report = await runChaos(options, (l) => lines.push(l));
   });
 
   it("produces one report with a verdict and figures for every fault", () => {
-    const expected = FAULTS.filter((f) => MATCH_HOST_KILL_PASSES || f !== "match-host-kill");
-    assert.deepEqual(report.faults.map((f) => f.fault).sort(), [...expected].sort());
+    assert.deepEqual(report.faults.map((f) => f.fault).sort(), [...FAULTS].sort());
     for (const f of report.faults) {
       assert.ok(["pass", "fail"].includes(f.verdict), `${f.fault} ran (${f.verdict}: ${f.reasons.join("; ")})`);
       for (const k of ["playersUnseated", "ticketsLost", "doubleSeated", "keysLeft"] as const) assert.equal(typeof f[k], "number", `${f.fault}.${k}`);
@@ -41,7 +36,7 @@ describe("chaos (short run)", function () {
     }
     assert.ok(report.load.seated > 16, "players were seated through the run");
     assert.equal(typeof report.keys.afterLoad, "number");
-    assert.equal(JSON.parse(JSON.stringify(report)).faults.length, expected.length, "the report is plain JSON");
+    assert.equal(JSON.parse(JSON.stringify(report)).faults.length, FAULTS.length, "the report is plain JSON");
   });
 
   for (const fault of ["leader-kill", "redis-restart", "drain", "db-stop"] as const) {
@@ -60,11 +55,9 @@ describe("chaos (short run)", function () {
     for (const fault of ["redis-restart", "db-stop", "drain"]) assert.equal(report.faults.find((x) => x.fault === fault)!.playersUnseated, 0, fault);
   });
 
-  if (MATCH_HOST_KILL_PASSES) {
-    it("match-host-kill: every player of the killed node seated again in time, no key of it left", () => {
-      const f = report.faults.find((x) => x.fault === "match-host-kill")!;
-      assert.equal(f.verdict, "pass", `${f.reasons.join("; ")} ${JSON.stringify(f.figures)}`);
-      assert.equal(f.keysLeft, 0);
-    });
-  }
+  it("match-host-kill: every player of the killed node seated again in time, no key of it left", () => {
+    const f = report.faults.find((x) => x.fault === "match-host-kill")!;
+    assert.equal(f.verdict, "pass", `${f.reasons.join("; ")} ${JSON.stringify(f.figures)}`);
+    assert.equal(f.keysLeft, 0);
+  });
 });
