@@ -5,29 +5,13 @@
  * bounded batches, the inbox counts unread items and marks them read by id or all at once.
  */
 import assert from "node:assert/strict";
-import { createFileStore, createMemoryStore, createMongoStore, createPostgresStore, type ChatMessage, type InboxItem, type Store } from "../server/store/index.ts";
+import { createMemoryStore, type ChatMessage, type InboxItem, type Store } from "../server/store/index.ts";
 import { InboxService, RetentionPruner, chatId, notifyResults } from "../server/chat/index.ts";
 import type { SocialBus } from "../server/social/index.ts";
 import type { MatchResult } from "../rooms/index.ts";
-import { startPostgres, type PostgresHandle } from "./helpers/postgres.ts";
-import { tempDir } from "./helpers/processes.ts";
+import { storeDrivers } from "./helpers/store-drivers.ts";
 
-let postgres: PostgresHandle | undefined;
-const implementations: Array<{ name: string; open(): Promise<Store>; start?(): Promise<void>; stop?(): Promise<void> }> = [
-  { name: "embedded (SQLite in memory)", open: () => createMemoryStore() },
-  { name: "embedded (SQLite file)", open: () => createFileStore(tempDir("rally-chat-store-")) },
-  {
-    name: "PostgreSQL (private server)",
-    start: async () => { postgres = await startPostgres(); },
-    stop: async () => postgres?.stop(),
-    open: async () => createPostgresStore({ url: await postgres!.createDatabase(), partitions: 4 }),
-  },
-];
-const MONGO_URL = process.env.MONGO_URL;
-if (MONGO_URL) {
-  let n = 0;
-  implementations.push({ name: "mongoose (MONGO_URL)", open: () => createMongoStore({ url: MONGO_URL, dbName: `rally_chat_${process.pid}_${Date.now()}_${n++}` }) });
-}
+const implementations = storeDrivers("chat");
 
 const T0 = 1_700_000_000_000;
 const message = (channel: string, at: number, text: string, from = "a"): ChatMessage => ({ id: chatId(at), channel, from, fromName: `N${from}`, text, at });

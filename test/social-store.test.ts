@@ -4,26 +4,10 @@
  * (a replica set, for transactions).
  */
 import assert from "node:assert/strict";
-import { createFileStore, createMemoryStore, createMongoStore, createPostgresStore, type Store } from "../server/store/index.ts";
-import { startPostgres, type PostgresHandle } from "./helpers/postgres.ts";
-import { tempDir } from "./helpers/processes.ts";
+import { type Store } from "../server/store/index.ts";
+import { storeDrivers } from "./helpers/store-drivers.ts";
 
-let postgres: PostgresHandle | undefined;
-const implementations: Array<{ name: string; open(): Promise<Store>; start?(): Promise<void>; stop?(): Promise<void> }> = [
-  { name: "embedded (SQLite in memory)", open: () => createMemoryStore() },
-  { name: "embedded (SQLite file)", open: () => createFileStore(tempDir("rally-social-store-")) },
-  {
-    name: "PostgreSQL (private server)",
-    start: async () => { postgres = await startPostgres(); },
-    stop: async () => postgres?.stop(),
-    open: async () => createPostgresStore({ url: await postgres!.createDatabase(), partitions: 4 }),
-  },
-];
-const MONGO_URL = process.env.MONGO_URL;
-if (MONGO_URL) {
-  let n = 0;
-  implementations.push({ name: "mongoose (MONGO_URL)", open: () => createMongoStore({ url: MONGO_URL, dbName: `rally_social_${process.pid}_${Date.now()}_${n++}` }) });
-}
+const implementations = storeDrivers("social");
 
 async function rejectsCode(p: Promise<unknown>, code: string): Promise<void> {
   await assert.rejects(p, (e: { code?: string }) => e.code === code || assert.fail(`expected ${code}, got ${String(e.code)}: ${String(e)}`));
