@@ -132,6 +132,16 @@ for (const backend of backends) {
       await registry.remove("alive");
     });
 
+    it("publish says whether the entry was missing: only a first beat or a reaped/lost entry counts (a steady heartbeat never does)", async () => {
+      const registry = createNodeRegistry(presence, 1000);
+      assert.equal(await registry.publish(node({ nodeId: "beat", heartbeatAt: 1 })), true, "first publish adds it");
+      assert.equal(await registry.publish(node({ nodeId: "beat", heartbeatAt: 2 })), false, "the next beat finds it");
+      assert.equal(await registry.publish(node({ nodeId: "beat", heartbeatAt: 3 })), false);
+      await registry.remove("beat");
+      assert.equal(await registry.publish(node({ nodeId: "beat", heartbeatAt: 4 })), true, "after a reap it was missing");
+      await registry.remove("beat");
+    });
+
     it("a heartbeat carries state changes; a draining node is never placed", async () => {
       const registry = createNodeRegistry(presence, 5000);
       let t = 100_000;

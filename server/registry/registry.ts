@@ -39,8 +39,10 @@ export function createNodeRegistry(presence: Presence, ttlMs = 6000): NodeRegist
   return {
     ttlMs,
     async publish(entry) {
-      // RedisPresence answers whether a field was added; LocalPresence always says true
-      return Boolean(await presence.hset(KEY, entry.nodeId, JSON.stringify(entry)));
+      // RedisPresence answers whether the field was added; LocalPresence always says true, so ask
+      // first too (in one process nothing else removes the entry between the two calls).
+      const existed = (await presence.hget(KEY, entry.nodeId)) !== null;
+      return Boolean(await presence.hset(KEY, entry.nodeId, JSON.stringify(entry))) && !existed;
     },
     list,
     async live(now) {
