@@ -6,55 +6,28 @@
  * it) is seated. A running arena match keeps ticking through the outage and its players stay connected.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { Client, type Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
-import { freePort, guest, requireBinary, startNodeProcess, tempDir, type NodeHandle } from "./helpers/processes.ts";
+import { freePort, guest, startNodeProcess, tempDir, type NodeHandle } from "./helpers/processes.ts";
+import { RedisServer } from "../loadtest/index.ts";
 import { acceptSeat, joinQueue, type Queued } from "./matchmaker/helpers/e2e.ts";
 import { until } from "./helpers/wait.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** redis-server on a fixed port (so it can be restarted on the same one), without persistence. */
-async function redisOn(port: number): Promise<ChildProcess> {
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  await until(`redis-server on ${port}`, async () => {
-    const c = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    c.on("error", () => undefined);
-    try {
-      await c.connect();
-      return (await c.ping()) === "PONG";
-    } catch {
-      return false;
-    } finally {
-      c.disconnect();
-    }
-  }, 10_000, 100);
-  return child;
-}
-
-function kill(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill("SIGKILL");
-  });
-}
-
 interface ArenaView { elapsedMs: number; phase: string }
 
 describe("a Redis restart that loses its data, under two nodes", function () {
   this.timeout(180_000);
-  let port = 0;
-  let redis: ChildProcess | undefined;
+  let redis: RedisServer | undefined;
   const nodes: NodeHandle[] = [];
   const rooms: Room[] = [];
 
   after(async () => {
     await Promise.allSettled(rooms.map((r) => (r.connection?.isOpen ? r.leave(true) : undefined)));
     await Promise.allSettled(nodes.map((n) => n.stop("SIGKILL")));
-    await kill(redis);
+    await redis?.stop();
   });
 
   afterEach(function () {
@@ -64,10 +37,9 @@ describe("a Redis restart that loses its data, under two nodes", function () {
   });
 
   it("every queued player (before and after the outage) is seated with its original enqueue time; matches keep ticking", async () => {
-    requireBinary("redis-server", "Install it with `apt-get install redis-server` (.ci/run does this).");
-    port = await freePort();
-    redis = await redisOn(port);
-    const url = `redis://127.0.0.1:${port}`;
+    // restartable on the same port, without persistence: a restart loses every key
+    redis = await RedisServer.start();
+    const url = redis.url;
     const common = {
       REDIS_URL: url, SHARED_SQLITE_DIR: tempDir("rally-redis-restart-store-"), JWT_SECRET: randomBytes(32).toString("hex"),
       LOG_LEVEL: "info", SERVE_DEMO: "false", REGION: "local", AUTH_RATE_PER_MIN: "1000", API_RATE_PER_MIN: "10000",
@@ -120,11 +92,11 @@ describe("a Redis restart that loses its data, under two nodes", function () {
 
     // The outage: SIGKILL, 3 s without Redis, a new empty redis-server on the same port.
     const elapsedAtKill = view().elapsedMs;
-    await kill(redis);
+    await redis.stop();
     await sleep(3000);
     const elapsedInOutage = view().elapsedMs;
     assert.ok(elapsedInOutage - elapsedAtKill >= 1500, `the match kept ticking without Redis (${elapsedAtKill} -> ${elapsedInOutage} ms)`);
-    redis = await redisOn(port);
+    await redis.start();
     const fresh = new Redis(url);
     fresh.on("error", () => undefined);
     try {
