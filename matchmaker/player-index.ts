@@ -51,6 +51,8 @@ export interface PlayerIndex {
   /** Take records for all players for `ticketId` (queued on `node`), or none: returns the first conflicting record. */
   take(players: readonly { playerId: string; name: string }[], ticketId: string, now: number, node?: string): Promise<PlayerRecord | null>;
   get(playerId: string): Promise<PlayerRecord | undefined>;
+  /** `get` for many players, in `playerIds` order (undefined: no record): the leader's orphan sweep and provisioning read one per waiting ticket or seat. */
+  getMany(playerIds: readonly string[]): Promise<(PlayerRecord | undefined)[]>;
   /**
    * Update the records still owned by `ticketId` (state, matchId, node, host, heartbeat). `ttlMs` sets
    * an expiry; a state change without it clears any expiry; a plain heartbeat (no state) keeps it, so a
@@ -91,6 +93,11 @@ export class MemoryPlayerIndex implements PlayerIndex {
     const cur = this.live(playerId);
     return cur && strip(cur);
   }
+
+  async getMany(playerIds: readonly string[]): Promise<(PlayerRecord | undefined)[]> {
+    return Promise.all(playerIds.map((id) => this.get(id)));
+  }
+
 
   async update(playerIds: readonly string[], ticketId: string, patch: PlayerPatch, now: number): Promise<void> {
     for (const id of playerIds) {
@@ -238,11 +245,3 @@ export class RedisPlayerIndex implements PlayerIndex {
   }
 }
 
-/**
- * Many records in one read, in `playerIds` order (undefined: no record): the leader's orphan sweep
- * and provisioning read one record per waiting ticket or seat, so one round trip per 1000 of them.
- */
-export async function getMany(index: PlayerIndex, playerIds: readonly string[]): Promise<(PlayerRecord | undefined)[]> {
-  if (index instanceof RedisPlayerIndex) return index.getMany(playerIds);
-  return Promise.all(playerIds.map((id) => index.get(id)));
-}

@@ -20,7 +20,7 @@ import { DEFAULT_SHARD, shardOf, shardRules, shardsOf, windowAt, type ModeRules 
 import type { Lease, LeaseGrant } from "./lease.ts";
 import { shardKey, type TicketStore } from "./ticket-store.ts";
 import { TicketState, type Ticket } from "./ticket.ts";
-import { getMany, PlayerQueueState, type PlayerIndex, type PlayerRecord } from "./player-index.ts";
+import { PlayerQueueState, type PlayerIndex, type PlayerRecord } from "./player-index.ts";
 import type { PartyDirectory } from "./party.ts";
 import { WaitingMirror } from "./waiting-mirror.ts";
 import { regionsAt, waitOutlook, type WaitOutlook } from "./wait-outlook.ts";
@@ -354,7 +354,7 @@ export class MatchmakerService {
     // Records are read in concurrent batches: ioredis pipelines them, so a large pool costs a few round trips per batch, not one per ticket.
     for (let i = 0; i < pool.length; i += ORPHAN_SWEEP_BATCH) {
       const batch = pool.slice(i, i + ORPHAN_SWEEP_BATCH);
-      const records = await getMany(this.players, batch.map((t) => t.playerIds[0]!));
+      const records = await this.players.getMany(batch.map((t) => t.playerIds[0]!));
       for (let k = 0; k < batch.length; k++) {
         const t = batch[k]!, rec = records[k];
         const owned = rec !== undefined && rec.ticketId === t.id;
@@ -431,7 +431,7 @@ export class MatchmakerService {
       await this.store.expire(t.id, MATCHED_TTL_MS);
     }));
     const seats: Array<{ ticket: Ticket; playerId: string; sessionId: string; name: string }> = [];
-    const recs = await getMany(this.players, tickets.flatMap((t) => t.playerIds));
+    const recs = await this.players.getMany(tickets.flatMap((t) => t.playerIds));
     for (const t of tickets) {
       for (const playerId of t.playerIds) seats.push({ ticket: t, playerId, sessionId: rooms.newSessionId(), name: recs[seats.length]?.name ?? playerId });
     }

@@ -9,7 +9,6 @@ import {
   createMatchmakerMetrics, LocalLease, makeTicket, MatchmakerService, MemoryPartyDirectory, MemoryPlayerIndex, MemoryTicketStore,
   parseModeRules, RedisPlayerIndex, RedisTicketStore, STALE_QUEUE_MS, type Bus, type PlayerIndex, type RoomApi, type TicketStore,
 } from "../../matchmaker/index.ts";
-import { getMany } from "../../matchmaker/player-index.ts";
 import { startRedis, type TestRedis } from "./helpers/redis-server.ts";
 
 const duel = parseModeRules({ name: "duel", teams: 2, teamSize: 1, skillWindow: { start: 1, widenPerS: 0, max: 1 } });
@@ -46,10 +45,10 @@ describe("the leader's pass at scale", function () {
       await players.take([{ playerId: "c", name: "Cy" }], "t2", 2000);
       await players.update(["c"], "t2", { state: "matched", matchId: "m1" }, 3000);
       const ids = ["c", "nobody", "a", "b"];
-      assert.deepEqual(await getMany(players, ids), await Promise.all(ids.map((id) => players.get(id))));
-      assert.equal((await getMany(players, ids))[1], undefined);
+      assert.deepEqual(await players.getMany(ids), await Promise.all(ids.map((id) => players.get(id))));
+      assert.equal((await players.getMany(ids))[1], undefined);
       const many = Array.from({ length: 2100 }, (_, i) => `x${i}`);
-      assert.equal((await getMany(players, many)).length, 2100, "pages of 1000");
+      assert.equal((await players.getMany(many)).length, 2100, "pages of 1000");
     });
   }
 
