@@ -16,9 +16,8 @@
  */
 import { Redis } from "ioredis";
 import { startCluster, type ClusterNode, type LocalCluster } from "./cluster.ts";
-import { LoadDriver } from "./driver.ts";
+import { LoadDriver, type SeatFigures } from "./driver.ts";
 import { readMetrics } from "./metrics.ts";
-import { distribution, type Distribution } from "./stats.ts";
 import { sleep, until } from "./wait.ts";
 import { z } from "zod";
 
@@ -77,7 +76,7 @@ export interface ChaosReport {
   players: number;
   durationS: number;
   faults: FaultReport[];
-  load: { seated: number; queueToSeatMs: Distribution; messageRttMs: Distribution; errors: Record<string, number>; unseated: number; doubleSeated: number; requeues: number };
+  load: SeatFigures;
   /** Keys in Redis before the load and after every player left (and the new keys without an expiry, a sample). */
   keys: { baseline: number; afterLoad: number; noExpiry: number; noExpirySample: string[] };
   pass: boolean;
@@ -420,15 +419,7 @@ export async function runChaos(o: ChaosOptions, log: (line: string) => void = (l
       players: o.players,
       durationS: Math.round((Date.now() - t0) / 1000),
       faults,
-      load: {
-        seated: driver.seats.length,
-        queueToSeatMs: distribution(driver.seats.map((s) => s.waitMs)),
-        messageRttMs: distribution(driver.rtts),
-        errors: driver.errors,
-        unseated: driver.unseats.length,
-        doubleSeated: driver.doubleSeats.length,
-        requeues: driver.requeues,
-      },
+      load: driver.figures(),
       keys: { baseline: baseline.total, afterLoad: after.total, noExpiry: newNoTtl.length, noExpirySample: newNoTtl.slice(0, 10) },
       pass: faults.every((f) => f.verdict !== "fail"),
     };

@@ -7,7 +7,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { repoRoot } from "./cluster.ts";
 import type { DoubleSeatEvent, PlayerConfig, SeatEvent, ToWorker, UnseatEvent, WorkerReport } from "./protocol.ts";
-import { addCounts } from "./stats.ts";
+import { addCounts, distribution, type Distribution } from "./stats.ts";
 
 const workerPath = fileURLToPath(new URL("./worker.ts", import.meta.url));
 
@@ -22,6 +22,19 @@ export interface SecondPoint {
   rtts: number[];
 }
 
+/** What the players saw over a run: the seat and latency figures both reports carry. */
+export interface SeatFigures {
+  /** Match seats taken (one player seated in N matches counts N). */
+  seated: number;
+  queueToSeatMs: Distribution;
+  /** WebSocket ping round trips from players in a match. */
+  messageRttMs: Distribution;
+  errors: Record<string, number>;
+  unseated: number;
+  doubleSeated: number;
+  requeues: number;
+}
+
 export class LoadDriver {
   private readonly workers: ChildProcess[] = [];
   private readonly latest = new Map<number, WorkerReport>();
@@ -33,6 +46,18 @@ export class LoadDriver {
   readonly rtts: number[] = [];
   readonly errors: Record<string, number> = {};
   requeues = 0;
+
+  figures(): SeatFigures {
+    return {
+      seated: this.seats.length,
+      queueToSeatMs: distribution(this.seats.map((x) => x.waitMs)),
+      messageRttMs: distribution(this.rtts),
+      errors: this.errors,
+      unseated: this.unseats.length,
+      doubleSeated: this.doubleSeats.length,
+      requeues: this.requeues,
+    };
+  }
   /** CPU used by all workers (ms), for the load generator's own load. */
   workerCpuMs = 0;
   /** Keyed by second since start. */

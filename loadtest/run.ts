@@ -5,29 +5,20 @@
  */
 import { resolve } from "node:path";
 import { startCluster, type LocalCluster } from "./cluster.ts";
-import { LoadDriver } from "./driver.ts";
+import { LoadDriver, type SeatFigures } from "./driver.ts";
 import { MetricsPoller, type NodeSummary } from "./metrics.ts";
 import { phases, targetAt, totalSeconds, type LoadOptions } from "./options.ts";
-import { distribution, type Distribution } from "./stats.ts";
+import { distribution } from "./stats.ts";
 import { sleep } from "./wait.ts";
 
-export interface LoadSummary {
+export interface LoadSummary extends SeatFigures {
   targets: string[];
   cluster: { nodes: number; store: string } | null;
   durationS: number;
   phases: Array<{ name: string; startS: number; endS: number }>;
   /** Most players running at once, and the steady/spike targets. */
   players: { peak: number; steady: number; spike: number };
-  /** Match seats taken (one player seated in N matches counts N). */
-  seated: number;
   seatsPerS: number;
-  queueToSeatMs: Distribution;
-  /** WebSocket ping round trips from players in a match. */
-  messageRttMs: Distribution;
-  errors: Record<string, number>;
-  unseated: number;
-  doubleSeated: number;
-  requeues: number;
   nodes: NodeSummary[];
   /** The load generator's own worker processes: mean CPU, percent of one core, summed over workers. */
   loadGenerator: { workers: number; cpuAvgPct: number };
@@ -46,14 +37,8 @@ export function summarize(driver: LoadDriver, o: LoadOptions, targets: string[],
     durationS: Math.round(durationS),
     phases: phases(o),
     players: { peak, steady: o.players, spike: o.spikePlayers },
-    seated: driver.seats.length,
+    ...driver.figures(),
     seatsPerS: Math.round((driver.seats.length / durationS) * 100) / 100,
-    queueToSeatMs: distribution(driver.seats.map((s) => s.waitMs)),
-    messageRttMs: distribution(driver.rtts),
-    errors: driver.errors,
-    unseated: driver.unseats.length,
-    doubleSeated: driver.doubleSeats.length,
-    requeues: driver.requeues,
     nodes: poller.summary(),
     loadGenerator: { workers: o.workers, cpuAvgPct: Math.round((driver.workerCpuMs / 10) / durationS) },
     chart,
