@@ -1,6 +1,6 @@
 /**
  * `npm run bench:api`: player-data throughput on the embedded SQLite store and PostgreSQL side by side
- * in one run (a private PostgreSQL started for the run by test/helpers/postgres.ts, with fsync on and
+ * in one run (a private PostgreSQL started for the run by test/support/postgres.ts, with fsync on and
  * synchronous_commit off: the same durability as SQLite's WAL + synchronous=NORMAL, where a power cut
  * may lose the last commits but never corrupts), and MongoDB when MONGO_URL is set. Prints one JSON line:
  *   profiles: reads/s and p99 through ProfileService with the in-process cache vs without (NoCache), and the ratio;
@@ -14,7 +14,7 @@ import { loadConfig } from "../server/config.ts";
 import { createPlayerServices } from "../server/players/index.ts";
 import { ProfileService } from "../server/players/profiles.ts";
 import { createFileStore, createMongoStore, createPostgresStore, type Store } from "../server/store/index.ts";
-import { startPostgres } from "../test/helpers/postgres.ts";
+import { startPostgres } from "../test/support/postgres.ts";
 import type { MatchResult } from "../rooms/index.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";

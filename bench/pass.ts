@@ -28,7 +28,7 @@ import {
 } from "../matchmaker/index.ts";
 import { generateArrivals, parseScenario, scenarioRules, syntheticPool, timeRallyPass } from "../matchmaker/simulator.ts";
 import type { Ticket } from "../matchmaker/ticket.ts";
-import { startRedis } from "../test/helpers/processes.ts";
+import { startRedis } from "../test/support/processes.ts";
 
 const { values } = parseArgs({
   options: {

@@ -14,7 +14,7 @@ import { startGameNode } from "../server/node/index.ts";
 import { createNodeRegistry } from "../server/registry/index.ts";
 import { defaultPolicy } from "../server/pool/policy.ts";
 import { LocalProvider } from "../server/pool/providers/local.ts";
-import { freePort, startRedis, tempDir } from "../test/helpers/processes.ts";
+import { freePort, startRedis, tempDir } from "../test/support/processes.ts";
 import { replay } from "./pool/trace.ts";
 
 const WARM_N = Number(process.env.BENCH_WARM ?? 300);

@@ -35,8 +35,8 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Client, Room } from "@colyseus/sdk";
-import { freePort } from "../test/helpers/processes.ts";
-import { until } from "../test/helpers/wait.ts";
+import { freePort } from "../test/support/processes.ts";
+import { until } from "../test/support/wait.ts";
 
 type Engine = "rally" | "bare";
 

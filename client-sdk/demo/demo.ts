@@ -15,7 +15,7 @@ import {
 import { startSocialPanel, type SocialPanel } from "./social.ts";
 import { endScreen, entryFor, rewardsLine, type EndOutcome, type EndScreen } from "./end-screen.ts";
 
-/** What tests read instead of parsing pixels (see test/browser.test.ts). */
+/** What tests read instead of parsing pixels (see test/client-sdk/browser.test.ts). */
 export interface RallyDebug {
   readonly sessionId: string | null;
   readonly playerId: string | null;

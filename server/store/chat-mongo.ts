@@ -2,7 +2,7 @@
  * `Store.chat` and `Store.inbox` on MongoDB (mongoose): one document per message / item with a
  * composite `_id`, so appends and adds are idempotent inserts (a duplicate key means "already there")
  * and every call is a single-document or single-command write. Contract-tested only (no MongoDB where
- * Rally is built): test/chat-store.test.ts runs it whenever MONGO_URL is set.
+ * Rally is built): test/server/chat/chat-store.test.ts runs it whenever MONGO_URL is set.
  */
 import { Schema, type Connection } from "mongoose";
 import type { ChatMessage, InboxItem, InboxKind, Store } from "./store.ts";

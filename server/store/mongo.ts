@@ -5,7 +5,7 @@
  * replica set is enough: `mongod --replSet rs0` + `rs.initiate()`). Single-document races
  * (refresh-token rotation, consume below zero) are conditional updates.
  *
- * It passes the same conformance suite as the embedded store (test/store.test.ts runs it whenever
+ * It passes the same conformance suite as the embedded store (test/server/store/store.test.ts runs it whenever
  * MONGO_URL is set; CI, without MongoDB, runs the suite on the embedded store).
  */
 import { randomUUID } from "node:crypto";

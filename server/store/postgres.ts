@@ -1,7 +1,7 @@
 /**
  * The production store: PostgreSQL through `pg` and its connection pool (DATABASE_URL), shared by
  * every node of a cluster. Same contract and conformance suite as the embedded store
- * (test/store.test.ts, test/social-store.test.ts, test/postgres-store.test.ts).
+ * (test/server/store/store.test.ts, test/server/social/social-store.test.ts, test/server/store/postgres-store.test.ts).
  *
  * - Schema: versioned SQL files in migrations/postgres/, applied at start in one transaction under a
  *   transaction-scoped advisory lock (two nodes starting together apply them once); a database whose

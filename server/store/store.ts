@@ -1,6 +1,6 @@
 /**
  * The persistence seam: one `Store` with a repository per concern. Implementations pass one
- * conformance suite (test/store.test.ts): the embedded SQLite store (`node:sqlite`; DATA_DIR, or
+ * conformance suite (test/server/store/store.test.ts): the embedded SQLite store (`node:sqlite`; DATA_DIR, or
  * in memory for tests), PostgreSQL (DATABASE_URL; server/store/postgres.ts) and MongoDB through
  * mongoose (MONGO_URL).
  *
@@ -211,7 +211,7 @@ export interface Store {
     byUsername(username: string): Promise<{ player: PlayerRecord; passwordHash: string } | null>;
   };
   /**
-   * Platform identities (conformance: test/store.test.ts "platform identities"). One (provider,
+   * Platform identities (conformance: test/server/store/store.test.ts "platform identities"). One (provider,
    * subject) signs into one player; a player has at most one identity per provider. Link and unlink
    * of one player are serialized, so two concurrent unlinks can never remove its last way in.
    */
@@ -273,7 +273,7 @@ export interface Store {
     consume(playerId: string, items: Items, idempotencyKey: string): Promise<InventoryChange>;
   };
   /**
-   * Friend relations (conformance: test/social-store.test.ts). Every change between two players is
+   * Friend relations (conformance: test/server/social/social-store.test.ts). Every change between two players is
    * one atomic step; a block removes the friendship and pending requests both ways.
    */
   readonly friends: {
@@ -299,7 +299,7 @@ export interface Store {
     append(events: readonly AnalyticsEvent[]): Promise<void>;
     count(): Promise<number>;
   };
-  /** Chat history per channel (conformance: test/chat-store.test.ts). */
+  /** Chat history per channel (conformance: test/server/chat/chat-store.test.ts). */
   readonly chat: {
     /** Stores one message; a second append of the same (channel, id) changes nothing. */
     append(message: ChatMessage): Promise<void>;
@@ -308,7 +308,7 @@ export interface Store {
     /** Deletes up to `limit` messages older than `olderThan` (epoch ms); returns how many. Idempotent, safe from any node. */
     prune(olderThan: number, limit: number): Promise<number>;
   };
-  /** Per-player notifications (conformance: test/chat-store.test.ts). */
+  /** Per-player notifications (conformance: test/server/chat/chat-store.test.ts). */
   readonly inbox: {
     /** False (nothing changed) when the player already has an item with this id: adds are idempotent by id. */
     add(item: InboxItem): Promise<boolean>;

@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { Client, type Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
-import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../helpers/processes.ts";
-import { acceptSeat, joinQueue, until, type Queued } from "./helpers/e2e.ts";
+import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../support/processes.ts";
+import { acceptSeat, joinQueue, until, type Queued } from "../support/matchmaker-e2e.ts";
 
 const JWT_SECRET = "mm-cluster-test-secret-0123456789-abcdefghij";
 

@@ -3,7 +3,7 @@ import { LocalLease, RedisLease, type Lease } from "../../matchmaker/lease.ts";
 import { makeTicket } from "../../matchmaker/ticket.ts";
 import { MemoryTicketStore } from "../../matchmaker/ticket-store.ts";
 import { RedisTicketStore } from "../../matchmaker/ticket-store-redis.ts";
-import { startRedis, type TestRedis } from "./helpers/redis-server.ts";
+import { startRedis, type TestRedis } from "../support/redis.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ticket = (id: string) => makeTicket({ id, mode: "5v5", playerIds: [id], playerRatings: [1500], region: "eu", enqueuedAt: 1 });

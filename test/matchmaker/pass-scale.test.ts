@@ -9,7 +9,7 @@ import {
   createMatchmakerMetrics, LocalLease, makeTicket, MatchmakerService, MemoryPartyDirectory, MemoryPlayerIndex, MemoryTicketStore,
   parseModeRules, RedisPlayerIndex, RedisTicketStore, STALE_QUEUE_MS, type Bus, type PlayerIndex, type RoomApi, type TicketStore,
 } from "../../matchmaker/index.ts";
-import { startRedis, type TestRedis } from "./helpers/redis-server.ts";
+import { startRedis, type TestRedis } from "../support/redis.ts";
 
 const duel = parseModeRules({ name: "duel", teams: 2, teamSize: 1, skillWindow: { start: 1, widenPerS: 0, max: 1 } });
 const silent = { info() {}, warn() {}, debug() {} };

@@ -12,9 +12,9 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Client, type Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
-import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../helpers/processes.ts";
-import { acceptSeat, joinQueue, type Queued } from "./helpers/e2e.ts";
-import { until } from "../helpers/wait.ts";
+import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../support/processes.ts";
+import { acceptSeat, joinQueue, type Queued } from "../support/matchmaker-e2e.ts";
+import { until } from "../support/wait.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { MemoryPlayerIndex, RedisPlayerIndex, type PlayerIndex } from "../../matchmaker/player-index.ts";
-import { startRedis, type TestRedis } from "./helpers/redis-server.ts";
+import { startRedis, type TestRedis } from "../support/redis.ts";
 
 let redis: TestRedis | undefined;
 let prefixSeq = 0;

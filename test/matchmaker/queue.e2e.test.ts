@@ -10,7 +10,7 @@ import type { Room as SdkRoom } from "@colyseus/sdk";
 import { MemoryPartyDirectory, parseModeRules } from "../../matchmaker/index.ts";
 import { defaultQueueModes } from "../../matchmaker/wiring.ts";
 import { ARENA } from "../../rooms/index.ts";
-import { acceptSeat, joinQueue, nextMessage, startMmNode, until, type MmNode, type Queued } from "./helpers/e2e.ts";
+import { acceptSeat, joinQueue, nextMessage, startMmNode, until, type MmNode, type Queued } from "../support/matchmaker-e2e.ts";
 
 interface ArenaView { phase: string; players: Map<string, { playerId: string; team: number; name: string }> }
 const stateOf = (r: SdkRoom) => r.state as unknown as ArenaView;

@@ -10,7 +10,7 @@ import {
   createMatchmakerMetrics, makeTicket, MatchmakerService, MemoryPartyDirectory, parseModeRules, RedisLease, RedisPlayerIndex, RedisTicketStore,
   shardOf, type Bus, type Lease, type RoomApi,
 } from "../../matchmaker/index.ts";
-import { startRedis, type TestRedis } from "./helpers/redis-server.ts";
+import { startRedis, type TestRedis } from "../support/redis.ts";
 
 const rules = parseModeRules({ name: "duel", teams: 2, teamSize: 1, regions: { steps: [{ afterS: 0, maxLatencyMs: 500 }] }, shards: { eu: ["eu-west", "eu-north"], na: ["us-east", "us-west"] } });
 const silent = { info() {}, warn() {}, debug() {} };

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { makeTicket, type Ticket } from "../../matchmaker/ticket.ts";
 import { MemoryTicketStore, type TicketStore } from "../../matchmaker/ticket-store.ts";
 import { RedisTicketStore } from "../../matchmaker/ticket-store-redis.ts";
-import { startRedis, type TestRedis } from "./helpers/redis-server.ts";
+import { startRedis, type TestRedis } from "../support/redis.ts";
 
 function ticket(id: string, enqueuedAt: number, extra: Partial<Parameters<typeof makeTicket>[0]> = {}): Ticket {
   return makeTicket({ id, mode: "5v5", playerIds: [`${id}.p`], playerRatings: [1500], region: "eu", latencies: { eu: 20 }, enqueuedAt, ...extra });

@@ -4,7 +4,7 @@ import { makeTicket, type Ticket } from "../../matchmaker/ticket.ts";
 import { MemoryTicketStore, type TicketStore } from "../../matchmaker/ticket-store.ts";
 import { RedisTicketStore } from "../../matchmaker/ticket-store-redis.ts";
 import { WaitingMirror } from "../../matchmaker/waiting-mirror.ts";
-import { startRedis, type TestRedis } from "./helpers/redis-server.ts";
+import { startRedis, type TestRedis } from "../support/redis.ts";
 
 // The leader's mirror of a waiting list, kept from the store's change log, must equal a full read
 // after every sync, whatever happened in between; claims stay fenced in the store, so a mirror

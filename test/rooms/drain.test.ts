@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { Client, type Room as SdkRoom } from "@colyseus/sdk";
-import { guest, startNodeProcess, type NodeHandle } from "../helpers/processes.ts";
-import { leaveCode, nextMessage, waitForState } from "./helpers.ts";
+import { guest, startNodeProcess, type NodeHandle } from "../support/processes.ts";
+import { leaveCode, nextMessage, waitForState } from "../support/rooms.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK rooms decode the state without static types
 type Room = SdkRoom<any, any>;

@@ -9,7 +9,7 @@ import { matchMaker, type Room } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { StateView } from "@colyseus/schema";
 import { ArenaRoom, renewPatchMaps } from "../../rooms/index.ts";
-import { startTestNode, waitForState, type TestNode } from "./helpers.ts";
+import { startTestNode, waitForState, type TestNode } from "../support/rooms.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK rooms decode the state without static types
 type Client = SdkRoom<any, any>;

@@ -8,9 +8,9 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ConfigError, README_EXAMPLE_SECRET, loadConfig } from "../../server/config.ts";
-import { tempDir } from "../helpers/processes.ts";
-import { startTestNode } from "../rooms/helpers.ts";
-import { guest } from "./support-http.ts";
+import { tempDir } from "../support/processes.ts";
+import { startTestNode } from "../support/rooms.ts";
+import { guest } from "../support/security-http.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 

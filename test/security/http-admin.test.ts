@@ -5,9 +5,9 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
 import { ConfigError, loadConfig } from "../../server/config.ts";
-import { freePort } from "../helpers/processes.ts";
-import type { TestNode } from "../rooms/helpers.ts";
-import { ADMIN_TOKEN, call, errorCode, guest, startSecurityNode, type Reply } from "./support-http.ts";
+import { freePort } from "../support/processes.ts";
+import type { TestNode } from "../support/rooms.ts";
+import { ADMIN_TOKEN, call, errorCode, guest, startSecurityNode, type Reply } from "../support/security-http.ts";
 
 const garbage = Buffer.from("this is not gzip at all, just bytes \x00\x01\x02");
 const json = { "content-type": "application/json" };

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import type { Room as SdkRoom } from "@colyseus/sdk";
-import type { TestNode } from "../rooms/helpers.ts";
-import { ADMIN_TOKEN, JWT_SECRET, call, errorCode, guest, startSecurityNode } from "./support-http.ts";
+import type { TestNode } from "../support/rooms.ts";
+import { ADMIN_TOKEN, JWT_SECRET, call, errorCode, guest, startSecurityNode } from "../support/security-http.ts";
 
 const LOCKOUT = 10;
 

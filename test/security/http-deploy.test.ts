@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { buildSdk } from "../../client-sdk/build.ts";
 import { loadConfig } from "../../server/config.ts";
-import type { TestNode } from "../rooms/helpers.ts";
-import { guest, startSecurityNode } from "./support-http.ts";
+import type { TestNode } from "../support/rooms.ts";
+import { guest, startSecurityNode } from "../support/security-http.ts";
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 

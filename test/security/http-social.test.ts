@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { MemoryKv } from "../../server/social/kv.ts";
-import { until } from "../helpers/wait.ts";
-import type { TestNode } from "../rooms/helpers.ts";
-import { ADMIN_TOKEN, call, errorCode, guest, startSecurityNode } from "./support-http.ts";
+import { until } from "../support/wait.ts";
+import type { TestNode } from "../support/rooms.ts";
+import { ADMIN_TOKEN, call, errorCode, guest, startSecurityNode } from "../support/security-http.ts";
 
 describe("security: social routes and state", function () {
   this.timeout(60_000);

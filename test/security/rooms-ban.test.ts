@@ -3,8 +3,8 @@
  * through the presence bus (every node subscribes), and the banned player cannot come back.
  */
 import assert from "node:assert/strict";
-import { leaveCode } from "../rooms/helpers.ts";
-import { ADMIN_TOKEN, refusal, startSecureNode, type SecureNode } from "./support-rooms.ts";
+import { leaveCode } from "../support/rooms.ts";
+import { ADMIN_TOKEN, refusal, startSecureNode, type SecureNode } from "../support/security-rooms.ts";
 
 describe("security: a ban closes the player's connections", function () {
   this.timeout(30_000);

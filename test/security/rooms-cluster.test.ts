@@ -7,9 +7,9 @@
 import assert from "node:assert/strict";
 import { SignJWT } from "jose";
 import { Client, type Room } from "@colyseus/sdk";
-import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../helpers/processes.ts";
-import { leaveCode } from "../rooms/helpers.ts";
-import { ADMIN_TOKEN } from "./support-rooms.ts";
+import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../support/processes.ts";
+import { leaveCode } from "../support/rooms.ts";
+import { ADMIN_TOKEN } from "../support/security-rooms.ts";
 
 const JWT_SECRET = "security-cluster-secret-0123456789-abcdefghijkl";
 

@@ -4,8 +4,8 @@
  * budget as `GET /v1/join-codes/:code` (ACCOUNT_RATE_PER_MIN), checked before the code is compared.
  */
 import assert from "node:assert/strict";
-import { waitForState } from "../rooms/helpers.ts";
-import { refusal, startSecureNode, type SecureNode } from "./support-rooms.ts";
+import { waitForState } from "../support/rooms.ts";
+import { refusal, startSecureNode, type SecureNode } from "../support/security-rooms.ts";
 
 describe("security: private join codes over WebSocket", function () {
   this.timeout(30_000);

@@ -4,8 +4,8 @@
  * route's per-address limit, against a real node with the official SDK.
  */
 import assert from "node:assert/strict";
-import { waitForState, leaveCode } from "../rooms/helpers.ts";
-import { refusal, settle, startSecureNode, type SecureNode } from "./support-rooms.ts";
+import { waitForState, leaveCode } from "../support/rooms.ts";
+import { refusal, settle, startSecureNode, type SecureNode } from "../support/security-rooms.ts";
 
 describe("security: room and connection flooding (one node)", function () {
   this.timeout(60_000);

@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { WebSocket } from "ws";
-import { until } from "../helpers/wait.ts";
-import { startSecureNode, type SecureNode } from "./support-rooms.ts";
+import { until } from "../support/wait.ts";
+import { startSecureNode, type SecureNode } from "../support/security-rooms.ts";
 
 const JOIN_ROOM = 10;
 const ROOM_DATA = 13;

@@ -6,8 +6,8 @@
 import assert from "node:assert/strict";
 import { verifyLatencies } from "../../matchmaker/latency.ts";
 import { NodeState } from "../../server/registry/index.ts";
-import { nextMessage } from "../rooms/helpers.ts";
-import { startSecureNode, type SecureNode } from "./support-rooms.ts";
+import { nextMessage } from "../support/rooms.ts";
+import { startSecureNode, type SecureNode } from "../support/security-rooms.ts";
 
 describe("security: client-reported latencies", function () {
   this.timeout(30_000);

@@ -6,9 +6,9 @@
 import assert from "node:assert/strict";
 import { WebSocket } from "ws";
 import { matchMaker } from "@colyseus/core";
-import { until } from "../helpers/wait.ts";
-import { leaveCode, nextMessage } from "../rooms/helpers.ts";
-import { startSecureNode, type SecureNode } from "./support-rooms.ts";
+import { until } from "../support/wait.ts";
+import { leaveCode, nextMessage } from "../support/rooms.ts";
+import { startSecureNode, type SecureNode } from "../support/security-rooms.ts";
 
 const MAX_SEND_BUFFER_BYTES = 256 * 1024;
 const JOIN_ROOM = 10; // Colyseus Protocol.JOIN_ROOM: the client's join acknowledgement

@@ -7,9 +7,9 @@ import assert from "node:assert/strict";
 import { matchMaker } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import type { MatchResult } from "../../rooms/index.ts";
-import { until } from "../helpers/wait.ts";
-import { nextMessage, waitForState } from "../rooms/helpers.ts";
-import { startSecureNode, type SecureNode } from "./support-rooms.ts";
+import { until } from "../support/wait.ts";
+import { nextMessage, waitForState } from "../support/rooms.ts";
+import { startSecureNode, type SecureNode } from "../support/security-rooms.ts";
 
 interface ArenaServerRoom {
   state: { teamScores: number[]; players: Map<string, { team: number }> };

@@ -10,9 +10,9 @@ import { readFileSync } from "node:fs";
 import { WebSocket } from "ws";
 import { matchMaker } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
-import { repoRoot } from "../helpers/processes.ts";
-import { until } from "../helpers/wait.ts";
-import { refusal, startSecureNode, type SecureNode } from "./support-rooms.ts";
+import { repoRoot } from "../support/processes.ts";
+import { until } from "../support/wait.ts";
+import { refusal, startSecureNode, type SecureNode } from "../support/security-rooms.ts";
 
 describe("security: reconnection tokens are bound to their player", function () {
   this.timeout(60_000);

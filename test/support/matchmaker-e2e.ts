@@ -1,0 +1,95 @@
+/**
+ * End-to-end fixtures for the matchmaker: an in-process Rally node (the real wiring, the real player
+ * result sink so ratings update) with short connect timeouts, guest players over HTTP, official
+ * @colyseus/sdk clients, and the QueueRoom client flow (`seat` -> `confirm` -> consumeSeatReservation).
+ */
+import { matchMaker } from "@colyseus/core";
+import { Client, type Room as SdkRoom } from "@colyseus/sdk";
+import { loadConfig } from "../../server/config.ts";
+import { startGameNode, type GameNode, type GameNodeOptions } from "../../server/node/index.ts";
+import { createMemoryStore } from "../../server/store/index.ts";
+import { freePort, guest, tempDir } from "./processes.ts";
+
+export const ADMIN_TOKEN = "mm-e2e-admin-token-0123456789-abcdef";
+
+export interface MmNode {
+  readonly node: GameNode;
+  readonly url: string;
+  player(): Promise<{ playerId: string; name: string; token: string }>;
+  client(token: string): Client;
+  setRating(playerId: string, mode: string, rating: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+let seq = 0;
+
+export async function startMmNode(env: Record<string, string> = {}, options: GameNodeOptions = {}): Promise<MmNode> {
+  const port = await freePort();
+  const config = loadConfig({
+    PORT: String(port), HOST: "127.0.0.1", DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false",
+    ADMIN_TOKEN, ADMIN_RATE_PER_MIN: "10000", AUTH_RATE_PER_MIN: "10000", API_RATE_PER_MIN: "10000", MM_CONNECT_TIMEOUT_S: "2", MM_QUEUE_GRACE_S: "2", ...env,
+  });
+  const node = await startGameNode(config, { store: await createMemoryStore(), ...options });
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    node, url,
+    player: () => guest(url, `mm-device-${++seq}-${Math.random().toString(36).slice(2)}`),
+    client(token) {
+      const c = new Client(url);
+      c.auth.token = token;
+      return c;
+    },
+    async setRating(playerId, mode, rating) {
+      const res = await fetch(`${url}/v1/admin/players/${playerId}/rating`, {
+        method: "PUT", headers: { "content-type": "application/json", authorization: `Bearer ${ADMIN_TOKEN}` },
+        body: JSON.stringify({ mode, rating }),
+      });
+      if (res.status !== 200) throw new Error(`set rating: ${res.status} ${await res.text()}`);
+    },
+    async close() {
+      await Promise.all(matchMaker.disconnectAll());
+      await node.close();
+    },
+  };
+}
+
+export interface Queued {
+  readonly queue: SdkRoom;
+  readonly statuses: Array<Record<string, unknown>>;
+  /** resolves with the seat reservation when it arrives */
+  readonly seat: Promise<Record<string, unknown> & { roomId: string; sessionId: string }>;
+}
+
+/** Join `queue` and record every status; `seat` resolves on the `seat` message. */
+export async function joinQueue(client: Client, options: Record<string, unknown>): Promise<Queued> {
+  const queue = await client.joinOrCreate("queue", options);
+  const statuses: Array<Record<string, unknown>> = [];
+  queue.onMessage("status", (s: Record<string, unknown>) => statuses.push(s));
+  queue.onMessage("error", () => undefined);
+  const seat = new Promise<Record<string, unknown> & { roomId: string; sessionId: string }>((resolve) => queue.onMessage("seat", resolve));
+  return { queue, statuses, seat };
+}
+
+/** The Colyseus QueueRoom client flow: on `seat`, send `confirm`, then consume the reservation. */
+export async function acceptSeat(client: Client, q: Queued, timeoutMs = 20_000): Promise<SdkRoom> {
+  const seat = await within(q.seat, timeoutMs, "a seat");
+  q.queue.send("confirm");
+  const room = await client.consumeSeatReservation(seat as never);
+  room.onMessage("*", () => undefined);
+  return room;
+}
+
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+    p.then((v) => { clearTimeout(timer); resolve(v); }, (e) => { clearTimeout(timer); reject(e); });
+  });
+}
+
+export { until } from "./wait.ts";
+
+export function nextMessage<T = unknown>(room: SdkRoom, type: string, timeoutMs = 10_000): Promise<T> {
+  return within(new Promise<T>((resolve) => {
+    const off = room.onMessage(type, (m: T) => { off(); resolve(m); });
+  }), timeoutMs, `"${type}" message`);
+}

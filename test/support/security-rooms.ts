@@ -1,0 +1,98 @@
+/**
+ * Shared fixtures for the room / connection security tests: a real in-process Rally node (the wiring
+ * of server/node, its real result sink unless told otherwise), real players made through
+ * `POST /v1/auth/guest`, and official @colyseus/sdk clients.
+ */
+import assert from "node:assert/strict";
+import { pino } from "pino";
+import { matchMaker } from "@colyseus/core";
+import { Client } from "@colyseus/sdk";
+import { loadConfig } from "../../server/config.ts";
+import { startGameNode, type GameNode } from "../../server/node/index.ts";
+import { createMemoryStore } from "../../server/store/index.ts";
+import { freePort, tempDir } from "./processes.ts";
+
+export const ADMIN_TOKEN = "admin-token-for-security-tests-0123456789";
+
+export interface SecureNode {
+  readonly node: GameNode;
+  readonly url: string;
+  readonly port: number;
+  /** A new guest player (through the HTTP API) and its access token. */
+  guest(): Promise<{ playerId: string; token: string }>;
+  client(token?: string): Client;
+  /** JSON over HTTP, with an optional bearer token. */
+  http(method: string, path: string, options?: { token?: string; body?: unknown }): Promise<{ status: number; body: unknown }>;
+  close(): Promise<void>;
+}
+
+/** Limits high enough that only the ones a test lowers get in its way. */
+const roomy: Record<string, string> = {
+  AUTH_RATE_PER_MIN: "10000", API_RATE_PER_MIN: "10000", ACCOUNT_RATE_PER_MIN: "10000",
+  MATCHMAKE_RATE_PER_MIN: "10000", ROOM_CREATES_PER_MIN: "10000",
+};
+
+/** `logLines`: the node's log lines (JSON, level warn and up) are pushed there instead of being dropped. */
+export async function startSecureNode(env: Record<string, string> = {}, options: { logLines?: string[] } = {}): Promise<SecureNode> {
+  const port = await freePort();
+  const config = loadConfig({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false", ADMIN_TOKEN, ...roomy, ...env });
+  const lines = options.logLines;
+  const logger = lines ? pino({ level: "warn" }, { write: (line: string) => void lines.push(line) }) : undefined;
+  const node = await startGameNode(config, { store: await createMemoryStore(), logger });
+  const url = `http://127.0.0.1:${port}`;
+  let closed = false;
+  const http: SecureNode["http"] = async (method, path, options = {}) => {
+    const res = await fetch(`${url}${path}`, {
+      method,
+      headers: { ...(options.body !== undefined ? { "content-type": "application/json" } : {}), ...(options.token ? { authorization: `Bearer ${options.token}` } : {}) },
+      body: options.body !== undefined ? JSON.stringify(options.body) : undefined,
+    });
+    const text = await res.text();
+    let body: unknown = text;
+    try { body = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: res.status, body };
+  };
+  return {
+    node, url, port, http,
+    async guest() {
+      const { status, body } = await http("POST", "/v1/auth/guest", { body: {} });
+      assert.equal(status, 200, `guest sign-in: ${JSON.stringify(body)}`);
+      const { playerId, token } = body as { playerId: string; token: string };
+      return { playerId, token };
+    },
+    client(token) {
+      const client = new Client(`ws://127.0.0.1:${port}`);
+      if (token) client.auth.token = token;
+      return client;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await Promise.all(matchMaker.disconnectAll());
+      await node.close();
+    },
+  };
+}
+
+/** Resolves with the refusal's message (and fails if the promise resolved). */
+export async function refusal(promise: Promise<unknown>, pattern: RegExp): Promise<string> {
+  try {
+    const value = await promise;
+    // A room that was joined would stay open: leave it so the test's count stays honest.
+    await (value as { leave?: () => Promise<unknown> } | undefined)?.leave?.().catch(() => undefined);
+  } catch (e) {
+    const message = (e as Error).message;
+    assert.match(message, pattern);
+    return message;
+  }
+  assert.fail(`expected a refusal matching ${pattern}, but it succeeded`);
+}
+
+/** Settles every promise; returns the fulfilled values and the rejection messages. */
+export async function settle<T>(promises: Array<Promise<T>>): Promise<{ ok: T[]; errors: string[] }> {
+  const out = await Promise.allSettled(promises);
+  return {
+    ok: out.filter((r): r is PromiseFulfilledResult<Awaited<T>> => r.status === "fulfilled").map((r) => r.value),
+    errors: out.filter((r): r is PromiseRejectedResult => r.status === "rejected").map((r) => String((r.reason as Error)?.message ?? r.reason)),
+  };
+}
