@@ -35,5 +35,5 @@ export { MatchmakerService, OLDEST_WAIT_KEY, CAPACITY_WAIT_KEY, seatTopic, STALE
 export type { Bus, MatchmakerDeps, NoShowReport, PassPhases, QueueMode, QueueModes, RoomApi, SeatNotice, SeatReservation } from "./service.ts";
 export { createQueueRoom, keepQueueLocal, parseQueueJoin, QueueErrorCode, queueJoinSchema } from "./queue-room.ts";
 export type { QueueJoin, QueueRoomDeps, QueueStatus } from "./queue-room.ts";
-export { colyseusRoomApi, createMatchmaking, defaultQueueModes } from "./wiring.ts";
+export { colyseusRoomApi, createMatchmaking } from "./wiring.ts";
 export type { Matchmaking, MatchmakingOptions } from "./wiring.ts";
