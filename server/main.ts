@@ -1,15 +1,9 @@
-/** `npm start`: one Rally node running the arena example. Config comes only from the environment (see server/config.ts). */
-import { ConfigError, GameConfigError, ListenError, createRally } from "./index.ts";
+/**
+ * `npm start`: one Rally node running the arena example, the same way a studio's own entry file runs
+ * its games (`startRally` from rally/server). Config comes only from the environment (server/config.ts);
+ * a bad setting, game or mode, or a busy port, prints one line and exits 1.
+ */
+import { startRally } from "./index.ts";
 import { arenaGame } from "../rooms/arena/game.ts";
 
-try {
-  const rally = await createRally({ games: { arena: arenaGame }, handleSignals: true });
-  await rally.listen();
-} catch (e) {
-  // One line and exit 1 for what the operator (or the studio) must fix; anything else is a bug: full stack.
-  if (e instanceof ConfigError || e instanceof GameConfigError || e instanceof ListenError) {
-    console.error(e.message);
-    process.exit(1);
-  }
-  throw e;
-}
+await startRally({ games: { arena: arenaGame } });
