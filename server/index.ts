@@ -13,7 +13,7 @@
 import type { Router } from "express";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { ListenError, startGameNode, type ExtraRoom, type GameNode, type GameNodeOptions } from "./node/index.ts";
-import { GameConfigError, gameModes, type Games } from "./node/games.ts";
+import { GameConfigError, checkRoomNames, gameModes, type Games } from "./node/games.ts";
 import type { MatchRewards } from "./node/results.ts";
 import type { Logger } from "./log.ts";
 import type { Store } from "./store/index.ts";
@@ -85,6 +85,7 @@ export async function createRally(options: RallyOptions): Promise<Rally> {
   const base = options.config ?? loadConfig();
   const config: Config = options.seasons ? { ...base, SEASON_SCHEDULE: options.seasons } : base;
   const modes = gameModes(options.games);
+  checkRoomNames(options.games, Object.keys(options.rooms ?? {}));
   let node: GameNode | undefined;
   let starting: Promise<GameNode> | undefined;
   return {
