@@ -76,7 +76,7 @@ export function eloWinProb(teamMeans: readonly number[]): number {
  * started while another runs on the same matcher (from `predictWin`) gets fresh buffers.
  */
 export class Matcher {
-  private idle: IndexBuffers | null = new IndexBuffers();
+  private idle: IndexBuffers | null = null;
   /** passes run, and of them those that found the previous pass's buffers (and field cache) */
   passes = 0;
   reused = 0;
