@@ -607,23 +607,31 @@ export class MatchmakerService {
     this.deps.logger.info({ matchId: report.matchId, present: report.present.length, missing: report.missing.length, requeue: report.requeue }, "match no-show handled");
   }
 
-  /** A match reported its result: its players may queue again (their ticket is gone once none of them holds it). */
+  /**
+   * A match reported its result: its players may queue again (their ticket is gone once none of them
+   * holds it). Records are read at once and tickets handled concurrently: a finished match frees its
+   * players in a few round trips, whatever its size.
+   */
   async matchEnded(result: { matchId: string; players: ReadonlyArray<{ playerId: string }> }): Promise<void> {
-    for (const { playerId } of result.players) {
-      const standing = await this.tickets.standing(playerId);
-      if (!standing || standing.record.matchId !== result.matchId) continue;
-      const { record, stored } = standing;
+    const ids = result.players.map((p) => p.playerId);
+    const records = ids.length ? await this.deps.players.getMany(ids) : [];
+    const byTicket = new Map<string, string[]>();
+    records.forEach((rec, k) => {
+      if (!rec || rec.matchId !== result.matchId) return;
+      byTicket.set(rec.ticketId, [...(byTicket.get(rec.ticketId) ?? []), ids[k]!]);
+    });
+    await Promise.all([...byTicket].map(async ([ticketId, playerIds]) => {
+      const stored = await this.tickets.stored(ticketId);
       if (!stored || stored.state !== TicketState.matched || stored.matchId !== result.matchId) {
-        await this.tickets.forget(playerId, record.ticketId);
-        continue;
+        for (const id of playerIds) await this.tickets.forget(id, ticketId);
+        return;
       }
       const h = handleOf(stored, TicketPhase.seated);
-      await this.tickets.release(h, [playerId]);
+      await this.tickets.release(h, playerIds);
       // every player of the ticket released: forget it
-      let remaining = 0;
-      for (const id of stored.ticket.playerIds) if ((await this.deps.players.get(id))?.ticketId === record.ticketId) remaining++;
-      if (!remaining) await this.tickets.finish(h, [], result.matchId);
-    }
+      const left = await this.deps.players.getMany(stored.ticket.playerIds);
+      if (!left.some((r) => r?.ticketId === ticketId)) await this.tickets.finish(h, [], result.matchId);
+    }));
   }
 
   /**
