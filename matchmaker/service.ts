@@ -264,9 +264,9 @@ export class MatchmakerService {
    * The ticket for these players joining `mode` together (a solo, or every member of a party): the
    * ticket one of them may resume (sent back after a no-show, or queued on a node that died), else a
    * new one with their records taken (`queued`: not listed yet, so the caller can subscribe to its
-   * seats first; `list` lists it). A player's other ticket that no longer fits (another mode or
-   * party) ends here. Throws TicketLifecycleError (MM_ALREADY_QUEUED, MM_ALREADY_IN_MATCH) or
-   * TicketError (MM_INVALID_TICKET), having changed nothing of theirs.
+   * seats first; `listTicket` lists it). A player's other ticket that no longer fits (another mode or
+   * party) ends here (`cancel`). Throws TicketLifecycleError (MM_ALREADY_QUEUED, MM_ALREADY_IN_MATCH)
+   * or TicketError (MM_INVALID_TICKET) without taking any record.
    */
   async prepareTicket(join: { readonly mode: string; readonly partyId?: string; readonly members: readonly { readonly playerId: string; readonly name: string; readonly latencies: Readonly<Record<string, number>> }[] }): Promise<TicketHandle> {
     const { mode, partyId, members } = join;
