@@ -207,7 +207,7 @@ export class MatchmakerService {
   private readonly capacityRegions = new Map<string, Set<string>>();
   /** (mode, shard) key -> the leader's mirror of its waiting list (one per lease token) */
   private readonly mirrors = new Map<string, WaitingMirror>();
-  /** (mode, shard) key -> its matcher (pass buffers and ticket field cache), kept while the process lives */
+  /** (mode, shard) key -> its matcher (pass buffers and ticket field cache), kept while this node leads the shard */
   private readonly matchers = new Map<string, Matcher>();
   /** phases of the last pass this node ran */
   lastPass: PassPhases | undefined;
@@ -233,7 +233,7 @@ export class MatchmakerService {
     return ticketShard(this.modes[mode]?.rules ?? {}, { region });
   }
 
-  /** The matcher of (mode, shard): its buffers and field cache live as long as this service. */
+  /** The matcher of (mode, shard): its buffers and field cache live while this node leads the shard. */
   matcherOf(mode: string, shard: string): Matcher {
     const key = shardKey(mode, shard);
     let m = this.matchers.get(key);
@@ -349,6 +349,7 @@ export class MatchmakerService {
     for (const grant of this.grants.values()) await this.deps.lease.release(grant).catch(() => undefined);
     this.grants.clear();
     this.mirrors.clear();
+    this.matchers.clear();
   }
 
   /** One loop step at `nowMs`: per (mode, shard) whose pass is due, hold that shard's lease, then pass + provision. */
@@ -367,7 +368,10 @@ export class MatchmakerService {
           });
           this.deps.metrics.leader.set({ mode: name, shard }, grant ? 1 : 0);
           if (!grant) {
+            // a follower keeps no pool: its mirror and matcher (buffers sized to the pool) go; a new
+            // lease starts from a full read, whose new ticket objects the old field cache would miss anyway
             this.mirrors.delete(key);
+            this.matchers.delete(key);
             this.clearWaitingGauge(key, name);
             this.capacityRegions.delete(key);
             continue;
