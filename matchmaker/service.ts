@@ -487,7 +487,10 @@ export class MatchmakerService {
     const rules = mode.rules;
     const matchId = `m_${randomUUID()}`;
     const tickets = match.teams.flatMap((t) => t.tickets);
-    const { result: claim, claimed } = await this.tickets.claim(tickets.map((ticket) => ({ ticket, phase: TicketPhase.searching, shard })), rules.name, shard, matchId, grant.token, nowMs, this.holder);
+    // every ticket of the pool is listed in the shard's waiting list: searching
+    const listed = new Array<TicketHandle>(tickets.length);
+    for (let i = 0; i < tickets.length; i++) listed[i] = { ticket: tickets[i]!, phase: TicketPhase.searching, shard };
+    const { result: claim, claimed } = await this.tickets.claim(listed, rules.name, shard, matchId, grant.token, nowMs, this.holder);
     if (!claim.ok) {
       this.deps.logger.debug({ mode: rules.name, shard, reason: claim.reason }, "claim refused");
       return false;

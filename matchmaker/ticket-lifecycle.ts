@@ -165,7 +165,7 @@ export class TicketLifecycle {
   }
 
   private guard(h: Pick<TicketHandle, "phase" | "ticket">, transition: TicketTransition): void {
-    if (allowed(h.phase, transition)) return;
+    if ((TICKET_TRANSITIONS[transition].from as readonly TicketPhase[]).includes(h.phase)) return;
     throw new TicketLifecycleError(TicketLifecycleErrorCode.MM_ILLEGAL_TRANSITION, `ticket ${h.ticket.id}: ${transition} is not allowed from ${h.phase}`, { from: h.phase, transition, ticketId: h.ticket.id });
   }
 
@@ -244,10 +244,22 @@ export class TicketLifecycle {
    * or nothing; then the records name the match and the leader (`host`) that provisions it. A
    * refused claim changes nothing.
    */
-  async claim(hs: readonly TicketHandle[], mode: string, shard: string, matchId: string, fence: number, now: number, leader: string): Promise<{ result: ClaimResult; claimed: TicketHandle[] }> {
-    for (const h of hs) this.guard(h, "claim");
-    const result = await this.store.claim(mode, hs.map((h) => h.ticket.id), matchId, fence, shard);
-    if (!result.ok) return { result, claimed: [] };
+  claim(hs: readonly TicketHandle[], mode: string, shard: string, matchId: string, fence: number, now: number, leader: string): Promise<{ result: ClaimResult; claimed: TicketHandle[] }> {
+    // the leader proposes thousands of lobbies a pass and most claims may be refused: no await, no
+    // allocation past the ids on that path
+    const ids = new Array<string>(hs.length);
+    try {
+      for (let i = 0; i < hs.length; i++) {
+        this.guard(hs[i]!, "claim");
+        ids[i] = hs[i]!.ticket.id;
+      }
+    } catch (e) {
+      return Promise.reject(e); // like every other transition: a rejected promise, never a throw
+    }
+    return this.store.claim(mode, ids, matchId, fence, shard).then((result) => (result.ok ? this.claimed(hs, result, matchId, now, leader) : { result, claimed: [] }));
+  }
+
+  private async claimed(hs: readonly TicketHandle[], result: ClaimResult, matchId: string, now: number, leader: string): Promise<{ result: ClaimResult; claimed: TicketHandle[] }> {
     // while provisioning, the leader owns the records (`host`); the room's node does once it exists
     await Promise.all(hs.map((h) => this.players.update(h.ticket.playerIds, h.ticket.id, { state: PlayerQueueState.matched, matchId, ttlMs: MATCHED_TTL_MS, ...(leader ? { host: leader } : {}) }, now)));
     return { result, claimed: hs.map((h) => TicketLifecycle.to(h, "claim", { matchId })) };
