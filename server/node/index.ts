@@ -19,7 +19,6 @@ import { createMetrics, type Metrics } from "../metrics/index.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { StoreBreaker, guardStore } from "../store/breaker.ts";
 import { checkStoreSharing } from "../store/sharing.ts";
-import { LRUCache } from "lru-cache";
 import { Counter } from "prom-client";
 import { ResultOutbox } from "./result-outbox.ts";
 import { createPlayerServices, type PlayerServices } from "../players/index.ts";
@@ -270,7 +269,6 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     if (!liveCache || now - liveCache.at >= 1000) liveCache = { at: now, nodes: registry.live(now) };
     return liveCache.nodes;
   };
-  const lastRatings = new LRUCache<string, number>({ max: 100_000 });
   const matchmaking = createMatchmaking({
     redis: coordination,
     region: config.REGION,
@@ -278,19 +276,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     metricsRegistry: metrics.registry,
     logger: logger.child({ component: "matchmaker" }),
     knownRegions: async () => [...new Set((await liveNodes()).map((e) => e.region))],
-    ratingOf: async (playerId, mode) => {
-      const key = `${mode}\u0000${playerId}`;
-      try {
-        const rating = players.model.searchRating((await store.ratings.get(playerId, mode)) ?? players.model.initial());
-        lastRatings.set(key, rating);
-        return rating;
-      } catch (err) {
-        // The store is down: the queue keeps matching on the rating this node last read.
-        const known = lastRatings.get(key);
-        if (known === undefined) throw err;
-        return known;
-      }
-    },
+    ratingOf: (playerId, mode) => players.ratings.current(playerId, mode),
     modes: options.matchmaking?.modes,
     parties: options.matchmaking?.parties ?? social.parties,
     connectTimeoutS: config.MM_CONNECT_TIMEOUT_S,
