@@ -24,7 +24,7 @@ import { ResultOutbox } from "./result-outbox.ts";
 import { createPlayerServices, type PlayerServices } from "../players/index.ts";
 import { applyCorsPolicy } from "../http/cors.ts";
 import { createGatedRouter, refuseWhileShuttingDown } from "../http/matchmake-gate.ts";
-import { DeadNodeReaper, LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, cleanupNodeRooms, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry, type PlacementRule } from "../registry/index.ts";
+import { DeadNodeReaper, LiveNodeView, LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, cleanupNodeRooms, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry, type PlacementRule } from "../registry/index.ts";
 import { createPlacementMetrics, startShutdownWatchdog } from "../pool/node-hooks.ts";
 import { LocalLease, RedisLease, createMatchmaking, createQueueRoom, defaultQueueModes, keepQueueLocal, type MatchmakerService, type PartyDirectory, type QueueModes } from "../../matchmaker/index.ts";
 import { CustomGameRoom, RelaySessionRoom, SocialRoom, bindPeerRoom, bindSocialRoom, keepSocialLocal, type SocialRoomServices } from "../../rooms/social/index.ts";
@@ -211,8 +211,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   const social = createSocialServices({
     store, presence, redis: coordination, presenceTtlMs: config.PRESENCE_TTL_MS,
     friendLimits: { maxBlocked: config.FRIENDS_MAX_BLOCKED, maxIncoming: config.FRIENDS_MAX_INCOMING },
-    // A party fits the modes it queues for; before a mode is picked, the largest of them.
-    partyMaxSize: (mode) => mode === null ? Math.max(...Object.values(queueModes).map((m) => m.rules.party.maxSize)) : queueModes[mode]?.rules.party.maxSize,
+    partyModes: queueModes,
     onError: (err, what) => logger.warn({ err }, `social: ${what} failed`),
     // An unread request from the same player, or invite to the same party from the same friend, is not repeated.
     notify: (playerId, kind, data) => void chatRef?.inbox.notify(playerId, kind, data, { sameAs: kind === "friend_request" ? ["playerId"] : ["partyId", "from"] }).catch((err) => logger.warn({ err, playerId, kind }, "inbox notification failed")),
@@ -260,22 +259,15 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   const placement = createPlacementMetrics(metrics.registry);
   const placementRule: PlacementRule = { packBelow: config.PLACEMENT_PACK_BELOW, cpuFull: config.PLACEMENT_CPU_FULL, lagFullMs: config.PLACEMENT_LAG_FULL_MS };
   const pending = new PendingPlacements();
-  // The matchmaker asks the registry which regions exist (every pass of every mode and shard) and whether
-  // a queued record's node is alive (per record in an orphan sweep): one read a second serves them all
-  // instead of one listing of every node in the cluster per question. A node's death shows up to 1 s later.
-  let liveCache: { at: number; nodes: ReturnType<NodeRegistry["live"]> } | undefined;
-  const liveNodes = () => {
-    const now = Date.now();
-    if (!liveCache || now - liveCache.at >= 1000) liveCache = { at: now, nodes: registry.live(now) };
-    return liveCache.nodes;
-  };
+  // One cached view of the live nodes for the matchmaker, placement and the reaper (server/registry/live-view.ts).
+  const nodes = new LiveNodeView(registry);
   const matchmaking = createMatchmaking({
     redis: coordination,
     region: config.REGION,
     bus: presence,
     metricsRegistry: metrics.registry,
     logger: logger.child({ component: "matchmaker" }),
-    knownRegions: async () => [...new Set((await liveNodes()).map((e) => e.region))],
+    knownRegions: () => nodes.regions(Date.now()),
     ratingOf: (playerId, mode) => players.ratings.current(playerId, mode),
     modes: options.matchmaking?.modes,
     parties: options.matchmaking?.parties ?? social.parties,
@@ -283,7 +275,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     queueGraceS: config.MM_QUEUE_GRACE_S,
     leaseTtlMs: config.MM_LEASE_TTL_MS,
     // a queued player whose queue node died may rejoin elsewhere as soon as the registry drops the node
-    nodeAlive: async (nodeId) => (await liveNodes()).some((e) => e.nodeId === nodeId),
+    nodeAlive: (nodeId) => nodes.alive(nodeId, Date.now()),
   });
   matchmakerRef = matchmaking.service;
 
@@ -291,7 +283,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   // them: their players' tickets and records, presence entries, room listings, room count, entry.
   const nodesReaped = new Counter({ name: "rally_nodes_reaped_total", help: "Dead nodes this node cleaned up after (as the reaper lease holder)", registers: [metrics.registry] });
   const reaper = new DeadNodeReaper({
-    registry,
+    registry: nodes,
     lease: coordination ? new RedisLease(coordination, Date.now) : new LocalLease(Date.now),
     self: () => matchMaker.processId,
     steps: [
@@ -351,7 +343,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
       const region = typeof requested === "string" ? requested : config.REGION;
       const t0 = performance.now();
       const until = Date.now() + config.PLACEMENT_WAIT_MS;
-      const pick = async () => pickNode(await registry.live(Date.now()), region, Date.now(), registry.ttlMs, placementRule, (e) => pending.count(e));
+      const pick = async () => pickNode(await nodes.live(Date.now(), 0), region, Date.now(), registry.ttlMs, placementRule, (e) => pending.count(e));
       let node = await pick();
       const warm = node !== null;
       while (!node && Date.now() < until) {

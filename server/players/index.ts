@@ -46,7 +46,7 @@ export interface PlayerServices {
   close(): Promise<void>;
 }
 
-type PlayerConfig = Pick<Config, "PROFILE_CACHE_TTL_S" | "SEASON_SCHEDULE" | "AUTH_RATE_PER_MIN" | "API_RATE_PER_MIN" | "ACCOUNT_RATE_PER_MIN" | "LOGIN_SLOW_AFTER" | "LOGIN_LOCKOUT_AFTER" | "LOGIN_LOCKOUT_S"> & Partial<Pick<Config, "GUEST_DEVICE_RATE_PER_MIN">>;
+type PlayerConfig = Pick<Config, "PROFILE_CACHE_TTL_S" | "SEASON_SCHEDULE" | "AUTH_RATE_PER_MIN" | "API_RATE_PER_MIN" | "ACCOUNT_RATE_PER_MIN" | "LOGIN_SLOW_AFTER" | "LOGIN_LOCKOUT_AFTER" | "LOGIN_LOCKOUT_S" | "GUEST_DEVICE_RATE_PER_MIN">;
 
 export function createPlayerServices(config: PlayerConfig, store: Store, options: { redis?: Redis; logger?: Logger; cache?: Cache; metricsRegistry?: Registry } = {}): PlayerServices {
   const { redis, logger } = options;
