@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { Client, type Room } from "@colyseus/sdk";
 import { guest, startNodeProcess, startRedis, tempDir, freePort, type NodeHandle, type RedisHandle } from "../../support/processes.ts";
-import { until } from "../../support/wait.ts";
+import { sleep, until } from "../../support/wait.ts";
 import { loadConfig } from "../../../server/config.ts";
 import { startGameNode, type GameNode } from "../../../server/node/index.ts";
 import { createMemoryStore } from "../../../server/store/index.ts";
@@ -60,7 +60,7 @@ async function joinSocial(wsBase: string, p: Player, rooms: Room[]): Promise<Soc
     send: async (message) => {
       // The social room closes a client above 10 messages a second (4002): pace like a person typing fast.
       const wait = last + 120 - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await sleep(wait);
       last = Date.now();
       const ref = `r${++refSeq}`;
       room.send("chat", { ...message, ref });

@@ -4,6 +4,7 @@ import { RedisPresence } from "@colyseus/redis-presence";
 import { LocalLease } from "../../../matchmaker/lease.ts";
 import { DeadNodeReaper, LiveNodeView, LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, createNodeRegistry, defaultPlacementRule, loadScore, pickNode, type NodeEntry } from "../../../server/registry/index.ts";
 import { startRedis, type RedisHandle } from "../../support/processes.ts";
+import { sleep } from "../../support/wait.ts";
 
 const node = (over: Partial<NodeEntry>): NodeEntry => ({
   nodeId: "n", region: "eu", publicAddress: null, state: NodeState.READY, capacity: 10, rooms: 0, ccu: 0, heartbeatAt: 1000, ...over,
@@ -88,10 +89,10 @@ describe("placement", () => {
     const meter = new LoadMeter();
     meter.start();
     try {
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
       const spinUntil = performance.now() + 300;
       while (performance.now() < spinUntil) { /* block the loop */ }
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
       const busy = meter.read();
       assert.ok(busy.cpu > 0.2, `cpu ${busy.cpu}`);
       assert.ok(busy.lagMs >= 150, `lag ${busy.lagMs}`);
@@ -247,7 +248,7 @@ describe("dead-node reaper", () => {
     let runs = 0;
     const make = (self: string) => new DeadNodeReaper({
       registry, lease, self: () => self, logger: quiet, cleanup: async () => undefined,
-      steps: [{ name: "count", run: async () => { runs++; await new Promise((r) => setTimeout(r, 20)); } }],
+      steps: [{ name: "count", run: async () => { runs++; await sleep(20); } }],
     });
     const [a, b] = [make("a"), make("b")];
     const [ra, rb] = await Promise.all([a.tick(t), b.tick(t)]);

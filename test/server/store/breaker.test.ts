@@ -15,7 +15,7 @@ import { StoreBreaker, guardStore, isStoreUnavailableError } from "../../../serv
 import { checkMongoTransactions } from "../../../server/store/mongo.ts";
 import { createMemoryStore, type Store } from "../../../server/store/index.ts";
 import { startTestNode, type TestNode } from "../../support/rooms.ts";
-import { until } from "../../support/wait.ts";
+import { sleep, until } from "../../support/wait.ts";
 
 const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
 const quiet = { info() {}, warn() {}, error() {}, debug() {}, child() { return quiet; } } as unknown as import("../../../server/log.ts").Logger;
@@ -263,7 +263,7 @@ describe("a node whose store is unreachable", function () {
     assert.equal(consume.status, 503);
     assert.equal(((await consume.json()) as { error: { code: string } }).error.code, "STORE_UNAVAILABLE");
     sw.mode = "up";
-    await new Promise((r) => setTimeout(r, 1500)); // past the open period and any flush of the write-behind queue
+    await sleep(1500); // past the open period and any flush of the write-behind queue
     assert.deepEqual(await sw.store.inventory.get(p.playerId), { gem: 5 }, "nothing refused was applied later");
   });
 });
