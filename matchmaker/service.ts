@@ -105,7 +105,7 @@ export interface MatchmakerDeps {
  * an unknown mode. The one place the party cap is computed: the queue refuses over it, the social
  * service caps parties with it.
  */
-export function partyCapOf(modes: QueueModes, mode: string | null): number | undefined {
+export function partyCapOf(modes: Readonly<Record<string, { readonly rules: { readonly party: { readonly maxSize: number } } }>>, mode: string | null): number | undefined {
   if (mode === null) {
     const caps = Object.values(modes).map((m) => m.rules.party.maxSize);
     return caps.length ? Math.max(...caps) : undefined;

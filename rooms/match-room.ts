@@ -17,6 +17,7 @@
  */
 import { CloseCode, ErrorCode, Room, ServerError, type AuthContext, type Client, type StepContext } from "@colyseus/core";
 import { z } from "zod";
+import { winnerTeam } from "../server/players/outcome.ts";
 import { renewPatchMaps } from "./patch-maps.ts";
 import type { MatchOutcome, MatchResult, PlayerIdentity, RoomServices } from "./services.ts";
 
@@ -487,8 +488,6 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     const { teams, players } = this.scores();
     const endedAt = Date.now();
     const durationMs = this.startedAt ? this.clock.currentTime - this.startedAt : 0;
-    const best = Math.max(...teams);
-    const winners = teams.filter((s) => s === best).length;
     const humanTeams = new Set([...this.players.values()].map((p) => p.team)).size;
     return {
       matchId: this.matchId,
@@ -507,7 +506,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       players: [...this.players.values()].map((p) => ({
         playerId: p.playerId, name: p.name, team: p.team, score: players.get(p.sessionId) ?? 0, present: p.present,
       })),
-      winnerTeam: outcome === "completed" && winners === 1 ? teams.indexOf(best) : null,
+      winnerTeam: outcome === "completed" ? winnerTeam(teams) : null,
       // Only matchmade rooms are ranked: an open game's result is history, never rating or rewards.
       ranked: this.expected !== null,
       againstBotsOnly: this.botSeats > 0 && humanTeams <= 1,

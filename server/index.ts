@@ -14,7 +14,7 @@ import type { Router } from "express";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { ListenError, startGameNode, type ExtraRoom, type GameNode, type GameNodeOptions } from "./node/index.ts";
 import { GameConfigError, checkRoomNames, gameModes, type Games } from "./node/games.ts";
-import type { MatchRewards } from "./node/results.ts";
+import type { MatchRewards } from "./players/index.ts";
 import type { Logger } from "./log.ts";
 import type { Store } from "./store/index.ts";
 import type { ChatFilter } from "./chat/index.ts";
@@ -27,7 +27,7 @@ export { MatchRoom, MatchPhase, RoomErrorCode, baseJoinOptionsSchema, type Match
 export type { MatchResult, MatchResultPlayer, MatchResultSink, MatchOutcome, PlayerIdentity } from "../rooms/services.ts";
 export type { RatingModel, Skill } from "../matchmaker/rating.ts";
 export { OpenSkillModel } from "../matchmaker/rating.ts";
-export { DEFAULT_REWARDS, type MatchRewards } from "./node/results.ts";
+export { DEFAULT_REWARDS, type MatchRewards } from "./players/index.ts";
 // What a game room is written with, from the same module instances Rally runs on: a second copy of
 // @colyseus/schema in a game's folder breaks state sync ("Multiple @colyseus/schema versions detected").
 export type { Client, StepContext } from "@colyseus/core";

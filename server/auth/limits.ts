@@ -24,7 +24,7 @@ export interface LimitSettings {
   loginLockoutAfter: number;
   loginLockoutS: number;
   /** Guest sign-ins per device id per minute. */
-  guestDevicePerMin?: number;
+  guestDevicePerMin: number;
 }
 
 export interface Limits {
@@ -59,7 +59,7 @@ export function createLimits(settings: LimitSettings, redis?: Redis, sleep = (ms
   const api = make("api", settings.apiPerMin, 60);
   const account = make("acct", settings.accountPerMin, 60);
   const logins = make("login", settings.loginLockoutAfter, settings.loginLockoutS, settings.loginLockoutS);
-  const devices = make("guestdev", settings.guestDevicePerMin ?? 10, 60);
+  const devices = make("guestdev", settings.guestDevicePerMin, 60);
 
   const limit = (limiter: RateLimiterAbstract, key: string, what: string) =>
     limiter.consume(key).then(() => undefined, (res: unknown) => {
@@ -72,7 +72,7 @@ export function createLimits(settings: LimitSettings, redis?: Redis, sleep = (ms
     auth: (ip) => limit(auth, ip, `auth requests (limit ${settings.authPerMin}/min)`),
     api: (ip) => limit(api, ip, `requests (limit ${settings.apiPerMin}/min)`),
     account: (playerId) => limit(account, playerId, `requests for this account (limit ${settings.accountPerMin}/min)`),
-    guestDevice: (deviceId) => limit(devices, deviceId, `guest sign-ins for this device (limit ${settings.guestDevicePerMin ?? 10}/min)`),
+    guestDevice: (deviceId) => limit(devices, deviceId, `guest sign-ins for this device (limit ${settings.guestDevicePerMin}/min)`),
     async beforeLogin(username) {
       let reserved: RateLimiterRes;
       try {

@@ -24,7 +24,7 @@ export interface AdminDeps {
   readonly commands: NodeCommands;
   readonly limits: PoolLimitsStore;
   /** ADMIN_RATE_PER_MIN: requests per minute per client address on every `/v1/admin` route of this app. */
-  readonly ratePerMin?: number;
+  readonly ratePerMin: number;
   readonly now?: () => number;
 }
 
@@ -54,7 +54,7 @@ export function mountAdminApi(app: Application, deps: AdminDeps): Application {
   const now = deps.now ?? Date.now;
   // One budget per address for all of /v1/admin (these pool routes and the player routes mounted
   // after them), so a token cannot be guessed at line rate. In memory: per process.
-  const perMin = deps.ratePerMin ?? 120;
+  const perMin = deps.ratePerMin;
   const budget = new RateLimiterMemory({ keyPrefix: "admin", points: perMin, duration: 60 });
   app.use("/v1/admin", (req: Request, res: Response, next: NextFunction) => {
     budget.consume(req.ip ?? req.socket.remoteAddress ?? "unknown").then(() => next(), (r: unknown) => {

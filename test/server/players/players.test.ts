@@ -15,6 +15,7 @@ import { seasonId } from "../../../server/players/seasons.ts";
 import { createMemoryStore, type Store } from "../../../server/store/index.ts";
 import { startRedis, type RedisHandle } from "../../support/processes.ts";
 import { startTestNode, type TestNode } from "../../support/rooms.ts";
+import { sleep } from "../../support/wait.ts";
 
 const ADMIN_TOKEN = "admin-token-0123456789-abcdefghijklmn";
 interface Json { [k: string]: any } // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -279,7 +280,7 @@ describe("profile cache", () => {
     await profiles.changed(p.id);
     slow.hold();
     const racing = profiles.get(p.id);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     await store.players.rename(p.id, "After Write");
     await profiles.changed(p.id);
     slow.release();

@@ -10,7 +10,7 @@ import { Client, type Room } from "@colyseus/sdk";
 import { guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../../support/processes.ts";
 import { startTestNode, type TestNode } from "../../support/rooms.ts";
 import { RallyClient, RelayClient, SocialClient } from "../../../client-sdk/index.ts";
-import { until } from "../../support/wait.ts";
+import { sleep, until } from "../../support/wait.ts";
 
 const JWT_SECRET = "social-test-secret-0123456789-abcdefghijklmnop";
 
@@ -114,7 +114,7 @@ describe("social: one node", function () {
     // b comes online: a (blocked) gets no presence push about b, and a's list does not show b
     sa.box.got.length = 0;
     const sb = track(await joinSocial(node.url, b));
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     assert.equal(sa.box.got.filter((m) => m.type === "presence" && m.payload.playerId === b.playerId).length, 0);
     assert.deepEqual(((await api(node.url, a)("GET", "/v1/friends")).body as any).friends, []);
     await sb.room.leave(true);
@@ -245,7 +245,7 @@ describe("social: one node", function () {
 
     const priv = await host.create("custom", { name: "Secret", mode: "ctf", private: true });
     rooms.push(priv);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     assert.equal(listed.some((r) => r.roomId === priv.roomId), false, "a private game is not listed");
     const code = await until("code in state", () => (priv.state as any).code as string);
     await assert.rejects(joiner.joinById(priv.roomId, {}), /JOIN_CODE_NOT_FOUND/);
