@@ -4,7 +4,7 @@
  */
 export { DEFAULT_SHARD, defineModes, exampleModes, latencyBudgetAt, parseModeRules, RulesError, shardOf, shardRules, shardsOf, windowAt, WidenCurve } from "./rules.ts";
 export type { ModeRules, ModeRulesInput, ModeTable, RegionStep, WindowRule } from "./rules.ts";
-export { makeTicket, TicketError, TicketSchema, TicketState, ticketSize, waitS } from "./ticket.ts";
+export { makeTicket, TicketSchema, TicketState, ticketSize, waitS } from "./ticket.ts";
 export type { Ticket, TicketInput } from "./ticket.ts";
 export { eloWinProb, runPass } from "./matcher.ts";
 export type { Match, MatchTeam, PassOptions, PassResult } from "./matcher.ts";
@@ -25,7 +25,7 @@ export { generateArrivals, parseScenario, ScenarioSchema, scenarioRules, simulat
 export type { Scenario, SimArrival, SimMatch, SimPlayer } from "./simulator.ts";
 export { measure } from "./sim-metrics.ts";
 export type { MatcherFigures } from "./sim-metrics.ts";
-export { MemoryPartyDirectory, PartyError, PartyErrorCode } from "./party.ts";
+export { MemoryPartyDirectory } from "./party.ts";
 export type { PartyDirectory, QueueParty } from "./party.ts";
 export { MemoryPlayerIndex, PlayerQueueState, RedisPlayerIndex } from "./player-index.ts";
 export type { PlayerIndex, PlayerPatch, PlayerRecord } from "./player-index.ts";
@@ -33,7 +33,7 @@ export { createMatchmakerMetrics } from "./metrics.ts";
 export type { MatchmakerMetrics } from "./metrics.ts";
 export { MatchmakerService, OLDEST_WAIT_KEY, CAPACITY_WAIT_KEY, seatTopic, STALE_QUEUE_MS, MATCHED_TTL_MS } from "./service.ts";
 export type { Bus, MatchmakerDeps, NoShowReport, PassPhases, QueueMode, QueueModes, RoomApi, SeatNotice, SeatReservation } from "./service.ts";
-export { createQueueRoom, keepQueueLocal, parseQueueJoin, QueueErrorCode, queueJoinSchema } from "./queue-room.ts";
-export type { QueueJoin, QueueRoomDeps, QueueStatus } from "./queue-room.ts";
+export { createQueueRoom, keepQueueLocal, parseQueueJoin } from "./queue-room.ts";
+export type { QueueJoin, QueueRoomDeps } from "./queue-room.ts";
 export { colyseusRoomApi, createMatchmaking, defaultQueueModes } from "./wiring.ts";
 export type { Matchmaking, MatchmakingOptions } from "./wiring.ts";

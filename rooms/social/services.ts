@@ -25,7 +25,7 @@ export interface SocialRoomServices {
   redeemRelayToken(token: unknown, playerId: string, roomId: string): Promise<boolean>;
   /**
    * One attempt at a private game's join code by this player, counted against the same per-player
-   * budget as `GET /v1/join-codes/:code`; throws a CodedError (RATE_LIMITED) when it is spent.
+   * budget as `GET /v1/join-codes/:code`; throws a RallyError (RATE_LIMITED) when it is spent.
    */
   codeAttempt(playerId: string): Promise<void>;
   /**

@@ -3,9 +3,10 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import helmet from "helmet";
 import { z } from "zod";
 import { ServerError } from "@colyseus/core";
-import { ErrorCatalog, RallyError, type ErrorCode } from "../errors.ts";
+import { decodeRefusal } from "../../protocol/index.ts";
+import { RallyError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { LimitError, type Limits } from "../auth/limits.ts";
+import type { Limits } from "../auth/limits.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { corsHeadersFor } from "./cors.ts";
 
@@ -44,15 +45,14 @@ export function isDecodeError(e: unknown): boolean {
 }
 
 /**
- * A Colyseus ServerError (room creation through matchMaker.createRoom) as a catalog error: 503 is
- * placement refusing (Rally's selector), a Rally room's refusal carries its catalog code in front of
- * the message; anything else stays an internal error.
+ * A Colyseus ServerError (room creation through matchMaker.createRoom: placement refusing, or the
+ * room's onCreate refusing, possibly on another node) as the catalog error it encodes; one without a
+ * Rally code stays an internal error.
  */
 function fromServerError(e: ServerError): RallyError | null {
-  if (e.code === 503) return new RallyError("NO_NODE_AVAILABLE");
-  const lead = /^([A-Z_]+)\b/.exec(e.message)?.[1];
-  if (lead && lead in ErrorCatalog && lead !== "INTERNAL") return new RallyError(lead as ErrorCode);
-  return null;
+  const { code } = decodeRefusal(e);
+  // the catalog's message: the room's own text may name nodes and regions
+  return code === "ROOM_ERROR" || code === "INTERNAL" ? null : new RallyError(code);
 }
 
 /** `/v1` reads JSON only: express.json() leaves other content types unparsed, so a body we cannot read is refused, not treated as {}. */
@@ -73,7 +73,7 @@ export function errorHandler(logger: Logger) {
       logger.error({ err, path: req.path }, "unhandled error in HTTP route");
       error = new RallyError("INTERNAL");
     }
-    if (err instanceof LimitError) res.setHeader("Retry-After", String(err.retryAfterS));
+    if (error.details.retryAfterS !== undefined) res.setHeader("Retry-After", String(error.details.retryAfterS));
     res.status(error.status).json(error.toBody());
   };
 }

@@ -7,8 +7,9 @@
  */
 import { fileURLToPath } from "node:url";
 import type { RedisOptions } from "ioredis";
-import { LocalDriver, LocalPresence, ServerError, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
+import { LocalDriver, LocalPresence, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
 import { ArenaRoom, PLACED_ON, bindRoom, boundedLobby, guardRoom, requireToken, type MatchResultSink, type RoomGuardDeps, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
+import { encodeRefusal } from "../../protocol/server.ts";
 import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
 import { createPlatformAuth } from "../auth/platform/index.ts";
 import type { Config } from "../config.ts";
@@ -34,7 +35,7 @@ import { mountSocialApi } from "../http/social-routes.ts";
 import { MetricsListener } from "../http/metrics-endpoint.ts";
 import { listedMode, queueMode, trackPresence } from "../social/room-hooks.ts";
 import { createPlayerGuard } from "./guard.ts";
-import { ChatError, createChatServices, notifyResults, trackMatchChat, type ChatFilter, type ChatServices } from "../chat/index.ts";
+import { createChatServices, notifyResults, trackMatchChat, type ChatFilter, type ChatServices } from "../chat/index.ts";
 import { mountChatApi } from "../http/chat-routes.ts";
 import { RallyError } from "../errors.ts";
 import { createSocketGuard } from "./sockets.ts";
@@ -237,7 +238,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
         return { ok: true, message: await chat.chat.send(sender, message) };
       } catch (e) {
         if (!(e instanceof RallyError)) throw e;
-        return { ok: false, code: e.code, message: e.message, ...(e instanceof ChatError && e.reason ? { reason: e.reason } : {}) };
+        return { ok: false, code: e.code, message: e.message, ...(e.details.reason ? { reason: e.details.reason } : {}) };
       }
     },
   };
@@ -377,7 +378,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
       // the room here instead; the room guard refuses that (rooms/guard.ts PLACED_ON) and the matcher requeues.
       if (node && clientOptions && typeof (clientOptions as { matchId?: unknown }).matchId === "string") (clientOptions as Record<string, unknown>)[PLACED_ON] = node.nodeId;
       placement.observe(region, node ? (warm ? "warm" : "cold") : "failed", (performance.now() - t0) / 1000);
-      if (!node) throw new ServerError(503, `NO_NODE_AVAILABLE: no ready node with free capacity in region "${region}"`);
+      // The code travels in the refusal (the matcher and the HTTP edge decode it; a client's create answers 503).
+      if (!node) throw encodeRefusal("NO_NODE_AVAILABLE", `no ready node with free capacity in region "${region}"`);
       return node.nodeId;
     },
     gracefullyShutdown: options.handleSignals ?? false,
