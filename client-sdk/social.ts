@@ -13,6 +13,7 @@
  *   const { items, unread } = await social.inbox.list();
  */
 import type { Room } from "@colyseus/sdk";
+import { decodeRefusal, type ErrorCode } from "../protocol/errors.ts";
 import { Emitter } from "./emitter.ts";
 import { RallyApiError, toRoomError } from "./errors.ts";
 import type { RallyClient } from "./index.ts";
@@ -48,7 +49,7 @@ export interface InboxPage { items: InboxItem[]; unread: number; nextCursor: str
 /** A chat message was refused: `code` from the server's catalog (CHAT_TOO_LONG, CHAT_RATE_LIMITED, CHAT_REJECTED with `reason`, FRIEND_BLOCKED, ...). */
 export class ChatRefusedError extends Error {
   override readonly name = "ChatRefusedError";
-  constructor(readonly code: string, message: string, readonly reason?: string) {
+  constructor(readonly code: ErrorCode, message: string, readonly reason?: string) {
     super(message);
   }
 }
@@ -111,8 +112,10 @@ export class SocialClient extends Emitter<SocialEvents> {
     });
     r.onMessage("chat", (m: ChatMessage) => this.emit("chat", m));
     r.onMessage("chat.sent", (e: { ref: string | null; message: ChatMessage }) => this.chat.settle(e.ref, e.message, null));
-    r.onMessage("chat.error", (e: { ref: string | null; code: string; message: string; reason?: string }) =>
-      this.chat.settle(e.ref, null, new ChatRefusedError(e.code, e.message, e.reason)));
+    r.onMessage("chat.error", (e: { ref: string | null; code: ErrorCode; message: string; reason?: string }) => {
+      const { code, message } = decodeRefusal(e);
+      this.chat.settle(e.ref, null, new ChatRefusedError(code, message, e.reason));
+    });
     r.onMessage("inbox", (e: { item: InboxItem; unread: number }) => this.emit("inbox", e));
     r.onMessage("inbox.unread", (e: { unread: number }) => this.emit("inboxUnread", e));
     r.onLeave((code: number) => this.emit("disconnected", code));
