@@ -11,7 +11,7 @@ import { MemoryPartyDirectory, parseModeRules } from "../../matchmaker/index.ts"
 import { defaultQueueModes } from "../../matchmaker/wiring.ts";
 import { ARENA } from "../../rooms/index.ts";
 import { acceptSeat, joinQueue, nextMessage, startMmNode, until, type MmNode, type Queued } from "../support/matchmaker-e2e.ts";
-import type { ErrorCode } from "../../protocol/index.ts";
+import { queueStatusSchema, type ErrorCode } from "../../protocol/index.ts";
 import { refusedWith } from "../support/refusal.ts";
 
 interface ArenaView { phase: string; players: Map<string, { playerId: string; team: number; name: string }> }
@@ -74,6 +74,8 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
     assert.equal(s!.region, "local");
     assert.equal(typeof s!.waitedMs, "number");
     assert.ok((s!.skillWindow as number) >= 100);
+    // every status the server streamed is the protocol's QueueStatus
+    for (const q of queued) for (const st of q.statuses) queueStatusSchema.parse(st);
 
     const text = await t.node.metrics.text();
     assert.match(text, /rally_mm_matches_formed_total\{[^}]*mode="arena"[^}]*\} 1/);
@@ -132,6 +134,7 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
     const ticketId = (await mm().players.get(a.playerId))!.ticketId;
     await qa.queue.leave(true);
     await until("b told it is cancelled", () => qb.statuses.some((s) => s.state === "cancelled" && s.reason === "PARTY_MEMBER_LEFT"));
+    for (const st of [...qa.statuses, ...qb.statuses]) queueStatusSchema.parse(st);
     assert.equal(await mm().store.get(ticketId), undefined);
     assert.equal(await mm().players.get(b.playerId), undefined);
   });

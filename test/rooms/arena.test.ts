@@ -8,7 +8,7 @@ import type { Room as SdkRoom } from "@colyseus/sdk";
 import { SignJWT } from "jose";
 import { ARENA, ArenaRoom, type ArenaState } from "../../rooms/index.ts";
 import { leaveCode, nextMessage, startTestNode, waitForState, type TestNode } from "../support/rooms.ts";
-import type { ErrorCode } from "../../protocol/index.ts";
+import { matchResultSchema, type ErrorCode } from "../../protocol/index.ts";
 import { refusedWith } from "../support/refusal.ts";
 
 const JWT_SECRET = "arena-test-secret-0123456789-abcdefgh";
@@ -400,6 +400,9 @@ describe("arena room", function () {
       assert.equal(ma.matchId, matchId);
       assert.equal(mb.matchId, matchId);
       assert.equal(ma.winnerTeam, 0);
+      // the broadcast and the reported result are the protocol's MatchResult
+      matchResultSchema.parse(ma);
+      matchResultSchema.parse(result);
 
       assert.equal(result.outcome, "completed");
       assert.equal(result.reason, "score-limit");
