@@ -16,4 +16,5 @@ export {
   MatchMessage, matchOutcomeSchema, matchResultPlayerSchema, matchResultSchema, matchmadeOptionsSchema, noShowReportSchema,
   type DrainingNotice, type MatchOutcome, type MatchResult, type MatchResultPlayer, type MatchmadeOptions, type NoShowReport, type RequeueNotice, type RoomErrorMessage,
 } from "./match.ts";
+export { SocialMessage } from "./messages.ts";
 export { CAPACITY_BY_MODE_KEY, CAPACITY_WAIT_KEY, MM_PREFIX, OLDEST_BY_MODE_KEY, OLDEST_WAIT_KEY, TTM_KEY, seatTopic } from "./cluster-keys.ts";

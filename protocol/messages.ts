@@ -30,6 +30,38 @@ export const MatchMessage = {
 } as const;
 export type MatchMessage = (typeof MatchMessage)[keyof typeof MatchMessage];
 
+/**
+ * Message types of the `social` room. The pushed events (presence to inbox) are what server/social
+ * publishes on a player's channel (`SocialEvent`); the room forwards each as a message of that type.
+ */
+export const SocialMessage = {
+  /** server -> client, on join: `{ friends, party, inbox: { unread } }`. */
+  SNAPSHOT: "snapshot",
+  /** `{ playerId, status, mode, since }`: a friend's presence changed. */
+  PRESENCE: "presence",
+  /** `{ kind, playerId }`: a friend request arrived, was accepted, declined or a friend removed you. */
+  FRIENDS: "friends",
+  /** The whole party as the member sees it (`PartyView`), or null once you are out of it. */
+  PARTY: "party",
+  /** `{ partyId, from, fromName, mode, expiresAt }`: you were invited to a party. */
+  PARTY_INVITE: "party.invite",
+  /** `{ partyId, mode }`: your leader started queueing: join `queue` with `{ mode, partyId }`. */
+  PARTY_QUEUE: "party.queue",
+  /** `{ partyId, reason, playerId? }`: the party's queueing stopped (a member left, the leader cancelled). */
+  PARTY_QUEUE_CANCELLED: "party.queue.cancelled",
+  /** client -> server: a chat send `{ channel, text, ref? }`; server -> client: a ChatMessage on a channel you are in. */
+  CHAT: "chat",
+  /** server -> sender: `{ ref, message }`, the send was stored and delivered. */
+  CHAT_SENT: "chat.sent",
+  /** server -> sender: `{ ref, code, message, reason? }`, the send was refused (a catalog code). */
+  CHAT_ERROR: "chat.error",
+  /** `{ item, unread }`: a new inbox notification. */
+  INBOX: "inbox",
+  /** `{ unread }`: your unread count changed (items marked read on any device). */
+  INBOX_UNREAD: "inbox.unread",
+} as const;
+export type SocialMessage = (typeof SocialMessage)[keyof typeof SocialMessage];
+
 /** Why a ticket was cancelled: the `reason` of a `cancelled` status (each is an ErrorCode). */
 export const QueueCancelReason = {
   LEFT: "LEFT",

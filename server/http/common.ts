@@ -45,11 +45,13 @@ export function isDecodeError(e: unknown): boolean {
 }
 
 /**
- * A Colyseus ServerError (room creation through matchMaker.createRoom: placement refusing, or the
- * room's onCreate refusing, possibly on another node) as the catalog error it encodes; one without a
- * Rally code stays an internal error.
+ * A refusal from room creation through matchMaker.createRoom as the catalog error it encodes: a
+ * ServerError when placement or a local room refused, a plain Error carrying only the refusal text
+ * when the room refused on another node (Colyseus' IPC keeps the message alone). One without a Rally
+ * code stays an internal error.
  */
-function fromServerError(e: ServerError): RallyError | null {
+function fromRefusal(e: Error): RallyError | null {
+  if (!(e instanceof ServerError) && e.constructor !== Error) return null;
   const { code } = decodeRefusal(e);
   // the catalog's message: the room's own text may name nodes and regions
   return code === "ROOM_ERROR" || code === "INTERNAL" ? null : new RallyError(code);
@@ -67,7 +69,7 @@ export function errorHandler(logger: Logger) {
     if (err instanceof RallyError) error = err;
     else if (isBodyParserError(err)) error = new RallyError("BAD_REQUEST", err.type === "entity.too.large" ? "body too large" : err.type === "encoding.unsupported" ? "unsupported Content-Encoding" : "body is not valid JSON");
     else if (isDecodeError(err)) error = new RallyError("BAD_REQUEST", "the body does not decode under its Content-Encoding");
-    else if (err instanceof ServerError && fromServerError(err)) error = fromServerError(err)!;
+    else if (err instanceof Error && fromRefusal(err)) error = fromRefusal(err)!;
     else if (err instanceof RangeError) error = new RallyError("BAD_REQUEST", err.message);
     else {
       logger.error({ err, path: req.path }, "unhandled error in HTTP route");
