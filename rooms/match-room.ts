@@ -17,8 +17,8 @@
  */
 import { CloseCode, Room, type AuthContext, type Client, type StepContext } from "@colyseus/core";
 import { z } from "zod";
-import { codeOf, MatchMessage, matchmadeOptionsSchema, type ErrorCode, type MatchmadeOptions } from "../protocol/index.ts";
-import { encodeRefusal } from "../protocol/server.ts";
+import { MatchMessage, matchmadeOptionsSchema, type ErrorCode, type MatchmadeOptions } from "../protocol/index.ts";
+import { encodeRefusal, refusalFrom } from "../protocol/server.ts";
 import { renewPatchMaps } from "./patch-maps.ts";
 import type { MatchOutcome, MatchResult, PlayerIdentity, RoomServices } from "./services.ts";
 
@@ -495,7 +495,7 @@ export async function authenticate(services: Pick<RoomServices, "tokens">, joinO
   try {
     identity = await services.tokens.verifyAccess(token || undefined);
   } catch (e) {
-    throw encodeRefusal(codeOf(e, "AUTH_INVALID_TOKEN"), e instanceof Error ? e.message : "invalid token");
+    throw refusalFrom(e, "AUTH_INVALID_TOKEN");
   }
   const parsed = joinOptions.safeParse(options ?? {});
   if (!parsed.success) {

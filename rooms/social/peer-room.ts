@@ -18,8 +18,8 @@
 import { CloseCode, RelayRoom, type Client } from "@colyseus/core";
 import { schema, t } from "@colyseus/schema";
 import { z } from "zod";
-import { codeOf, type ErrorCode } from "../../protocol/index.ts";
-import { encodeRefusal } from "../../protocol/server.ts";
+import type { ErrorCode } from "../../protocol/index.ts";
+import { encodeRefusal, refusalFrom } from "../../protocol/server.ts";
 import { authenticate } from "../match-room.ts";
 import type { PlayerIdentity } from "../services.ts";
 import type { SocialRoomServices } from "./services.ts";
@@ -215,7 +215,7 @@ export class CustomGameRoom extends PeerRoom {
       try {
         await this.services.codeAttempt(auth?.playerId ?? "");
       } catch (e) {
-        throw encodeRefusal(codeOf(e, "RATE_LIMITED"), e instanceof Error ? e.message : "too many join code attempts");
+        throw refusalFrom(e, "RATE_LIMITED");
       }
       if (code !== this.code) throw encodeRefusal("JOIN_CODE_NOT_FOUND", "this game is private: join it with its code");
     }
