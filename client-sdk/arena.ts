@@ -5,10 +5,10 @@
 import type { Room } from "@colyseus/sdk";
 import { ARENA, type ArenaInput } from "../rooms/arena/constants.ts";
 import type { ArenaState } from "../rooms/arena/state.ts";
-import type { MatchResult } from "../rooms/services.ts";
+import type { DrainingNotice, MatchResult, RoomErrorMessage } from "../protocol/index.ts";
 import { Emitter } from "./emitter.ts";
 
-export type { ArenaInput, MatchResult };
+export type { ArenaInput, DrainingNotice, MatchResult };
 
 export type ArenaPhase = "waiting" | "playing" | "ended";
 
@@ -67,15 +67,13 @@ export interface ArenaStateView {
 type Expect<T extends true> = T;
 export type _ArenaViewMatchesServer = Expect<Omit<ArenaState, "phase"> extends Omit<ArenaStateView, "phase"> ? true : false>;
 
-/** The server's `error` message: a bad input or an unknown message type. Nothing was changed. */
+/**
+ * The server's `error` message (protocol RoomErrorMessage: a bad input or an unknown message type;
+ * nothing was changed), or the SDK's `ROOM_ERROR_<colyseus code>` for a room-level error.
+ */
 export interface RoomMessageError {
-  code: string;
+  code: RoomErrorMessage["code"] | `ROOM_ERROR_${number}`;
   message: string;
-}
-
-export interface DrainingNotice {
-  /** The node is shutting down; the match is cut off after at most this many seconds. */
-  endsWithinS: number;
 }
 
 /** An input to send; `seq` is filled in from the handle's counter when omitted. */

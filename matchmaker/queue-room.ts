@@ -13,88 +13,41 @@
  * cluster-wide); the ticket is made once all members are connected; any member leaving cancels it
  * for all. A dropped connection keeps its ticket for `queueGraceS` (reconnection).
  */
-import { CloseCode, ErrorCode, Room, ServerError, type Client } from "@colyseus/core";
-import { z } from "zod";
-import { TicketError } from "./ticket.ts";
-import { PartyError, type QueueParty } from "./party.ts";
+import { CloseCode, Room, type Client } from "@colyseus/core";
+import {
+  codeOf, decodeRefusal, isRallyError, partyIdSchema, QueueMessage, queueJoinSchema, SERVER_ONLY_QUEUE_OPTIONS,
+  type QueueCancelReason, type QueueStatus,
+} from "../protocol/index.ts";
+import { encodeRefusal } from "../protocol/server.ts";
+import type { QueueParty } from "./party.ts";
 import { seatTopic, type MatchmakerService, type SeatNotice, type SeatReservation } from "./service.ts";
 import { verifyLatencies } from "./latency.ts";
 import { statusStateOf, TicketLifecycleError, TicketPhase, type TicketHandle } from "./ticket-lifecycle.ts";
 
-export const QueueErrorCode = {
-  MM_BAD_OPTIONS: "MM_BAD_OPTIONS",
-  MM_FORBIDDEN_OPTION: "MM_FORBIDDEN_OPTION",
-  MM_UNKNOWN_MODE: "MM_UNKNOWN_MODE",
-  MM_BAD_PARTY: "MM_BAD_PARTY",
-  MM_ALREADY_QUEUED: "MM_ALREADY_QUEUED",
-  MM_ALREADY_IN_MATCH: "MM_ALREADY_IN_MATCH",
-  MM_PARTY_CANCELLED: "MM_PARTY_CANCELLED",
-  UNKNOWN_MESSAGE: "UNKNOWN_MESSAGE",
-} as const;
-
-/** Keys only the server sets: a client sending one is refused, never silently ignored. */
-const SERVER_ONLY = ["rating", "rank", "mmr", "mu", "sigma", "skill", "region", "team", "teamId", "teams", "playerId", "playerIds", "enqueuedAt", "matchId"];
-
-const regionName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "a region label");
-export const queueJoinSchema = z.object({
-  mode: z.string().min(1).max(32),
-  partyId: z.unknown().optional(),
-  latencies: z.record(regionName, z.number().finite().min(0).max(10_000))
-    .refine((o) => Object.keys(o).length <= 32, "at most 32 regions").optional(),
-}).strict();
-const partyIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "1-64 letters, digits, '-' or '_'");
-
+/** Join options as the queue room uses them, parsed once (protocol/queue.ts `queueJoinSchema` is the wire shape). */
 export interface QueueJoin {
   readonly mode: string;
   readonly partyId?: string;
   readonly latencies: Record<string, number>;
 }
 
-export interface QueueStatus {
-  readonly state: "gathering" | "searching" | "matched" | "cancelled";
-  readonly mode: string;
-  readonly waitedMs: number;
-  /** remaining wait from recent time-to-match of this mode and region; null when there is no honest figure */
-  readonly estimatedWaitMs: number | null;
-  /** how many recent matches the estimate is based on */
-  readonly estimateBasis: number;
-  /** current rating half-window */
-  readonly skillWindow: number;
-  /** regions this ticket may currently play in, home first */
-  readonly regions: readonly string[];
-  /** wait (s, the clock of waitedMs) from which bots may fill empty seats; null: this mode never uses bots */
-  readonly botsAtS: number | null;
-  /** wait (s) at which more regions open to this ticket; null: no expansion left */
-  readonly nextRegionsAtS: number | null;
-  /** the regions opening then, nearest first */
-  readonly nextRegions: readonly string[];
-  readonly region: string | null;
-  /** party members connected / needed (parties only) */
-  readonly party?: { readonly connected: number; readonly size: number };
-  readonly reason?: string;
-}
-
-function refuse(code: string, message: string, colyseusCode: number = ErrorCode.APPLICATION_ERROR): ServerError {
-  return new ServerError(colyseusCode, `${code}: ${message}`);
-}
-
-/** Validate untrusted join options; throws a coded ServerError. */
+/** Validate untrusted join options; throws a refusal (encodeRefusal). */
 export function parseQueueJoin(options: unknown, service: MatchmakerService): QueueJoin {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) throw refuse(QueueErrorCode.MM_BAD_OPTIONS, "join options must be an object");
-  for (const key of SERVER_ONLY) {
-    if (key in options) throw refuse(QueueErrorCode.MM_FORBIDDEN_OPTION, `"${key}" is set by the server, never by the client`);
+  if (typeof options !== "object" || options === null || Array.isArray(options)) throw encodeRefusal("MM_BAD_OPTIONS", "join options must be an object");
+  for (const key of SERVER_ONLY_QUEUE_OPTIONS) {
+    if (key in options) throw encodeRefusal("MM_FORBIDDEN_OPTION", `"${key}" is set by the server, never by the client`);
   }
   const parsed = queueJoinSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw refuse(QueueErrorCode.MM_BAD_OPTIONS, `${issue?.message ?? "invalid"}${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}`);
+    throw encodeRefusal("MM_BAD_OPTIONS", `${issue?.message ?? "invalid"}${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}`);
   }
   const { mode, partyId, latencies } = parsed.data;
-  if (!Object.hasOwn(service.modes, mode)) throw refuse(QueueErrorCode.MM_UNKNOWN_MODE, `no queue mode "${mode}" (known: ${Object.keys(service.modes).join(", ")})`);
+  if (!Object.hasOwn(service.modes, mode)) throw encodeRefusal("MM_UNKNOWN_MODE", `no queue mode "${mode}" (known: ${Object.keys(service.modes).join(", ")})`);
   let party: string | undefined;
   if (partyId !== undefined) {
     const p = partyIdSchema.safeParse(partyId);
-    if (!p.success) throw refuse(QueueErrorCode.MM_BAD_PARTY, `partyId: ${p.error.issues[0]?.message}`);
+    if (!p.success) throw encodeRefusal("MM_BAD_PARTY", `partyId: ${p.error.issues[0]?.message}`);
     party = p.data;
   }
   return { mode, partyId: party, latencies: latencies ?? {} };
@@ -102,9 +55,8 @@ export function parseQueueJoin(options: unknown, service: MatchmakerService): Qu
 
 /** The refusal for a failed ticket step: coded errors keep their code (the client reads it before the colon). */
 function refusal(e: unknown): unknown {
-  if (e instanceof TicketLifecycleError) return refuse(e.code, e.message);
-  if (e instanceof TicketError) return refuse(QueueErrorCode.MM_BAD_OPTIONS, e.message);
-  if (e instanceof PartyError) return refuse(e.code, e.message);
+  if (e instanceof TicketLifecycleError) return encodeRefusal(e.code, e.message);
+  if (isRallyError(e)) return encodeRefusal(e.code === "MM_INVALID_TICKET" ? "MM_BAD_OPTIONS" : e.code, e.message);
   return e;
 }
 
@@ -176,18 +128,18 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       try {
         identity = await deps.verifyAccess(token || undefined);
       } catch (e) {
-        const code = typeof (e as { code?: unknown })?.code === "string" ? (e as { code: string }).code : "AUTH_INVALID_TOKEN";
+        const code = codeOf(e, "AUTH_INVALID_TOKEN");
         metrics.refused.inc({ code });
-        throw refuse(code, e instanceof Error ? e.message : "invalid token", ErrorCode.AUTH_FAILED);
+        throw encodeRefusal(code, e instanceof Error ? e.message : "invalid token");
       }
       try {
         const join = parseQueueJoin(options, service);
         const party = join.partyId ? await service.partyFor(join.partyId, identity.playerId, join.mode).catch((e: unknown) => { throw refusal(e); }) : null;
         const block = await service.blocking(identity.playerId);
-        if (block && block.code !== "resume") throw refuse(block.code, block.code === "MM_ALREADY_QUEUED" ? "this player is already in a queue" : "this player is in a match");
+        if (block && block.code !== "resume") throw encodeRefusal(block.code, block.code === "MM_ALREADY_QUEUED" ? "this player is already in a queue" : "this player is in a match");
         return { ...identity, join, party };
       } catch (e) {
-        metrics.refused.inc({ code: /^([A-Z_]+):/.exec((e as Error).message)?.[1] ?? "ERROR" });
+        metrics.refused.inc({ code: codeOf(e, "INTERNAL") });
         throw e;
       }
     }
@@ -198,20 +150,20 @@ export function createQueueRoom(deps: QueueRoomDeps) {
     }
 
     override onCreate(): void {
-      this.onMessage("confirm", (client: Client) => {
+      this.onMessage(QueueMessage.CONFIRM, (client: Client) => {
         const entry = this.entries.get(client.sessionId);
         if (!entry?.seat || entry.confirmed) return;
         entry.confirmed = true;
         client.leave(CloseCode.NORMAL_CLOSURE);
       });
       this.onMessage("*", (client: Client, type: string | number) => {
-        client.send("error", { code: QueueErrorCode.UNKNOWN_MESSAGE, message: `no message type "${String(type)}" in queue` });
+        client.send(QueueMessage.ERROR, { code: "UNKNOWN_MESSAGE", message: `no message type "${String(type)}" in queue` });
       });
       this.clock.setInterval(() => void this.heartbeat(), 1000);
     }
 
     override async onJoin(client: Client, _options: unknown, auth?: QueueAuth): Promise<void> {
-      if (!auth?.join) throw refuse("AUTH_MISSING_TOKEN", "no identity", ErrorCode.AUTH_FAILED);
+      if (!auth?.join) throw encodeRefusal("AUTH_MISSING_TOKEN", "no identity");
       // Client-reported latencies count only within what this node measured (matchmaker/latency.ts).
       const measured = deps.measureRtt ? await deps.measureRtt(client) : null;
       const join: QueueJoin = { ...auth.join, latencies: verifyLatencies(auth.join.latencies, service.deps.region, measured).latencies };
@@ -228,8 +180,8 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         return;
       }
       let gather = this.gathers.get(party.partyId);
-      if (gather && gather.mode !== join.mode) throw refuse(QueueErrorCode.MM_BAD_PARTY, `the party is queueing for "${gather.mode}"`);
-      if (gather?.members.has(auth.playerId)) throw refuse(QueueErrorCode.MM_ALREADY_QUEUED, "this player is already in this party's queue");
+      if (gather && gather.mode !== join.mode) throw encodeRefusal("MM_BAD_PARTY", `the party is queueing for "${gather.mode}"`);
+      if (gather?.members.has(auth.playerId)) throw encodeRefusal("MM_ALREADY_QUEUED", "this player is already in this party's queue");
       if (!gather) {
         gather = { mode: join.mode, party, members: new Map(), enqueuing: false };
         this.gathers.set(party.partyId, gather);
@@ -245,7 +197,8 @@ export function createQueueRoom(deps: QueueRoomDeps) {
           // every member learns why, and the party may queue again
           for (const m of members) {
             const c = this.clients.getById(m.sessionId);
-            c?.send("error", { code: /^([A-Z_]+):/.exec(e.message)?.[1] ?? "MM_ERROR", message: e.message });
+            const refusal = decodeRefusal(e);
+            c?.send(QueueMessage.ERROR, refusal.code === "ROOM_ERROR" ? { code: "MM_ERROR", message: e.message } : refusal);
             this.entries.delete(m.sessionId);
             c?.leave(CloseCode.CONSENTED);
           }
@@ -254,7 +207,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       }
     }
 
-    /** Make (or resume) the ticket for these players. Throws a coded ServerError, changing nothing. */
+    /** Make (or resume) the ticket for these players. Throws a refusal (encodeRefusal), changing nothing. */
     private async enqueue(members: Entry[], partyId: string | undefined): Promise<void> {
       const mode = members[0].join.mode;
       let handle: TicketHandle;
@@ -272,7 +225,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       } catch (e) {
         this.presence.unsubscribe(seatTopic(ticketId), onNotice);
         // a new ticket the store refused (its id is known): its records were released
-        throw handle.phase === TicketPhase.queued ? refuse(QueueErrorCode.MM_ALREADY_QUEUED, (e as Error).message) : e;
+        throw handle.phase === TicketPhase.queued ? encodeRefusal("MM_ALREADY_QUEUED", (e as Error).message) : e;
       }
       this.held.set(ticketId, { handle, sessionIds: members.map((m) => m.sessionId), onNotice });
       for (const m of members) {
@@ -301,13 +254,13 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         if (!entry || !seat) continue;
         entry.seat = seat;
         this.sendStatus(entry);
-        this.clients.getById(sid)?.send("seat", seat);
+        this.clients.getById(sid)?.send(QueueMessage.SEAT, seat);
       }
       this.presence.unsubscribe(seatTopic(ticketId), held.onNotice);
     }
 
     /** Cancel a waiting ticket for all its players (a member left). A matched ticket is past cancelling. */
-    private async cancel(ticketId: string, reason: string): Promise<void> {
+    private async cancel(ticketId: string, reason: QueueCancelReason): Promise<void> {
       const held = this.held.get(ticketId);
       if (!held || held.handle.phase !== TicketPhase.searching) return;
       const cancelled = await service.tickets.cancel(held.handle);
@@ -318,14 +271,14 @@ export function createQueueRoom(deps: QueueRoomDeps) {
     }
 
     /** The room lets go of a ticket: its players are told `state` (and why); party members leave the queue. */
-    private dropHeld(held: Held, state: "cancelled", reason: string, leaveParty = true): void {
+    private dropHeld(held: Held, state: "cancelled", reason: QueueCancelReason, leaveParty = true): void {
       for (const sid of held.sessionIds) {
         const entry = this.entries.get(sid);
         if (!entry) continue;
         entry.ticketId = undefined;
         const client = this.clients.getById(sid);
         if (!client) continue;
-        client.send("status", this.statusOf(entry, state, reason));
+        client.send(QueueMessage.STATUS, this.statusOf(entry, state, reason));
         if (leaveParty && entry.join.partyId) {
           this.entries.delete(sid);
           client.leave(CloseCode.CONSENTED);
@@ -344,7 +297,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       const entry = this.entries.get(client.sessionId);
       if (!entry) return;
       this.sendStatus(entry);
-      if (entry.seat && !entry.confirmed) client.send("seat", entry.seat);
+      if (entry.seat && !entry.confirmed) client.send(QueueMessage.SEAT, entry.seat);
     }
 
     override async onLeave(client: Client): Promise<void> {
@@ -367,7 +320,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       for (const id of [...this.held.keys()]) await this.cancel(id, "QUEUE_CLOSED").catch(() => undefined);
     }
 
-    private statusOf(entry: Entry, state: QueueStatus["state"], reason?: string): QueueStatus {
+    private statusOf(entry: Entry, state: QueueStatus["state"], reason?: QueueCancelReason): QueueStatus {
       const held = entry.ticketId ? this.held.get(entry.ticketId) : undefined;
       const now = service.deps.now();
       const rules = service.modes[entry.join.mode]!.rules;
@@ -375,7 +328,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         : { waitedMs: 0, estimatedWaitMs: null, estimateBasis: 0, skillWindow: rules.skillWindow.start, regions: [], botsAtS: rules.bots === false ? null : rules.bots.afterS, nextRegionsAtS: null, nextRegions: [] };
       const gather = entry.join.partyId ? this.gathers.get(entry.join.partyId) : undefined;
       return {
-        state, mode: entry.join.mode, ...base, region: held?.handle.ticket.region ?? null,
+        state, mode: entry.join.mode, ...base, regions: [...base.regions], nextRegions: [...base.nextRegions], region: held?.handle.ticket.region ?? null,
         ...(gather ? { party: { connected: gather.members.size, size: gather.party.memberIds.length } } : {}),
         ...(reason ? { reason } : {}),
       };
@@ -383,7 +336,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
 
     private sendStatus(entry: Entry): void {
       const held = entry.ticketId ? this.held.get(entry.ticketId) : undefined;
-      this.clients.getById(entry.sessionId)?.send("status", this.statusOf(entry, statusStateOf(held?.handle.phase)));
+      this.clients.getById(entry.sessionId)?.send(QueueMessage.STATUS, this.statusOf(entry, statusStateOf(held?.handle.phase)));
     }
 
     private async heartbeat(): Promise<void> {

@@ -14,6 +14,10 @@
  * No timers in the constructor: `start()` runs the loop, `tick(now)` is one step with time passed in.
  */
 import { randomUUID } from "node:crypto";
+import {
+  CAPACITY_BY_MODE_KEY, CAPACITY_WAIT_KEY, decodeRefusal, RallyError, OLDEST_BY_MODE_KEY, OLDEST_WAIT_KEY, seatTopic, TTM_KEY,
+  type NoShowReport, type SeatReservation,
+} from "../protocol/index.ts";
 import type { MatchmakerMetrics } from "./metrics.ts";
 import { Matcher, type Match } from "./matcher.ts";
 import { DEFAULT_SHARD, regionsAt, shardOf, shardRules, shardsOf, ticketShard, windowAt, type ModeRules } from "./rules.ts";
@@ -21,7 +25,7 @@ import type { Lease, LeaseGrant } from "./lease.ts";
 import { shardKey, type TicketStore } from "./ticket-store.ts";
 import { makeTicket, TicketState, type Ticket } from "./ticket.ts";
 import { PlayerQueueState, type PlayerIndex, type PlayerRecord } from "./player-index.ts";
-import { PartyError, PartyErrorCode, type PartyDirectory, type QueueParty } from "./party.ts";
+import type { PartyDirectory, QueueParty } from "./party.ts";
 import { WaitingMirror } from "./waiting-mirror.ts";
 import { waitOutlook, type WaitOutlook } from "./wait-outlook.ts";
 import { MATCHED_TTL_MS, noShowOutcome, TicketLifecycle, TicketLifecycleError, TicketPhase, handleOf, type TicketHandle } from "./ticket-lifecycle.ts";
@@ -34,15 +38,8 @@ export interface QueueMode {
 }
 export type QueueModes = Readonly<Record<string, QueueMode>>;
 
-/** The Colyseus seat reservation the client consumes (ISeatReservation). */
-export interface SeatReservation {
-  readonly name: string;
-  readonly sessionId: string;
-  readonly roomId: string;
-  readonly processId: string;
-  readonly publicAddress?: string;
-  readonly [k: string]: unknown;
-}
+/** The Colyseus seat reservation the client consumes (ISeatReservation): protocol/queue.ts. */
+export type { SeatReservation };
 
 /** What provisioning needs from Colyseus' matchMaker (injected; tests may fake it). */
 export interface RoomApi {
@@ -113,35 +110,17 @@ export function partyCapOf(modes: Readonly<Record<string, { readonly rules: { re
   return Object.hasOwn(modes, mode) ? modes[mode]!.rules.party.maxSize : undefined;
 }
 
-/** Presence topics and keys. */
-export const seatTopic = (ticketId: string) => `rally:mm:seat:${ticketId}`;
-/** Hash region -> seconds the pool manager reads (server/registry QUEUE_WAIT_KEY). */
-export const OLDEST_WAIT_KEY = "rally:mm:oldest-wait";
-const OLDEST_BY_MODE_KEY = "rally:mm:oldest-wait:by-mode";
-/**
- * Hash region -> seconds the pool manager scales up on (server/registry CAPACITY_WAIT_KEY): the oldest
- * wait of tickets whose match found no node (`no-node`, `create-failed`), max over modes. A queue that
- * lacks players never appears in it.
- */
-export const CAPACITY_WAIT_KEY = "rally:mm:capacity-wait";
-const CAPACITY_BY_MODE_KEY = "rally:mm:capacity-wait:by-mode";
+/** Presence topics and keys (declared once in protocol/cluster-keys.ts; the pool manager reads the waits). */
+export { CAPACITY_WAIT_KEY, OLDEST_WAIT_KEY, seatTopic };
 /** Requeue reasons that mean "no capacity to run the match", not "not enough players". */
 const CAPACITY_REASONS = new Set(["no-node", "create-failed"]);
-const TTM_KEY = "rally:mm:ttm";
 
 /** What goes over `seatTopic`: seats by player, or the news that the ticket is waiting again. */
 export type SeatNotice =
   | { readonly kind: "seat"; readonly matchId: string; readonly seats: Readonly<Record<string, SeatReservation>> }
   | { readonly kind: "requeued"; readonly reason: string };
 
-export interface NoShowReport {
-  readonly matchId: string;
-  readonly mode: string;
-  readonly present: readonly string[];
-  readonly missing: readonly string[];
-  /** true: the match is cancelled and the present players' tickets go back to the queue; false: bots took the empty seats */
-  readonly requeue: boolean;
-}
+export type { NoShowReport };
 
 const RECENT = 64;
 /**
@@ -251,12 +230,12 @@ export class MatchmakerService {
 
   /**
    * The party `playerId` queues with for `mode`, checked against the party directory and the mode's
-   * party cap. Throws PartyError (PARTY_NOT_FOUND, NOT_IN_PARTY, PARTY_TOO_LARGE).
+   * party cap. Throws RallyError (PARTY_NOT_FOUND, NOT_IN_PARTY, PARTY_TOO_LARGE).
    */
   async partyFor(partyId: string, playerId: string, mode: string): Promise<QueueParty> {
     const party = await this.deps.parties.forQueue(partyId, playerId);
     const max = this.partyCap(mode);
-    if (max !== undefined && party.memberIds.length > max) throw new PartyError(PartyErrorCode.PARTY_TOO_LARGE, `mode "${mode}" takes parties of at most ${max}`);
+    if (max !== undefined && party.memberIds.length > max) throw new RallyError("PARTY_TOO_LARGE", `mode "${mode}" takes parties of at most ${max}`);
     return party;
   }
 
@@ -266,7 +245,7 @@ export class MatchmakerService {
    * new one with their records taken (`queued`: not listed yet, so the caller can subscribe to its
    * seats first; `listTicket` lists it). A player's other ticket that no longer fits (another mode or
    * party) ends here (`cancel`). Throws TicketLifecycleError (MM_ALREADY_QUEUED, MM_ALREADY_IN_MATCH)
-   * or TicketError (MM_INVALID_TICKET) without taking any record.
+   * or RallyError (MM_INVALID_TICKET) without taking any record.
    */
   async prepareTicket(join: { readonly mode: string; readonly partyId?: string; readonly members: readonly { readonly playerId: string; readonly name: string; readonly latencies: Readonly<Record<string, number>> }[] }): Promise<TicketHandle> {
     const { mode, partyId, members } = join;
@@ -533,7 +512,8 @@ export class MatchmakerService {
         connectTimeoutS: this.connectTimeoutS(rules.name),
       });
     } catch (err) {
-      const reason = /NO_NODE_AVAILABLE/.test(String((err as Error)?.message)) ? "no-node" : "create-failed";
+      // placement's refusal arrives as a ServerError here, a remote create's failure as its text alone (IPC)
+      const reason = decodeRefusal(err).code === "NO_NODE_AVAILABLE" ? "no-node" : "create-failed";
       this.deps.logger.warn({ err, matchId, region: match.region, reason }, "match room not created; tickets re-queued");
       await this.requeue(rules.name, claimed, reason);
       return false;

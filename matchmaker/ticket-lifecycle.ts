@@ -20,7 +20,8 @@
  * matched one): such a loss is a result (`false`), not an error.
  */
 import type { ClaimResult, StoredTicket, TicketStore } from "./ticket-store.ts";
-import { TicketError, TicketState, type Ticket } from "./ticket.ts";
+import { isRallyError, RallyError } from "../protocol/index.ts";
+import { TicketState, type Ticket } from "./ticket.ts";
 import { PlayerQueueState, type PlayerIndex, type PlayerRecord } from "./player-index.ts";
 import { ticketShard, type ModeRules } from "./rules.ts";
 
@@ -86,10 +87,10 @@ export const TicketLifecycleErrorCode = {
 } as const;
 export type TicketLifecycleErrorCode = typeof TicketLifecycleErrorCode[keyof typeof TicketLifecycleErrorCode];
 
-export class TicketLifecycleError extends Error {
-  override readonly name = "TicketLifecycleError";
-  constructor(readonly code: TicketLifecycleErrorCode, message: string, readonly detail: { readonly from?: TicketPhase; readonly transition?: TicketTransition; readonly ticketId?: string } = {}) {
-    super(message);
+/** A domain error of the catalog (protocol/errors.ts) carrying the refused step. */
+export class TicketLifecycleError extends RallyError {
+  constructor(override readonly code: TicketLifecycleErrorCode, message: string, readonly detail: { readonly from?: TicketPhase; readonly transition?: TicketTransition; readonly ticketId?: string } = {}) {
+    super(code, message);
   }
 }
 
@@ -234,7 +235,7 @@ export class TicketLifecycle {
     try {
       await this.store.add(h.ticket, h.shard);
     } catch (e) {
-      if (!(e instanceof TicketError)) throw e; // MM_DUPLICATE_TICKET: it is back already
+      if (!isRallyError(e) || e.code !== "MM_DUPLICATE_TICKET") throw e; // it is back already
     }
     return null;
   }

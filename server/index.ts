@@ -23,8 +23,11 @@ import type { MatchResultSink } from "../rooms/index.ts";
 import type { PartyDirectory, QueueModes, RatingModel } from "../matchmaker/index.ts";
 
 export { defineGame, GameConfigErrorCode, BUILT_IN_ROOMS, type GameDefinition, type Games, type ModeSpec, type MatchRoomClass } from "./node/games.ts";
-export { MatchRoom, MatchPhase, RoomErrorCode, baseJoinOptionsSchema, type MatchPlayer, type MatchmadeOptions } from "../rooms/match-room.ts";
+export { MatchRoom, MatchPhase, baseJoinOptionsSchema, type MatchPlayer, type MatchmadeOptions } from "../rooms/match-room.ts";
 export type { MatchResult, MatchResultPlayer, MatchResultSink, MatchOutcome, PlayerIdentity } from "../rooms/services.ts";
+// A room refuses with a catalog code (protocol/errors.ts), encoded once; clients decode it with rally/protocol.
+export { encodeRefusal, refusalFrom } from "../protocol/server.ts";
+export { ERRORS, RallyError, type ErrorCode } from "../protocol/index.ts";
 export type { RatingModel, Skill } from "../matchmaker/rating.ts";
 export { OpenSkillModel } from "../matchmaker/rating.ts";
 export { DEFAULT_REWARDS, type MatchRewards } from "./players/index.ts";

@@ -43,12 +43,6 @@ export interface Limits {
   loginSucceeded(username: string): Promise<void>;
 }
 
-export class LimitError extends RallyError {
-  constructor(code: "RATE_LIMITED" | "ACCOUNT_LOCKED", message: string, readonly retryAfterS: number) {
-    super(code, message);
-  }
-}
-
 export function createLimits(settings: LimitSettings, redis?: Redis, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Limits {
   const make = (keyPrefix: string, points: number, duration: number, blockDuration = 0): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ keyPrefix, points, duration, blockDuration });
@@ -63,7 +57,7 @@ export function createLimits(settings: LimitSettings, redis?: Redis, sleep = (ms
 
   const limit = (limiter: RateLimiterAbstract, key: string, what: string) =>
     limiter.consume(key).then(() => undefined, (res: unknown) => {
-      if (res instanceof RateLimiterRes) throw new LimitError("RATE_LIMITED", `too many ${what}; retry in ${Math.ceil(res.msBeforeNext / 1000)} s`, Math.ceil(res.msBeforeNext / 1000));
+      if (res instanceof RateLimiterRes) throw new RallyError("RATE_LIMITED", `too many ${what}; retry in ${Math.ceil(res.msBeforeNext / 1000)} s`, { retryAfterS: Math.ceil(res.msBeforeNext / 1000) });
       throw res;
     });
   const userKey = (u: string) => u.toLowerCase();
@@ -80,7 +74,7 @@ export function createLimits(settings: LimitSettings, redis?: Redis, sleep = (ms
       } catch (res) {
         if (!(res instanceof RateLimiterRes)) throw res;
         const s = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-        throw new LimitError("ACCOUNT_LOCKED", `too many failed logins; try again in ${s} s`, s);
+        throw new RallyError("ACCOUNT_LOCKED", `too many failed logins; try again in ${s} s`, { retryAfterS: s });
       }
       const failuresBefore = reserved.consumedPoints - 1;
       if (failuresBefore >= settings.loginSlowAfter) await sleep(Math.min(2000, 250 * 2 ** (failuresBefore - settings.loginSlowAfter)));

@@ -15,7 +15,7 @@ import { ChatService, type ChatFilter } from "./chat.ts";
 import { InboxService } from "./inbox.ts";
 import { RetentionPruner } from "./prune.ts";
 
-export { ChatService, ChatError, allowAllChat, directChannel, type ChatFilter, type ChatFilterContext, type ChatSend, type ChatChannelKind, type ChatParties } from "./chat.ts";
+export { ChatService, allowAllChat, directChannel, type ChatFilter, type ChatFilterContext, type ChatSend, type ChatChannelKind, type ChatParties } from "./chat.ts";
 export { InboxService, type InboxPage } from "./inbox.ts";
 export { RetentionPruner, type PruneOptions } from "./prune.ts";
 export { chatId, SORTABLE_ID } from "./ids.ts";

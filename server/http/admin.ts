@@ -14,7 +14,6 @@ import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { RallyError } from "../errors.ts";
-import { LimitError } from "../auth/limits.ts";
 import { isDecodeError } from "./common.ts";
 import { isAlive, type NodeCommands, type NodeRegistry, type PoolLimitsStore } from "../registry/index.ts";
 
@@ -60,7 +59,7 @@ export function mountAdminApi(app: Application, deps: AdminDeps): Application {
     budget.consume(req.ip ?? req.socket.remoteAddress ?? "unknown").then(() => next(), (r: unknown) => {
       if (!(r instanceof RateLimiterRes)) return next(r);
       const s = Math.ceil(r.msBeforeNext / 1000);
-      const e = new LimitError("RATE_LIMITED", `too many admin requests (limit ${perMin}/min); retry in ${s} s`, s);
+      const e = new RallyError("RATE_LIMITED", `too many admin requests (limit ${perMin}/min); retry in ${s} s`, { retryAfterS: s });
       res.setHeader("Retry-After", String(s));
       res.status(e.status).json(e.toBody());
     });

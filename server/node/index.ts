@@ -11,8 +11,9 @@
  */
 import { fileURLToPath } from "node:url";
 import type { RedisOptions } from "ioredis";
-import { LocalDriver, LocalPresence, ServerError, defineServer, matchMaker, unregisterRoomDefinitions, type Presence, type Server } from "@colyseus/core";
+import { LocalDriver, LocalPresence, defineServer, matchMaker, unregisterRoomDefinitions, type Presence, type Server } from "@colyseus/core";
 import { PLACED_ON, bindRoom, boundedLobby, type MatchResultSink, type RoomGuardDeps, type RoomServices } from "../../rooms/index.ts";
+import { encodeRefusal } from "../../protocol/server.ts";
 import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
 import { createPlatformAuth } from "../auth/platform/index.ts";
 import type { Config } from "../config.ts";
@@ -37,7 +38,7 @@ import { mountSocialApi } from "../http/social-routes.ts";
 import { MetricsListener } from "../http/metrics-endpoint.ts";
 import { listedMode, queueMode } from "../social/room-hooks.ts";
 import { createPlayerGuard } from "./guard.ts";
-import { ChatError, createChatServices, noticeResult, type ChatFilter, type ChatServices } from "../chat/index.ts";
+import { createChatServices, noticeResult, type ChatFilter, type ChatServices } from "../chat/index.ts";
 import { mountChatApi } from "../http/chat-routes.ts";
 import { RallyError } from "../errors.ts";
 import { createSocketGuard } from "./sockets.ts";
@@ -248,7 +249,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
         return { ok: true, message: await chat.chat.send(sender, message) };
       } catch (e) {
         if (!(e instanceof RallyError)) throw e;
-        return { ok: false, code: e.code, message: e.message, ...(e instanceof ChatError && e.reason ? { reason: e.reason } : {}) };
+        return { ok: false, code: e.code, message: e.message, ...(e.details.reason ? { reason: e.details.reason } : {}) };
       }
     },
   };
@@ -389,7 +390,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
       // the room here instead; the room guard refuses that (rooms/guard.ts PLACED_ON) and the matcher requeues.
       if (node && clientOptions && typeof (clientOptions as { matchId?: unknown }).matchId === "string") (clientOptions as Record<string, unknown>)[PLACED_ON] = node.nodeId;
       placement.observe(region, node ? (warm ? "warm" : "cold") : "failed", (performance.now() - t0) / 1000);
-      if (!node) throw new ServerError(503, `NO_NODE_AVAILABLE: no ready node with free capacity in region "${region}"`);
+      // The code travels in the refusal (the matcher and the HTTP edge decode it; a client's create answers 503).
+      if (!node) throw encodeRefusal("NO_NODE_AVAILABLE", `no ready node with free capacity in region "${region}"`);
       return node.nodeId;
     },
     gracefullyShutdown: options.handleSignals ?? false,

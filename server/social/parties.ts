@@ -14,7 +14,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { RallyError } from "../errors.ts";
-import { PartyError, PartyErrorCode, type PartyDirectory, type QueueParty } from "../../matchmaker/party.ts";
+import type { PartyDirectory, QueueParty } from "../../matchmaker/party.ts";
 import type { Store } from "../store/index.ts";
 import { partyCapOf } from "../../matchmaker/index.ts";
 import { SocialEvent, type SocialBus } from "./bus.ts";
@@ -110,10 +110,10 @@ export class PartyService implements PartyDirectory {
   /** PartyDirectory for the queue room. */
   async forQueue(partyId: string, playerId: string): Promise<QueueParty> {
     const p = await this.load(partyId);
-    if (!p) throw new PartyError(PartyErrorCode.PARTY_NOT_FOUND, `no party ${partyId}`);
-    if (!p.members.some((m) => m.playerId === playerId)) throw new PartyError(PartyErrorCode.NOT_IN_PARTY, "you are not in this party");
+    if (!p) throw new RallyError("PARTY_NOT_FOUND", `no party ${partyId}`);
+    if (!p.members.some((m) => m.playerId === playerId)) throw new RallyError("NOT_IN_PARTY", "you are not in this party");
     const cap = this.o.maxSizeFor(p.queue?.mode ?? p.mode);
-    if (cap !== undefined && p.members.length > cap) throw new PartyError(PartyErrorCode.PARTY_TOO_LARGE, `party of ${p.members.length} is over ${cap}`);
+    if (cap !== undefined && p.members.length > cap) throw new RallyError("PARTY_TOO_LARGE", `party of ${p.members.length} is over ${cap}`);
     return { partyId: p.partyId, leaderId: p.leaderId, memberIds: p.members.map((m) => m.playerId) };
   }
 
