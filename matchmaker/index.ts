@@ -34,7 +34,7 @@ export type { MatchmakerMetrics } from "./metrics.ts";
 export { MatchmakerService, OLDEST_WAIT_KEY, CAPACITY_WAIT_KEY, partyCapOf, seatTopic, STALE_QUEUE_MS, MATCHED_TTL_MS } from "./service.ts";
 export { allowed, handleOf, noShowOutcome, phaseOf, statusStateOf, TICKET_TRANSITIONS, TicketLifecycle, TicketLifecycleError, TicketLifecycleErrorCode, TicketPhase } from "./ticket-lifecycle.ts";
 export type { PlayerStanding, TicketHandle, TicketLifecycleDeps, TicketTransition } from "./ticket-lifecycle.ts";
-export type { Bus, MatchmakerDeps, NoShowReport, PassPhases, QueueMode, QueueModes, RoomApi, SeatNotice, SeatReservation } from "./service.ts";
+export type { Bus, MatchListing, MatchmakerDeps, NoShowReport, PassPhases, QueueMode, QueueModes, RoomApi, SeatNotice, SeatReservation } from "./service.ts";
 export { createQueueRoom, parseQueueJoin } from "./queue-room.ts";
 export type { QueueAuth, QueueJoin, QueueRoomDeps } from "./queue-room.ts";
 export { colyseusRoomApi, createMatchmaking } from "./wiring.ts";

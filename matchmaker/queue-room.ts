@@ -55,7 +55,7 @@ export function parseQueueJoin(options: unknown, service: MatchmakerService): Qu
 
 /** The refusal for a failed ticket step: coded errors keep their code (the client reads it before the colon). */
 function refusal(e: unknown): unknown {
-  if (e instanceof TicketLifecycleError) return encodeRefusal(e.code, e.message);
+  if (e instanceof TicketLifecycleError) return encodeRefusal(e.code, e.message, e.detail.match ? { match: e.detail.match } : undefined);
   if (isRallyError(e)) return encodeRefusal(e.code === "MM_INVALID_TICKET" ? "MM_BAD_OPTIONS" : e.code, e.message);
   return e;
 }
@@ -136,7 +136,9 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         const join = parseQueueJoin(options, service);
         const party = join.partyId ? await service.partyFor(join.partyId, identity.playerId, join.mode).catch((e: unknown) => { throw refusal(e); }) : null;
         const block = await service.blocking(identity.playerId);
-        if (block && block.code !== "resume") throw encodeRefusal(block.code, block.code === "MM_ALREADY_QUEUED" ? "this player is already in a queue" : "this player is in a match");
+        if (block?.code === "MM_ALREADY_QUEUED") throw encodeRefusal(block.code, "this player is already in a queue");
+        // the live match rides in the refusal's details: the client can go back to it (README "Rejoin a live match")
+        if (block?.code === "MM_ALREADY_IN_MATCH") throw encodeRefusal(block.code, "this player is in a match", block.match ? { match: block.match } : undefined);
         return { ...identity, join, party };
       } catch (e) {
         metrics.refused.inc({ code: codeOf(e, "INTERNAL") });

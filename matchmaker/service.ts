@@ -16,13 +16,13 @@
 import { randomUUID } from "node:crypto";
 import {
   CAPACITY_BY_MODE_KEY, CAPACITY_WAIT_KEY, decodeRefusal, RallyError, OLDEST_BY_MODE_KEY, OLDEST_WAIT_KEY, seatTopic, TTM_KEY,
-  type NoShowReport, type SeatReservation,
+  type CurrentMatch, type HeldSeat, type NoShowReport, type RejoinResponse, type SeatReservation,
 } from "../protocol/index.ts";
 import type { MatchmakerMetrics } from "./metrics.ts";
 import { Matcher, type Match } from "./matcher.ts";
 import { DEFAULT_SHARD, regionsAt, shardOf, shardRules, shardsOf, ticketShard, windowAt, type ModeRules } from "./rules.ts";
 import type { Lease, LeaseGrant } from "./lease.ts";
-import { shardKey, type TicketStore } from "./ticket-store.ts";
+import { shardKey, type StoredTicket, type TicketStore } from "./ticket-store.ts";
 import { makeTicket, TicketState, type Ticket } from "./ticket.ts";
 import { PlayerQueueState, type PlayerIndex, type PlayerRecord } from "./player-index.ts";
 import type { PartyDirectory, QueueParty } from "./party.ts";
@@ -51,6 +51,20 @@ export interface RoomApi {
   /** is a room of this match still listed anywhere in the cluster */
   matchAlive(matchId: string): Promise<boolean>;
   newSessionId(): string;
+  /** The listing of this match's room, wherever it runs (null: not listed). Absent: rejoin is off (`currentMatch` answers null). */
+  findMatch?(matchId: string): Promise<MatchListing | null>;
+  /** Ask the room (on its node) which seat it holds for this player (rooms/match-room.ts `heldSeat`); null: none. */
+  heldSeat?(roomId: string, playerId: string): Promise<HeldSeat | null>;
+}
+
+/** A match room's listing, as the rejoin needs it (`buildSeatReservation` takes it as it is). */
+export interface MatchListing {
+  readonly roomId: string;
+  /** the room's registered name (Colyseus' `name`) */
+  readonly name: string;
+  readonly processId: string;
+  readonly publicAddress?: string;
+  readonly mode: string | null;
 }
 
 /** Presence subset: pub/sub for seats, hashes for cluster-wide signals. */
@@ -255,7 +269,8 @@ export class MatchmakerService {
     for (const m of members) {
       const block = await this.blocking(m.playerId);
       if (!block) continue;
-      if (block.code !== "resume") throw new TicketLifecycleError(block.code, block.code === "MM_ALREADY_QUEUED" ? "this player is already in a queue" : "this player is in a match");
+      if (block.code === "MM_ALREADY_QUEUED") throw new TicketLifecycleError(block.code, "this player is already in a queue");
+      if (block.code === "MM_ALREADY_IN_MATCH") throw new TicketLifecycleError(block.code, "this player is in a match", block.match ? { match: block.match } : {});
       const standing = await this.tickets.standing(m.playerId);
       const stored = standing?.stored;
       // (and still in the shard its region belongs to: shards changed since = a new ticket)
@@ -654,10 +669,81 @@ export class MatchmakerService {
   }
 
   /**
+   * The live match `playerId` belongs to (null: none). Read from the player's record (matchId, host)
+   * and the room's listing; the room adds its view of the seat (team, held or not, until when). A
+   * match whose host or listed node is dead in the registry, or whose room is gone past the
+   * provisioning window, is over: the player's part of the ticket is finished (lifecycle `finish`)
+   * and null is answered at once, so the player may queue again. A match still being provisioned (no
+   * room yet) answers null too: its seat comes over the queue connection.
+   */
+  async currentMatch(playerId: string): Promise<CurrentMatch | null> {
+    return (await this.liveMatch(playerId))?.match ?? null;
+  }
+
+  /**
+   * How `playerId` takes its seat back (`POST /v1/matches/current/seat`): the reconnection token of
+   * its held seat, or its unused seat reservation. The caller verified the player's access token; the
+   * room guard checks it again on the reconnection. Throws RallyError MM_NOT_IN_MATCH (no live match)
+   * or MM_SEAT_NOT_HELD (the match no longer keeps the seat).
+   */
+  async rejoinSeat(playerId: string): Promise<RejoinResponse> {
+    const live = await this.liveMatch(playerId);
+    if (!live) throw new RallyError("MM_NOT_IN_MATCH");
+    const { match, listing, seat } = live;
+    if (seat?.reconnectionToken) return { match, seat: { kind: "reconnect", reconnectionToken: `${listing.roomId}:${seat.reconnectionToken}` } };
+    if (seat?.sessionId) return { match, seat: { kind: "reservation", reservation: this.deps.rooms.buildSeatReservation(listing, seat.sessionId) } };
+    throw new RallyError("MM_SEAT_NOT_HELD");
+  }
+
+  private async liveMatch(playerId: string): Promise<{ match: CurrentMatch; listing: MatchListing; seat: HeldSeat | null } | null> {
+    const standing = await this.tickets.standing(playerId);
+    if (!standing || standing.record.state !== PlayerQueueState.matched || !standing.stored || standing.phase === TicketPhase.cancelled) return null;
+    const found = await this.matchOf(playerId, standing.record, standing.stored);
+    return found?.listing ? this.describe(playerId, standing.record.matchId!, found.listing) : null;
+  }
+
+  /** The match as a client sees it: the listing and the room's view of the player's seat (none if the room does not answer). */
+  private async describe(playerId: string, matchId: string, listing: MatchListing): Promise<{ match: CurrentMatch; listing: MatchListing; seat: HeldSeat | null }> {
+    const { rooms, logger } = this.deps;
+    const seat = rooms.heldSeat ? await rooms.heldSeat(listing.roomId, playerId).catch((err: unknown) => {
+      logger.warn({ err, matchId, roomId: listing.roomId }, "rejoin: the match room did not answer for its seat");
+      return undefined;
+    }) : undefined;
+    const match: CurrentMatch = {
+      matchId, roomId: listing.roomId, roomName: listing.name, processId: listing.processId, mode: listing.mode,
+      ...(seat === undefined ? {} : { seatHeld: seat !== null }),
+      ...(seat ? { team: seat.team } : {}),
+      ...(seat?.heldUntil !== undefined ? { seatHeldUntil: seat.heldUntil } : {}),
+    };
+    return { match, listing, seat: seat ?? null };
+  }
+
+  /**
+   * A matched record's match: `{ listing }` while it lives (listing null: alive, but being
+   * provisioned or no listing lookup), null once it is over (host or listed node dead, room gone past
+   * the provisioning window): then the player's part of the ticket is finished here.
+   */
+  private async matchOf(playerId: string, rec: PlayerRecord, stored: StoredTicket): Promise<{ listing: MatchListing | null } | null> {
+    const over = () => this.tickets.finish(handleOf(stored, TicketPhase.seated), [playerId], rec.matchId).catch(() => undefined).then(() => null);
+    const dead = async (node: string | undefined) => !!node && node !== this.holder && !!this.deps.nodeAlive && (await this.deps.nodeAlive(node).catch(() => true)) === false;
+    // a match whose host node is dead is over, even before the reaper removed its listing
+    if (await dead(rec.host)) return over();
+    const { rooms } = this.deps;
+    if (rec.matchId && rooms.findMatch) {
+      const listing = await rooms.findMatch(rec.matchId);
+      if (listing) return (await dead(listing.processId)) ? over() : { listing };
+    } else if (rec.matchId && await rooms.matchAlive(rec.matchId)) {
+      return { listing: null };
+    }
+    if (this.deps.now() - rec.at < PROVISION_WINDOW_MS) return { listing: null };
+    return over();
+  }
+
+  /**
    * Is the record blocking a new queue join for `playerId` still valid? Stale records (cancelled
    * tickets, dead queue connections, matches whose room is gone) are cleared and return null.
    */
-  async blocking(playerId: string): Promise<{ code: "MM_ALREADY_QUEUED" | "MM_ALREADY_IN_MATCH"; ticketId: string } | { code: "resume"; ticketId: string } | null> {
+  async blocking(playerId: string): Promise<{ code: "MM_ALREADY_QUEUED"; ticketId: string } | { code: "MM_ALREADY_IN_MATCH"; ticketId: string; match: CurrentMatch | null } | { code: "resume"; ticketId: string } | null> {
     const standing = await this.tickets.standing(playerId);
     if (!standing) return null;
     const { record: rec, stored, phase } = standing;
@@ -672,12 +758,11 @@ export class MatchmakerService {
       if (phase === TicketPhase.searching && await this.queueHolderGone(rec, now)) return { code: "resume", ticketId: rec.ticketId };
       return { code: "MM_ALREADY_QUEUED", ticketId: rec.ticketId };
     }
-    // matched: a match whose host node is dead is over, even before the reaper removed its listing
-    const over = () => this.tickets.finish(handleOf(stored, TicketPhase.seated), [playerId], rec.matchId).catch(() => undefined).then(() => null);
-    if (rec.host && rec.host !== this.holder && this.deps.nodeAlive && (await this.deps.nodeAlive(rec.host).catch(() => true)) === false) return over();
-    if (rec.matchId && await this.deps.rooms.matchAlive(rec.matchId)) return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId };
-    if (now - rec.at < PROVISION_WINDOW_MS) return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId };
-    return over();
+    // matched: in a live match (the refusal tells where it is, so the client can go back), or over
+    const found = await this.matchOf(playerId, rec, stored);
+    if (!found) return null;
+    const match = found.listing && rec.matchId ? (await this.describe(playerId, rec.matchId, found.listing)).match : null;
+    return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId, match };
   }
 
   /**

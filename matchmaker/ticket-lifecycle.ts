@@ -20,7 +20,7 @@
  * matched one): such a loss is a result (`false`), not an error.
  */
 import type { ClaimResult, StoredTicket, TicketStore } from "./ticket-store.ts";
-import { isRallyError, RallyError } from "../protocol/index.ts";
+import { isRallyError, RallyError, type CurrentMatch } from "../protocol/index.ts";
 import { TicketState, type Ticket } from "./ticket.ts";
 import { PlayerQueueState, type PlayerIndex, type PlayerRecord } from "./player-index.ts";
 import { ticketShard, type ModeRules } from "./rules.ts";
@@ -89,7 +89,8 @@ export type TicketLifecycleErrorCode = typeof TicketLifecycleErrorCode[keyof typ
 
 /** A domain error of the catalog (protocol/errors.ts) carrying the refused step. */
 export class TicketLifecycleError extends RallyError {
-  constructor(override readonly code: TicketLifecycleErrorCode, message: string, readonly detail: { readonly from?: TicketPhase; readonly transition?: TicketTransition; readonly ticketId?: string } = {}) {
+  /** `match`: MM_ALREADY_IN_MATCH's live match (where the player can go back to; the refusal carries it). */
+  constructor(override readonly code: TicketLifecycleErrorCode, message: string, readonly detail: { readonly from?: TicketPhase; readonly transition?: TicketTransition; readonly ticketId?: string; readonly match?: CurrentMatch } = {}) {
     super(code, message);
   }
 }

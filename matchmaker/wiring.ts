@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { matchMaker } from "@colyseus/core";
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
+import { heldSeatSchema } from "../protocol/index.ts";
 import { LocalLease, RedisLease } from "./lease.ts";
 import { MemoryTicketStore } from "./ticket-store.ts";
 import { RedisTicketStore } from "./ticket-store-redis.ts";
@@ -23,6 +24,17 @@ export const colyseusRoomApi: RoomApi = {
   disposeRoom: async (roomId) => { await matchMaker.remoteRoomCall(roomId, "disconnect"); },
   matchAlive: async (matchId) => (await matchMaker.query({ matchId } as never)).length > 0,
   newSessionId: () => randomBytes(9).toString("base64url"),
+  async findMatch(matchId) {
+    const [room] = await matchMaker.query({ matchId } as never);
+    if (!room) return null;
+    const mode = (room.metadata as { mode?: unknown } | undefined)?.mode;
+    return { roomId: room.roomId, name: room.name, processId: room.processId, mode: typeof mode === "string" ? mode : null, ...(room.publicAddress ? { publicAddress: room.publicAddress } : {}) };
+  },
+  // The room answers from its node (remote room call over presence); zod at this process edge.
+  async heldSeat(roomId, playerId) {
+    const answer: unknown = await matchMaker.remoteRoomCall(roomId, "heldSeat", [playerId]);
+    return answer === null || answer === undefined ? null : heldSeatSchema.parse(answer);
+  },
 };
 
 /** What the caller provides; the stores, lease, metrics and clock are built here (see MatchmakerDeps for each field). */

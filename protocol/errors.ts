@@ -94,6 +94,9 @@ const catalog = {
   MM_DUPLICATE_TICKET: { status: 409, message: "This ticket is already queued." },
   MM_ERROR: { status: 500, message: "The party's ticket could not be made." },
   MM_ILLEGAL_TRANSITION: { status: 409, message: "The ticket is not in a state that allows this step (it moved on meanwhile)." },
+  // rejoin a live match (GET /v1/matches/current, POST /v1/matches/current/seat)
+  MM_NOT_IN_MATCH: { status: 404, message: "This player has no live match to go back to." },
+  MM_SEAT_NOT_HELD: { status: 409, message: "The match no longer holds this player's seat (left for good, or the reconnection window is over)." },
   // why a queue ticket was cancelled (the `reason` of a `cancelled` status)
   LEFT: { status: 409, message: "The ticket was cancelled: its player left the queue." },
   PARTY_MEMBER_LEFT: { status: 409, message: "The ticket was cancelled: a party member left the queue." },
@@ -186,6 +189,11 @@ export function codeOf(e: unknown, fallback: ErrorCode): ErrorCode {
 export interface Refusal {
   readonly code: ErrorCode;
   readonly message: string;
+  /**
+   * Facts a refusal carries for the client (a JSON object), e.g. `MM_ALREADY_IN_MATCH`'s `{ match }`
+   * (the live match to go back to). Absent on most refusals; read it with the schema of its code.
+   */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -194,15 +202,31 @@ export interface Refusal {
  * alone, the numeric code dropped), so the code travels inside the text. Only this file reads or
  * writes it: `refusalText` here and ./server.ts `encodeRefusal` write, `decodeRefusal` reads.
  */
-export function refusalText(code: ErrorCode, message: string = ERRORS[code].message): string {
-  return `${code}: ${message}`;
+export function refusalText(code: ErrorCode, message: string = ERRORS[code].message, details?: Readonly<Record<string, unknown>>): string {
+  return details ? `${code}: ${message}${DETAILS_MARK}${JSON.stringify(details)}` : `${code}: ${message}`;
 }
+
+/**
+ * Details ride after the message, behind a line of their own: `CODE: message\n#details {json}`. The
+ * text still starts `CODE: `, so an older decoder reads the code as before (and the details as part of
+ * the message); a message never contains the mark (`refusalText` is the only writer).
+ */
+const DETAILS_MARK = "\n#details ";
 
 const REFUSAL_TEXT = /^([A-Z][A-Z0-9_]*): (.*)$/s;
 
 function fromText(text: string): Refusal | null {
   const m = REFUSAL_TEXT.exec(text);
-  return m && isErrorCode(m[1]) ? { code: m[1], message: m[2]! } : null;
+  if (!m || !isErrorCode(m[1])) return null;
+  const body = m[2]!;
+  const at = body.lastIndexOf(DETAILS_MARK);
+  if (at >= 0) {
+    try {
+      const details: unknown = JSON.parse(body.slice(at + DETAILS_MARK.length));
+      if (typeof details === "object" && details !== null && !Array.isArray(details)) return { code: m[1], message: body.slice(0, at), details: details as Record<string, unknown> };
+    } catch { /* not details: the whole text is the message */ }
+  }
+  return { code: m[1], message: body };
 }
 
 /**

@@ -13,7 +13,9 @@ export {
   type QueueJoinOptions, type QueueStatus, type SeatReservation,
 } from "./queue.ts";
 export {
-  MatchMessage, matchOutcomeSchema, matchResultPlayerSchema, matchResultSchema, matchmadeOptionsSchema, noShowReportSchema,
+  MatchMessage, alreadyInMatchDetailsSchema, currentMatchResponseSchema, currentMatchSchema, heldSeatSchema, matchOutcomeSchema, matchResultPlayerSchema,
+  matchResultSchema, matchmadeOptionsSchema, noShowReportSchema, rejoinResponseSchema, rejoinSeatSchema,
+  type CurrentMatch, type CurrentMatchResponse, type HeldSeat, type RejoinResponse, type RejoinSeat,
   type DrainingNotice, type MatchOutcome, type MatchResult, type MatchResultPlayer, type MatchmadeOptions, type NoShowReport, type RequeueNotice, type RoomErrorMessage,
 } from "./match.ts";
 export { SocialMessage } from "./messages.ts";

@@ -101,3 +101,61 @@ export const matchResultSchema = z.object({
   againstBotsOnly: z.boolean().optional(),
 }).readonly();
 export type MatchResult = z.infer<typeof matchResultSchema>;
+
+/**
+ * The live match a player belongs to (`GET /v1/matches/current`, and the `details.match` of a `queue`
+ * refusal `MM_ALREADY_IN_MATCH`): where to go back to. `team`, `seatHeld` and `seatHeldUntil` are the
+ * room's own view of the player's seat (absent when the room did not answer).
+ */
+export const currentMatchSchema = z.object({
+  matchId: z.string(),
+  roomId: z.string(),
+  roomName: z.string(),
+  /** the Colyseus process (node) hosting the room */
+  processId: z.string(),
+  mode: z.string().nullable(),
+  team: z.number().int().min(0).optional(),
+  /** the room still keeps a seat for this player (connected, dropped within the reconnection window, or never connected yet) */
+  seatHeld: z.boolean().optional(),
+  /** ms epoch until which a seat nobody is connected to is kept (reconnection window, or the connect timeout of a seat never used) */
+  seatHeldUntil: z.number().optional(),
+});
+export type CurrentMatch = z.infer<typeof currentMatchSchema>;
+
+/** `GET /v1/matches/current`: `{ match: null }` when the player is in no live match. */
+export const currentMatchResponseSchema = z.object({ match: currentMatchSchema.nullable() });
+export type CurrentMatchResponse = z.infer<typeof currentMatchResponseSchema>;
+
+/** `MM_ALREADY_IN_MATCH`'s refusal details (`decodeRefusal(e).details`). */
+export const alreadyInMatchDetailsSchema = z.object({ match: currentMatchSchema });
+
+/**
+ * `POST /v1/matches/current/seat`: how the player takes its seat back, with its own access token.
+ * - `reconnect`: the room holds the seat for reconnection (dropped, or a stale connection it will
+ *   close): `client.reconnect(reconnectionToken)` (`roomId:token`). Rally's room guard accepts the
+ *   token only with an access token of the seat's player.
+ * - `reservation`: the player never connected and the seat reservation is still valid:
+ *   `client.consumeSeatReservation(reservation)`.
+ */
+export const rejoinSeatSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("reconnect"), reconnectionToken: z.string() }),
+  z.object({ kind: z.literal("reservation"), reservation: z.looseObject({ name: z.string(), sessionId: z.string(), roomId: z.string(), processId: z.string(), publicAddress: z.string().optional() }) }),
+]);
+export type RejoinSeat = z.infer<typeof rejoinSeatSchema>;
+export const rejoinResponseSchema = z.object({ match: currentMatchSchema, seat: rejoinSeatSchema });
+export type RejoinResponse = z.infer<typeof rejoinResponseSchema>;
+
+/**
+ * What a match room answers about one player's seat (`heldSeat`, over Colyseus' remote room call, to
+ * the node the player asked). Server to server only: the tokens go to nobody but that player.
+ */
+export const heldSeatSchema = z.object({
+  team: z.number().int().min(0),
+  connected: z.boolean(),
+  heldUntil: z.number().optional(),
+  /** the seat's reconnection token (without the room id): a dropped seat, or a live (possibly stale) connection */
+  reconnectionToken: z.string().optional(),
+  /** the unused seat reservation's session id (the player never connected) */
+  sessionId: z.string().optional(),
+});
+export type HeldSeat = z.infer<typeof heldSeatSchema>;

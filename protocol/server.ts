@@ -9,8 +9,9 @@
 import { ServerError } from "@colyseus/core";
 import { closeCodeOf, codeOf, decodeRefusal, ERRORS, RallyError, refusalText, type ErrorCode } from "./errors.ts";
 
-export function encodeRefusal(code: ErrorCode, message: string = ERRORS[code].message): ServerError {
-  return new ServerError(closeCodeOf(code), refusalText(code, message));
+/** `details`: facts for the client (a JSON object), read back as `decodeRefusal(e).details`. */
+export function encodeRefusal(code: ErrorCode, message: string = ERRORS[code].message, details?: Readonly<Record<string, unknown>>): ServerError {
+  return new ServerError(closeCodeOf(code), refusalText(code, message, details));
 }
 
 /**

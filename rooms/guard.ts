@@ -71,6 +71,31 @@ export function reconnectionOwner(room: Room, reconnectionToken: string): string
   return playerIdOf(room.clients.find((c) => c.reconnectionToken === reconnectionToken)?.auth);
 }
 
+/**
+ * The token a player takes a held seat back with (a rejoin, rooms/match-room.ts `heldSeat`): the
+ * reconnection token of the seat `allowReconnection` keeps for `sessionId`, else the live client's
+ * (a connection the player lost without the server noticing yet: Colyseus closes it when the token
+ * reconnects). Null: no such seat. Colyseus keeps these private; read here only, beside
+ * `reconnectionOwner`, which the guard checks every such reconnection against.
+ */
+export function seatReconnectionToken(room: Room, sessionId: string): string | null {
+  const internals = room as unknown as RoomInternals;
+  if (internals._reservedSeats[sessionId]?.[3]) {
+    for (const [token, entry] of Object.entries(internals._reconnections)) if (entry?.[0] === sessionId) return token;
+    return null;
+  }
+  return room.clients.find((c) => c.sessionId === sessionId)?.reconnectionToken ?? null;
+}
+
+/** The session id of a seat reserved for `playerId` and not used yet (never a seat held for reconnection), or null. */
+export function unusedReservationOf(room: Room, playerId: string): string | null {
+  const seats = (room as unknown as RoomInternals)._reservedSeats;
+  for (const [sessionId, seat] of Object.entries(seats)) {
+    if (seat && !seat[2] && !seat[3] && playerIdOf(seat[1]) === playerId) return sessionId;
+  }
+  return null;
+}
+
 /** A client that never acknowledges its join would have every message kept for it in memory. */
 function boundJoinQueue(client: Client, maxBytes: number): void {
   const internals = client as unknown as { _enqueuedMessages?: unknown[]; enqueueRaw(data: Uint8Array, options?: unknown): void };

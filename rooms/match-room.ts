@@ -18,9 +18,10 @@
 import { CloseCode, Room, type AuthContext, type Client, type StepContext } from "@colyseus/core";
 import { z } from "zod";
 import { winnerTeam } from "../server/players/outcome.ts";
-import { MatchMessage, matchmadeOptionsSchema, type ErrorCode, type MatchmadeOptions } from "../protocol/index.ts";
+import { MatchMessage, matchmadeOptionsSchema, type ErrorCode, type HeldSeat, type MatchmadeOptions } from "../protocol/index.ts";
 import { encodeRefusal, refusalFrom } from "../protocol/server.ts";
 import { renewPatchMaps } from "./patch-maps.ts";
+import { seatReconnectionToken, unusedReservationOf } from "./guard.ts";
 import type { MatchOutcome, MatchResult, PlayerIdentity, RoomServices } from "./services.ts";
 
 /**
@@ -84,6 +85,10 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
   private draining = false;
   /** Bot seats filled (at creation or for no-shows). */
   private botSeats = 0;
+  /** sessionId -> ms epoch until which a dropped player's seat is held (for `heldSeat`) */
+  private readonly heldUntil = new Map<string, number>();
+  /** ms epoch of a matchmade room's creation: seats never used are held until the connect timeout */
+  private createdAtMs = 0;
 
   /**
    * What a room class seats: its `teamCount` and `maxPlayers` (class fields, read from a probe instance
@@ -209,6 +214,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
         this.seatReservationTimeout = connectTimeoutS;
       }
       this.expected = new Map(teams.flatMap((ids, team) => ids.map((id) => [id, team] as const)));
+      this.createdAtMs = Date.now();
       this.maxClients = this.expected.size;
       this.setPrivate(true);
       this.clock.setTimeout(() => this.onConnectTimeout(), this.connectTimeoutMs);
@@ -256,19 +262,23 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     if (!player || this.phase === MatchPhase.ENDED) return;
     player.connected = false;
     this.onPlayerConnectionChange(player);
+    const windowS = this.reconnectWindowS ?? this.services.reconnectWindowS;
+    this.heldUntil.set(client.sessionId, Date.now() + windowS * 1000);
     // On failure Colyseus calls onLeave; nothing to await here.
-    this.allowReconnection(client, this.reconnectWindowS ?? this.services.reconnectWindowS).catch(() => undefined);
+    this.allowReconnection(client, windowS).catch(() => undefined);
   }
 
   override onReconnect(client: Client): void {
     const player = this.players.get(client.sessionId);
     if (!player) return;
+    this.heldUntil.delete(client.sessionId);
     player.connected = true;
     this.onPlayerReconnect(client, player);
     this.onPlayerConnectionChange(player);
   }
 
   override onLeave(client: Client): void {
+    this.heldUntil.delete(client.sessionId);
     const player = this.players.get(client.sessionId);
     if (!player) return;
     player.connected = false;
@@ -280,6 +290,31 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     if (this.phase === MatchPhase.PLAYING && this.presentPlayers() === 0) {
       this.endMatch("abandoned", "aborted");
     }
+  }
+
+  /**
+   * The seat this match holds for `playerId`, for a rejoin: the player lost its client (crash,
+   * reinstall) and with it the reconnection token, and asks with its access token (the node checked
+   * it; `POST /v1/matches/current/seat`). Called over Colyseus' remote room call from any node, never
+   * by a client. A seat is held while its player is connected (a stale connection the reconnection
+   * will close), dropped within the reconnection window, or not connected yet with its seat
+   * reservation unused; never once the player left for good or the match is over. The answer's token
+   * only works with that player's access token (rooms/guard.ts), and Colyseus' reconnection brings the
+   * same session back (`onReconnect`): same team, same state.
+   */
+  heldSeat(playerId: string): HeldSeat | null {
+    if (this.phase === MatchPhase.ENDED) return null;
+    for (const p of this.players.values()) {
+      if (p.playerId !== playerId || !p.present) continue;
+      const token = seatReconnectionToken(this, p.sessionId);
+      if (token === null) return null;
+      const heldUntil = p.connected ? undefined : this.heldUntil.get(p.sessionId);
+      return { team: p.team, connected: p.connected, reconnectionToken: token, ...(heldUntil !== undefined ? { heldUntil } : {}) };
+    }
+    const team = this.expected?.get(playerId);
+    if (team === undefined || this.phase !== MatchPhase.WAITING) return null;
+    const sessionId = unusedReservationOf(this, playerId);
+    return sessionId === null ? null : { team, connected: false, sessionId, heldUntil: this.createdAtMs + this.connectTimeoutMs };
   }
 
   override onBeforeShutdown(): void {

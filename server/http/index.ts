@@ -1,6 +1,7 @@
 /**
  * The HTTP surface of a node: `/v1` JSON API (auth in auth-routes.ts, players, history, inventory
- * and leaderboards in players-routes.ts, player admin in admin-players.ts), health and readiness,
+ * and leaderboards in players-routes.ts, rejoining a live match in matches-routes.ts, player admin in
+ * admin-players.ts), health and readiness,
  * Prometheus metrics, and the browser demo. Errors are `{ error: { code, message } }` with the
  * catalog's status.
  *
@@ -19,6 +20,7 @@ import type { NodeState } from "../registry/index.ts";
 import type { PlayerServices } from "../players/index.ts";
 import { authRouter } from "./auth-routes.ts";
 import { playersRouter } from "./players-routes.ts";
+import { matchesRouter, type MatchRejoin } from "./matches-routes.ts";
 import { mountPlayerAdminApi } from "./admin-players.ts";
 import { clientIp, errorHandler, requireJsonBody, route } from "./common.ts";
 import { metricsHandler } from "./metrics-endpoint.ts";
@@ -46,6 +48,8 @@ export interface HttpDeps {
   platform?: PlatformAuth;
   /** After an admin ban: close the player's open connections (every node). */
   onBan?: (playerId: string) => Promise<void>;
+  /** The matchmaker's rejoin (`/v1/matches/current`); absent: those routes answer 404. */
+  matches?: MatchRejoin;
   /** Extra routes mounted on the /v1 router after Rally's own (the studio's, from createRally). */
   routes?: (v1: Router) => void;
 }
@@ -91,6 +95,7 @@ export function mountHttpApi(app: Application, deps: HttpDeps): void {
   v1.use(requireJsonBody);
   v1.use("/auth", authRouter(tokens, players, deps.platform));
   v1.use(playersRouter(tokens, players));
+  if (deps.matches) v1.use(matchesRouter(tokens, players.limits, deps.matches));
   // The studio's own /v1 routes (createRally `routes`): same CORS, rate limit, JSON body and error shape.
   if (deps.routes) deps.routes(v1);
   v1.use((_req, _res, next) => next(new RallyError("NOT_FOUND", "no such route")));

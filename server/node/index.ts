@@ -414,6 +414,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
       processId: () => matchMaker.processId,
       state: () => heartbeat.current,
       onBan: (playerId) => playerGuard.kick(playerId),
+      matches: matchmaking.service,
       routes: options.routes,
       staticDirs: config.SERVE_DEMO ? [`${repoRoot}client-sdk/demo`, `${repoRoot}client-sdk/dist`] : [],
       metricsOnMainPort: config.METRICS_PORT === undefined,
