@@ -29,10 +29,14 @@ export class RallyApiError extends Error {
   }
 }
 
-/** Joining or reconnecting to a room was refused. `colyseusCode` is Colyseus' numeric error code. */
+/**
+ * Joining or reconnecting to a room was refused. `colyseusCode` is Colyseus' numeric error code;
+ * `details` what the refusal carries for the client (e.g. `MM_ALREADY_IN_MATCH`: `{ match }`, the
+ * live match to go back to: `RallyClient.rejoinMatch()`).
+ */
 export class RallyRoomError extends Error {
   override readonly name = "RallyRoomError";
-  constructor(readonly code: RallyErrorCode, message: string, readonly colyseusCode: number) {
+  constructor(readonly code: RallyErrorCode, message: string, readonly colyseusCode: number, readonly details?: Readonly<Record<string, unknown>>) {
     super(message);
   }
 }
@@ -41,6 +45,6 @@ export class RallyRoomError extends Error {
 export function toRoomError(e: unknown): RallyRoomError {
   if (e instanceof RallyRoomError) return e;
   const colyseusCode = typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "number" ? (e as { code: number }).code : 0;
-  const { code, message } = decodeRefusal(e);
-  return new RallyRoomError(code, message, colyseusCode);
+  const { code, message, details } = decodeRefusal(e);
+  return new RallyRoomError(code, message, colyseusCode, details);
 }

@@ -12,13 +12,14 @@ import { Client, type Room } from "@colyseus/sdk";
 import { ArenaHandle, type ArenaHandleOptions, type ArenaRoom, type ArenaStateView } from "./arena.ts";
 import { isErrorCode } from "../protocol/errors.ts";
 import { RallyApiError, toRoomError } from "./errors.ts";
+import type { CurrentMatch, CurrentMatchResponse, RejoinResponse } from "../protocol/index.ts";
 
 export { ARENA } from "../rooms/arena/constants.ts";
 export * from "./arena.ts";
 export { RallyApiError, RallyRoomError, SdkErrorCode, type RallyErrorCode } from "./errors.ts";
 export { queue, type QueueClient, type QueueOptions, type QueueStatus } from "./queue.ts";
 export { ERRORS, decodeRefusal, type ErrorCode, type Refusal } from "../protocol/errors.ts";
-export type { DrainingNotice, MatchResult, QueueJoinOptions, RequeueNotice, RoomErrorMessage, SeatReservation } from "../protocol/index.ts";
+export type { CurrentMatch, DrainingNotice, MatchResult, QueueJoinOptions, RejoinResponse, RejoinSeat, RequeueNotice, RoomErrorMessage, SeatReservation } from "../protocol/index.ts";
 export { Interpolator, type InterpolatorOptions, type Sample } from "./interpolation.ts";
 
 /** What `/v1/auth/guest` and `/v1/auth/refresh` return, plus when the access token expires. */
@@ -149,6 +150,36 @@ export class RallyClient {
   async reconnect(reconnectionToken: string): Promise<ArenaHandle> {
     await this.auth.ensureFresh();
     return this.wrapJoin(() => this.colyseus.reconnect<ArenaStateView>(reconnectionToken));
+  }
+
+  /**
+   * GET /v1/matches/current: the live match this player belongs to (after a crash or a reinstall the
+   * client has no reconnection token left), or null. The same object rides in a `queue` refusal
+   * `MM_ALREADY_IN_MATCH` (`RallyRoomError.details.match`).
+   */
+  async currentMatch(): Promise<CurrentMatch | null> {
+    return (await this.request<CurrentMatchResponse>("GET", "/v1/matches/current", undefined, true)).match;
+  }
+
+  /**
+   * POST /v1/matches/current/seat: how to take the seat back, with this player's own access token.
+   * RallyApiError MM_NOT_IN_MATCH (no live match) or MM_SEAT_NOT_HELD (left for good, window over).
+   */
+  async rejoinSeat(): Promise<RejoinResponse> {
+    return this.request<RejoinResponse>("POST", "/v1/matches/current/seat", undefined, true);
+  }
+
+  /**
+   * Back into the live match (README "Rejoin a live match"): asks for the seat, then reconnects to the
+   * held seat (same session: same team, same state) or consumes the still unused seat reservation.
+   * The match room is typed as the arena; for another game use `rejoinSeat()` with `rally.colyseus`.
+   */
+  async rejoinMatch(): Promise<ArenaHandle> {
+    const { seat } = await this.rejoinSeat();
+    this.setToken(this.auth.session?.token ?? "");
+    return this.wrapJoin(() => seat.kind === "reconnect"
+      ? this.colyseus.reconnect<ArenaStateView>(seat.reconnectionToken)
+      : this.colyseus.consumeSeatReservation<ArenaStateView>(seat.reservation as never));
   }
 
   private async wrapJoin(join: () => Promise<Room<unknown, ArenaStateView>>): Promise<ArenaHandle> {
