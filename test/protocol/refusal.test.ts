@@ -27,6 +27,25 @@ describe("protocol: encodeRefusal / decodeRefusal", () => {
     }
   });
 
+  it("details ride in the refusal (a JSON object after the message) and decode back; an older reader still gets the code", () => {
+    const match = { matchId: "m1", roomId: "r1", roomName: "arena", processId: "p1", mode: "arena", team: 1, seatHeld: true };
+    const e = encodeRefusal("MM_ALREADY_IN_MATCH", "this player is in a match", { match });
+    assert.equal(e.code, closeCodeOf("MM_ALREADY_IN_MATCH"));
+    const back = decodeRefusal(e);
+    assert.equal(back.code, "MM_ALREADY_IN_MATCH");
+    assert.equal(back.message, "this player is in a match");
+    assert.deepEqual(back.details, { match });
+    // what an SDK error object and the text alone give
+    assert.deepEqual(decodeRefusal({ code: 526, message: e.message }).details, { match });
+    assert.deepEqual(toRoomError({ code: 526, message: e.message }).details, { match });
+    // an older decoder: the same `CODE: ` prefix
+    assert.match(e.message, /^MM_ALREADY_IN_MATCH: this player is in a match\n/);
+    // no details, or a message that only looks like them: none, the whole text is the message
+    assert.equal(decodeRefusal(encodeRefusal("MM_ALREADY_IN_MATCH")).details, undefined);
+    assert.equal(decodeRefusal("MM_ALREADY_IN_MATCH: x\n#details not json").message, "x\n#details not json");
+    assert.equal(refusalText("MM_ALREADY_IN_MATCH", "x"), "MM_ALREADY_IN_MATCH: x");
+  });
+
   it("without a message the refusal carries the catalog's", () => {
     assert.deepEqual(decodeRefusal(encodeRefusal("MATCH_OVER")), { code: "MATCH_OVER", message: ERRORS.MATCH_OVER.message });
     assert.equal(refusalText("NOT_READY"), `NOT_READY: ${ERRORS.NOT_READY.message}`);
