@@ -114,6 +114,25 @@ describe("rejoin a live match (one node)", function () {
     open.push(again.queue);
   });
 
+  it("an old connection that still looks open (the device died silently): the rejoin replaces it with the same session", async () => {
+    const { players: [a], rooms: [roomA, roomB] } = await duel();
+    roomA.reconnection.enabled = false;
+    let oldClosed = false;
+    roomA.onLeave(() => { oldClosed = true; });
+    const seatA = await http("POST", "/v1/matches/current/seat", a.token);
+    const { seat, match } = rejoinResponseSchema.parse(seatA.body);
+    assert.equal(seat.kind, "reconnect");
+    assert.equal(match.seatHeldUntil, undefined, "connected: no expiry");
+    if (seat.kind !== "reconnect") return;
+    const back = await t.client(a.token).reconnect(seat.reconnectionToken);
+    open.push(back);
+    back.onMessage("*", () => undefined);
+    assert.equal(back.sessionId, roomA.sessionId);
+    await until("the old connection closed by the server", () => oldClosed);
+    await until("A's state synced", () => stateOf(back)?.players?.get(back.sessionId) !== undefined);
+    assert.equal(stateOf(back).players.get(back.sessionId)!.team, stateOf(roomB).players.get(roomA.sessionId)!.team);
+  });
+
   it("a player who never connected takes its unused seat reservation; RallyClient.currentMatch / rejoinMatch", async () => {
     const rallies = [0, 1].map(() => new RallyClient(t.url));
     const [sa, sb]: Session[] = await Promise.all(rallies.map((r, i) => r.auth.guest({ deviceId: `rejoin-sdk-${i}-${Math.random().toString(36).slice(2)}` })));
