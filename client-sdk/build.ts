@@ -5,15 +5,19 @@
  * so the page exercises exactly what a game would ship. `npm run build:sdk` runs this file.
  */
 import { build, type BuildOptions, type Plugin } from "esbuild";
+import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
-/** `../index.ts` from the demo resolves to the SDK bundle next to it at runtime. */
+/**
+ * The SDK's `index.ts`, imported by the demo (`../index.ts`) or by the arena example's client it bundles
+ * (`../../client-sdk/index.ts`), resolves to the SDK bundle next to it at runtime.
+ */
 const sdkAsExternal: Plugin = {
   name: "rally-sdk-external",
   setup(b) {
-    b.onResolve({ filter: /^\.\.\/index\.ts$/ }, () => ({ path: "./rally.js", external: true }));
+    b.onResolve({ filter: /index\.ts$/ }, (args) => (resolve(args.resolveDir, args.path) === `${here}index.ts` ? { path: "./rally.js", external: true } : undefined));
   },
 };
 

@@ -2,7 +2,7 @@
  * Public surface of the matchmaker core: transport-free, clock-free, I/O only through the
  * injected TicketStore / Lease. The Colyseus `queue` room and the provisioner build on this.
  */
-export { DEFAULT_SHARD, defineModes, exampleModes, latencyBudgetAt, parseModeRules, RulesError, shardOf, shardRules, shardsOf, windowAt, WidenCurve } from "./rules.ts";
+export { DEFAULT_SHARD, defineModes, latencyBudgetAt, parseModeRules, RulesError, shardOf, shardRules, shardsOf, windowAt, WidenCurve } from "./rules.ts";
 export type { ModeRules, ModeRulesInput, ModeTable, RegionStep, WindowRule } from "./rules.ts";
 export { makeTicket, TicketError, TicketSchema, TicketState, ticketSize, waitS } from "./ticket.ts";
 export type { Ticket, TicketInput } from "./ticket.ts";
@@ -35,5 +35,5 @@ export { MatchmakerService, OLDEST_WAIT_KEY, CAPACITY_WAIT_KEY, seatTopic, STALE
 export type { Bus, MatchmakerDeps, NoShowReport, PassPhases, QueueMode, QueueModes, RoomApi, SeatNotice, SeatReservation } from "./service.ts";
 export { createQueueRoom, keepQueueLocal, parseQueueJoin, QueueErrorCode, queueJoinSchema } from "./queue-room.ts";
 export type { QueueJoin, QueueRoomDeps, QueueStatus } from "./queue-room.ts";
-export { colyseusRoomApi, createMatchmaking, defaultQueueModes } from "./wiring.ts";
+export { colyseusRoomApi, createMatchmaking } from "./wiring.ts";
 export type { Matchmaking, MatchmakingOptions } from "./wiring.ts";

@@ -7,20 +7,13 @@ import { randomBytes } from "node:crypto";
 import { matchMaker } from "@colyseus/core";
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
-import { exampleModes } from "./rules.ts";
 import { LocalLease, RedisLease } from "./lease.ts";
 import { MemoryTicketStore } from "./ticket-store.ts";
 import { RedisTicketStore } from "./ticket-store-redis.ts";
 import { MemoryPlayerIndex, RedisPlayerIndex } from "./player-index.ts";
 import { MemoryPartyDirectory } from "./party.ts";
 import { createMatchmakerMetrics } from "./metrics.ts";
-import { MatchmakerService, type MatchmakerDeps, type QueueModes, type RoomApi, type SeatReservation } from "./service.ts";
-
-/** The example game's queue modes: both play in the `arena` room (two teams, up to 16 players). */
-export const defaultQueueModes: QueueModes = {
-  arena: { rules: exampleModes.arena, room: "arena" },
-  "5v5": { rules: exampleModes["5v5"], room: "arena" },
-};
+import { MatchmakerService, type MatchmakerDeps, type RoomApi, type SeatReservation } from "./service.ts";
 
 /** Provisioning through Colyseus' matchMaker: placement by the server's selectProcessIdToCreateRoom. */
 export const colyseusRoomApi: RoomApi = {
@@ -34,8 +27,8 @@ export const colyseusRoomApi: RoomApi = {
 
 /** What the caller provides; the stores, lease, metrics and clock are built here (see MatchmakerDeps for each field). */
 export interface MatchmakingOptions extends
-  Pick<MatchmakerDeps, "region" | "bus" | "logger" | "knownRegions" | "ratingOf" | "connectTimeoutS" | "queueGraceS" | "leaseTtlMs" | "nodeAlive">,
-  Partial<Pick<MatchmakerDeps, "modes" | "parties" | "rooms">> {
+  Pick<MatchmakerDeps, "modes" | "region" | "bus" | "logger" | "knownRegions" | "ratingOf" | "connectTimeoutS" | "queueGraceS" | "leaseTtlMs" | "nodeAlive">,
+  Partial<Pick<MatchmakerDeps, "parties" | "rooms">> {
   /** Tickets, player records and leases; owned and closed by the caller. Unset: memory (one process). */
   readonly redis?: Redis;
   readonly metricsRegistry: Registry;
@@ -50,7 +43,7 @@ export function createMatchmaking(o: MatchmakingOptions): Matchmaking {
   const now = () => Date.now();
   const redis = o.redis;
   const service = new MatchmakerService({
-    modes: o.modes ?? defaultQueueModes,
+    modes: o.modes,
     store: redis ? new RedisTicketStore(redis) : new MemoryTicketStore(now),
     players: redis ? new RedisPlayerIndex(redis) : new MemoryPlayerIndex(now),
     lease: redis ? new RedisLease(redis, now) : new LocalLease(now),

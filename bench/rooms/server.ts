@@ -28,7 +28,8 @@ import { join } from "node:path";
 import { Room, defineRoom, defineServer, matchMaker, type Client, type FixedTimestepCallback, type StepContext } from "@colyseus/core";
 import { StateView } from "@colyseus/schema";
 import { WebSocketTransport } from "@colyseus/ws-transport";
-import { ARENA, ArenaSimulation, ArenaState, OPEN_ROOM_START_DELAY_MS, arenaInputSchema } from "../../rooms/index.ts";
+import { OPEN_ROOM_START_DELAY_MS } from "../../rooms/index.ts";
+import { ARENA, ArenaSimulation, ArenaState, arenaInputSchema } from "../../examples/arena/index.ts";
 
 const engine = process.env.BENCH_ENGINE;
 const port = Number(process.env.PORT);

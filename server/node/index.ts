@@ -8,7 +8,7 @@
 import { fileURLToPath } from "node:url";
 import type { RedisOptions } from "ioredis";
 import { LocalDriver, LocalPresence, ServerError, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
-import { ArenaRoom, PLACED_ON, bindRoom, boundedLobby, guardRoom, requireToken, type MatchResultSink, type RoomGuardDeps, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
+import { PLACED_ON, bindRoom, boundedLobby, guardRoom, requireToken, type MatchResultSink, type RoomGuardDeps, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
 import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
 import { createPlatformAuth } from "../auth/platform/index.ts";
 import type { Config } from "../config.ts";
@@ -27,7 +27,7 @@ import { applyCorsPolicy } from "../http/cors.ts";
 import { createGatedRouter, refuseWhileShuttingDown } from "../http/matchmake-gate.ts";
 import { DeadNodeReaper, LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, cleanupNodeRooms, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry, type PlacementRule } from "../registry/index.ts";
 import { createPlacementMetrics, startShutdownWatchdog } from "../pool/node-hooks.ts";
-import { LocalLease, RedisLease, createMatchmaking, createQueueRoom, defaultQueueModes, keepQueueLocal, type MatchmakerService, type PartyDirectory, type QueueModes } from "../../matchmaker/index.ts";
+import { LocalLease, RedisLease, createMatchmaking, createQueueRoom, keepQueueLocal, type MatchmakerService, type PartyDirectory, type QueueModes } from "../../matchmaker/index.ts";
 import { CustomGameRoom, RelaySessionRoom, SocialRoom, bindPeerRoom, bindSocialRoom, keepSocialLocal, type SocialRoomServices } from "../../rooms/social/index.ts";
 import { createSocialServices, playerChannel, type SocialServices } from "../social/index.ts";
 import { mountSocialApi } from "../http/social-routes.ts";
@@ -39,6 +39,8 @@ import { mountChatApi } from "../http/chat-routes.ts";
 import { RallyError } from "../errors.ts";
 import { createSocketGuard } from "./sockets.ts";
 import { mountAdminConsole, serveAdminQuestions } from "../admin-console/index.ts";
+// Stopgap until the node takes its games from createRally({ games }) (issue 14, the framework branch).
+import { ArenaRoom, arenaQueueModes } from "../../examples/arena/index.ts";
 
 export interface GameNode {
   readonly server: Server;
@@ -208,7 +210,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   const coordination = redisClients?.client("coordination", { maxRetriesPerRequest: 2, commandTimeout: 2000 });
   const registry = createNodeRegistry(presence, config.NODE_TTL_MS);
   const driver = redisClients?.driver() ?? new LocalDriver();
-  const queueModes = options.matchmaking?.modes ?? defaultQueueModes;
+  const queueModes = options.matchmaking?.modes ?? arenaQueueModes;
   const social = createSocialServices({
     store, presence, redis: coordination, presenceTtlMs: config.PRESENCE_TTL_MS,
     friendLimits: { maxBlocked: config.FRIENDS_MAX_BLOCKED, maxIncoming: config.FRIENDS_MAX_INCOMING },
@@ -291,7 +293,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
         return known;
       }
     },
-    modes: options.matchmaking?.modes,
+    modes: queueModes,
     parties: options.matchmaking?.parties ?? social.parties,
     connectTimeoutS: config.MM_CONNECT_TIMEOUT_S,
     queueGraceS: config.MM_QUEUE_GRACE_S,

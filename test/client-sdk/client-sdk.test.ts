@@ -1,13 +1,12 @@
 /**
  * The TypeScript SDK (client-sdk/) against a real node in a child process: auth, typed errors, arena
- * joins and input, and reconnection after a network drop. The drop is real: clients talk to the node
+ * joins and input through the arena example's client (examples/arena/client.ts), and reconnection after a network drop. The drop is real: clients talk to the node
  * through a TCP proxy whose sockets the test destroys, so the SDK sees an abnormal close (1006).
  */
 import assert from "node:assert/strict";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import {
-  ArenaHandle, Interpolator, RallyApiError, RallyClient, RallyRoomError, type Session, type SessionStore, type ArenaPlayerView,
-} from "../../client-sdk/index.ts";
+import { Interpolator, RallyApiError, RallyClient, RallyRoomError, type Session, type SessionStore } from "../../client-sdk/index.ts";
+import { joinArena, reconnectArena, type ArenaHandle, type ArenaPlayerView } from "../../examples/arena/client.ts";
 import { startNodeProcess, type NodeHandle } from "../support/processes.ts";
 import { until } from "../support/wait.ts";
 
@@ -117,7 +116,7 @@ describe("client SDK against a real node", function () {
     it("a room refusal surfaces as RallyRoomError with the server's code", async function () {
       const rally = new RallyClient(node.url);
       rally.auth.restore({ playerId: "p", name: "n", token: "forged", refreshToken: "r", expiresAt: Date.now() + 3_600_000 });
-      await assert.rejects(rally.joinArena(), (e: unknown) => {
+      await assert.rejects(joinArena(rally), (e: unknown) => {
         assert.ok(e instanceof RallyRoomError, String(e));
         assert.equal(e.code, "AUTH_INVALID_TOKEN");
         return true;
@@ -139,9 +138,9 @@ describe("client SDK against a real node", function () {
       const rallyB = new RallyClient(node.url);
       await rallyA.auth.guest();
       await rallyB.auth.guest();
-      a = await rallyA.joinArena();
+      a = await joinArena(rallyA);
       handles.push(a);
-      b = await rallyB.joinArena();
+      b = await joinArena(rallyB);
       handles.push(b);
     });
 
@@ -203,7 +202,7 @@ describe("client SDK against a real node", function () {
       a.sendInput({ x: 0, y: 0, aim: 0, fire: false });
     });
 
-    it("reconnect(token) takes the seat back from a new client (a page reload)", async function () {
+    it("reconnectArena(token) takes the seat back from a new client (a page reload)", async function () {
       const token = a.reconnectionToken;
       const sessionId = a.sessionId;
       a.room.reconnection.enabled = false; // the old page is gone: no auto-reconnect
@@ -213,7 +212,7 @@ describe("client SDK against a real node", function () {
       await until("B to see A disconnected", () => seen(b, a)?.connected === false, 5000);
 
       const reloaded = new RallyClient(node.url, { store: storeA });
-      const a2 = await reloaded.reconnect(token);
+      const a2 = await reconnectArena(reloaded, token);
       handles.push(a2);
       assert.equal(a2.sessionId, sessionId);
       await until("state after reconnect", () => a2.state && a2.me, 5000);

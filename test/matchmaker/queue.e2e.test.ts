@@ -8,8 +8,7 @@ import assert from "node:assert/strict";
 import { matchMaker } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { MemoryPartyDirectory, parseModeRules } from "../../matchmaker/index.ts";
-import { defaultQueueModes } from "../../matchmaker/wiring.ts";
-import { ARENA } from "../../rooms/index.ts";
+import { ARENA, arenaQueueModes } from "../../examples/arena/index.ts";
 import { acceptSeat, joinQueue, nextMessage, startMmNode, until, type MmNode, type Queued } from "../support/matchmaker-e2e.ts";
 
 interface ArenaView { phase: string; players: Map<string, { playerId: string; team: number; name: string }> }
@@ -26,7 +25,7 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
       matchmaking: {
         parties,
         modes: {
-          ...defaultQueueModes,
+          ...arenaQueueModes,
           // 1v1 without bots: a no-show sends the other player back to the queue
           duel: { rules: parseModeRules({ name: "duel", teams: 2, teamSize: 1 }), room: "arena" },
           // 2v2 whose empty seats go to bots after 1 s: a lone party of two faces a team of bots

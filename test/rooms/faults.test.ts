@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import type { StepContext } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { z } from "zod";
-import { ArenaRoom } from "../../rooms/index.ts";
+import { ArenaRoom } from "../../examples/arena/index.ts";
 import { startTestNode, waitForState, type TestNode } from "../support/rooms.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK rooms decode the state without static types

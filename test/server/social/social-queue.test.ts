@@ -11,7 +11,7 @@
 import assert from "node:assert/strict";
 import type { Room } from "@colyseus/sdk";
 import { parseModeRules } from "../../../matchmaker/index.ts";
-import { defaultQueueModes } from "../../../matchmaker/wiring.ts";
+import { arenaQueueModes } from "../../../examples/arena/index.ts";
 import { RallyClient, SocialClient, queue, type Presence, type QueueStatus } from "../../../client-sdk/index.ts";
 import { startMmNode, until, within, type MmNode } from "../../support/matchmaker-e2e.ts";
 
@@ -31,7 +31,7 @@ describe("social + matchmaker: a party of three queues together", function () {
       matchmaking: {
         // The node's own social service is the PartyDirectory (no `parties` override).
         modes: {
-          ...defaultQueueModes,
+          ...arenaQueueModes,
           // Premade parity off: a party of three may face three solos right away (the default makes
           // it wait up to relaxAfterS for a similar premade), so the test waits on nothing but the matcher.
           [MODE]: { rules: parseModeRules({ name: MODE, teams: 2, teamSize: 3, party: { premadeParity: false } }), room: "arena" },

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { baseJoinOptionsSchema } from "../match-room.ts";
+import { baseJoinOptionsSchema } from "../../rooms/index.ts";
 
 /** The `input` message. Strict: an extra key (a player id, a position) is refused, never ignored. */
 export const arenaInputSchema = z.object({
