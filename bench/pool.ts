@@ -11,6 +11,7 @@ import { Client } from "@colyseus/sdk";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { loadConfig } from "../server/config.ts";
 import { startGameNode } from "../server/node/index.ts";
+import { arenaGame } from "../examples/arena/index.ts";
 import { createNodeRegistry } from "../server/registry/index.ts";
 import { defaultPolicy } from "../server/pool/policy.ts";
 import { LocalProvider } from "../server/pool/providers/local.ts";
@@ -38,7 +39,7 @@ async function main() {
   });
   const mm = await startGameNode(loadConfig({
     REDIS_URL: redis.url, SHARED_SQLITE_DIR: sharedStoreDir, JWT_SECRET: SECRET, REGION: "mm", PORT: String(await freePort()), DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false", PLACEMENT_WAIT_MS: "60000",
-  }));
+  }), { games: { arena: arenaGame } });
   const client = new Client("http://127.0.0.1:1");
   let seq = 0;
   async function allocate(region: string): Promise<number> {

@@ -277,7 +277,7 @@ async function startLoad(engine: Engine): Promise<Load> {
   try {
     // BENCH_RALLY_ROOM=arena_bare (diagnostic, with BENCH_BARE_IN_RALLY=1): the bare room on the Rally node
     const roomName = engine === "rally" ? process.env.BENCH_RALLY_ROOM || "arena" : "arena_bare";
-    const tokens = roomName === "arena" ? await pool(Array.from({ length: clients }, (_, i) => i), 8, (i) => guestToken(server.url, i)) : [];
+    const tokens = engine === "rally" ? await pool(Array.from({ length: clients }, (_, i) => i), 8, (i) => guestToken(server.url, i)) : [];
     const makeClient = (i: number) => {
       const client = new Client(server.url);
       if (tokens[i]) client.auth.token = tokens[i];

@@ -184,6 +184,11 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       return identity;
     }
 
+    /** The mode this client queues for, once its join went through (presence shows "in queue" with it). */
+    queuedMode(client: Client): string | null {
+      return this.entries.get(client.sessionId)?.join.mode ?? null;
+    }
+
     override onCreate(): void {
       this.onMessage("confirm", (client: Client) => {
         const entry = this.entries.get(client.sessionId);
@@ -205,8 +210,6 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       const join: QueueJoin = { ...parsed, latencies: verifyLatencies(parsed.latencies, service.deps.region, measured).latencies };
       const party = await partyFor(service, join, auth.playerId);
       const entry: Entry = { sessionId: client.sessionId, playerId: auth.playerId, name: auth.name, join, confirmed: false };
-      // Public to Colyseus' handler events (presence shows "in queue" with this mode).
-      client.userData = { ...(client.userData as object | undefined), queueMode: join.mode };
       if (!party) {
         this.entries.set(client.sessionId, entry);
         try {

@@ -43,6 +43,7 @@ export function createMatchmaking(o: MatchmakingOptions): Matchmaking {
   const now = () => Date.now();
   const redis = o.redis;
   const service = new MatchmakerService({
+    // The games' modes, checked at start (server/node/games.ts); the matchmaker knows no game of its own.
     modes: o.modes,
     store: redis ? new RedisTicketStore(redis) : new MemoryTicketStore(now),
     players: redis ? new RedisPlayerIndex(redis) : new MemoryPlayerIndex(now),

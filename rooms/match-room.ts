@@ -105,6 +105,8 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
   protected connectTimeoutMs = 20_000;
   /** How long clients see the result before the room closes. */
   protected resultLingerMs = 5000;
+  /** Seconds a dropped player's seat is held; unset: the node's RECONNECT_WINDOW_S. */
+  protected reconnectWindowS: number | undefined = undefined;
 
   protected phase: MatchPhase = MatchPhase.WAITING;
   protected matchId = "";
@@ -118,6 +120,16 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
   private draining = false;
   /** Bot seats filled (at creation or for no-shows). */
   private botSeats = 0;
+
+  /**
+   * What a room class seats: its `teamCount` and `maxPlayers` (class fields, read from a probe instance
+   * that never joins Colyseus: a Room's constructor starts no timer). The node checks every queue mode
+   * against it at start (server/node/games.ts).
+   */
+  static seatingOf(Klass: new () => MatchRoom): { teams: number; maxPlayers: number } {
+    const probe = new Klass();
+    return { teams: probe.teamCount, maxPlayers: probe.maxPlayers };
+  }
 
   protected get services(): RoomServices {
     const services = (this.constructor as typeof MatchRoom).services;
@@ -281,7 +293,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     player.connected = false;
     this.onPlayerConnectionChange(player);
     // On failure Colyseus calls onLeave; nothing to await here.
-    this.allowReconnection(client, this.services.reconnectWindowS).catch(() => undefined);
+    this.allowReconnection(client, this.reconnectWindowS ?? this.services.reconnectWindowS).catch(() => undefined);
   }
 
   override onReconnect(client: Client): void {

@@ -1,14 +1,6 @@
-/** `npm start`: one Rally node. Config comes only from the environment (see server/config.ts). */
-import { ConfigError, loadConfig } from "./config.ts";
-import { ListenError, startGameNode } from "./node/index.ts";
-
-try {
-  const config = loadConfig();
-  await startGameNode(config, { handleSignals: true });
-} catch (e) {
-  if (e instanceof ConfigError || e instanceof ListenError) {
-    console.error(e.message);
-    process.exit(1);
-  }
-  throw e;
-}
+/**
+ * `npm start` (and every node the pool manager, the load tools or Docker start): one Rally node serving
+ * the arena example, booted exactly as a studio boots its own game (examples/arena/main.ts: createRally,
+ * signals, one-line errors). Config comes only from the environment (see server/config.ts).
+ */
+import "../examples/arena/main.ts";

@@ -2,7 +2,7 @@
  * Bench server for `npm run bench:rooms`, one engine per process (the load generator runs elsewhere,
  * so this process' CPU is the server's alone):
  *
- *   BENCH_ENGINE=rally  the real Rally node (`startGameNode`: MatchRoom + arena, tokens, metrics, HTTP API)
+ *   BENCH_ENGINE=rally  the real Rally node (`createRally`: MatchRoom + arena, tokens, metrics, HTTP API)
  *   BENCH_ENGINE=bare   a plain Colyseus server with `arena_bare`: the same ArenaSimulation + ArenaState,
  *                       tick rate, patch rate, message rate limit, per-client StateView, and the same zod
  *                       input schema through Colyseus' own `onMessage(type, schema, handler)` (a production
@@ -230,12 +230,14 @@ class BareArenaRoom extends Room<{ state: ArenaState }> {
 // ---- start -------------------------------------------------------------------------------------
 
 if (engine === "rally") {
-  const { loadConfig } = await import("../../server/config.ts");
-  const { startGameNode } = await import("../../server/node/index.ts");
-  await startGameNode(loadConfig(process.env), { handleSignals: false });
-  // Diagnostic (BENCH_BARE_IN_RALLY=1): the bare room hosted by the real Rally node, to tell the cost of
-  // the node's background work (metrics, matchmaker, heartbeat, presence) from MatchRoom's own.
-  if (process.env.BENCH_BARE_IN_RALLY === "1") matchMaker.defineRoomType("arena_bare", BareArenaRoom);
+  const { createRally } = await import("../../server/index.ts");
+  const { arenaGame } = await import("../../examples/arena/index.ts");
+  // Diagnostic (BENCH_BARE_IN_RALLY=1): the bare room hosted by the real Rally node (registered like any
+  // room, so its clients need guest tokens too), to tell the cost of the node's background work
+  // (metrics, matchmaker, heartbeat, presence) from MatchRoom's own.
+  const rooms = process.env.BENCH_BARE_IN_RALLY === "1" ? { arena_bare: { room: BareArenaRoom } } : undefined;
+  const rally = await createRally({ games: { arena: arenaGame }, rooms, handleSignals: false });
+  await rally.listen();
 } else {
   const server = defineServer({
     rooms: { arena_bare: defineRoom(BareArenaRoom) },

@@ -5,7 +5,7 @@
  */
 import type { Client, StepContext } from "@colyseus/core";
 import { StateView } from "@colyseus/schema";
-import { MatchRoom, MatchPhase, type MatchPlayer } from "../../rooms/index.ts";
+import { MatchRoom, MatchPhase, type MatchPlayer } from "rally/server";
 import { ARENA } from "./constants.ts";
 import { arenaInputSchema, arenaJoinOptionsSchema } from "./protocol.ts";
 import { ArenaSimulation } from "./simulation.ts";

@@ -1,8 +1,9 @@
 /**
- * The example game `arena`: the room, its rules and its queue modes. `npm start` serves it
- * (examples/arena/main.ts); a studio's own game has the same shape in its own folder.
+ * The example game `arena`: its room and its queue modes, declared with `defineGame` as a studio declares
+ * its own. `npm start` serves it (examples/arena/main.ts); examples/arena/client.ts is its browser client.
  */
-import { defineModes, type QueueModes } from "../../matchmaker/index.ts";
+import { defineGame } from "rally/server";
+import { ArenaRoom } from "./arena-room.ts";
 
 export { ArenaRoom } from "./arena-room.ts";
 export { ArenaSimulation } from "./simulation.ts";
@@ -10,14 +11,11 @@ export { ArenaState, ArenaPlayer, ArenaBullet } from "./state.ts";
 export { ARENA, type ArenaInput } from "./constants.ts";
 export { arenaInputSchema } from "./protocol.ts";
 
-/** The arena's queue modes: `arena` is the ranked 2v2 (bots fill after a minute), `5v5` the team mode. */
-export const arenaModes = defineModes({
+export const arenaModes = {
+  // Ranked 2v2: bots take the empty seats after a minute of waiting, down to two humans.
   arena: { teams: 2, teamSize: 2, bots: { afterS: 60 }, minPlayers: 2, readyCheck: { timeoutS: 15 } },
+  // The team mode: five a side, humans only.
   "5v5": { teams: 2, teamSize: 5, readyCheck: { timeoutS: 15 } },
-});
-
-/** Both modes play in the `arena` room. */
-export const arenaQueueModes: QueueModes = {
-  arena: { rules: arenaModes.arena, room: "arena" },
-  "5v5": { rules: arenaModes["5v5"], room: "arena" },
 };
+
+export const arenaGame = defineGame({ room: ArenaRoom, modes: arenaModes });

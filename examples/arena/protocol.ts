@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { baseJoinOptionsSchema } from "../../rooms/index.ts";
+import { baseJoinOptionsSchema } from "rally/server";
 
 /** The `input` message. Strict: an extra key (a player id, a position) is refused, never ignored. */
 export const arenaInputSchema = z.object({

@@ -8,7 +8,7 @@
  * 16 kB; per-address limits on every `/v1` route and per-account limits on authenticated ones; the
  * client address comes from TRUST_PROXY (express "trust proxy"), never from an unchecked header.
  */
-import express, { type Application, type NextFunction, type Request, type Response } from "express";
+import express, { type Application, type NextFunction, type Request, type Response, type Router } from "express";
 import helmet from "helmet";
 import { RallyError } from "../errors.ts";
 import type { Logger } from "../log.ts";
@@ -46,6 +46,8 @@ export interface HttpDeps {
   platform?: PlatformAuth;
   /** After an admin ban: close the player's open connections (every node). */
   onBan?: (playerId: string) => Promise<void>;
+  /** Extra routes mounted on the /v1 router after Rally's own (the studio's, from createRally). */
+  routes?: (v1: Router) => void;
 }
 
 /** What the demo folders may serve: the page, its built scripts and styles, images. */
@@ -89,6 +91,8 @@ export function mountHttpApi(app: Application, deps: HttpDeps): void {
   v1.use(requireJsonBody);
   v1.use("/auth", authRouter(tokens, players, deps.platform));
   v1.use(playersRouter(tokens, players));
+  // The studio's own /v1 routes (createRally `routes`): same CORS, rate limit, JSON body and error shape.
+  if (deps.routes) deps.routes(v1);
   v1.use((_req, _res, next) => next(new RallyError("NOT_FOUND", "no such route")));
   v1.use(errorHandler(logger));
   app.use("/v1", v1);

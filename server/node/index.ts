@@ -7,8 +7,8 @@
  */
 import { fileURLToPath } from "node:url";
 import type { RedisOptions } from "ioredis";
-import { LocalDriver, LocalPresence, ServerError, defineRoom, defineServer, matchMaker, type Presence, type RegisteredHandler, type Server } from "@colyseus/core";
-import { PLACED_ON, bindRoom, boundedLobby, guardRoom, requireToken, type MatchResultSink, type RoomGuardDeps, type RoomObserver, type RoomServices } from "../../rooms/index.ts";
+import { LocalDriver, LocalPresence, ServerError, defineServer, matchMaker, type Presence, type Server } from "@colyseus/core";
+import { PLACED_ON, bindRoom, boundedLobby, type MatchResultSink, type RoomGuardDeps, type RoomServices } from "../../rooms/index.ts";
 import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
 import { createPlatformAuth } from "../auth/platform/index.ts";
 import type { Config } from "../config.ts";
@@ -27,20 +27,23 @@ import { applyCorsPolicy } from "../http/cors.ts";
 import { createGatedRouter, refuseWhileShuttingDown } from "../http/matchmake-gate.ts";
 import { DeadNodeReaper, LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, cleanupNodeRooms, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry, type PlacementRule } from "../registry/index.ts";
 import { createPlacementMetrics, startShutdownWatchdog } from "../pool/node-hooks.ts";
-import { LocalLease, RedisLease, createMatchmaking, createQueueRoom, keepQueueLocal, type MatchmakerService, type PartyDirectory, type QueueModes } from "../../matchmaker/index.ts";
-import { CustomGameRoom, RelaySessionRoom, SocialRoom, bindPeerRoom, bindSocialRoom, keepSocialLocal, type SocialRoomServices } from "../../rooms/social/index.ts";
+import { LocalLease, RedisLease, createMatchmaking, createQueueRoom, type MatchmakerService, type PartyDirectory, type RatingModel } from "../../matchmaker/index.ts";
+import { CustomGameRoom, RelaySessionRoom, SocialRoom, bindPeerRoom, bindSocialRoom, type SocialRoomServices } from "../../rooms/social/index.ts";
 import { createSocialServices, playerChannel, type SocialServices } from "../social/index.ts";
 import { mountSocialApi } from "../http/social-routes.ts";
 import { MetricsListener } from "../http/metrics-endpoint.ts";
-import { listedMode, queueMode, trackPresence } from "../social/room-hooks.ts";
+import { listedMode, queueMode } from "../social/room-hooks.ts";
 import { createPlayerGuard } from "./guard.ts";
-import { ChatError, createChatServices, notifyResults, trackMatchChat, type ChatFilter, type ChatServices } from "../chat/index.ts";
+import { ChatError, createChatServices, resultNotice, type ChatFilter, type ChatServices } from "../chat/index.ts";
 import { mountChatApi } from "../http/chat-routes.ts";
 import { RallyError } from "../errors.ts";
 import { createSocketGuard } from "./sockets.ts";
 import { mountAdminConsole, serveAdminQuestions } from "../admin-console/index.ts";
-// Stopgap until the node takes its games from createRally({ games }) (issue 14, the framework branch).
-import { ArenaRoom, arenaQueueModes } from "../../examples/arena/index.ts";
+import type { Router } from "express";
+import { BUILT_IN_ROOMS, GameConfigError, GameConfigErrorCode, gameModes, type Games } from "./games.ts";
+import { NodeEvents } from "./events.ts";
+import { RoomLocality, createRoomRegistry, type RoomClass, type RoomTraits } from "./rooms.ts";
+import type { MatchRewards } from "./results.ts";
 
 export interface GameNode {
   readonly server: Server;
@@ -64,14 +67,34 @@ export interface GameNode {
   close(): Promise<void>;
 }
 
+/** A room registered next to the games: its class and traits (server/node/rooms.ts). */
+export interface ExtraRoom {
+  readonly room: RoomClass;
+  readonly traits?: RoomTraits;
+}
+
 export interface GameNodeOptions {
+  /** The games this node hosts, by room name (server/node/games.ts); their modes are the queue's modes. */
+  games: Games;
+  /**
+   * Plain Colyseus rooms (not matches) by name, registered like every other room (token check unless
+   * the class has its own onAuth, guard, metrics, player tracking) with the given traits.
+   */
+  rooms?: Readonly<Record<string, ExtraRoom>>;
   logger?: Logger;
   store?: Store;
+  /** Where results go (default: the player services' sink: ratings, history, leaderboards, rewards). */
   results?: MatchResultSink;
+  /** Rating model for results and matchmaking (default: OpenSkill). */
+  rating?: RatingModel;
+  /** Items each player gets per outcome of a ranked match (default: server/node/results.ts DEFAULT_REWARDS). */
+  rewards?: MatchRewards;
+  /** The studio's own routes on the /v1 router (after Rally's; same CORS, rate limit, error shape). */
+  routes?: (v1: Router) => void;
   /** Let Colyseus handle SIGTERM/SIGINT (drain then exit). True for `npm start`, false in tests. */
   handleSignals?: boolean;
-  /** Queue modes (default: the example modes) and the party directory (default: in memory). */
-  matchmaking?: { modes?: QueueModes; parties?: PartyDirectory };
+  /** The party directory the queue asks (default: the node's social parties). */
+  matchmaking?: { parties?: PartyDirectory };
   /**
    * The studio's chat filter (profanity hook): returns the text to send (as is or rewritten) or
    * `{ reject: code }`. Default: every message passes unchanged.
@@ -80,15 +103,6 @@ export interface GameNodeOptions {
 }
 
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
-
-/** Room and client gauges from Colyseus' process-local handler events, for every room type alike. */
-function observe(name: string, handler: RegisteredHandler, observer: RoomObserver): RegisteredHandler {
-  return handler
-    .on("create", () => observer.roomCreated(name))
-    .on("dispose", () => observer.roomDisposed(name))
-    .on("join", () => observer.clientJoined(name))
-    .on("leave", () => observer.clientLeft(name));
-}
 
 /**
  * The Redis clients, loaded only when REDIS_URL is set: a node on embedded defaults never carries
@@ -154,7 +168,9 @@ async function listen(server: Server, http: NodeJS.EventEmitter | undefined, con
   http.on("error", (err: Error) => logger.warn({ err: { message: err.message } }, "HTTP server error"));
 }
 
-export async function startGameNode(config: Config, options: GameNodeOptions = {}): Promise<GameNode> {
+export async function startGameNode(config: Config, options: GameNodeOptions): Promise<GameNode> {
+  // Before anything opens: a game or mode that cannot run stops the start (GameConfigError).
+  const queueModes = gameModes(options.games);
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, { region: config.REGION, port: config.PORT });
   const redisClients = config.REDIS_URL ? await loadRedisClients(config.REDIS_URL, logger) : undefined;
   const metrics = createMetrics({ region: config.REGION });
@@ -169,7 +185,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   // so a Redis outage degrades to the store rather than stalling requests.
   const redis = redisClients?.client("player data", { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 500 });
   await redis?.connect().catch((err) => logger.warn({ err }, "Redis for player data unreachable at start; using the store"));
-  const players = createPlayerServices(config, store, { redis, logger: logger.child({ component: "players" }), metricsRegistry: metrics.registry });
+  const players = createPlayerServices(config, store, { redis, logger: logger.child({ component: "players" }), metricsRegistry: metrics.registry, model: options.rating, rewards: options.rewards });
   const tokens = createTokenService({
     sessions: store.sessions,
     checkPlayer: players.checkPlayer,
@@ -177,7 +193,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     accessTtlS: config.ACCESS_TOKEN_TTL_S,
     refreshTtlS: config.REFRESH_TOKEN_TTL_S,
   });
-  let matchmakerRef: MatchmakerService | undefined;
+  // What a finished match (and a social notice) sets off, subscribed below by each consumer once it exists.
+  const events = new NodeEvents((err, event, listener) => logger.warn({ err }, `${event}: ${listener} failed`));
   // Match ends whose tickets and records are still being released: shutdown waits for them before it
   // closes the Redis connection, or the last match's keys would stay behind.
   const releasing = new Set<Promise<unknown>>();
@@ -186,23 +203,6 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     void p.finally(() => releasing.delete(p));
     return p;
   };
-  let chatRef: ChatServices | undefined;
-  // A result the store cannot take now waits in memory and is retried until stored (server/node/result-outbox.ts);
-  // once stored, each player gets a match_result notification in the inbox.
-  const resultSink = notifyResults(options.results ?? players.results, () => chatRef?.inbox, (err, matchId) => logger.warn({ err, matchId }, "match result notification failed"));
-  const outbox = new ResultOutbox({ sink: resultSink, logger: logger.child({ component: "results" }), metricsRegistry: metrics.registry });
-  const services: RoomServices = {
-    tokens,
-    // Once the result is stored (ratings updated), or queued for retry while the store is down, the
-    // match's players may queue again.
-    results: { report: (r) => track((async () => { await outbox.report(r); await matchmakerRef?.matchEnded(r).catch((err) => logger.warn({ err, matchId: r.matchId }, "matchmaker release failed")); })()) as Promise<void> },
-    matchmaking: { noShow: async (report) => { await matchmakerRef?.noShow(report); } },
-    observer: metrics.rooms,
-    logger: logger.child({ component: "rooms" }),
-    region: config.REGION,
-    reconnectWindowS: config.RECONNECT_WINDOW_S,
-    drainTimeoutS: config.DRAIN_TIMEOUT_S,
-  };
 
   const presence: Presence = redisClients?.presence() ?? new LocalPresence();
   // Cluster coordination (tickets, leases, player records, social state): one connection that retries,
@@ -210,7 +210,6 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
   const coordination = redisClients?.client("coordination", { maxRetriesPerRequest: 2, commandTimeout: 2000 });
   const registry = createNodeRegistry(presence, config.NODE_TTL_MS);
   const driver = redisClients?.driver() ?? new LocalDriver();
-  const queueModes = options.matchmaking?.modes ?? arenaQueueModes;
   const social = createSocialServices({
     store, presence, redis: coordination, presenceTtlMs: config.PRESENCE_TTL_MS,
     friendLimits: { maxBlocked: config.FRIENDS_MAX_BLOCKED, maxIncoming: config.FRIENDS_MAX_INCOMING },
@@ -218,10 +217,20 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     partyMaxSize: (mode) => mode === null ? Math.max(...Object.values(queueModes).map((m) => m.rules.party.maxSize)) : queueModes[mode]?.rules.party.maxSize,
     onError: (err, what) => logger.warn({ err }, `social: ${what} failed`),
     // An unread request from the same player, or invite to the same party from the same friend, is not repeated.
-    notify: (playerId, kind, data) => void chatRef?.inbox.notify(playerId, kind, data, { sameAs: kind === "friend_request" ? ["playerId"] : ["partyId", "from"] }).catch((err) => logger.warn({ err, playerId, kind }, "inbox notification failed")),
+    notify: (playerId, kind, data) => void events.emit("notice", { playerId, kind, data, sameAs: kind === "friend_request" ? ["playerId"] : ["partyId", "from"] }),
   });
   const chat = createChatServices({ store, social, settings: config, redis, filter: options.chatFilter, metricsRegistry: metrics.registry, onError: (err, what) => logger.warn({ err }, `chat: ${what} failed`) });
-  chatRef = chat;
+  events.on("notice", "inbox", (n) => chat.inbox.notify(n.playerId, n.kind, n.data, { sameAs: n.sameAs }).then(() => undefined));
+  // Once the store took a result, each player's inbox gets a match_result notification.
+  events.on("resultStored", "inbox", (result) => Promise.all(result.players.map((p) =>
+    chat.inbox.notify(p.playerId, "match_result", resultNotice(result, p.playerId), { key: `result:${result.matchId}`, at: result.endedAt })
+      .catch((err: unknown) => logger.warn({ err, matchId: result.matchId }, "match result notification failed")))).then(() => undefined));
+  // A result the store cannot take now waits in memory and is retried until stored (server/node/result-outbox.ts).
+  const resultSink = options.results ?? players.results;
+  const outbox = new ResultOutbox({
+    sink: { report: async (r) => { await resultSink.report(r); await events.emit("resultStored", r); } },
+    logger: logger.child({ component: "results" }), metricsRegistry: metrics.registry,
+  });
   const presenceError = (err: unknown) => logger.warn({ err }, "social: presence update failed");
   const socialRooms: SocialRoomServices = {
     tokens, logger: logger.child({ component: "social" }), region: config.REGION,
@@ -301,7 +310,20 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // a queued player whose queue node died may rejoin elsewhere as soon as the registry drops the node
     nodeAlive: async (nodeId) => (await liveNodes()).some((e) => e.nodeId === nodeId),
   });
-  matchmakerRef = matchmaking.service;
+  // A finished match, in order: players (result and ratings stored, or queued for retry; a failure goes
+  // back to the room, which retries), then the matchmaker (the match's players may queue again).
+  events.on("matchEnded", "players", (r) => outbox.report(r), { required: true });
+  events.on("matchEnded", "matchmaker release", (r) => matchmaking.service.matchEnded(r));
+  const services: RoomServices = {
+    tokens,
+    results: { report: (r) => track(events.emit("matchEnded", r)) as Promise<void> },
+    matchmaking: { noShow: (report) => matchmaking.service.noShow(report) },
+    observer: metrics.rooms,
+    logger: logger.child({ component: "rooms" }),
+    region: config.REGION,
+    reconnectWindowS: config.RECONNECT_WINDOW_S,
+    drainTimeoutS: config.DRAIN_TIMEOUT_S,
+  };
 
   // Every node watches the registry for dead peers; the holder of the `reaper` lease cleans up after
   // them: their players' tickets and records, presence entries, room listings, room count, entry.
@@ -333,25 +355,34 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     tokens, maxMessagesPerSecond: config.ROOM_MAX_MESSAGES_PER_S, frames: sockets.frames, maxQueuedBytes: config.MAX_SEND_BUFFER_BYTES,
     joinRefused: (roomId, sessionId, auth) => playerGuard.joinRefused(roomId, sessionId, auth),
   };
-  const guard = <C extends Parameters<typeof guardRoom>[0]>(Klass: C): C => guardRoom(Klass, guardDeps);
-
-  const rooms = {
-    arena: observe("arena", trackMatchChat(trackPresence(defineRoom(guard(bindRoom(ArenaRoom, services))), social.presence, "in_match", listedMode, presenceError), chat.chat, (err) => logger.warn({ err }, "chat: match membership failed")), metrics.rooms),
-    lobby: observe("lobby", defineRoom(guard(requireToken(boundedLobby(config.LOBBY_MAX_LISTED), services))), metrics.rooms),
-    relay: observe("relay", defineRoom(guard(bindPeerRoom(RelaySessionRoom, socialRooms))), metrics.rooms),
-    social: observe("social", keepSocialLocal(defineRoom(guard(bindSocialRoom(SocialRoom, socialRooms)))), metrics.rooms),
-    // Player-made games, listed in the lobby in real time; filterBy values stay in the metadata (spread).
-    custom: observe("custom", defineRoom(guard(bindPeerRoom(CustomGameRoom, socialRooms))).filterBy(["mode", "region"]).enableRealtimeListing(), metrics.rooms),
-    // Party members share a queue room (filterBy), so a party's ticket is made in one place.
-    queue: observe("queue", trackPresence(keepQueueLocal(defineRoom(guard(createQueueRoom({ verifyAccess: (t) => tokens.verifyAccess(t), service: matchmaking.service, measureRtt: (c) => sockets.measureRtt(c) }))).filterBy(["partyId"]), () => matchMaker.processId), social.presence, "in_queue", queueMode, presenceError), metrics.rooms),
-  };
-  for (const [name, handler] of Object.entries(rooms)) playerGuard.track(name, handler);
+  const roomRegistry = createRoomRegistry({
+    tokens, guard: guardDeps, observer: metrics.rooms, playerGuard, presence: social.presence, chat: chat.chat,
+    processId: () => matchMaker.processId, onError: (err, what) => logger.warn({ err }, `rooms: ${what} failed`),
+  });
+  const { registerRoom } = roomRegistry;
+  const inMatch = { status: "in_match", modeOf: listedMode } as const;
+  for (const [name, game] of Object.entries(options.games)) {
+    registerRoom(name, bindRoom(game.room, services), { locality: RoomLocality.placed, presence: inMatch, matchChat: true });
+  }
+  for (const [name, extra] of Object.entries(options.rooms ?? {})) {
+    if (options.games[name] || BUILT_IN_ROOMS.includes(name as never)) throw new GameConfigError(GameConfigErrorCode.GAME_BAD_NAME, `room "${name}": the name is taken by a game or a built-in room`);
+    registerRoom(name, extra.room, extra.traits ?? { locality: RoomLocality.placed });
+  }
+  registerRoom("lobby", boundedLobby(config.LOBBY_MAX_LISTED), { locality: RoomLocality.placed });
+  registerRoom("relay", bindPeerRoom(RelaySessionRoom, socialRooms), { locality: RoomLocality.placed });
+  registerRoom("social", bindSocialRoom(SocialRoom, socialRooms), { locality: RoomLocality.local });
+  // Player-made games, listed in the lobby in real time; filterBy values stay in the metadata (spread).
+  registerRoom("custom", bindPeerRoom(CustomGameRoom, socialRooms), { locality: RoomLocality.placed, filterBy: ["mode", "region"], realtimeListing: true });
+  // Party members share a queue room (filterBy), so a party's ticket is made in one place.
+  registerRoom("queue", createQueueRoom({ verifyAccess: (t) => tokens.verifyAccess(t), service: matchmaking.service, measureRtt: (c) => sockets.measureRtt(c) }), {
+    locality: RoomLocality.local, filterBy: ["partyId"], presence: { status: "in_queue", modeOf: queueMode },
+  });
 
   const transport = sockets.transport({ maxPayload: 16 * 1024 });
   const metricsListener = config.METRICS_PORT === undefined ? undefined
     : new MetricsListener(metrics, { port: config.METRICS_PORT, host: config.METRICS_HOST, token: config.METRICS_TOKEN });
   const server = defineServer({
-    rooms,
+    rooms: roomRegistry.rooms,
     routes: createGatedRouter([refuseWhileShuttingDown]),
     transport,
     presence,
@@ -361,8 +392,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
     // places by region, skips draining and full nodes, packs, and refuses when nothing fits.
     // With PLACEMENT_WAIT_MS > 0 it waits that long for a node to appear (a cold start) before refusing.
     selectProcessIdToCreateRoom: async (roomName, clientOptions) => {
-      // A queue room holds the sockets of the players who reached this node (see keepQueueLocal).
-      if ((roomName === "queue" || roomName === "social") && heartbeat.current === NodeState.READY) return matchMaker.processId;
+      // A local room (queue, social) holds the sockets of the players who reached this node (server/node/rooms.ts).
+      if (roomRegistry.localityOf(roomName) === RoomLocality.local && heartbeat.current === NodeState.READY) return matchMaker.processId;
       const requested = (clientOptions as { region?: unknown } | undefined)?.region;
       const region = typeof requested === "string" ? requested : config.REGION;
       const t0 = performance.now();
@@ -402,6 +433,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions = {
       processId: () => matchMaker.processId,
       state: () => heartbeat.current,
       onBan: (playerId) => playerGuard.kick(playerId),
+      routes: options.routes,
       staticDirs: config.SERVE_DEMO ? [`${repoRoot}client-sdk/demo`, `${repoRoot}client-sdk/dist`] : [],
       metricsOnMainPort: config.METRICS_PORT === undefined,
       metricsToken: config.METRICS_TOKEN,

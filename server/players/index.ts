@@ -13,7 +13,7 @@ import type { Logger } from "../log.ts";
 import { createLimits, type Limits } from "../auth/limits.ts";
 import type { PlayerCheck } from "../auth/index.ts";
 import type { AnalyticsEvent, Store } from "../store/index.ts";
-import { createPlayerResultSink } from "../node/results.ts";
+import { createPlayerResultSink, type MatchRewards } from "../node/results.ts";
 import { LeaderboardService } from "./leaderboards.ts";
 import { ProfileService } from "./profiles.ts";
 import { seasonId } from "./seasons.ts";
@@ -42,7 +42,7 @@ export interface PlayerServices {
 
 type PlayerConfig = Pick<Config, "PROFILE_CACHE_TTL_S" | "SEASON_SCHEDULE" | "AUTH_RATE_PER_MIN" | "API_RATE_PER_MIN" | "ACCOUNT_RATE_PER_MIN" | "LOGIN_SLOW_AFTER" | "LOGIN_LOCKOUT_AFTER" | "LOGIN_LOCKOUT_S"> & Partial<Pick<Config, "GUEST_DEVICE_RATE_PER_MIN">>;
 
-export function createPlayerServices(config: PlayerConfig, store: Store, options: { redis?: Redis; logger?: Logger; cache?: Cache; metricsRegistry?: Registry } = {}): PlayerServices {
+export function createPlayerServices(config: PlayerConfig, store: Store, options: { redis?: Redis; logger?: Logger; cache?: Cache; metricsRegistry?: Registry; model?: RatingModel; rewards?: MatchRewards } = {}): PlayerServices {
   const { redis, logger } = options;
   const ttlMs = config.PROFILE_CACHE_TTL_S * 1000;
   let lastWarn = 0;
@@ -65,7 +65,8 @@ export function createPlayerServices(config: PlayerConfig, store: Store, options
       collect() { this.reset(); this.inc(events.dropped); } });
     new Gauge({ name: "rally_write_behind_queued", help: "Analytics events waiting in the write-behind queue", registers, collect() { this.set(events.size); } });
   }
-  const model = new OpenSkillModel();
+  // The studio's rating model and rewards (createRally options), else OpenSkill and the default rewards.
+  const model = options.model ?? new OpenSkillModel();
   const season = (now = Date.now()) => seasonId(config.SEASON_SCHEDULE, now);
   const limits = createLimits({
     authPerMin: config.AUTH_RATE_PER_MIN, apiPerMin: config.API_RATE_PER_MIN, accountPerMin: config.ACCOUNT_RATE_PER_MIN,
@@ -74,7 +75,7 @@ export function createPlayerServices(config: PlayerConfig, store: Store, options
   }, redis);
   return {
     store, cache, profiles, leaderboards, limits, events, model, season,
-    results: createPlayerResultSink({ store, model, profiles, leaderboards, events, season: () => season() }),
+    results: createPlayerResultSink({ store, model, profiles, leaderboards, events, season: () => season(), rewards: options.rewards }),
     checkPlayer: async (playerId) => {
       const p = await profiles.get(playerId);
       return p ? { banned: p.banned, name: p.name } : null;

@@ -2,12 +2,13 @@
  * Presence from room events, for rooms that do not call `PlayerPresence` themselves: a player who
  * joins a match room is "in match" (with the mode), one who joins the queue is "in queue"; leaving
  * clears it (only while it is still that activity, so a queue left after the match began does not
- * undo "in match"). Uses Colyseus' handler events, so the rooms stay unaware of the social service.
+ * undo "in match"). Uses Colyseus' handler events, so the rooms stay unaware of the social service;
+ * the node applies it through a room's `presence` trait (server/node/rooms.ts).
  */
 import type { Client, RegisteredHandler, Room } from "@colyseus/core";
 import type { PresenceActivity, PresenceService } from "./presence.ts";
 
-type ModeOf = (room: Room, client: Client) => string | null;
+export type ModeOf = (room: Room, client: Client) => string | null;
 
 const playerOf = (client: Client) => (client.auth as { playerId?: unknown } | undefined)?.playerId;
 
@@ -17,11 +18,13 @@ export const listedMode: ModeOf = (room) => {
   return typeof mode === "string" ? mode : room.roomName;
 };
 
-/** The queue room's join mode, which the queue room puts in `client.userData.queueMode` at join. */
-export const queueMode: ModeOf = (_room, client) => {
-  const mode = (client.userData as { queueMode?: unknown } | undefined)?.queueMode;
-  return typeof mode === "string" ? mode : null;
-};
+/** A room that knows each client's queue mode (the queue room, after the client's join went through). */
+export interface QueueModeSource {
+  queuedMode(client: Client): string | null;
+}
+
+/** The mode the queue room holds for this client's ticket, asked of the room itself. */
+export const queueMode = (room: Room & QueueModeSource, client: Client): string | null => room.queuedMode(client);
 
 export function trackPresence(handler: RegisteredHandler, presence: PresenceService, status: PresenceActivity["status"], modeOf: ModeOf, onError: (err: unknown) => void): RegisteredHandler {
   return handler

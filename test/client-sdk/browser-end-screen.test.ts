@@ -15,8 +15,8 @@ import type { EndDebug } from "../../client-sdk/demo/demo.ts";
 import { loadConfig } from "../../server/config.ts";
 import { startGameNode, type GameNode } from "../../server/node/index.ts";
 import { DEFAULT_REWARDS } from "../../server/node/results.ts";
-import { defineModes } from "../../matchmaker/index.ts";
-import { ARENA, type ArenaState } from "../../examples/arena/index.ts";
+import { defineGame } from "../../server/index.ts";
+import { ARENA, ArenaRoom, type ArenaState } from "../../examples/arena/index.ts";
 import { freePort, repoRoot, tempDir } from "../support/processes.ts";
 import { until } from "../support/wait.ts";
 
@@ -47,8 +47,7 @@ describe("browser demo: the end screen tells a player what happened (real Chromi
     url = `http://127.0.0.1:${port}`;
     // The real node and result sink; only the modes differ: `arena` is a ranked 1v1 here, so two pages make a match.
     const config = loadConfig({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "true", GUEST_DEVICE_RATE_PER_MIN: "1000" });
-    const modes = defineModes({ arena: { teams: 2, teamSize: 1, readyCheck: { timeoutS: 15 } }, "5v5": { teams: 2, teamSize: 5 } });
-    node = await startGameNode(config, { matchmaking: { modes: { arena: { rules: modes.arena, room: "arena" }, "5v5": { rules: modes["5v5"], room: "arena" } } } });
+    node = await startGameNode(config, { games: { arena: defineGame({ room: ArenaRoom, modes: { arena: { teams: 2, teamSize: 1, readyCheck: { timeoutS: 15 } }, "5v5": { teams: 2, teamSize: 5 } } }) } });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-background-timer-throttling", "--disable-renderer-backgrounding", "--disable-backgrounding-occluded-windows"],

@@ -7,8 +7,9 @@
 import assert from "node:assert/strict";
 import { matchMaker } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
-import { MemoryPartyDirectory, parseModeRules } from "../../matchmaker/index.ts";
-import { ARENA, arenaQueueModes } from "../../examples/arena/index.ts";
+import { MemoryPartyDirectory } from "../../matchmaker/index.ts";
+import { ARENA, ArenaRoom, arenaModes } from "../../examples/arena/index.ts";
+import { defineGame } from "../../server/index.ts";
 import { acceptSeat, joinQueue, nextMessage, startMmNode, until, type MmNode, type Queued } from "../support/matchmaker-e2e.ts";
 
 interface ArenaView { phase: string; players: Map<string, { playerId: string; team: number; name: string }> }
@@ -22,15 +23,18 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
 
   before(async () => {
     t = await startMmNode({}, {
-      matchmaking: {
-        parties,
-        modes: {
-          ...arenaQueueModes,
-          // 1v1 without bots: a no-show sends the other player back to the queue
-          duel: { rules: parseModeRules({ name: "duel", teams: 2, teamSize: 1 }), room: "arena" },
-          // 2v2 whose empty seats go to bots after 1 s: a lone party of two faces a team of bots
-          "duo-bots": { rules: parseModeRules({ name: "duo-bots", teams: 2, teamSize: 2, minPlayers: 2, bots: { afterS: 1 } }), room: "arena" },
-        },
+      parties,
+      games: {
+        arena: defineGame({
+          room: ArenaRoom,
+          modes: {
+            ...arenaModes,
+            // 1v1 without bots: a no-show sends the other player back to the queue
+            duel: { teams: 2, teamSize: 1 },
+            // 2v2 whose empty seats go to bots after 1 s: a lone party of two faces a team of bots
+            "duo-bots": { teams: 2, teamSize: 2, minPlayers: 2, bots: { afterS: 1 } },
+          },
+        }),
       },
     });
   });
@@ -262,7 +266,7 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
 describe("client-sdk queue() helper", function () {
   this.timeout(60_000);
   let t: MmNode;
-  before(async () => { t = await startMmNode({}, { matchmaking: { modes: { duel: { rules: parseModeRules({ name: "duel", teams: 2, teamSize: 1 }), room: "arena" } } } }); });
+  before(async () => { t = await startMmNode({}, { games: { arena: defineGame({ room: ArenaRoom, modes: { duel: { teams: 2, teamSize: 1 } } }) } }); });
   after(async () => { await t?.close(); });
 
   it("joins `queue`, surfaces status, handles seat -> confirm -> consume, resolves to the match room", async () => {

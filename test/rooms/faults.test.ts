@@ -7,7 +7,9 @@ import assert from "node:assert/strict";
 import type { StepContext } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { z } from "zod";
+import { pino } from "pino";
 import { ArenaRoom } from "../../examples/arena/index.ts";
+import { defineGame } from "../../server/index.ts";
 import { startTestNode, waitForState, type TestNode } from "../support/rooms.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK rooms decode the state without static types
@@ -46,8 +48,9 @@ describe("room faults", function () {
   const logged: Array<{ method?: string; err?: unknown }> = [];
 
   before(async () => {
-    t = await startTestNode();
-    t.defineRoom("arena-faulty", FaultyArena, { info() {}, warn() {}, debug() {}, error(obj: object) { logged.push(obj as { method?: string }); } });
+    // The node's error lines (JSON) are where a room's faults end up.
+    const logger = pino({ level: "error" }, { write: (line: string) => void logged.push(JSON.parse(line) as { method?: string }) });
+    t = await startTestNode({}, { games: { "arena-faulty": defineGame({ room: FaultyArena }) }, logger });
   });
   after(() => t.close());
 

@@ -10,6 +10,7 @@ import type { Room as SdkRoom } from "@colyseus/sdk";
 import { StateView } from "@colyseus/schema";
 import { renewPatchMaps } from "../../rooms/index.ts";
 import { ArenaRoom } from "../../examples/arena/index.ts";
+import { defineGame } from "../../server/index.ts";
 import { startTestNode, waitForState, type TestNode } from "../support/rooms.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK rooms decode the state without static types
@@ -27,8 +28,7 @@ describe("patch maps", function () {
   let t: TestNode;
 
   before(async () => {
-    t = await startTestNode();
-    t.defineRoom("arena-quick", QuickArena);
+    t = await startTestNode({}, { games: { "arena-quick": defineGame({ room: QuickArena }) } });
   });
   after(() => t.close());
 

@@ -1,14 +1,13 @@
 /**
- * End-to-end fixtures for the matchmaker: an in-process Rally node (the real wiring, the real player
- * result sink so ratings update) with short connect timeouts, guest players over HTTP, official
+ * End-to-end fixtures for the matchmaker: an in-process Rally node started through rally/testing (the
+ * real wiring, the real player result sink so ratings update) with short connect timeouts, guest players over HTTP, official
  * @colyseus/sdk clients, and the QueueRoom client flow (`seat` -> `confirm` -> consumeSeatReservation).
  */
-import { matchMaker } from "@colyseus/core";
 import { Client, type Room as SdkRoom } from "@colyseus/sdk";
-import { loadConfig } from "../../server/config.ts";
-import { startGameNode, type GameNode, type GameNodeOptions } from "../../server/node/index.ts";
-import { createMemoryStore } from "../../server/store/index.ts";
-import { freePort, guest, tempDir } from "./processes.ts";
+import type { GameNode } from "../../server/node/index.ts";
+import { startTestRally, type TestRallyOptions } from "../../testing/index.ts";
+import { defaultTestGames } from "./rooms.ts";
+import { guest } from "./processes.ts";
 
 export const ADMIN_TOKEN = "mm-e2e-admin-token-0123456789-abcdef";
 
@@ -23,14 +22,13 @@ export interface MmNode {
 
 let seq = 0;
 
-export async function startMmNode(env: Record<string, string> = {}, options: GameNodeOptions = {}): Promise<MmNode> {
-  const port = await freePort();
-  const config = loadConfig({
-    PORT: String(port), HOST: "127.0.0.1", DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false",
-    ADMIN_TOKEN, ADMIN_RATE_PER_MIN: "10000", AUTH_RATE_PER_MIN: "10000", API_RATE_PER_MIN: "10000", MM_CONNECT_TIMEOUT_S: "2", MM_QUEUE_GRACE_S: "2", ...env,
+/** `options.games` default to the arena example (its `arena` and `5v5` modes). */
+export async function startMmNode(env: Record<string, string> = {}, options: Partial<Omit<TestRallyOptions, "env">> = {}): Promise<MmNode> {
+  const t = await startTestRally({
+    games: defaultTestGames, ...options,
+    env: { ADMIN_TOKEN, MM_CONNECT_TIMEOUT_S: "2", MM_QUEUE_GRACE_S: "2", ...env },
   });
-  const node = await startGameNode(config, { store: await createMemoryStore(), ...options });
-  const url = `http://127.0.0.1:${port}`;
+  const { node, url } = t;
   return {
     node, url,
     player: () => guest(url, `mm-device-${++seq}-${Math.random().toString(36).slice(2)}`),
@@ -46,10 +44,7 @@ export async function startMmNode(env: Record<string, string> = {}, options: Gam
       });
       if (res.status !== 200) throw new Error(`set rating: ${res.status} ${await res.text()}`);
     },
-    async close() {
-      await Promise.all(matchMaker.disconnectAll());
-      await node.close();
-    },
+    close: () => t.close(),
   };
 }
 

@@ -1,18 +1,22 @@
 /**
- * Shared fixtures for room tests: an in-process Rally node (the real wiring from server/node) on a
- * free port with a memory store and a recording result sink, plus SDK clients for players.
+ * Shared fixtures for room tests: an in-process Rally node started through `rally/testing` (the same
+ * registration path as `npm start`) with a memory store and a recording result sink, plus SDK clients
+ * for players. A test's own room classes are games passed at start (`games`), never added later.
  *
  * Colyseus' matchmaker is a process-wide singleton: one node per test file, started in `before` and
  * closed in `after`.
  */
-import { matchMaker } from "@colyseus/core";
 import { ColyseusTestServer } from "@colyseus/testing";
 import { Client, type Room as SdkRoom } from "@colyseus/sdk";
-import { loadConfig } from "../../server/config.ts";
-import { startGameNode, type GameNode } from "../../server/node/index.ts";
-import { createMemoryStore, type Store } from "../../server/store/index.ts";
-import { bindRoom, noopObserver, type MatchResult, type MatchResultSink, type MatchRoom, type RoomServices } from "../../rooms/index.ts";
-import { freePort, tempDir } from "./processes.ts";
+import type { GameNode } from "../../server/node/index.ts";
+import type { Games, Logger } from "../../server/index.ts";
+import type { Store } from "../../server/store/index.ts";
+import type { MatchResult, MatchResultSink } from "../../rooms/index.ts";
+import { startTestRally, type TestRallyOptions } from "../../testing/index.ts";
+import { arenaGame } from "../../examples/arena/index.ts";
+
+/** The example game every shared test node hosts unless a test passes its own `games`. */
+export const defaultTestGames: Games = { arena: arenaGame };
 
 /** A MatchResultSink that keeps every report, for assertions. */
 export class RecordingSink implements MatchResultSink {
@@ -53,26 +57,32 @@ export interface TestNode {
   client(token?: string): Client;
   /** Two fresh players: A creates an open `roomName`, B joins it; resolves once A sees the match playing. */
   playingPair(roomName: string): Promise<[SdkRoom, SdkRoom]>;
-  /** Registers a test MatchRoom class as `name` with this node's tokens and sink (1 s reconnection window); removed on close. */
-  defineRoom(name: string, Klass: new () => MatchRoom, logger?: RoomServices["logger"]): void;
   close(): Promise<void>;
+}
+
+export interface TestNodeOptions extends Omit<TestRallyOptions, "env" | "games" | "results"> {
+  readonly store?: Store;
+  /** Games added to the default arena (same key: replaces it). */
+  readonly games?: Games;
+  readonly logger?: Logger;
 }
 
 let playerSeq = 0;
 
-export async function startTestNode(env: Record<string, string> = {}, options: { store?: Store } = {}): Promise<TestNode> {
-  const port = await freePort();
-  const config = loadConfig({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false", ...env });
+/**
+ * The shared test node (rally/testing) with the arena example and `options.games`, results recorded in
+ * `sink`. `env` sets config variables as in the environment.
+ */
+export async function startTestNode(env: Record<string, string> = {}, options: TestNodeOptions = {}): Promise<TestNode> {
   const sink = new RecordingSink();
-  const node = await startGameNode(config, { store: options.store ?? await createMemoryStore(), results: sink });
+  const { games, ...rest } = options;
+  const t = await startTestRally({ ...rest, games: { ...defaultTestGames, ...games }, results: sink, env });
+  const node = t.node;
   const colyseus = new ColyseusTestServer(node.server);
-  const testRooms: string[] = [];
-  const quiet: RoomServices["logger"] = { info() {}, warn() {}, debug() {}, error() {} };
-  let closed = false;
   const testNode: TestNode = {
     node, sink, colyseus,
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}`,
+    url: t.url,
+    wsUrl: t.wsUrl,
     async player(name) {
       const n = ++playerSeq;
       // A real player in the node's store: tokens for players the store does not know are refused.
@@ -83,7 +93,7 @@ export async function startTestNode(env: Record<string, string> = {}, options: {
       return { ...identity, token };
     },
     client(token) {
-      const client = new Client(`ws://127.0.0.1:${port}`);
+      const client = new Client(t.wsUrl);
       if (token) client.auth.token = token;
       return client;
     },
@@ -94,22 +104,7 @@ export async function startTestNode(env: Record<string, string> = {}, options: {
       await waitForState(roomA, (s: { phase?: string }) => s.phase === "playing", 5000, `${roomName} playing`);
       return [roomA, roomB];
     },
-    defineRoom(name, Klass, logger = quiet) {
-      const services: RoomServices = {
-        tokens: node.tokens, results: sink, observer: noopObserver, logger,
-        region: "local", reconnectWindowS: 1, drainTimeoutS: 5,
-      };
-      matchMaker.defineRoomType(name, bindRoom(Klass, services));
-      testRooms.push(name);
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      // Close every room first: a node drains running matches (up to DRAIN_TIMEOUT_S) before it stops.
-      await Promise.all(matchMaker.disconnectAll());
-      for (const name of testRooms) matchMaker.removeRoomType(name);
-      await node.close();
-    },
+    close: () => t.close(),
   };
   return testNode;
 }

@@ -1,16 +1,14 @@
 /**
- * Shared fixtures for the room / connection security tests: a real in-process Rally node (the wiring
- * of server/node, its real result sink unless told otherwise), real players made through
+ * Shared fixtures for the room / connection security tests: a real in-process Rally node started
+ * through rally/testing (the wiring of server/node, its real result sink), real players made through
  * `POST /v1/auth/guest`, and official @colyseus/sdk clients.
  */
 import assert from "node:assert/strict";
 import { pino } from "pino";
-import { matchMaker } from "@colyseus/core";
 import { Client } from "@colyseus/sdk";
-import { loadConfig } from "../../server/config.ts";
-import { startGameNode, type GameNode } from "../../server/node/index.ts";
-import { createMemoryStore } from "../../server/store/index.ts";
-import { freePort, tempDir } from "./processes.ts";
+import type { GameNode } from "../../server/node/index.ts";
+import { startTestRally } from "../../testing/index.ts";
+import { defaultTestGames } from "./rooms.ts";
 
 export const ADMIN_TOKEN = "admin-token-for-security-tests-0123456789";
 
@@ -26,21 +24,13 @@ export interface SecureNode {
   close(): Promise<void>;
 }
 
-/** Limits high enough that only the ones a test lowers get in its way. */
-const roomy: Record<string, string> = {
-  AUTH_RATE_PER_MIN: "10000", API_RATE_PER_MIN: "10000", ACCOUNT_RATE_PER_MIN: "10000",
-  MATCHMAKE_RATE_PER_MIN: "10000", ROOM_CREATES_PER_MIN: "10000",
-};
-
 /** `logLines`: the node's log lines (JSON, level warn and up) are pushed there instead of being dropped. */
 export async function startSecureNode(env: Record<string, string> = {}, options: { logLines?: string[] } = {}): Promise<SecureNode> {
-  const port = await freePort();
-  const config = loadConfig({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false", ADMIN_TOKEN, ...roomy, ...env });
   const lines = options.logLines;
   const logger = lines ? pino({ level: "warn" }, { write: (line: string) => void lines.push(line) }) : undefined;
-  const node = await startGameNode(config, { store: await createMemoryStore(), logger });
-  const url = `http://127.0.0.1:${port}`;
-  let closed = false;
+  // rally/testing raises the rate limits; a test lowers the ones it is about through `env`.
+  const t = await startTestRally({ games: defaultTestGames, logger, env: { ADMIN_TOKEN, ...env } });
+  const { node, url, port } = t;
   const http: SecureNode["http"] = async (method, path, options = {}) => {
     const res = await fetch(`${url}${path}`, {
       method,
@@ -65,12 +55,7 @@ export async function startSecureNode(env: Record<string, string> = {}, options:
       if (token) client.auth.token = token;
       return client;
     },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await Promise.all(matchMaker.disconnectAll());
-      await node.close();
-    },
+    close: () => t.close(),
   };
 }
 

@@ -7,6 +7,7 @@ import { matchMaker, type Room as ServerRoom } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { SignJWT } from "jose";
 import { ARENA, ArenaRoom, type ArenaState } from "../../../examples/arena/index.ts";
+import { defineGame } from "../../../server/index.ts";
 import { leaveCode, nextMessage, startTestNode, waitForState, type TestNode } from "../../support/rooms.ts";
 
 const JWT_SECRET = "arena-test-secret-0123456789-abcdefgh";
@@ -18,9 +19,9 @@ type Player = { playerId: string; name: string; token: string };
 class QuickArena extends ArenaRoom {
   protected override connectTimeoutMs = 400;
   protected override resultLingerMs = 300;
+  protected override reconnectWindowS = 1;
 }
 
-const silent = { info() {}, warn() {}, error() {}, debug() {} };
 
 async function expectRefusal(p: Promise<unknown>, pattern: RegExp): Promise<void> {
   await assert.rejects(p, (e: unknown) => {
@@ -45,8 +46,7 @@ describe("arena room", function () {
   let matchSeq = 0;
 
   before(async () => {
-    t = await startTestNode({ JWT_SECRET });
-    t.defineRoom("arena-quick", QuickArena, silent);
+    t = await startTestNode({ JWT_SECRET }, { games: { "arena-quick": defineGame({ room: QuickArena }) } });
   });
   afterEach(async () => {
     await Promise.all(matchMaker.disconnectAll());

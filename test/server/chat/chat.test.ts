@@ -14,7 +14,7 @@ import { loadConfig } from "../../../server/config.ts";
 import { startGameNode, type GameNode } from "../../../server/node/index.ts";
 import { createMemoryStore } from "../../../server/store/index.ts";
 import type { ChatFilter } from "../../../server/chat/index.ts";
-import { waitForState } from "../../support/rooms.ts";
+import { defaultTestGames, waitForState } from "../../support/rooms.ts";
 import { ChatRefusedError, RallyClient, SocialClient, type ChatMessage } from "../../../client-sdk/index.ts";
 
 const JWT_SECRET = "chat-test-secret-7f3a9c1e5b2d8f4a6c0e9b7d5f3a1c8e";
@@ -278,7 +278,7 @@ describe("chat: the studio's filter (in-process node)", function () {
   before(async () => {
     const port = await freePort();
     const config = loadConfig({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false", JWT_SECRET });
-    node = await startGameNode(config, { store: await createMemoryStore(), chatFilter: filter });
+    node = await startGameNode(config, { games: defaultTestGames, store: await createMemoryStore(), chatFilter: filter });
     url = `http://127.0.0.1:${port}`;
   });
   after(async () => {

@@ -6,7 +6,7 @@ import { matchMaker } from "@colyseus/core";
 import { loadConfig } from "../../../server/config.ts";
 import { startGameNode } from "../../../server/node/index.ts";
 import { freePort, guest, tempDir } from "../../support/processes.ts";
-import { startTestNode, type TestNode } from "../../support/rooms.ts";
+import { defaultTestGames, startTestNode, type TestNode } from "../../support/rooms.ts";
 
 describe("HTTP surface", () => {
   let t: TestNode;
@@ -106,7 +106,7 @@ describe("JWT secret persistence", () => {
     const dataDir = tempDir("rally-secret-");
     const start = async () => {
       const port = await freePort();
-      const node = await startGameNode(loadConfig({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "silent", SERVE_DEMO: "false" }));
+      const node = await startGameNode(loadConfig({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "silent", SERVE_DEMO: "false" }), { games: defaultTestGames });
       return { node, url: `http://127.0.0.1:${port}` };
     };
     const first = await start();

@@ -10,6 +10,7 @@ import { loadConfig } from "../../../server/config.ts";
 import { startGameNode, type GameNode } from "../../../server/node/index.ts";
 import { freePort, startNodeProcess, startRedis, tempDir } from "../../support/processes.ts";
 import { SECRET, readyIn, startPool, waitUntil, type Pool } from "../../support/pool-harness.ts";
+import { defaultTestGames } from "../../support/rooms.ts";
 
 async function matchmade(mm: GameNode, region: string, players: string[]): Promise<{ processId: string; rooms: Room[] }> {
   const teams = players.map((p) => [p]);
@@ -31,7 +32,7 @@ describe("node pool end to end (real processes, real Redis)", function () {
     pool = await startPool();
     mm = await startGameNode(loadConfig({
       REDIS_URL: pool.redis.url, SHARED_SQLITE_DIR: pool.sharedStoreDir, JWT_SECRET: SECRET, REGION: "mm", PORT: String(await freePort()), DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false",
-    }));
+    }), { games: defaultTestGames });
     await pool.manager.start();
     await waitUntil(async () => (await readyIn(pool, "eu")).length >= 1 && (await readyIn(pool, "us")).length >= 1, 90_000, "one ready node per region");
   });

@@ -10,8 +10,8 @@
  */
 import assert from "node:assert/strict";
 import type { Room } from "@colyseus/sdk";
-import { parseModeRules } from "../../../matchmaker/index.ts";
-import { arenaQueueModes } from "../../../examples/arena/index.ts";
+import { ArenaRoom, arenaModes } from "../../../examples/arena/index.ts";
+import { defineGame } from "../../../server/index.ts";
 import { RallyClient, SocialClient, queue, type Presence, type QueueStatus } from "../../../client-sdk/index.ts";
 import { startMmNode, until, within, type MmNode } from "../../support/matchmaker-e2e.ts";
 
@@ -27,15 +27,18 @@ describe("social + matchmaker: a party of three queues together", function () {
   const rooms: Room[] = [];
 
   before(async () => {
+    // The node's own social service is the PartyDirectory (no `parties` override).
     t = await startMmNode({}, {
-      matchmaking: {
-        // The node's own social service is the PartyDirectory (no `parties` override).
-        modes: {
-          ...arenaQueueModes,
-          // Premade parity off: a party of three may face three solos right away (the default makes
-          // it wait up to relaxAfterS for a similar premade), so the test waits on nothing but the matcher.
-          [MODE]: { rules: parseModeRules({ name: MODE, teams: 2, teamSize: 3, party: { premadeParity: false } }), room: "arena" },
-        },
+      games: {
+        arena: defineGame({
+          room: ArenaRoom,
+          modes: {
+            ...arenaModes,
+            // Premade parity off: a party of three may face three solos right away (the default makes
+            // it wait up to relaxAfterS for a similar premade), so the test waits on nothing but the matcher.
+            [MODE]: { teams: 2, teamSize: 3, party: { premadeParity: false } },
+          },
+        }),
       },
     });
   });
