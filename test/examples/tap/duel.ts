@@ -6,6 +6,8 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
 import { Client, type Room } from "@colyseus/sdk";
 import { freePort, guest, tempDir } from "../../support/processes.ts";
 import { acceptSeat, joinQueue, nextMessage } from "../../support/matchmaker-e2e.ts";
@@ -87,7 +89,7 @@ export interface GameProcess {
 export async function startGameProcess(entry: string, cwd: string): Promise<GameProcess> {
   const port = await freePort();
   const output: string[] = [];
-  const tsx = import.meta.resolve("tsx");
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   const child = spawn(process.execPath, ["--import", tsx, entry], {
     cwd,
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: tempDir("rally-example-"), JWT_SECRET: randomBytes(36).toString("base64url"), LOG_LEVEL: "warn", MM_CONNECT_TIMEOUT_S: "5" },

@@ -2,7 +2,7 @@
  * examples/tap/tap.ts, "your first game in one file", runs as it is (`node --import tsx tap.ts`) and
  * plays one duel with official SDK clients: queue, seat, taps, result, match history.
  */
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { repoRoot } from "../../support/processes.ts";
 import { playTapDuel, startGameProcess, type GameProcess } from "./duel.ts";
 
@@ -12,7 +12,7 @@ describe("examples/tap: the one-file game", function () {
   after(async () => { await game?.stop(); });
 
   it("boots with createRally from rally/server and plays a duel to a stored result", async () => {
-    game = await startGameProcess(fileURLToPath(new URL("examples/tap/tap.ts", `file://${repoRoot}`)), repoRoot);
+    game = await startGameProcess(join(repoRoot, "examples/tap/tap.ts"), repoRoot);
     await playTapDuel(game.url);
   });
 });
