@@ -11,13 +11,15 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const here = fileURLToPath(new URL(".", import.meta.url));
 
 /**
- * The SDK's `index.ts`, imported by the demo (`../index.ts`) or by the arena example's client it bundles
- * (`../../client-sdk/index.ts`), resolves to the SDK bundle next to it at runtime.
+ * The SDK, imported by the demo (`../index.ts`) or as `rally/sdk` by the arena example's client that the
+ * demo bundles, resolves to the SDK bundle next to it at runtime: one copy of the SDK on the page.
  */
 const sdkAsExternal: Plugin = {
   name: "rally-sdk-external",
   setup(b) {
-    b.onResolve({ filter: /index\.ts$/ }, (args) => (resolve(args.resolveDir, args.path) === `${here}index.ts` ? { path: "./rally.js", external: true } : undefined));
+    const external = { path: "./rally.js", external: true };
+    b.onResolve({ filter: /^rally\/sdk$/ }, () => external);
+    b.onResolve({ filter: /index\.ts$/ }, (args) => (resolve(args.resolveDir, args.path) === `${here}index.ts` ? external : undefined));
   },
 };
 

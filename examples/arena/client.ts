@@ -1,8 +1,8 @@
 /**
  * The arena's client: a joined `arena` room with typed state, throttled input, and one event stream for
  * everything the room says (state patches, the result, errors, draining, drops and reconnects).
- * Built on the generic SDK (client-sdk/) the way a studio builds its own game's handle; the demo page
- * (client-sdk/demo/) plays with it.
+ * Built on Rally's SDK (`rally/sdk`, client-sdk/) the way a studio builds its own game's handle; the demo
+ * page (client-sdk/demo/) plays with it.
  *
  *   const rally = new RallyClient("https://play.example.com");
  *   await rally.auth.guest({ deviceId });
@@ -11,7 +11,7 @@
  *   arena.sendInput({ x: 1, y: 0, aim: 0, fire: false });
  */
 import type { Room } from "@colyseus/sdk";
-import { Emitter, type DrainingNotice, type MatchPhase, type MatchResult, type RallyClient, type RoomMessageError, type SyncedMap } from "../../client-sdk/index.ts";
+import { Emitter, type DrainingNotice, type MatchPhase, type MatchResult, type RallyClient, type RoomMessageError, type SyncedMap } from "rally/sdk";
 import { ARENA, type ArenaInput } from "./constants.ts";
 import type { ArenaState } from "./state.ts";
 
