@@ -33,7 +33,7 @@ export { createMatchmakerMetrics } from "./metrics.ts";
 export type { MatchmakerMetrics } from "./metrics.ts";
 export { MatchmakerService, OLDEST_WAIT_KEY, CAPACITY_WAIT_KEY, seatTopic, STALE_QUEUE_MS, MATCHED_TTL_MS } from "./service.ts";
 export type { Bus, MatchmakerDeps, NoShowReport, PassPhases, QueueMode, QueueModes, RoomApi, SeatNotice, SeatReservation } from "./service.ts";
-export { createQueueRoom, keepQueueLocal, parseQueueJoin, QueueErrorCode, queueJoinSchema } from "./queue-room.ts";
+export { createQueueRoom, parseQueueJoin, QueueErrorCode, queueJoinSchema } from "./queue-room.ts";
 export type { QueueJoin, QueueRoomDeps, QueueStatus } from "./queue-room.ts";
 export { colyseusRoomApi, createMatchmaking } from "./wiring.ts";
 export type { Matchmaking, MatchmakingOptions } from "./wiring.ts";

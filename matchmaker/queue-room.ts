@@ -471,19 +471,3 @@ export function createQueueRoom(deps: QueueRoomDeps) {
     }
   };
 }
-
-/**
- * Queue rooms stay on the node the client reached (the load balancer spreads queue sockets; no node
- * holds every waiting player's socket, unlike one QueueRoom): a solo's join filters on this node's
- * process id, stored in the room's metadata at creation. Party members filter on their partyId only,
- * so all of them share one queue room wherever they connect.
- */
-export function keepQueueLocal<H extends { getFilterOptions(options: unknown): Record<string, unknown> }>(handler: H, processId: () => string): H {
-  const base = handler.getFilterOptions.bind(handler);
-  handler.getFilterOptions = (options: unknown) => {
-    const filter = base(options);
-    const partyId = (options as { partyId?: unknown } | undefined)?.partyId;
-    return partyId === undefined ? { ...filter, node: processId() } : filter;
-  };
-  return handler;
-}

@@ -13,7 +13,7 @@
 import type { Router } from "express";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { ListenError, startGameNode, type ExtraRoom, type GameNode, type GameNodeOptions } from "./node/index.ts";
-import { gameModes, type Games } from "./node/games.ts";
+import { GameConfigError, checkRoomNames, gameModes, type Games } from "./node/games.ts";
 import type { MatchRewards } from "./node/results.ts";
 import type { Logger } from "./log.ts";
 import type { Store } from "./store/index.ts";
@@ -22,13 +22,13 @@ import type { SeasonSchedule } from "./players/index.ts";
 import type { MatchResultSink } from "../rooms/index.ts";
 import type { PartyDirectory, QueueModes, RatingModel } from "../matchmaker/index.ts";
 
-export { defineGame, GameConfigError, GameConfigErrorCode, BUILT_IN_ROOMS, type GameDefinition, type Games, type ModeSpec, type MatchRoomClass } from "./node/games.ts";
+export { defineGame, GameConfigErrorCode, BUILT_IN_ROOMS, type GameDefinition, type Games, type ModeSpec, type MatchRoomClass } from "./node/games.ts";
 export { MatchRoom, MatchPhase, RoomErrorCode, baseJoinOptionsSchema, type MatchPlayer, type MatchmadeOptions } from "../rooms/match-room.ts";
 export type { MatchResult, MatchResultPlayer, MatchResultSink, MatchOutcome, PlayerIdentity } from "../rooms/services.ts";
 export type { RatingModel, Skill } from "../matchmaker/rating.ts";
 export { OpenSkillModel } from "../matchmaker/rating.ts";
 export { DEFAULT_REWARDS, type MatchRewards } from "./node/results.ts";
-export { ConfigError, ListenError, loadConfig, type Config, type ExtraRoom, type GameNode };
+export { ConfigError, GameConfigError, ListenError, loadConfig, type Config, type ExtraRoom, type GameNode };
 export { RoomLocality, type RoomTraits, type RoomPresenceTrait } from "./node/rooms.ts";
 export type { ChatFilter, Logger, SeasonSchedule, Store };
 
@@ -85,6 +85,7 @@ export async function createRally(options: RallyOptions): Promise<Rally> {
   const base = options.config ?? loadConfig();
   const config: Config = options.seasons ? { ...base, SEASON_SCHEDULE: options.seasons } : base;
   const modes = gameModes(options.games);
+  checkRoomNames(options.games, Object.keys(options.rooms ?? {}));
   let node: GameNode | undefined;
   let starting: Promise<GameNode> | undefined;
   return {
@@ -107,4 +108,24 @@ export async function createRally(options: RallyOptions): Promise<Rally> {
       await running?.close();
     },
   };
+}
+
+/**
+ * What `npm start` runs, for a studio's own entry file: createRally + listen, draining and exiting on
+ * SIGTERM/SIGINT (`handleSignals` defaults to true here). A setting, game or port the operator or
+ * studio must fix (ConfigError, GameConfigError, ListenError) is printed as one line on stderr and
+ * the process exits 1; anything else is a bug and throws with its stack.
+ */
+export async function startRally(options: RallyOptions): Promise<Rally> {
+  try {
+    const rally = await createRally({ handleSignals: true, ...options });
+    await rally.listen();
+    return rally;
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof GameConfigError || e instanceof ListenError) {
+      console.error(e.message);
+      process.exit(1);
+    }
+    throw e;
+  }
 }

@@ -12,7 +12,7 @@
  * reaches the player wherever its connection lives. Holding a connection is what makes a player
  * "online" (a dropped connection has SOCIAL_RECONNECT_S to come back before the player goes offline).
  */
-import { Room, matchMaker, type Client, type RegisteredHandler } from "@colyseus/core";
+import { Room, matchMaker, type Client } from "@colyseus/core";
 import { z } from "zod";
 import { authenticate } from "../match-room.ts";
 import type { PlayerIdentity } from "../services.ts";
@@ -51,7 +51,7 @@ export class SocialRoom extends Room {
     this.maxClients = 500;
     this.patchRate = null;
     this.maxMessagesPerSecond = 10;
-    // Stays on the node that created it (see keepSocialLocal); unlisted in the lobby.
+    // Stays on the node that created it (registered `local`, server/node/rooms.ts); unlisted in the lobby.
     this.metadata = { ...this.metadata, node: matchMaker.processId };
     void this.setMatchmaking({ unlisted: true, metadata: this.metadata });
     this.onMessage("chat", (client, raw: unknown) => void this.chat(client, raw));
@@ -127,15 +127,4 @@ export function bindSocialRoom<C extends typeof SocialRoom>(Klass: C, services: 
   }
   Object.defineProperty(Bound, "name", { value: Klass.name });
   return Bound as unknown as C;
-}
-
-/**
- * Social connections stay on the node the client reached (the load balancer spreads them; no node
- * holds everyone's socket): joins filter on this process id, which the room keeps in its metadata.
- * The node's selectProcessIdToCreateRoom creates `social` rooms locally.
- */
-export function keepSocialLocal(handler: RegisteredHandler): RegisteredHandler {
-  const base = handler.getFilterOptions.bind(handler);
-  handler.getFilterOptions = (options) => ({ ...base(options), node: matchMaker.processId });
-  return handler;
 }

@@ -76,12 +76,16 @@ export function notifyResults(sink: MatchResultSink, inboxOf: () => InboxService
     async report(result) {
       await sink.report(result);
       const inbox = inboxOf();
-      if (!inbox) return;
-      await Promise.all(result.players.map((p) =>
-        inbox.notify(p.playerId, "match_result", resultNotice(result, p.playerId), { key: `result:${result.matchId}`, at: result.endedAt })
-          .catch((err: unknown) => onError(err, result.matchId))));
+      if (inbox) await noticeResult(inbox, result, onError);
     },
   };
+}
+
+/** Leaves each player of a stored result its `match_result` notice (the node calls it on `resultStored`). */
+export async function noticeResult(inbox: InboxService, result: MatchResult, onError: (err: unknown, matchId: string) => void): Promise<void> {
+  await Promise.all(result.players.map((p) =>
+    inbox.notify(p.playerId, "match_result", resultNotice(result, p.playerId), { key: `result:${result.matchId}`, at: result.endedAt })
+      .catch((err: unknown) => onError(err, result.matchId))));
 }
 
 /** Records who joins a match room (its `matchId` metadata), so the match channel knows its players. */

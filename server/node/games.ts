@@ -96,6 +96,14 @@ export function checkModes(modes: QueueModes, rooms: ReadonlyMap<string, Seating
   }
 }
 
+/** Names of plain rooms registered next to the games (createRally `rooms`): not a game's, not a built-in's. */
+export function checkRoomNames(games: Games, rooms: Iterable<string>): void {
+  for (const name of rooms) {
+    if (name in games || (BUILT_IN_ROOMS as readonly string[]).includes(name)) throw new GameConfigError(GameConfigErrorCode.GAME_BAD_NAME, `room "${name}": the name is taken by a game or a built-in room`);
+    if (!ROOM_NAME.test(name)) throw new GameConfigError(GameConfigErrorCode.GAME_BAD_NAME, `room "${name}": letters, digits, '-', '_'; at most 32`);
+  }
+}
+
 /**
  * Validates the games and returns the queue's mode table (mode name -> rules and room), or throws a
  * GameConfigError naming the first game or mode that cannot run.

@@ -122,8 +122,12 @@ type ISeatReservation = Awaited<ReturnType<typeof matchMaker.joinOrCreate>>;
 type InvokeMethod = (method: string, roomName: string, clientOptions?: unknown, authOptions?: AuthContext) => Promise<ISeatReservation>;
 
 export interface PlayerGuard {
-  /** Tracks a registered room type's joins and leaves in the ledger (and replaces older `social` connections). */
-  track(name: string, handler: RegisteredHandler): RegisteredHandler;
+  /**
+   * Tracks a registered room type's joins and leaves in the ledger. `local`: clients never `create` it
+   * (they joinOrCreate on the node they reached); `onePerPlayer`: a player's newest connection to it
+   * replaces the older ones, on every node (server/node/rooms.ts traits).
+   */
+  track(name: string, handler: RegisteredHandler, traits?: { local?: boolean; onePerPlayer?: boolean }): RegisteredHandler;
   /** A reserved seat refused at join (rooms/guard.ts): it stops counting at once. */
   joinRefused(roomId: string, sessionId: string, auth: unknown): void;
   /** Closes every connection of this player on every node (a ban). */
@@ -145,6 +149,8 @@ export function createPlayerGuard(deps: PlayerGuardDeps): PlayerGuard {
   const creates = make("mm-create", settings.createsPerMin);
   const ledger = redis ? redisLedger(redis) : memoryLedger();
   const rooms = new Set<Room>();
+  /** Room types registered `local` (track): joined with joinOrCreate on the node reached, never created by a client. */
+  const localRooms = new Set<string>();
   const created = new AsyncLocalStorage<Set<string>>();
   const trust = settings.trustProxy === false ? () => false
     : typeof settings.trustProxy === "number" ? ((n: number) => (_a: string, i: number) => i < n)(settings.trustProxy)
@@ -204,7 +210,7 @@ export function createPlayerGuard(deps: PlayerGuardDeps): PlayerGuard {
       }
       return invoke.call(matchMaker.controller, method, roomName, clientOptions, authContext);
     }
-    if (method === "create" && (roomName === "social" || roomName === "queue")) {
+    if (method === "create" && localRooms.has(roomName)) {
       throw refuse("ROOM_BAD_OPTIONS", `"${roomName}" rooms are joined with joinOrCreate, never created by clients`);
     }
     const creating = method === "create" || method === "joinOrCreate";
@@ -285,7 +291,8 @@ export function createPlayerGuard(deps: PlayerGuardDeps): PlayerGuard {
   };
 
   return {
-    track(name, handler) {
+    track(name, handler, traits = {}) {
+      if (traits.local) localRooms.add(name);
       return handler
         .on("create", (room) => {
           rooms.add(room);
@@ -298,7 +305,7 @@ export function createPlayerGuard(deps: PlayerGuardDeps): PlayerGuard {
           const member = `${room.roomId}/${client.sessionId}`;
           ledger.add(id, [[member, Date.now() + SEAT_LEASE_MS]], Date.now()).catch(() => undefined);
           // One social line per player: the newest wins, wherever the older one lives.
-          if (name === "social") presence.publish(KICK_TOPIC, { playerId: id, code: CLOSE_REPLACED, keep: { roomName: "social", member } });
+          if (traits.onePerPlayer) presence.publish(KICK_TOPIC, { playerId: id, code: CLOSE_REPLACED, keep: { roomName: name, member } });
         })
         .on("leave", (room, client: Client) => {
           const id = playerIdOf(client.auth);

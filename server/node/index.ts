@@ -34,13 +34,13 @@ import { mountSocialApi } from "../http/social-routes.ts";
 import { MetricsListener } from "../http/metrics-endpoint.ts";
 import { listedMode, queueMode } from "../social/room-hooks.ts";
 import { createPlayerGuard } from "./guard.ts";
-import { ChatError, createChatServices, resultNotice, type ChatFilter, type ChatServices } from "../chat/index.ts";
+import { ChatError, createChatServices, noticeResult, type ChatFilter, type ChatServices } from "../chat/index.ts";
 import { mountChatApi } from "../http/chat-routes.ts";
 import { RallyError } from "../errors.ts";
 import { createSocketGuard } from "./sockets.ts";
 import { mountAdminConsole, serveAdminQuestions } from "../admin-console/index.ts";
 import type { Router } from "express";
-import { BUILT_IN_ROOMS, GameConfigError, GameConfigErrorCode, gameModes, type Games } from "./games.ts";
+import { checkRoomNames, gameModes, type Games } from "./games.ts";
 import { NodeEvents } from "./events.ts";
 import { RoomLocality, createRoomRegistry, type RoomClass, type RoomTraits } from "./rooms.ts";
 import type { MatchRewards } from "./results.ts";
@@ -171,6 +171,7 @@ async function listen(server: Server, http: NodeJS.EventEmitter | undefined, con
 export async function startGameNode(config: Config, options: GameNodeOptions): Promise<GameNode> {
   // Before anything opens: a game or mode that cannot run stops the start (GameConfigError).
   const queueModes = gameModes(options.games);
+  checkRoomNames(options.games, Object.keys(options.rooms ?? {}));
   const logger = options.logger ?? createLogger(config.LOG_LEVEL, { region: config.REGION, port: config.PORT });
   const redisClients = config.REDIS_URL ? await loadRedisClients(config.REDIS_URL, logger) : undefined;
   const metrics = createMetrics({ region: config.REGION });
@@ -213,8 +214,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
   const social = createSocialServices({
     store, presence, redis: coordination, presenceTtlMs: config.PRESENCE_TTL_MS,
     friendLimits: { maxBlocked: config.FRIENDS_MAX_BLOCKED, maxIncoming: config.FRIENDS_MAX_INCOMING },
-    // A party fits the modes it queues for; before a mode is picked, the largest of them.
-    partyMaxSize: (mode) => mode === null ? Math.max(...Object.values(queueModes).map((m) => m.rules.party.maxSize)) : queueModes[mode]?.rules.party.maxSize,
+    // A party fits the modes it queues for; before a mode is picked, the largest of them (1 when the games have no modes).
+    partyMaxSize: (mode) => mode === null ? Math.max(1, ...Object.values(queueModes).map((m) => m.rules.party.maxSize)) : queueModes[mode]?.rules.party.maxSize,
     onError: (err, what) => logger.warn({ err }, `social: ${what} failed`),
     // An unread request from the same player, or invite to the same party from the same friend, is not repeated.
     notify: (playerId, kind, data) => void events.emit("notice", { playerId, kind, data, sameAs: kind === "friend_request" ? ["playerId"] : ["partyId", "from"] }),
@@ -222,16 +223,13 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
   const chat = createChatServices({ store, social, settings: config, redis, filter: options.chatFilter, metricsRegistry: metrics.registry, onError: (err, what) => logger.warn({ err }, `chat: ${what} failed`) });
   events.on("notice", "inbox", (n) => chat.inbox.notify(n.playerId, n.kind, n.data, { sameAs: n.sameAs }).then(() => undefined));
   // Once the store took a result, each player's inbox gets a match_result notification.
-  events.on("resultStored", "inbox", (result) => Promise.all(result.players.map((p) =>
-    chat.inbox.notify(p.playerId, "match_result", resultNotice(result, p.playerId), { key: `result:${result.matchId}`, at: result.endedAt })
-      .catch((err: unknown) => logger.warn({ err, matchId: result.matchId }, "match result notification failed")))).then(() => undefined));
+  events.on("resultStored", "inbox", (result) => noticeResult(chat.inbox, result, (err, matchId) => logger.warn({ err, matchId }, "match result notification failed")));
   // A result the store cannot take now waits in memory and is retried until stored (server/node/result-outbox.ts).
   const resultSink = options.results ?? players.results;
   const outbox = new ResultOutbox({
     sink: { report: async (r) => { await resultSink.report(r); await events.emit("resultStored", r); } },
     logger: logger.child({ component: "results" }), metricsRegistry: metrics.registry,
   });
-  const presenceError = (err: unknown) => logger.warn({ err }, "social: presence update failed");
   const socialRooms: SocialRoomServices = {
     tokens, logger: logger.child({ component: "social" }), region: config.REGION,
     connected: (id) => social.presence.connect(id),
@@ -365,12 +363,11 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
     registerRoom(name, bindRoom(game.room, services), { locality: RoomLocality.placed, presence: inMatch, matchChat: true });
   }
   for (const [name, extra] of Object.entries(options.rooms ?? {})) {
-    if (options.games[name] || BUILT_IN_ROOMS.includes(name as never)) throw new GameConfigError(GameConfigErrorCode.GAME_BAD_NAME, `room "${name}": the name is taken by a game or a built-in room`);
     registerRoom(name, extra.room, extra.traits ?? { locality: RoomLocality.placed });
   }
   registerRoom("lobby", boundedLobby(config.LOBBY_MAX_LISTED), { locality: RoomLocality.placed });
   registerRoom("relay", bindPeerRoom(RelaySessionRoom, socialRooms), { locality: RoomLocality.placed });
-  registerRoom("social", bindSocialRoom(SocialRoom, socialRooms), { locality: RoomLocality.local });
+  registerRoom("social", bindSocialRoom(SocialRoom, socialRooms), { locality: RoomLocality.local, onePerPlayer: true });
   // Player-made games, listed in the lobby in real time; filterBy values stay in the metadata (spread).
   registerRoom("custom", bindPeerRoom(CustomGameRoom, socialRooms), { locality: RoomLocality.placed, filterBy: ["mode", "region"], realtimeListing: true });
   // Party members share a queue room (filterBy), so a party's ticket is made in one place.

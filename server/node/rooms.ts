@@ -8,7 +8,8 @@
  * - the room guard (rooms/guard.ts): message limit, reconnection bound to the seat's player,
  *   placement check, watched frame decoding, bounded join queue;
  * - metrics (room and client gauges from Colyseus' handler events);
- * - per-player seat and connection tracking (server/node/guard.ts `track`);
+ * - per-player seat and connection tracking (server/node/guard.ts `track`): a `local` room is never
+ *   created by a client, a `onePerPlayer` room keeps only a player's newest connection;
  * - presence ("in_match" / "in_queue" with the mode) when the traits ask for it;
  * - match chat membership when the traits ask for it;
  * - locality: a `local` room is created on the node the player reached (placement's room-name check
@@ -49,6 +50,8 @@ export interface RoomTraits {
   readonly realtimeListing?: boolean;
   /** Members join the match chat channel (the room's `matchId` metadata). */
   readonly matchChat?: boolean;
+  /** A player's newest connection replaces the older ones, on every node (the social line). */
+  readonly onePerPlayer?: boolean;
 }
 
 export interface RoomRegistryDeps {
@@ -95,7 +98,7 @@ export function createRoomRegistry(deps: RoomRegistryDeps): RoomRegistry {
       if (traits.presence) handler = trackPresence(handler, deps.presence, traits.presence.status, traits.presence.modeOf, (err) => deps.onError(err, "presence update"));
       if (traits.matchChat) handler = trackMatchChat(handler, deps.chat, (err) => deps.onError(err, "match chat membership"));
       handler = observe(name, handler, deps.observer);
-      handler = deps.playerGuard.track(name, handler);
+      handler = deps.playerGuard.track(name, handler, { local: traits.locality === RoomLocality.local, onePerPlayer: traits.onePerPlayer });
       rooms[name] = handler;
       localities.set(name, traits.locality);
       return handler;

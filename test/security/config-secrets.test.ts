@@ -70,7 +70,7 @@ describe("security: well-known secrets refused at start", function () {
 
     // No JWT_SECRET at all: a generated dev secret, and players sign in.
     assert.equal(loadConfig({}).JWT_SECRET, undefined);
-    const t = await startTestNode({});
+    const t = await startTestNode({ JWT_SECRET: "" }); // empty is unset: rally/testing's random secret is not used
     try {
       const g = await guest(t.url);
       const me = await fetch(`${t.url}/v1/me`, { headers: { authorization: `Bearer ${g.token}` } });
