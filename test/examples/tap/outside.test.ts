@@ -4,8 +4,9 @@
  * tap example copied in, run with Node 22 and tsx, one duel played with official SDK clients.
  *
  * `@colyseus/schema` and `zod`, which the game imports itself, are linked from this repo's
- * node_modules (`file:` too): the game must build its state with the same @colyseus/schema that Rally's
- * Colyseus encodes with, and the test machine has no registry.
+ * node_modules (`file:` too), because the test machine has no registry; a studio installs the versions
+ * Rally's package.json names (a separate copy of the same @colyseus/schema version also plays: checked
+ * by hand with a copied folder).
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
