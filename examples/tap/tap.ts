@@ -30,7 +30,7 @@ type TapState = SchemaType<typeof TapState>;
 // Anything else (a missing count, 100 taps, an extra key) is refused with INVALID_MESSAGE.
 const tapMessage = z.object({ count: z.number().int().min(1).max(5) }).strict();
 
-export class TapRoom extends MatchRoom<TapState> {
+class TapRoom extends MatchRoom<TapState> {
   protected override teamCount = 2;
   protected override minPlayers = 2;
   protected override maxPlayers = 2;
@@ -76,7 +76,7 @@ export class TapRoom extends MatchRoom<TapState> {
   }
 }
 
-export const tapGame = defineGame({
+const tapGame = defineGame({
   room: TapRoom,
   modes: { duel: { teams: 2, teamSize: 1 } },
 });
