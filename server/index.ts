@@ -28,6 +28,11 @@ export type { MatchResult, MatchResultPlayer, MatchResultSink, MatchOutcome, Pla
 export type { RatingModel, Skill } from "../matchmaker/rating.ts";
 export { OpenSkillModel } from "../matchmaker/rating.ts";
 export { DEFAULT_REWARDS, type MatchRewards } from "./node/results.ts";
+// What a game room is written with, from the same module instances Rally runs on: a second copy of
+// @colyseus/schema in a game's folder breaks state sync ("Multiple @colyseus/schema versions detected").
+export type { Client, StepContext } from "@colyseus/core";
+export { Schema, MapSchema, ArraySchema, StateView, type, view } from "@colyseus/schema";
+export { z } from "zod";
 export { ConfigError, GameConfigError, ListenError, loadConfig, type Config, type ExtraRoom, type GameNode };
 export { RoomLocality, type RoomTraits, type RoomPresenceTrait } from "./node/rooms.ts";
 export type { ChatFilter, Logger, SeasonSchedule, Store };

@@ -1,5 +1,9 @@
 /**
- * A Rally game node: one Colyseus server with Rally's rooms, HTTP API, metrics and readiness.
+ * A Rally game node: one Colyseus server with the studio's games and Rally's rooms, HTTP API, metrics
+ * and readiness. `createRally` (server/index.ts) is the public way in; this is what it runs.
+ *
+ * Built in dependency order (store, players, tokens, social, chat, results, matchmaker, rooms), every
+ * room through `registerRoom` (./rooms.ts); what flows back goes through the node's events (./events.ts).
  * Embedded defaults (LocalPresence, LocalDriver, file store) unless REDIS_URL is set, in which case
  * nodes share rooms and matchmaking through RedisPresence + RedisDriver.
  *

@@ -8,11 +8,10 @@
  */
 import assert from "node:assert/strict";
 import { Client, type Room } from "@colyseus/sdk";
-import { guest, startNodeProcess, startRedis, tempDir, freePort, type NodeHandle, type RedisHandle } from "../../support/processes.ts";
+import { guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../../support/processes.ts";
 import { until } from "../../support/wait.ts";
-import { loadConfig } from "../../../server/config.ts";
-import { startGameNode, type GameNode } from "../../../server/node/index.ts";
-import { createMemoryStore } from "../../../server/store/index.ts";
+import type { GameNode } from "../../../server/node/index.ts";
+import { startTestRally, type TestRally } from "../../../testing/index.ts";
 import type { ChatFilter } from "../../../server/chat/index.ts";
 import { defaultTestGames, waitForState } from "../../support/rooms.ts";
 import { ChatRefusedError, RallyClient, SocialClient, type ChatMessage } from "../../../client-sdk/index.ts";
@@ -275,15 +274,15 @@ describe("chat: the studio's filter (in-process node)", function () {
     return text.replace(/darn/gi, "d**n");
   };
 
+  let t: TestRally | undefined;
+
   before(async () => {
-    const port = await freePort();
-    const config = loadConfig({ PORT: String(port), HOST: "127.0.0.1", DATA_DIR: tempDir(), LOG_LEVEL: "silent", SERVE_DEMO: "false", JWT_SECRET });
-    node = await startGameNode(config, { games: defaultTestGames, store: await createMemoryStore(), chatFilter: filter });
-    url = `http://127.0.0.1:${port}`;
+    t = await startTestRally({ games: defaultTestGames, chatFilter: filter, env: { JWT_SECRET } });
+    ({ node, url } = t);
   });
   after(async () => {
     await leaveAll(rooms);
-    await node?.close();
+    await t?.close();
   });
 
   const player = async (name: string): Promise<Player> => {
