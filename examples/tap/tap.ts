@@ -6,8 +6,7 @@
  *   PORT=2567 node --import tsx tap.ts
  */
 import { schema, t, type SchemaType } from "@colyseus/schema";
-import { z } from "zod";
-import { createRally, defineGame, MatchRoom, type MatchPlayer } from "rally/server";
+import { createRally, defineGame, MatchRoom, z, type Client, type MatchPlayer } from "rally/server";
 
 const TARGET = 20;
 const TIME_LIMIT_MS = 60_000;
@@ -47,7 +46,7 @@ class TapRoom extends MatchRoom<TapState> {
     });
   }
 
-  protected onPlayerJoin(_client: unknown, player: MatchPlayer): void {
+  protected onPlayerJoin(_client: Client, player: MatchPlayer): void {
     this.state.players.set(player.sessionId, new Tapper({ name: player.name, team: player.team }));
   }
 
