@@ -11,7 +11,7 @@
  */
 import { fileURLToPath } from "node:url";
 import type { RedisOptions } from "ioredis";
-import { LocalDriver, LocalPresence, ServerError, defineServer, matchMaker, type Presence, type Server } from "@colyseus/core";
+import { LocalDriver, LocalPresence, ServerError, defineServer, matchMaker, unregisterRoomDefinitions, type Presence, type Server } from "@colyseus/core";
 import { PLACED_ON, bindRoom, boundedLobby, type MatchResultSink, type RoomGuardDeps, type RoomServices } from "../../rooms/index.ts";
 import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
 import { createPlatformAuth } from "../auth/platform/index.ts";
@@ -469,6 +469,9 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
     await players.close().catch((err) => logger.warn({ err }, "could not flush player data queue"));
     redis?.disconnect();
     await store.close();
+    // Colyseus keeps room types in its process-wide matchmaker after a server stops: the next node in
+    // this process (a test file after another) must see only its own rooms.
+    unregisterRoomDefinitions(Object.keys(roomRegistry.rooms));
     logger.info({}, "node stopped");
   });
 
