@@ -13,12 +13,15 @@ import { LruCache, NoCache, type Cache } from "../server/cache/index.ts";
 import { loadConfig } from "../server/config.ts";
 import { createPlayerServices } from "../server/players/index.ts";
 import { ProfileService } from "../server/players/profiles.ts";
-import { createFileStore, createMongoStore, createPostgresStore, type Store } from "../server/store/index.ts";
+import { createFileStore, createMongoStore, createPostgresStore, postgresSettings, type Store } from "../server/store/index.ts";
 import { startPostgres } from "../test/support/postgres.ts";
 import type { MatchResult } from "../rooms/index.ts";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+
+/** The PostgreSQL store's settings at their config defaults (server/config.ts). */
+const PG = postgresSettings(loadConfig({}));
 
 const PLAYERS = 2000, READS = 50_000, CONCURRENCY = 32, RESULTS = 3000, RESULT_CONCURRENCY = 16;
 
@@ -94,7 +97,7 @@ const sqlite = await run("embedded-sqlite", await createFileStore(mkdtempSync(jo
 const server = await startPostgres({ settings: { fsync: "on", synchronous_commit: "off", full_page_writes: "on" } });
 let postgres: Run;
 try {
-  postgres = await run("postgresql", await createPostgresStore({ url: await server.createDatabase("rally_bench") }));
+  postgres = await run("postgresql", await createPostgresStore({ ...PG, url: await server.createDatabase("rally_bench") }));
 } finally {
   await server.stop();
 }

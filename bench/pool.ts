@@ -31,7 +31,7 @@ const round = (x: number) => Math.round(x * 100) / 100;
 async function main() {
   const redis = await startRedis();
   const presence = new RedisPresence(redis.url);
-  const registry = createNodeRegistry(presence);
+  const registry = createNodeRegistry(presence, loadConfig({}).NODE_TTL_MS); // the nodes run on the default NODE_TTL_MS
   const sharedStoreDir = tempDir("rally-bench-pool-store-");
   const provider = new LocalProvider({
     stateDir: tempDir("rally-bench-pool-"), publicHost: "127.0.0.1",

@@ -9,12 +9,15 @@
  *   const room = await rally.joinOrCreate<MyState>("my-game");
  */
 import { Client, type Room } from "@colyseus/sdk";
+import { isErrorCode } from "../protocol/errors.ts";
 import { RallyApiError, toRoomError } from "./errors.ts";
 
 export * from "./match.ts";
 export { Emitter, type EventMap } from "./emitter.ts";
-export { RallyApiError, RallyRoomError } from "./errors.ts";
+export { RallyApiError, RallyRoomError, SdkErrorCode, type RallyErrorCode } from "./errors.ts";
 export { queue, type QueueClient, type QueueOptions, type QueueStatus } from "./queue.ts";
+export { ERRORS, decodeRefusal, type ErrorCode, type Refusal } from "../protocol/errors.ts";
+export type { DrainingNotice, MatchResult, QueueJoinOptions, RequeueNotice, RoomErrorMessage, SeatReservation } from "../protocol/index.ts";
 export { Interpolator, type InterpolatorOptions, type Sample } from "./interpolation.ts";
 
 /** What `/v1/auth/guest` and `/v1/auth/refresh` return, plus when the access token expires. */
@@ -297,7 +300,10 @@ async function readError(res: Response): Promise<RallyApiError> {
     const error = typeof body === "object" && body !== null ? (body as { error?: unknown }).error : undefined;
     if (typeof error === "object" && error !== null) {
       const { code, message } = error as { code?: unknown; message?: unknown };
-      if (typeof code === "string") return new RallyApiError(code, typeof message === "string" ? message : code, res.status);
+      const text = typeof message === "string" ? message : String(code);
+      if (isErrorCode(code)) return new RallyApiError(code, text, res.status);
+      // a code this SDK's catalog does not know (a newer server): kept in the message
+      if (typeof code === "string") return new RallyApiError(`HTTP_${res.status}`, `${code}: ${text}`, res.status);
     }
   } catch {
     // not JSON: fall through

@@ -1,11 +1,10 @@
 /**
- * What every MatchRoom says to its clients, whatever the game: the `result`, `error` and `draining`
- * messages, and the read-only shape of a synced map. A game's client (e.g. examples/arena/client.ts)
- * builds its typed handle on these.
+ * What every MatchRoom says to its clients, whatever the game, as the SDK types it: the phases, the
+ * `error` message (or the SDK's own room-level error), and the read-only shape of a synced map. The wire
+ * contracts themselves (MatchResult, DrainingNotice, RoomErrorMessage) are protocol/'s, re-exported by
+ * index.ts. A game's client (e.g. examples/arena/client.ts) builds its typed handle on these.
  */
-import type { MatchResult } from "../rooms/services.ts";
-
-export type { MatchResult };
+import type { RoomErrorMessage } from "../protocol/index.ts";
 
 /** The phases every MatchRoom goes through (rooms/match-room.ts `MatchPhase`). */
 export type MatchPhase = "waiting" | "playing" | "ended";
@@ -21,13 +20,11 @@ export interface SyncedMap<V> extends Iterable<[string, V]> {
   entries(): IterableIterator<[string, V]>;
 }
 
-/** The server's `error` message: a bad input or an unknown message type. Nothing was changed. */
+/**
+ * The server's `error` message (protocol RoomErrorMessage: a bad input or an unknown message type;
+ * nothing was changed), or the SDK's `ROOM_ERROR_<colyseus code>` for a room-level error.
+ */
 export interface RoomMessageError {
-  code: string;
+  code: RoomErrorMessage["code"] | `ROOM_ERROR_${number}`;
   message: string;
-}
-
-export interface DrainingNotice {
-  /** The node is shutting down; the match is cut off after at most this many seconds. */
-  endsWithinS: number;
 }

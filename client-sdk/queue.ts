@@ -9,34 +9,15 @@
  * same options: the server resumes the same ticket with its original enqueue time.
  */
 import type { Client, Room } from "@colyseus/sdk";
+import type { QueueJoinOptions, QueueStatus, RoomErrorMessage, SeatReservation } from "../protocol/index.ts";
+import { QueueMessage } from "../protocol/messages.ts";
+import { decodeRefusal } from "../protocol/errors.ts";
 import { RallyRoomError, toRoomError } from "./errors.ts";
 
-/** What the server streams while a ticket waits (see matchmaker/queue-room.ts `QueueStatus`). */
-export interface QueueStatus {
-  state: "gathering" | "searching" | "matched" | "cancelled";
-  mode: string;
-  waitedMs: number;
-  /** Remaining wait estimated from recent matches of this mode and region; null when unknown. */
-  estimatedWaitMs: number | null;
-  estimateBasis: number;
-  skillWindow: number;
-  regions: string[];
-  /** Wait (s since the ticket was queued, like waitedMs) from which bots may fill empty seats; null: never in this mode. */
-  botsAtS: number | null;
-  /** Wait (s) at which more regions open to this ticket (`nextRegions`); null: no expansion left. */
-  nextRegionsAtS: number | null;
-  nextRegions: string[];
-  region: string | null;
-  party?: { connected: number; size: number };
-  reason?: string;
-}
+/** What the server streams while a ticket waits (protocol/queue.ts). */
+export type { QueueStatus };
 
-export interface QueueOptions {
-  mode: string;
-  /** Every member of a party queues with the same id; the ticket starts once all are in. */
-  partyId?: string;
-  /** Measured round trip per region (ms); the server homes the ticket in the best region it knows. */
-  latencies?: Record<string, number>;
+export interface QueueOptions extends QueueJoinOptions {
   onStatus?: (status: QueueStatus) => void;
   /** Abort to leave the queue (the ticket is cancelled; for a party, for everyone). */
   signal?: AbortSignal;
@@ -49,7 +30,7 @@ export type QueueClient = Client | { readonly colyseus: Client };
 export async function queue<S = unknown>(client: QueueClient, options: QueueOptions): Promise<Room<unknown, S>> {
   const colyseus: Client = "colyseus" in client ? client.colyseus : client;
   const { onStatus, signal, ...join } = options;
-  const body: Record<string, unknown> = { mode: join.mode };
+  const body: { -readonly [K in keyof QueueJoinOptions]: QueueJoinOptions[K] } = { mode: join.mode };
   if (join.partyId !== undefined) body.partyId = join.partyId;
   if (join.latencies !== undefined) body.latencies = join.latencies;
   if (signal?.aborted) throw new RallyRoomError("MM_CANCELLED", "queueing was aborted", 0);
@@ -70,18 +51,21 @@ export async function queue<S = unknown>(client: QueueClient, options: QueueOpti
     };
     const onAbort = () => fail(new RallyRoomError("MM_CANCELLED", "queueing was aborted", 0));
     signal?.addEventListener("abort", onAbort, { once: true });
-    room.onMessage("status", (s: QueueStatus) => {
+    room.onMessage(QueueMessage.STATUS, (s: QueueStatus) => {
       onStatus?.(s);
       if (s.state === "cancelled") fail(new RallyRoomError(s.reason ?? "MM_CANCELLED", "the ticket was cancelled", 0));
     });
-    room.onMessage("error", (e: { code: string; message: string }) => fail(new RallyRoomError(e.code, e.message, 0)));
-    room.onMessage("seat", async (reservation: Parameters<Client["consumeSeatReservation"]>[0]) => {
+    room.onMessage(QueueMessage.ERROR, (e: RoomErrorMessage) => {
+      const { code, message } = decodeRefusal(e);
+      fail(new RallyRoomError(code, message, 0));
+    });
+    room.onMessage(QueueMessage.SEAT, async (reservation: SeatReservation) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener("abort", onAbort);
-      room.send("confirm"); // the server closes the queue connection, as Colyseus' QueueRoom does
+      room.send(QueueMessage.CONFIRM); // the server closes the queue connection, as Colyseus' QueueRoom does
       try {
-        resolve(await colyseus.consumeSeatReservation<S>(reservation));
+        resolve(await colyseus.consumeSeatReservation<S>(reservation as Parameters<Client["consumeSeatReservation"]>[0]));
       } catch (e) {
         reject(toRoomError(e));
       }

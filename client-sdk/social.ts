@@ -13,6 +13,8 @@
  *   const { items, unread } = await social.inbox.list();
  */
 import type { Room } from "@colyseus/sdk";
+import { decodeRefusal, type ErrorCode } from "../protocol/errors.ts";
+import { SocialMessage } from "../protocol/messages.ts";
 import { Emitter } from "./emitter.ts";
 import { RallyApiError, toRoomError } from "./errors.ts";
 import type { RallyClient } from "./index.ts";
@@ -48,7 +50,7 @@ export interface InboxPage { items: InboxItem[]; unread: number; nextCursor: str
 /** A chat message was refused: `code` from the server's catalog (CHAT_TOO_LONG, CHAT_RATE_LIMITED, CHAT_REJECTED with `reason`, FRIEND_BLOCKED, ...). */
 export class ChatRefusedError extends Error {
   override readonly name = "ChatRefusedError";
-  constructor(readonly code: string, message: string, readonly reason?: string) {
+  constructor(readonly code: ErrorCode, message: string, readonly reason?: string) {
     super(message);
   }
 }
@@ -100,21 +102,23 @@ export class SocialClient extends Emitter<SocialEvents> {
       throw toRoomError(e);
     }
     const r = this.room;
-    r.onMessage("snapshot", (s: Parameters<SocialEvents["snapshot"]>[0]) => this.emit("snapshot", s));
-    r.onMessage("presence", (p: Presence) => this.emit("presence", p));
-    r.onMessage("friends", (e: FriendsEvent) => this.emit("friends", e));
-    r.onMessage("party", (p: PartyView | null) => this.emit("party", p));
-    r.onMessage("party.invite", (i: PartyInvite) => this.emit("partyInvite", i));
-    r.onMessage("party.queue", (e: { partyId: string; mode: string }) => this.emit("partyQueue", e));
-    r.onMessage("party.queue.cancelled", (e: { partyId: string; reason: string; playerId?: string }) => {
+    r.onMessage(SocialMessage.SNAPSHOT, (s: Parameters<SocialEvents["snapshot"]>[0]) => this.emit("snapshot", s));
+    r.onMessage(SocialMessage.PRESENCE, (p: Presence) => this.emit("presence", p));
+    r.onMessage(SocialMessage.FRIENDS, (e: FriendsEvent) => this.emit("friends", e));
+    r.onMessage(SocialMessage.PARTY, (p: PartyView | null) => this.emit("party", p));
+    r.onMessage(SocialMessage.PARTY_INVITE, (i: PartyInvite) => this.emit("partyInvite", i));
+    r.onMessage(SocialMessage.PARTY_QUEUE, (e: { partyId: string; mode: string }) => this.emit("partyQueue", e));
+    r.onMessage(SocialMessage.PARTY_QUEUE_CANCELLED, (e: { partyId: string; reason: string; playerId?: string }) => {
       void this.leaveQueue().finally(() => this.emit("partyQueueCancelled", e));
     });
-    r.onMessage("chat", (m: ChatMessage) => this.emit("chat", m));
-    r.onMessage("chat.sent", (e: { ref: string | null; message: ChatMessage }) => this.chat.settle(e.ref, e.message, null));
-    r.onMessage("chat.error", (e: { ref: string | null; code: string; message: string; reason?: string }) =>
-      this.chat.settle(e.ref, null, new ChatRefusedError(e.code, e.message, e.reason)));
-    r.onMessage("inbox", (e: { item: InboxItem; unread: number }) => this.emit("inbox", e));
-    r.onMessage("inbox.unread", (e: { unread: number }) => this.emit("inboxUnread", e));
+    r.onMessage(SocialMessage.CHAT, (m: ChatMessage) => this.emit("chat", m));
+    r.onMessage(SocialMessage.CHAT_SENT, (e: { ref: string | null; message: ChatMessage }) => this.chat.settle(e.ref, e.message, null));
+    r.onMessage(SocialMessage.CHAT_ERROR, (e: { ref: string | null; code: ErrorCode; message: string; reason?: string }) => {
+      const { code, message } = decodeRefusal(e);
+      this.chat.settle(e.ref, null, new ChatRefusedError(code, message, e.reason));
+    });
+    r.onMessage(SocialMessage.INBOX, (e: { item: InboxItem; unread: number }) => this.emit("inbox", e));
+    r.onMessage(SocialMessage.INBOX_UNREAD, (e: { unread: number }) => this.emit("inboxUnread", e));
     r.onLeave((code: number) => this.emit("disconnected", code));
   }
 
@@ -214,7 +218,7 @@ export class ChatApi {
     const ref = `c${++this.seq}`;
     return new Promise((resolve, reject) => {
       this.pending.set(ref, { resolve, reject });
-      room.send("chat", { ...message, ref });
+      room.send(SocialMessage.CHAT, { ...message, ref });
     });
   }
 

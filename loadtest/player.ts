@@ -7,6 +7,7 @@
 import { randomBytes } from "node:crypto";
 import { Client, type Room } from "@colyseus/sdk";
 import { toRoomError } from "../client-sdk/errors.ts";
+import { QueueMessage } from "../protocol/messages.ts";
 import type { PlayerConfig } from "./protocol.ts";
 
 export interface PlayerSink {
@@ -149,16 +150,16 @@ export class LoadPlayer {
       const onAbort = () => finish(null);
       this.abort.signal.addEventListener("abort", onAbort, { once: true });
       const timer = setTimeout(() => finish(null, new HttpError("LOADTEST_QUEUE_TIMEOUT", "no seat in time")), this.config.queueTimeoutS * 1000);
-      queue.onMessage("status", (s: { state?: string; reason?: string }) => {
+      queue.onMessage(QueueMessage.STATUS, (s: { state?: string; reason?: string }) => {
         if (s.state === "cancelled") finish(null, new HttpError(s.reason ?? "MM_CANCELLED", "ticket cancelled"));
       });
-      queue.onMessage("error", (e: { code?: string; message?: string }) => finish(null, new HttpError(e.code ?? "MM_ERROR", e.message ?? "queue error")));
-      queue.onMessage("seat", (seat: SeatReservation & { roomId?: string; room?: { roomId?: string } }) => {
+      queue.onMessage(QueueMessage.ERROR, (e: { code?: string; message?: string }) => finish(null, new HttpError(e.code ?? "MM_ERROR", e.message ?? "queue error")));
+      queue.onMessage(QueueMessage.SEAT, (seat: SeatReservation & { roomId?: string; room?: { roomId?: string } }) => {
         const roomId = seat.roomId ?? seat.room?.roomId ?? "";
         if (seatRoom && roomId && roomId !== seatRoom) this.sink.doubleSeat(this.id, [seatRoom, roomId]);
         if (settled) return;
         seatRoom = roomId;
-        queue.send("confirm"); // the server closes the queue connection, as Colyseus' QueueRoom does
+        queue.send(QueueMessage.CONFIRM); // the server closes the queue connection, as Colyseus' QueueRoom does
         finish(seat);
       });
       queue.onLeave((code: number) => finish(null, new HttpError("MM_QUEUE_CLOSED", `queue connection closed (${code})`)));

@@ -2,11 +2,11 @@
  * Public surface of the matchmaker core: transport-free, clock-free, I/O only through the
  * injected TicketStore / Lease. The Colyseus `queue` room and the provisioner build on this.
  */
-export { DEFAULT_SHARD, defineModes, latencyBudgetAt, parseModeRules, RulesError, shardOf, shardRules, shardsOf, windowAt, WidenCurve } from "./rules.ts";
+export { DEFAULT_SHARD, defineModes, latencyBudgetAt, mayRoam, parseModeRules, regionsAt, RulesError, shardOf, shardRules, shardsOf, ticketShard, windowAt, WidenCurve } from "./rules.ts";
 export type { ModeRules, ModeRulesInput, ModeTable, RegionStep, WindowRule } from "./rules.ts";
-export { makeTicket, TicketError, TicketSchema, TicketState, ticketSize, waitS } from "./ticket.ts";
+export { makeTicket, TicketSchema, TicketState, ticketSize, waitS } from "./ticket.ts";
 export type { Ticket, TicketInput } from "./ticket.ts";
-export { eloWinProb, runPass } from "./matcher.ts";
+export { eloWinProb, Matcher, runPass } from "./matcher.ts";
 export type { Match, MatchTeam, PassOptions, PassResult } from "./matcher.ts";
 export { EXACT_MAX_PLAYERS, parityHolds, splitTeams } from "./teams.ts";
 export type { ParityRule, TeamItem, TeamSplit } from "./teams.ts";
@@ -25,15 +25,17 @@ export { generateArrivals, parseScenario, ScenarioSchema, scenarioRules, simulat
 export type { Scenario, SimArrival, SimMatch, SimPlayer } from "./simulator.ts";
 export { measure } from "./sim-metrics.ts";
 export type { MatcherFigures } from "./sim-metrics.ts";
-export { MemoryPartyDirectory, PartyError, PartyErrorCode } from "./party.ts";
+export { MemoryPartyDirectory } from "./party.ts";
 export type { PartyDirectory, QueueParty } from "./party.ts";
 export { MemoryPlayerIndex, PlayerQueueState, RedisPlayerIndex } from "./player-index.ts";
 export type { PlayerIndex, PlayerPatch, PlayerRecord } from "./player-index.ts";
 export { createMatchmakerMetrics } from "./metrics.ts";
 export type { MatchmakerMetrics } from "./metrics.ts";
-export { MatchmakerService, OLDEST_WAIT_KEY, CAPACITY_WAIT_KEY, seatTopic, STALE_QUEUE_MS, MATCHED_TTL_MS } from "./service.ts";
+export { MatchmakerService, OLDEST_WAIT_KEY, CAPACITY_WAIT_KEY, partyCapOf, seatTopic, STALE_QUEUE_MS, MATCHED_TTL_MS } from "./service.ts";
+export { allowed, handleOf, noShowOutcome, phaseOf, statusStateOf, TICKET_TRANSITIONS, TicketLifecycle, TicketLifecycleError, TicketLifecycleErrorCode, TicketPhase } from "./ticket-lifecycle.ts";
+export type { PlayerStanding, TicketHandle, TicketLifecycleDeps, TicketTransition } from "./ticket-lifecycle.ts";
 export type { Bus, MatchmakerDeps, NoShowReport, PassPhases, QueueMode, QueueModes, RoomApi, SeatNotice, SeatReservation } from "./service.ts";
-export { createQueueRoom, parseQueueJoin, QueueErrorCode, queueJoinSchema } from "./queue-room.ts";
-export type { QueueJoin, QueueRoomDeps, QueueStatus } from "./queue-room.ts";
+export { createQueueRoom, parseQueueJoin } from "./queue-room.ts";
+export type { QueueAuth, QueueJoin, QueueRoomDeps } from "./queue-room.ts";
 export { colyseusRoomApi, createMatchmaking } from "./wiring.ts";
 export type { Matchmaking, MatchmakingOptions } from "./wiring.ts";

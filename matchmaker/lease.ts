@@ -6,6 +6,7 @@
  * paused leader that wakes up after losing its lease cannot double-claim tickets.
  * Nothing here starts timers; the caller renews (e.g. every ttl/3) from its own loop.
  */
+import { MM_PREFIX } from "../protocol/index.ts";
 import type { Redis } from "ioredis";
 
 export interface LeaseGrant {
@@ -90,7 +91,7 @@ export class RedisLease implements Lease {
   /** Highest token seen per lease name by this process. */
   private readonly highest = new Map<string, number>();
 
-  constructor(private readonly redis: Redis, private readonly now: () => number, private readonly prefix = "rally:mm:") {}
+  constructor(private readonly redis: Redis, private readonly now: () => number, private readonly prefix = MM_PREFIX) {}
 
   private key(name: string): string { return `${this.prefix}lease:${name}`; }
 

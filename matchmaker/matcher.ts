@@ -7,7 +7,7 @@
  * if the team gap fits the anchor's gap window; otherwise swap in other candidates of the
  * same party size. A ticket is taken by at most one match per pass.
  */
-import { borrowBuffers, NearestWalk, PoolIndex, returnBuffers } from "./pool-index.ts";
+import { IndexBuffers, keepBuffers, NearestWalk, PoolIndex } from "./pool-index.ts";
 import { windowAt, type ModeRules } from "./rules.ts";
 import { bestTwoTeamMask, EXACT_TWO_TEAM_ITEMS, splitTeams, type ParityRule, type TeamSplit } from "./teams.ts";
 import type { Ticket } from "./ticket.ts";
@@ -41,8 +41,6 @@ export interface PassOptions {
   readonly seed?: number;
   /** favoured team's win probability from team mean ratings; default: Elo logistic on the gap */
   readonly predictWin?: (teamMeans: readonly number[]) => number;
-  /** whose reusable buffers (and ticket field cache) the pass uses: the leader's (mode, shard) key; default the mode */
-  readonly buffersKey?: string;
 }
 
 export interface PassResult {
@@ -71,22 +69,48 @@ export function eloWinProb(teamMeans: readonly number[]): number {
   return 1 / (1 + 10 ** (-gap / 400));
 }
 
-export function runPass(pool: readonly Ticket[], nowMs: number, rules: ModeRules, options: PassOptions = {}): PassResult {
-  // An idle queue runs a pass every second on every node: no index (its radix sort clears 64k slots).
-  if (pool.length === 0) return { matches: [], waiting: 0, anchorsTried: 0 };
-  // the index's typed arrays are reused pass after pass (a nested pass borrows fresh ones);
-  // tickets of other modes are left out by the index
-  const owner = options.buffersKey ?? rules.name;
-  const buffers = borrowBuffers(owner);
-  try {
-    const ix = new PoolIndex(pool, nowMs, rules, buffers);
-    const ctx = passContext(ix, nowMs, rules, options, buffers.mark(ix.n));
-    const matches: Match[] = [];
-    const anchorsTried = matchAnchors(ctx, matches);
-    return { matches, waiting: countWaiting(ix), anchorsTried };
-  } finally {
-    returnBuffers(buffers, owner);
+/**
+ * A matcher with its own pass buffers: the index's typed arrays and the last pool's ticket fields
+ * (found again by ticket identity), reused pass after pass. The leader keeps one per (mode, shard)
+ * it leads (service.ts), so two active modes or shards never evict each other's field cache. A pass
+ * started while another runs on the same matcher (from `predictWin`) gets fresh buffers.
+ */
+export class Matcher {
+  private idle: IndexBuffers | null = null;
+  /** passes run, and of them those that found the previous pass's buffers (and field cache) */
+  passes = 0;
+  reused = 0;
+  /** tickets of the last pass whose fields came from the pass before it */
+  lastCacheHits = 0;
+
+  pass(pool: readonly Ticket[], nowMs: number, rules: ModeRules, options: PassOptions = {}): PassResult {
+    // An idle queue runs a pass every second on every node: no index (its radix sort clears 64k slots).
+    if (pool.length === 0) return { matches: [], waiting: 0, anchorsTried: 0 };
+    this.passes++;
+    const buffers = this.idle ?? new IndexBuffers();
+    if (this.idle) this.reused++;
+    this.idle = null;
+    try {
+      // tickets of other modes are left out by the index
+      const ix = new PoolIndex(pool, nowMs, rules, buffers);
+      this.lastCacheHits = buffers.cacheHits;
+      const ctx = passContext(ix, nowMs, rules, options, buffers.mark(ix.n));
+      const matches: Match[] = [];
+      const anchorsTried = matchAnchors(ctx, matches);
+      return { matches, waiting: countWaiting(ix), anchorsTried };
+    } finally {
+      // the outermost pass hands its buffers back last, so they (and its field cache) are kept
+      if (keepBuffers(buffers)) this.idle = buffers;
+    }
   }
+}
+
+/** For callers that keep no matcher of their own (tests, the simulator, benches): one shared by them. */
+const shared = new Matcher();
+
+/** One pass over `pool` (see `Matcher.pass`), with `matcher`'s buffers, else the shared matcher's. */
+export function runPass(pool: readonly Ticket[], nowMs: number, rules: ModeRules, options: PassOptions & { readonly matcher?: Matcher } = {}): PassResult {
+  return (options.matcher ?? shared).pass(pool, nowMs, rules, options);
 }
 
 function passContext(ix: PoolIndex, nowMs: number, rules: ModeRules, options: PassOptions, mark: Uint8Array): PassContext {

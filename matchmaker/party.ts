@@ -7,6 +7,8 @@
  * connected to the queue; each member gets its own `seat`. A member who leaves the queue (or the
  * party) cancels the ticket for all.
  */
+import { RallyError } from "../protocol/index.ts";
+
 export interface QueueParty {
   readonly partyId: string;
   readonly leaderId: string;
@@ -14,22 +16,8 @@ export interface QueueParty {
   readonly memberIds: readonly string[];
 }
 
-export const PartyErrorCode = {
-  PARTY_NOT_FOUND: "PARTY_NOT_FOUND",
-  NOT_IN_PARTY: "NOT_IN_PARTY",
-  PARTY_TOO_LARGE: "PARTY_TOO_LARGE",
-} as const;
-export type PartyErrorCode = (typeof PartyErrorCode)[keyof typeof PartyErrorCode];
-
-export class PartyError extends Error {
-  constructor(readonly code: PartyErrorCode, message: string) {
-    super(message);
-    this.name = "PartyError";
-  }
-}
-
 export interface PartyDirectory {
-  /** The party as `playerId` may queue it; throws PartyError when the party does not exist or the player is not in it. */
+  /** The party as `playerId` may queue it; throws a RallyError (PARTY_NOT_FOUND, NOT_IN_PARTY, PARTY_TOO_LARGE) when the party does not exist or the player is not in it. */
   forQueue(partyId: string, playerId: string): Promise<QueueParty>;
 }
 
@@ -47,8 +35,8 @@ export class MemoryPartyDirectory implements PartyDirectory {
 
   async forQueue(partyId: string, playerId: string): Promise<QueueParty> {
     const party = this.parties.get(partyId);
-    if (!party) throw new PartyError(PartyErrorCode.PARTY_NOT_FOUND, `no party ${partyId}`);
-    if (!party.memberIds.includes(playerId)) throw new PartyError(PartyErrorCode.NOT_IN_PARTY, "you are not in this party");
+    if (!party) throw new RallyError("PARTY_NOT_FOUND", `no party ${partyId}`);
+    if (!party.memberIds.includes(playerId)) throw new RallyError("NOT_IN_PARTY", "you are not in this party");
     return party;
   }
 }

@@ -8,6 +8,7 @@
  * Memory for one process, Redis (one hash per player, Lua for the all-or-nothing take) in a
  * cluster. Like the TicketStore, the Redis client is injected and never closed here.
  */
+import { MM_PREFIX } from "../protocol/index.ts";
 import type { Redis } from "ioredis";
 
 export const PlayerQueueState = {
@@ -177,7 +178,7 @@ return out`;
 
 /** `{prefix}p:{playerId}` hash: ticketId, name, state, matchId, at, node, host (PEXPIRE while waiting for a requeued player, and as a safety net while matched). */
 export class RedisPlayerIndex implements PlayerIndex {
-  constructor(private readonly redis: Redis, private readonly prefix = "rally:mm:") {}
+  constructor(private readonly redis: Redis, private readonly prefix = MM_PREFIX) {}
 
   private key(id: string): string { return `${this.prefix}p:${id}`; }
 

@@ -2,11 +2,11 @@
  * A pass-local index over waiting tickets: struct-of-arrays hot fields, one rating-sorted
  * array per home region, and skip links so taken tickets cost O(α) to step over.
  * Built once per pass (one radix sort of 100k keys, ~2 ms). The typed arrays live in
- * `IndexBuffers`, which `runPass` borrows and hands back so a long-running matcher allocates
+ * `IndexBuffers`, which a `Matcher` (matcher.ts) owns and lends to its passes, so a long-running matcher allocates
  * (and garbage-collects) no per-pass arrays; they also keep the last pool's per-ticket fields
  * (`TicketFieldCache`, keyed by ticket identity) so unchanged tickets are not read again.
  */
-import { latencyBudgetAt, type ModeRules } from "./rules.ts";
+import { latencyBudgetAt, mayRoam, type ModeRules } from "./rules.ts";
 import type { Ticket } from "./ticket.ts";
 
 const IDX_BITS = 2 ** 21; // up to 2M tickets per pass in a packed sort key
@@ -38,6 +38,8 @@ export class IndexBuffers {
   regionTable: string[] = [];
   regionIds = new Map<string, number>();
   readonly passRegion = new Int32Array(256);
+  /** tickets of the last pass whose fields came from the pass before (found by identity) */
+  cacheHits = 0;
 
   /** Too many names seen: start over (the caches hold ids into the table, so forget them too). */
   resetRegions(): void {
@@ -96,26 +98,9 @@ export class TicketFieldCache {
   }
 }
 
-/**
- * Idle buffers per owner key (a (mode, shard) of the leader, or a mode): each keeps its own
- * field cache, so two active modes never evict each other's (a single process-wide set would
- * miss on every pass). Least recently used first; a few owners at most are kept.
- */
-const idleBuffers = new Map<string, IndexBuffers>();
-const KEEP_OWNERS = 16;
-
-/** Buffers for one pass of `owner`: its idle set if nobody holds it (a nested pass gets fresh ones). */
-export function borrowBuffers(owner = ""): IndexBuffers {
-  const b = idleBuffers.get(owner) ?? new IndexBuffers();
-  idleBuffers.delete(owner);
-  return b;
-}
-
-export function returnBuffers(b: IndexBuffers, owner = ""): void {
-  if (b.cap > KEEP_BUFFERS_UP_TO) return;
-  idleBuffers.delete(owner);
-  idleBuffers.set(owner, b);
-  if (idleBuffers.size > KEEP_OWNERS) idleBuffers.delete(idleBuffers.keys().next().value!);
+/** Buffers sized up to this many tickets are worth keeping for the next pass (`Matcher`). */
+export function keepBuffers(b: IndexBuffers): boolean {
+  return b.cap <= KEEP_BUFFERS_UP_TO;
 }
 
 export class PoolIndex {
@@ -400,7 +385,7 @@ function readHotFields(tickets: readonly Ticket[], nowMs: number, rules: ModeRul
   const pn = prev.mode === mode ? prev.n : 0;
   const prevT = prev.tickets, prevRating = prev.rating, prevSize = prev.size, prevEnq = prev.enq, prevRegion = prev.region;
   const nextT = next.tickets, nextRegion = next.region;
-  let lastName = "", lastId = 0, roamers = 0, ordered = true, minEnq = Infinity, prevE = -Infinity, j = 0;
+  let lastName = "", lastId = 0, roamers = 0, ordered = true, minEnq = Infinity, prevE = -Infinity, j = 0, hits = 0;
   for (let i = 0; i < n; i++) {
     const t = tickets[i];
     let hit = -1;
@@ -410,6 +395,7 @@ function readHotFields(tickets: readonly Ticket[], nowMs: number, rules: ModeRul
     }
     let id: number, rating: number, size: number, enq: number;
     if (hit >= 0) {
+      hits++;
       j = hit + 1;
       id = prevRegion[hit]; rating = prevRating[hit]; size = prevSize[hit]; enq = prevEnq[hit];
     } else {
@@ -442,6 +428,7 @@ function readHotFields(tickets: readonly Ticket[], nowMs: number, rules: ModeRul
   // this pass's fields become the cache
   next.rating.set(ratingP.subarray(0, n)); next.size.set(sizeP.subarray(0, n)); next.enq.set(enqP.subarray(0, n));
   next.n = n;
+  b.cacheHits = hits;
   prev.release(); // the older pool's tickets may be collected
   b.cache = next; b.spareCache = prev;
   const regionNames = [...names].sort();
@@ -462,7 +449,6 @@ function finishRegions(tickets: readonly Ticket[], n: number, nowMs: number, rul
   }
   const regionNames = sw.regionNames;
   const regions = regionNames.length;
-  const neighbours = rules.regions.neighbours;
   for (let k = 0; k < sw.roamers; k++) {
     const i = roamP[k];
     const t = tickets[i];
@@ -470,15 +456,15 @@ function finishRegions(tickets: readonly Ticket[], n: number, nowMs: number, rul
     const w = Math.max(0, (nowMs - enqP[i]) / 1000);
     const budget = latencyBudgetAt(rules.regions.steps, w);
     if (budget < 0) continue;
-    const allowed = neighbours?.[t.region];
     let m = 1 << h;
-    // only regions that host tickets can host a match in this pass
+    // only regions that host tickets can host a match in this pass; which of them the ticket may
+    // roam to is the rules' answer (`mayRoam`: neighbours, same shard), the one `status` gives too
     for (let ri = 0; ri < regions; ri++) {
       if (ri === h) continue;
       const name = regionNames[ri];
       const ms = t.latencies[name];
       if (ms === undefined || ms > budget) continue;
-      if (allowed && !allowed.includes(name)) continue;
+      if (!mayRoam(rules, t.region, name)) continue;
       m |= 1 << ri;
       laneLen[regions + ri]++;
     }

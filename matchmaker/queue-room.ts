@@ -13,109 +13,64 @@
  * cluster-wide); the ticket is made once all members are connected; any member leaving cancels it
  * for all. A dropped connection keeps its ticket for `queueGraceS` (reconnection).
  */
-import { randomUUID } from "node:crypto";
-import { CloseCode, ErrorCode, Room, ServerError, type Client } from "@colyseus/core";
-import { z } from "zod";
-import { makeTicket, TicketError, TicketState, type Ticket } from "./ticket.ts";
-import { PartyError, type QueueParty } from "./party.ts";
-import { PlayerQueueState } from "./player-index.ts";
+import { CloseCode, Room, type Client } from "@colyseus/core";
+import {
+  codeOf, decodeRefusal, isRallyError, partyIdSchema, QueueMessage, queueJoinSchema, SERVER_ONLY_QUEUE_OPTIONS,
+  type QueueCancelReason, type QueueStatus,
+} from "../protocol/index.ts";
+import { encodeRefusal } from "../protocol/server.ts";
+import type { QueueParty } from "./party.ts";
 import { seatTopic, type MatchmakerService, type SeatNotice, type SeatReservation } from "./service.ts";
 import { verifyLatencies } from "./latency.ts";
+import { statusStateOf, TicketLifecycleError, TicketPhase, type TicketHandle } from "./ticket-lifecycle.ts";
 
-export const QueueErrorCode = {
-  MM_BAD_OPTIONS: "MM_BAD_OPTIONS",
-  MM_FORBIDDEN_OPTION: "MM_FORBIDDEN_OPTION",
-  MM_UNKNOWN_MODE: "MM_UNKNOWN_MODE",
-  MM_BAD_PARTY: "MM_BAD_PARTY",
-  MM_ALREADY_QUEUED: "MM_ALREADY_QUEUED",
-  MM_ALREADY_IN_MATCH: "MM_ALREADY_IN_MATCH",
-  MM_PARTY_CANCELLED: "MM_PARTY_CANCELLED",
-  UNKNOWN_MESSAGE: "UNKNOWN_MESSAGE",
-} as const;
-
-/** Keys only the server sets: a client sending one is refused, never silently ignored. */
-const SERVER_ONLY = ["rating", "rank", "mmr", "mu", "sigma", "skill", "region", "team", "teamId", "teams", "playerId", "playerIds", "enqueuedAt", "matchId"];
-
-const regionName = z.string().regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "a region label");
-export const queueJoinSchema = z.object({
-  mode: z.string().min(1).max(32),
-  partyId: z.unknown().optional(),
-  latencies: z.record(regionName, z.number().finite().min(0).max(10_000))
-    .refine((o) => Object.keys(o).length <= 32, "at most 32 regions").optional(),
-}).strict();
-const partyIdSchema = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "1-64 letters, digits, '-' or '_'");
-
+/** Join options as the queue room uses them, parsed once (protocol/queue.ts `queueJoinSchema` is the wire shape). */
 export interface QueueJoin {
   readonly mode: string;
   readonly partyId?: string;
   readonly latencies: Record<string, number>;
 }
 
-export interface QueueStatus {
-  readonly state: "gathering" | "searching" | "matched" | "cancelled";
-  readonly mode: string;
-  readonly waitedMs: number;
-  /** remaining wait from recent time-to-match of this mode and region; null when there is no honest figure */
-  readonly estimatedWaitMs: number | null;
-  /** how many recent matches the estimate is based on */
-  readonly estimateBasis: number;
-  /** current rating half-window */
-  readonly skillWindow: number;
-  /** regions this ticket may currently play in, home first */
-  readonly regions: readonly string[];
-  /** wait (s, the clock of waitedMs) from which bots may fill empty seats; null: this mode never uses bots */
-  readonly botsAtS: number | null;
-  /** wait (s) at which more regions open to this ticket; null: no expansion left */
-  readonly nextRegionsAtS: number | null;
-  /** the regions opening then, nearest first */
-  readonly nextRegions: readonly string[];
-  readonly region: string | null;
-  /** party members connected / needed (parties only) */
-  readonly party?: { readonly connected: number; readonly size: number };
-  readonly reason?: string;
-}
-
-function refuse(code: string, message: string, colyseusCode: number = ErrorCode.APPLICATION_ERROR): ServerError {
-  return new ServerError(colyseusCode, `${code}: ${message}`);
-}
-
-/** Validate untrusted join options; throws a coded ServerError. */
+/** Validate untrusted join options; throws a refusal (encodeRefusal). */
 export function parseQueueJoin(options: unknown, service: MatchmakerService): QueueJoin {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) throw refuse(QueueErrorCode.MM_BAD_OPTIONS, "join options must be an object");
-  for (const key of SERVER_ONLY) {
-    if (key in options) throw refuse(QueueErrorCode.MM_FORBIDDEN_OPTION, `"${key}" is set by the server, never by the client`);
+  if (typeof options !== "object" || options === null || Array.isArray(options)) throw encodeRefusal("MM_BAD_OPTIONS", "join options must be an object");
+  for (const key of SERVER_ONLY_QUEUE_OPTIONS) {
+    if (key in options) throw encodeRefusal("MM_FORBIDDEN_OPTION", `"${key}" is set by the server, never by the client`);
   }
   const parsed = queueJoinSchema.safeParse(options);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw refuse(QueueErrorCode.MM_BAD_OPTIONS, `${issue?.message ?? "invalid"}${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}`);
+    throw encodeRefusal("MM_BAD_OPTIONS", `${issue?.message ?? "invalid"}${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}`);
   }
   const { mode, partyId, latencies } = parsed.data;
-  if (!Object.hasOwn(service.modes, mode)) throw refuse(QueueErrorCode.MM_UNKNOWN_MODE, `no queue mode "${mode}" (known: ${Object.keys(service.modes).join(", ")})`);
+  if (!Object.hasOwn(service.modes, mode)) throw encodeRefusal("MM_UNKNOWN_MODE", `no queue mode "${mode}" (known: ${Object.keys(service.modes).join(", ")})`);
   let party: string | undefined;
   if (partyId !== undefined) {
     const p = partyIdSchema.safeParse(partyId);
-    if (!p.success) throw refuse(QueueErrorCode.MM_BAD_PARTY, `partyId: ${p.error.issues[0]?.message}`);
+    if (!p.success) throw encodeRefusal("MM_BAD_PARTY", `partyId: ${p.error.issues[0]?.message}`);
     party = p.data;
   }
   return { mode, partyId: party, latencies: latencies ?? {} };
 }
 
-async function partyFor(service: MatchmakerService, join: QueueJoin, playerId: string): Promise<QueueParty | null> {
-  if (!join.partyId) return null;
-  let party: QueueParty;
-  try {
-    party = await service.deps.parties.forQueue(join.partyId, playerId);
-  } catch (e) {
-    if (e instanceof PartyError) throw refuse(e.code, e.message);
-    throw e;
-  }
-  const max = service.modes[join.mode]!.rules.party.maxSize;
-  if (party.memberIds.length > max) throw refuse("PARTY_TOO_LARGE", `mode "${join.mode}" takes parties of at most ${max}`);
-  return party;
+/** The refusal for a failed ticket step: coded errors keep their code (the client reads it before the colon). */
+function refusal(e: unknown): unknown {
+  if (e instanceof TicketLifecycleError) return encodeRefusal(e.code, e.message);
+  if (isRallyError(e)) return encodeRefusal(e.code === "MM_INVALID_TICKET" ? "MM_BAD_OPTIONS" : e.code, e.message);
+  return e;
 }
 
 interface Identity { readonly playerId: string; readonly name: string }
+
+/**
+ * What `onAuth` hands to `onJoin` (Colyseus puts it in `client.auth`): the identity, the join options
+ * parsed once, and the party checked once. Plain data: a party's queue room may be on another node,
+ * so it crosses processes with the seat reservation.
+ */
+export interface QueueAuth extends Identity {
+  readonly join: QueueJoin;
+  readonly party: QueueParty | null;
+}
 
 interface Entry {
   readonly sessionId: string;
@@ -127,10 +82,10 @@ interface Entry {
   confirmed: boolean;
 }
 
+/** A ticket this room holds: the lifecycle's handle (its phase as this room knows it) and who is connected for it. */
 interface Held {
-  ticket: Ticket;
+  handle: TicketHandle;
   readonly sessionIds: string[];
-  state: "searching" | "matched";
   readonly onNotice: (n: SeatNotice) => void;
 }
 
@@ -148,7 +103,11 @@ export interface QueueRoomDeps {
   measureRtt?(client: Client): Promise<number | null>;
 }
 
-/** The `queue` room class bound to this node's matchmaker and token check. */
+/**
+ * The `queue` room class bound to this node's matchmaker and token check. A thin adapter: it parses
+ * a join once (`onAuth`), keeps the connections of the tickets it holds, and asks the service for
+ * every ticket step (`prepareTicket`, `listTicket`, `tickets.*`); it never writes a store itself.
+ */
 export function createQueueRoom(deps: QueueRoomDeps) {
   const { service } = deps;
   const metrics = service.deps.metrics;
@@ -163,25 +122,26 @@ export function createQueueRoom(deps: QueueRoomDeps) {
     /** a store sync (refresh + restore) is running: during a Redis outage a beat must not pile up behind it */
     private syncing = false;
 
-    static override async onAuth(token: string, options: unknown): Promise<Identity> {
+    /** Token, options, party and standing, checked before any room or ticket exists; the result is `client.auth`. */
+    static override async onAuth(token: string, options: unknown): Promise<QueueAuth> {
       let identity: Identity;
       try {
         identity = await deps.verifyAccess(token || undefined);
       } catch (e) {
-        const code = typeof (e as { code?: unknown })?.code === "string" ? (e as { code: string }).code : "AUTH_INVALID_TOKEN";
+        const code = codeOf(e, "AUTH_INVALID_TOKEN");
         metrics.refused.inc({ code });
-        throw refuse(code, e instanceof Error ? e.message : "invalid token", ErrorCode.AUTH_FAILED);
+        throw encodeRefusal(code, e instanceof Error ? e.message : "invalid token");
       }
       try {
         const join = parseQueueJoin(options, service);
-        await partyFor(service, join, identity.playerId);
+        const party = join.partyId ? await service.partyFor(join.partyId, identity.playerId, join.mode).catch((e: unknown) => { throw refusal(e); }) : null;
         const block = await service.blocking(identity.playerId);
-        if (block && block.code !== "resume") throw refuse(block.code, block.code === "MM_ALREADY_QUEUED" ? "this player is already in a queue" : "this player is in a match");
+        if (block && block.code !== "resume") throw encodeRefusal(block.code, block.code === "MM_ALREADY_QUEUED" ? "this player is already in a queue" : "this player is in a match");
+        return { ...identity, join, party };
       } catch (e) {
-        metrics.refused.inc({ code: /^([A-Z_]+):/.exec((e as Error).message)?.[1] ?? "ERROR" });
+        metrics.refused.inc({ code: codeOf(e, "INTERNAL") });
         throw e;
       }
-      return identity;
     }
 
     /** The mode this client queues for, once its join went through (presence shows "in queue" with it). */
@@ -190,25 +150,24 @@ export function createQueueRoom(deps: QueueRoomDeps) {
     }
 
     override onCreate(): void {
-      this.onMessage("confirm", (client: Client) => {
+      this.onMessage(QueueMessage.CONFIRM, (client: Client) => {
         const entry = this.entries.get(client.sessionId);
         if (!entry?.seat || entry.confirmed) return;
         entry.confirmed = true;
         client.leave(CloseCode.NORMAL_CLOSURE);
       });
       this.onMessage("*", (client: Client, type: string | number) => {
-        client.send("error", { code: QueueErrorCode.UNKNOWN_MESSAGE, message: `no message type "${String(type)}" in queue` });
+        client.send(QueueMessage.ERROR, { code: "UNKNOWN_MESSAGE", message: `no message type "${String(type)}" in queue` });
       });
       this.clock.setInterval(() => void this.heartbeat(), 1000);
     }
 
-    override async onJoin(client: Client, options: unknown, auth?: Identity): Promise<void> {
-      if (!auth) throw refuse("AUTH_MISSING_TOKEN", "no identity", ErrorCode.AUTH_FAILED);
-      const parsed = parseQueueJoin(options, service);
+    override async onJoin(client: Client, _options: unknown, auth?: QueueAuth): Promise<void> {
+      if (!auth?.join) throw encodeRefusal("AUTH_MISSING_TOKEN", "no identity");
       // Client-reported latencies count only within what this node measured (matchmaker/latency.ts).
       const measured = deps.measureRtt ? await deps.measureRtt(client) : null;
-      const join: QueueJoin = { ...parsed, latencies: verifyLatencies(parsed.latencies, service.deps.region, measured).latencies };
-      const party = await partyFor(service, join, auth.playerId);
+      const join: QueueJoin = { ...auth.join, latencies: verifyLatencies(auth.join.latencies, service.deps.region, measured).latencies };
+      const party = auth.party;
       const entry: Entry = { sessionId: client.sessionId, playerId: auth.playerId, name: auth.name, join, confirmed: false };
       if (!party) {
         this.entries.set(client.sessionId, entry);
@@ -221,8 +180,8 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         return;
       }
       let gather = this.gathers.get(party.partyId);
-      if (gather && gather.mode !== join.mode) throw refuse(QueueErrorCode.MM_BAD_PARTY, `the party is queueing for "${gather.mode}"`);
-      if (gather?.members.has(auth.playerId)) throw refuse(QueueErrorCode.MM_ALREADY_QUEUED, "this player is already in this party's queue");
+      if (gather && gather.mode !== join.mode) throw encodeRefusal("MM_BAD_PARTY", `the party is queueing for "${gather.mode}"`);
+      if (gather?.members.has(auth.playerId)) throw encodeRefusal("MM_ALREADY_QUEUED", "this player is already in this party's queue");
       if (!gather) {
         gather = { mode: join.mode, party, members: new Map(), enqueuing: false };
         this.gathers.set(party.partyId, gather);
@@ -238,7 +197,8 @@ export function createQueueRoom(deps: QueueRoomDeps) {
           // every member learns why, and the party may queue again
           for (const m of members) {
             const c = this.clients.getById(m.sessionId);
-            c?.send("error", { code: /^([A-Z_]+):/.exec(e.message)?.[1] ?? "MM_ERROR", message: e.message });
+            const refusal = decodeRefusal(e);
+            c?.send(QueueMessage.ERROR, refusal.code === "ROOM_ERROR" ? { code: "MM_ERROR", message: e.message } : refusal);
             this.entries.delete(m.sessionId);
             c?.leave(CloseCode.CONSENTED);
           }
@@ -247,119 +207,84 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       }
     }
 
-    /** Make (or resume) the ticket for these players. Throws a coded ServerError, changing nothing. */
+    /** Make (or resume) the ticket for these players. Throws a refusal (encodeRefusal), changing nothing. */
     private async enqueue(members: Entry[], partyId: string | undefined): Promise<void> {
       const mode = members[0].join.mode;
-      const playerIds = members.map((m) => m.playerId);
-      const now = service.deps.now();
-      let resume: { ticket: Ticket; state: TicketState } | null = null;
-      for (const m of members) {
-        const block = await service.blocking(m.playerId);
-        if (!block) continue;
-        if (block.code !== "resume") throw refuse(block.code, block.code === "MM_ALREADY_QUEUED" ? "this player is already in a queue" : "this player is in a match");
-        const stored = await service.store.get(block.ticketId);
-        // (and still in the shard its region belongs to: shards changed since = a new ticket)
-        const same = stored && stored.ticket.mode === mode && stored.ticket.playerIds.length === playerIds.length && stored.ticket.playerIds.every((id) => playerIds.includes(id))
-          && stored.shard === service.shardOf(mode, stored.ticket.region);
-        if (same) resume = { ticket: stored.ticket, state: stored.state };
-        else {
-          // the old ticket no longer fits (other mode or party): it ends here
-          await service.store.cancel(block.ticketId);
-          await service.store.remove(block.ticketId);
-          await service.players.release(stored?.ticket.playerIds ?? [m.playerId], block.ticketId);
-        }
+      let handle: TicketHandle;
+      try {
+        handle = await service.prepareTicket({ mode, partyId, members: members.map((m) => ({ playerId: m.playerId, name: m.name, latencies: m.join.latencies })) });
+      } catch (e) {
+        throw refusal(e);
       }
-      let ticket: Ticket;
-      const onNotice = (n: SeatNotice) => this.onNotice(ticket.id, n);
-      if (resume) {
-        ticket = resume.ticket;
-        await this.presence.subscribe(seatTopic(ticket.id), onNotice);
-        if (resume.state === TicketState.matched) await service.store.requeue(ticket.id);
-        // this node's queue room holds it now (a dead node's record is what let it resume)
-        await service.players.update(playerIds, ticket.id, { state: PlayerQueueState.queued, matchId: null, ...(service.nodeId ? { node: service.nodeId } : {}) }, now);
-      } else {
-        // a party plays from the regions every member can reach; the worst member's latency counts
-        const lat: Record<string, number> = {};
-        for (const region of Object.keys(members[0].join.latencies)) {
-          if (members.every((m) => region in m.join.latencies)) lat[region] = Math.max(...members.map((m) => m.join.latencies[region]));
-        }
-        const latencies = await service.knownLatencies(lat);
-        // Home is this node's region: the one region whose latency the node verified (matchmaker/latency.ts).
-        const region = service.deps.region;
-        const playerRatings = await Promise.all(playerIds.map((id) => service.deps.ratingOf(id, mode)));
-        try {
-          ticket = makeTicket({ id: `t_${randomUUID()}`, mode, playerIds, partyId, playerRatings, region, latencies, enqueuedAt: now });
-        } catch (e) {
-          throw refuse(QueueErrorCode.MM_BAD_OPTIONS, e instanceof TicketError ? e.message : String(e));
-        }
-        const conflict = await service.players.take(members.map((m) => ({ playerId: m.playerId, name: m.name })), ticket.id, now, service.nodeId || undefined);
-        if (conflict) throw refuse(conflict.state === PlayerQueueState.queued ? QueueErrorCode.MM_ALREADY_QUEUED : QueueErrorCode.MM_ALREADY_IN_MATCH, "a player of this ticket is already queued or in a match");
-        await this.presence.subscribe(seatTopic(ticket.id), onNotice);
-        try {
-          // the ticket waits in the region shard of its home region; matches never cross shards
-          await service.store.add(ticket, service.shardOf(mode, ticket.region));
-        } catch (e) {
-          this.presence.unsubscribe(seatTopic(ticket.id), onNotice);
-          await service.players.release(playerIds, ticket.id);
-          throw refuse(QueueErrorCode.MM_ALREADY_QUEUED, (e as Error).message);
-        }
-        metrics.queued.inc({ mode });
+      const ticketId = handle.ticket.id;
+      const onNotice = (n: SeatNotice) => this.onNotice(ticketId, n);
+      // subscribed before the ticket is listed: no seat notice can come before it
+      await this.presence.subscribe(seatTopic(ticketId), onNotice);
+      try {
+        handle = await service.listTicket(handle);
+      } catch (e) {
+        this.presence.unsubscribe(seatTopic(ticketId), onNotice);
+        // a new ticket the store refused (its id is known): its records were released
+        throw handle.phase === TicketPhase.queued ? encodeRefusal("MM_ALREADY_QUEUED", (e as Error).message) : e;
       }
-      this.held.set(ticket.id, { ticket, sessionIds: members.map((m) => m.sessionId), state: "searching", onNotice });
+      this.held.set(ticketId, { handle, sessionIds: members.map((m) => m.sessionId), onNotice });
       for (const m of members) {
-        m.ticketId = ticket.id;
+        m.ticketId = ticketId;
         this.sendStatus(m);
       }
       // a member who left while the ticket was being made cancels it now
-      if (members.some((m) => !this.entries.has(m.sessionId))) await this.cancel(ticket.id, "PARTY_MEMBER_LEFT");
+      if (members.some((m) => !this.entries.has(m.sessionId))) await this.cancel(ticketId, "PARTY_MEMBER_LEFT");
     }
 
     private onNotice(ticketId: string, notice: SeatNotice): void {
       const held = this.held.get(ticketId);
       if (!held) return;
       if (notice.kind === "requeued") {
-        held.state = "searching";
+        held.handle = { ...held.handle, phase: TicketPhase.searching };
         for (const sid of held.sessionIds) {
           const e = this.entries.get(sid);
           if (e) this.sendStatus(e);
         }
         return;
       }
-      held.state = "matched";
+      held.handle = { ...held.handle, phase: TicketPhase.seated, matchId: notice.matchId };
       for (const sid of held.sessionIds) {
         const entry = this.entries.get(sid);
         const seat = entry && notice.seats[entry.playerId];
         if (!entry || !seat) continue;
         entry.seat = seat;
         this.sendStatus(entry);
-        this.clients.getById(sid)?.send("seat", seat);
+        this.clients.getById(sid)?.send(QueueMessage.SEAT, seat);
       }
       this.presence.unsubscribe(seatTopic(ticketId), held.onNotice);
     }
 
     /** Cancel a waiting ticket for all its players (a member left). A matched ticket is past cancelling. */
-    private async cancel(ticketId: string, reason: string): Promise<void> {
+    private async cancel(ticketId: string, reason: QueueCancelReason): Promise<void> {
       const held = this.held.get(ticketId);
-      if (!held || held.state === "matched") return;
-      const cancelled = await service.store.cancel(ticketId);
+      if (!held || held.handle.phase !== TicketPhase.searching) return;
+      const cancelled = await service.tickets.cancel(held.handle);
       if (!cancelled) return;
       this.held.delete(ticketId);
       this.presence.unsubscribe(seatTopic(ticketId), held.onNotice);
-      await service.players.release(held.ticket.playerIds, ticketId);
-      await service.store.remove(ticketId);
+      this.dropHeld(held, "cancelled", reason);
+    }
+
+    /** The room lets go of a ticket: its players are told `state` (and why); party members leave the queue. */
+    private dropHeld(held: Held, state: "cancelled", reason: QueueCancelReason, leaveParty = true): void {
       for (const sid of held.sessionIds) {
         const entry = this.entries.get(sid);
         if (!entry) continue;
         entry.ticketId = undefined;
         const client = this.clients.getById(sid);
         if (!client) continue;
-        client.send("status", this.statusOf(entry, "cancelled", reason));
-        if (entry.join.partyId) {
+        client.send(QueueMessage.STATUS, this.statusOf(entry, state, reason));
+        if (leaveParty && entry.join.partyId) {
           this.entries.delete(sid);
           client.leave(CloseCode.CONSENTED);
         }
       }
-      if (held.ticket.partyId) this.gathers.delete(held.ticket.partyId);
+      if (held.handle.ticket.partyId) this.gathers.delete(held.handle.ticket.partyId);
     }
 
     override onDrop(client: Client): void {
@@ -372,7 +297,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       const entry = this.entries.get(client.sessionId);
       if (!entry) return;
       this.sendStatus(entry);
-      if (entry.seat && !entry.confirmed) client.send("seat", entry.seat);
+      if (entry.seat && !entry.confirmed) client.send(QueueMessage.SEAT, entry.seat);
     }
 
     override async onLeave(client: Client): Promise<void> {
@@ -395,15 +320,15 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       for (const id of [...this.held.keys()]) await this.cancel(id, "QUEUE_CLOSED").catch(() => undefined);
     }
 
-    private statusOf(entry: Entry, state: QueueStatus["state"], reason?: string): QueueStatus {
+    private statusOf(entry: Entry, state: QueueStatus["state"], reason?: QueueCancelReason): QueueStatus {
       const held = entry.ticketId ? this.held.get(entry.ticketId) : undefined;
       const now = service.deps.now();
       const rules = service.modes[entry.join.mode]!.rules;
-      const base = held ? service.status(held.ticket, now)
+      const base = held ? service.status(held.handle.ticket, now)
         : { waitedMs: 0, estimatedWaitMs: null, estimateBasis: 0, skillWindow: rules.skillWindow.start, regions: [], botsAtS: rules.bots === false ? null : rules.bots.afterS, nextRegionsAtS: null, nextRegions: [] };
       const gather = entry.join.partyId ? this.gathers.get(entry.join.partyId) : undefined;
       return {
-        state, mode: entry.join.mode, ...base, region: held?.ticket.region ?? null,
+        state, mode: entry.join.mode, ...base, regions: [...base.regions], nextRegions: [...base.nextRegions], region: held?.handle.ticket.region ?? null,
         ...(gather ? { party: { connected: gather.members.size, size: gather.party.memberIds.length } } : {}),
         ...(reason ? { reason } : {}),
       };
@@ -411,8 +336,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
 
     private sendStatus(entry: Entry): void {
       const held = entry.ticketId ? this.held.get(entry.ticketId) : undefined;
-      const state = !held ? "gathering" : held.state === "matched" ? "matched" : "searching";
-      this.clients.getById(entry.sessionId)?.send("status", this.statusOf(entry, state));
+      this.clients.getById(entry.sessionId)?.send(QueueMessage.STATUS, this.statusOf(entry, statusStateOf(held?.handle.phase)));
     }
 
     private async heartbeat(): Promise<void> {
@@ -430,44 +354,26 @@ export function createQueueRoom(deps: QueueRoomDeps) {
     private async syncTickets(): Promise<void> {
       const now = service.deps.now();
       for (const held of [...this.held.values()]) {
-        if (held.state !== "searching") continue;
-        await service.players.update(held.ticket.playerIds, held.ticket.id, {}, now).catch(() => undefined);
+        if (held.handle.phase !== TicketPhase.searching) continue;
+        await service.tickets.refresh(held.handle, now).catch(() => undefined);
         // Redis restarted without its data: the ticket is gone from the store, never from this room
-        const stored = await service.store.get(held.ticket.id).catch(() => null);
-        if (stored === undefined && this.held.get(held.ticket.id) === held && held.state === "searching") await this.restore(held).catch((err) => service.deps.logger.warn({ err, ticketId: held.ticket.id }, "queue ticket not restored"));
+        const stored = await service.tickets.stored(held.handle.ticket.id).catch(() => null);
+        if (stored === undefined && this.held.get(held.handle.ticket.id) === held && held.handle.phase === TicketPhase.searching) await this.restore(held).catch((err) => service.deps.logger.warn({ err, ticketId: held.handle.ticket.id }, "queue ticket not restored"));
       }
     }
 
     /**
-     * Writes a ticket the store lost back as it was (original enqueue time, party, latencies,
-     * ratings, home region) and takes its players' records again. A player who meanwhile holds
-     * another ticket ends this one (the players are told `cancelled`, reason TICKET_LOST).
+     * Writes a ticket the store lost back as it was (`TicketLifecycle.restore`). A player who
+     * meanwhile holds another ticket ends this one (the players are told `cancelled`, reason TICKET_LOST).
      */
     private async restore(held: Held): Promise<void> {
-      const { ticket } = held;
-      const now = service.deps.now();
+      const { ticket } = held.handle;
       const names = new Map([...this.entries.values()].map((e) => [e.playerId, e.name]));
       const players = ticket.playerIds.map((playerId) => ({ playerId, name: names.get(playerId) ?? playerId }));
-      const conflict = await service.players.take(players, ticket.id, now, service.nodeId || undefined);
-      if (conflict) {
-        this.held.delete(ticket.id);
-        this.presence.unsubscribe(seatTopic(ticket.id), held.onNotice);
-        for (const sid of held.sessionIds) {
-          const entry = this.entries.get(sid);
-          if (!entry) continue;
-          entry.ticketId = undefined;
-          this.clients.getById(sid)?.send("status", this.statusOf(entry, "cancelled", "TICKET_LOST"));
-        }
-        if (ticket.partyId) this.gathers.delete(ticket.partyId);
-        return;
-      }
-      try {
-        await service.store.add(ticket, service.shardOf(ticket.mode, ticket.region));
-      } catch (e) {
-        if (!(e instanceof TicketError)) throw e; // MM_DUPLICATE_TICKET: it is back already
-      }
-      metrics.requeues.inc({ mode: ticket.mode, reason: "restored" });
-      service.deps.logger.info({ ticketId: ticket.id, mode: ticket.mode, enqueuedAt: ticket.enqueuedAt }, "queue ticket restored (the store had lost it)");
+      if (await service.restoreTicket(held.handle, players)) return;
+      this.held.delete(ticket.id);
+      this.presence.unsubscribe(seatTopic(ticket.id), held.onNotice);
+      this.dropHeld(held, "cancelled", "TICKET_LOST", false);
     }
   };
 }

@@ -146,10 +146,52 @@ export function shardsOf(rules: Pick<ModeRules, "shards">): string[] {
   return [...Object.keys(rules.shards ?? {}), DEFAULT_SHARD];
 }
 
+/** Region -> shard per rules object, built once (rules are immutable once parsed). */
+const shardTables = new WeakMap<object, ReadonlyMap<string, string>>();
+
 /** The shard of a home region in this mode. */
 export function shardOf(rules: Pick<ModeRules, "shards">, region: string): string {
-  if (rules.shards) for (const [name, regions] of Object.entries(rules.shards)) if (regions.includes(region)) return name;
-  return DEFAULT_SHARD;
+  const shards = rules.shards;
+  if (!shards) return DEFAULT_SHARD;
+  let table = shardTables.get(shards);
+  if (!table) {
+    const t = new Map<string, string>();
+    for (const [name, regions] of Object.entries(shards)) for (const r of regions) t.set(r, name);
+    shardTables.set(shards, table = t);
+  }
+  return table.get(region) ?? DEFAULT_SHARD;
+}
+
+/**
+ * The shard a ticket waits in: its home region's. Decided once, when the ticket is listed
+ * (`TicketLifecycle.search`); the store keeps it with the ticket, and the leader's pass, the
+ * waiting mirror and `status` read the same answer from here.
+ */
+export function ticketShard(rules: Pick<ModeRules, "shards">, ticket: { readonly region: string }): string {
+  return shardOf(rules, ticket.region);
+}
+
+/**
+ * May a ticket homed in `home` play in `region` (another region) at all, whatever its wait: the
+ * mode's `neighbours` allow-list, and never another shard. The matcher's masks, `regionsAt` and
+ * `status` all ask this; only the latency budget (by wait) comes on top.
+ */
+export function mayRoam(rules: Pick<ModeRules, "shards" | "regions">, home: string, region: string): boolean {
+  const allowed = rules.regions.neighbours?.[home];
+  if (allowed && !allowed.includes(region)) return false;
+  return !rules.shards || shardOf(rules, region) === shardOf(rules, home);
+}
+
+/**
+ * Regions a ticket may play in after `waitS`, home first, then by its latency (ties by name): its
+ * latency to the region within the budget of the region steps it has waited for, and `mayRoam`.
+ */
+export function regionsAt(rules: Pick<ModeRules, "shards" | "regions">, ticket: { readonly region: string; readonly latencies: Readonly<Record<string, number>> }, waitS: number): string[] {
+  const budget = latencyBudgetAt(rules.regions.steps, waitS);
+  if (budget < 0) return [ticket.region];
+  return [ticket.region, ...Object.entries(ticket.latencies)
+    .filter(([r, ms]) => r !== ticket.region && ms <= budget && mayRoam(rules, ticket.region, r))
+    .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map(([r]) => r)];
 }
 
 /**

@@ -14,16 +14,21 @@
  * No timers in the constructor: `start()` runs the loop, `tick(now)` is one step with time passed in.
  */
 import { randomUUID } from "node:crypto";
+import {
+  CAPACITY_BY_MODE_KEY, CAPACITY_WAIT_KEY, decodeRefusal, RallyError, OLDEST_BY_MODE_KEY, OLDEST_WAIT_KEY, seatTopic, TTM_KEY,
+  type NoShowReport, type SeatReservation,
+} from "../protocol/index.ts";
 import type { MatchmakerMetrics } from "./metrics.ts";
-import { runPass, type Match } from "./matcher.ts";
-import { DEFAULT_SHARD, shardOf, shardRules, shardsOf, windowAt, type ModeRules } from "./rules.ts";
+import { Matcher, type Match } from "./matcher.ts";
+import { DEFAULT_SHARD, regionsAt, shardOf, shardRules, shardsOf, ticketShard, windowAt, type ModeRules } from "./rules.ts";
 import type { Lease, LeaseGrant } from "./lease.ts";
 import { shardKey, type TicketStore } from "./ticket-store.ts";
-import { TicketState, type Ticket } from "./ticket.ts";
+import { makeTicket, TicketState, type Ticket } from "./ticket.ts";
 import { PlayerQueueState, type PlayerIndex, type PlayerRecord } from "./player-index.ts";
-import type { PartyDirectory } from "./party.ts";
+import type { PartyDirectory, QueueParty } from "./party.ts";
 import { WaitingMirror } from "./waiting-mirror.ts";
-import { regionsAt, waitOutlook, type WaitOutlook } from "./wait-outlook.ts";
+import { waitOutlook, type WaitOutlook } from "./wait-outlook.ts";
+import { MATCHED_TTL_MS, noShowOutcome, TicketLifecycle, TicketLifecycleError, TicketPhase, handleOf, type TicketHandle } from "./ticket-lifecycle.ts";
 
 /** A queue mode: its matching rules and the room type a match is created in. */
 export interface QueueMode {
@@ -33,15 +38,8 @@ export interface QueueMode {
 }
 export type QueueModes = Readonly<Record<string, QueueMode>>;
 
-/** The Colyseus seat reservation the client consumes (ISeatReservation). */
-export interface SeatReservation {
-  readonly name: string;
-  readonly sessionId: string;
-  readonly roomId: string;
-  readonly processId: string;
-  readonly publicAddress?: string;
-  readonly [k: string]: unknown;
-}
+/** The Colyseus seat reservation the client consumes (ISeatReservation): protocol/queue.ts. */
+export type { SeatReservation };
 
 /** What provisioning needs from Colyseus' matchMaker (injected; tests may fake it). */
 export interface RoomApi {
@@ -98,35 +96,31 @@ export interface MatchmakerDeps {
   nodeAlive?(nodeId: string): Promise<boolean>;
 }
 
-/** Presence topics and keys. */
-export const seatTopic = (ticketId: string) => `rally:mm:seat:${ticketId}`;
-/** Hash region -> seconds the pool manager reads (server/registry QUEUE_WAIT_KEY). */
-export const OLDEST_WAIT_KEY = "rally:mm:oldest-wait";
-const OLDEST_BY_MODE_KEY = "rally:mm:oldest-wait:by-mode";
 /**
- * Hash region -> seconds the pool manager scales up on (server/registry CAPACITY_WAIT_KEY): the oldest
- * wait of tickets whose match found no node (`no-node`, `create-failed`), max over modes. A queue that
- * lacks players never appears in it.
+ * The largest party `mode` takes (`party.maxSize` of its rules); for no mode yet, the largest over
+ * every mode (a party that has not picked a mode may grow to what some mode takes). Undefined for
+ * an unknown mode. The one place the party cap is computed: the queue refuses over it, the social
+ * service caps parties with it.
  */
-export const CAPACITY_WAIT_KEY = "rally:mm:capacity-wait";
-const CAPACITY_BY_MODE_KEY = "rally:mm:capacity-wait:by-mode";
+export function partyCapOf(modes: Readonly<Record<string, { readonly rules: { readonly party: { readonly maxSize: number } } }>>, mode: string | null): number | undefined {
+  if (mode === null) {
+    const caps = Object.values(modes).map((m) => m.rules.party.maxSize);
+    return caps.length ? Math.max(...caps) : undefined;
+  }
+  return Object.hasOwn(modes, mode) ? modes[mode]!.rules.party.maxSize : undefined;
+}
+
+/** Presence topics and keys (declared once in protocol/cluster-keys.ts; the pool manager reads the waits). */
+export { CAPACITY_WAIT_KEY, OLDEST_WAIT_KEY, seatTopic };
 /** Requeue reasons that mean "no capacity to run the match", not "not enough players". */
 const CAPACITY_REASONS = new Set(["no-node", "create-failed"]);
-const TTM_KEY = "rally:mm:ttm";
 
 /** What goes over `seatTopic`: seats by player, or the news that the ticket is waiting again. */
 export type SeatNotice =
   | { readonly kind: "seat"; readonly matchId: string; readonly seats: Readonly<Record<string, SeatReservation>> }
   | { readonly kind: "requeued"; readonly reason: string };
 
-export interface NoShowReport {
-  readonly matchId: string;
-  readonly mode: string;
-  readonly present: readonly string[];
-  readonly missing: readonly string[];
-  /** true: the match is cancelled and the present players' tickets go back to the queue; false: bots took the empty seats */
-  readonly requeue: boolean;
-}
+export type { NoShowReport };
 
 const RECENT = 64;
 /**
@@ -140,12 +134,7 @@ export const ORPHAN_SWEEP_MS = 5_000;
 const ORPHAN_SWEEP_BATCH = 1000;
 /** A claimed match without a room yet is still being provisioned for this long. */
 const PROVISION_WINDOW_MS = 30_000;
-/**
- * Expiry of a matched ticket and its players' records: a safety net only. Their owner (the match
- * room's node) removes them when the match ends, and the dead-node reaper when that node dies; a key
- * whose every owner vanished without either still goes away.
- */
-export const MATCHED_TTL_MS = 6 * 3600_000;
+export { MATCHED_TTL_MS };
 
 /** FNV-1a of a ticket id: which orphan-sweep slice it is in. */
 function idHash(id: string): number {
@@ -197,14 +186,21 @@ export class MatchmakerService {
   private readonly capacityRegions = new Map<string, Set<string>>();
   /** (mode, shard) key -> the leader's mirror of its waiting list (one per lease token) */
   private readonly mirrors = new Map<string, WaitingMirror>();
+  /** (mode, shard) key -> its matcher (pass buffers and ticket field cache), kept while this node leads the shard */
+  private readonly matchers = new Map<string, Matcher>();
   /** phases of the last pass this node ran */
   lastPass: PassPhases | undefined;
+  /** every ticket transition: the only writer of the ticket store and the player index */
+  readonly tickets: TicketLifecycle;
 
-  constructor(readonly deps: MatchmakerDeps) {}
+  constructor(readonly deps: MatchmakerDeps) {
+    this.tickets = new TicketLifecycle({ store: deps.store, players: deps.players, rulesOf: (mode) => deps.modes[mode]?.rules });
+  }
 
   get modes(): QueueModes { return this.deps.modes; }
-  get store(): TicketStore { return this.deps.store; }
-  get players(): PlayerIndex { return this.deps.players; }
+  /** Read access for the admin console and tests; every write goes through `tickets`. */
+  get store(): Pick<TicketStore, "get" | "listWaiting"> { return this.deps.store; }
+  get players(): Pick<PlayerIndex, "get"> { return this.deps.players; }
   get queueGraceS(): number { return this.deps.queueGraceS ?? 10; }
   /** This node's process id once started ('' before). */
   get nodeId(): string { return this.holder; }
@@ -213,8 +209,100 @@ export class MatchmakerService {
 
   /** The region shard of `mode` a ticket with this home region belongs to. */
   shardOf(mode: string, region: string): string {
-    const rules = this.modes[mode]?.rules;
-    return rules ? shardOf(rules, region) : DEFAULT_SHARD;
+    return ticketShard(this.modes[mode]?.rules ?? {}, { region });
+  }
+
+  /** The matcher of (mode, shard): its buffers and field cache live while this node leads the shard. */
+  matcherOf(mode: string, shard: string): Matcher {
+    const key = shardKey(mode, shard);
+    let m = this.matchers.get(key);
+    if (!m) this.matchers.set(key, m = new Matcher());
+    return m;
+  }
+
+  /**
+   * The largest party a mode takes (its rules' `party.maxSize`); for no mode yet (a party not
+   * queueing), the largest over every mode. Undefined for an unknown mode.
+   */
+  partyCap(mode: string | null): number | undefined {
+    return partyCapOf(this.modes, mode);
+  }
+
+  /**
+   * The party `playerId` queues with for `mode`, checked against the party directory and the mode's
+   * party cap. Throws RallyError (PARTY_NOT_FOUND, NOT_IN_PARTY, PARTY_TOO_LARGE).
+   */
+  async partyFor(partyId: string, playerId: string, mode: string): Promise<QueueParty> {
+    const party = await this.deps.parties.forQueue(partyId, playerId);
+    const max = this.partyCap(mode);
+    if (max !== undefined && party.memberIds.length > max) throw new RallyError("PARTY_TOO_LARGE", `mode "${mode}" takes parties of at most ${max}`);
+    return party;
+  }
+
+  /**
+   * The ticket for these players joining `mode` together (a solo, or every member of a party): the
+   * ticket one of them may resume (sent back after a no-show, or queued on a node that died), else a
+   * new one with their records taken (`queued`: not listed yet, so the caller can subscribe to its
+   * seats first; `listTicket` lists it). A player's other ticket that no longer fits (another mode or
+   * party) ends here (`cancel`). Throws TicketLifecycleError (MM_ALREADY_QUEUED, MM_ALREADY_IN_MATCH)
+   * or RallyError (MM_INVALID_TICKET) without taking any record.
+   */
+  async prepareTicket(join: { readonly mode: string; readonly partyId?: string; readonly members: readonly { readonly playerId: string; readonly name: string; readonly latencies: Readonly<Record<string, number>> }[] }): Promise<TicketHandle> {
+    const { mode, partyId, members } = join;
+    const playerIds = members.map((m) => m.playerId);
+    const now = this.deps.now();
+    let resume: TicketHandle | null = null;
+    for (const m of members) {
+      const block = await this.blocking(m.playerId);
+      if (!block) continue;
+      if (block.code !== "resume") throw new TicketLifecycleError(block.code, block.code === "MM_ALREADY_QUEUED" ? "this player is already in a queue" : "this player is in a match");
+      const standing = await this.tickets.standing(m.playerId);
+      const stored = standing?.stored;
+      // (and still in the shard its region belongs to: shards changed since = a new ticket)
+      const same = stored && stored.ticket.mode === mode && stored.ticket.playerIds.length === playerIds.length && stored.ticket.playerIds.every((id) => playerIds.includes(id))
+        && stored.shard === this.tickets.shardOf(stored.ticket);
+      if (same) resume = handleOf(stored, standing.phase);
+      else if (stored && (standing.phase === TicketPhase.searching || standing.phase === TicketPhase.requeued)) await this.tickets.cancel(handleOf(stored, standing.phase)); // the old ticket no longer fits: it ends here
+      else await this.tickets.forget(m.playerId, block.ticketId);
+    }
+    if (resume) return resume;
+    // a party plays from the regions every member can reach; the worst member's latency counts
+    const lat: Record<string, number> = {};
+    for (const region of Object.keys(members[0].latencies)) {
+      if (members.every((m) => region in m.latencies)) lat[region] = Math.max(...members.map((m) => m.latencies[region]));
+    }
+    const latencies = await this.knownLatencies(lat);
+    // Home is this node's region: the one region whose latency the node verified (matchmaker/latency.ts).
+    const region = this.deps.region;
+    const playerRatings = await Promise.all(playerIds.map((id) => this.deps.ratingOf(id, mode)));
+    const ticket = makeTicket({ id: `t_${randomUUID()}`, mode, playerIds, partyId, playerRatings, region, latencies, enqueuedAt: now });
+    return this.tickets.queue(ticket, members.map((m) => ({ playerId: m.playerId, name: m.name })), now, this.holder);
+  }
+
+  /**
+   * restore: a ticket the store lost (Redis restarted without its data) is written back as it was
+   * by the queue room still holding it. False when a player meanwhile holds another ticket (this
+   * one ends; nothing written).
+   */
+  async restoreTicket(h: TicketHandle, players: readonly { playerId: string; name: string }[]): Promise<boolean> {
+    const conflict = await this.tickets.restore(h, players, this.deps.now(), this.holder);
+    if (conflict) return false;
+    this.deps.metrics.requeues.inc({ mode: h.ticket.mode, reason: "restored" });
+    this.deps.logger.info({ ticketId: h.ticket.id, mode: h.ticket.mode, enqueuedAt: h.ticket.enqueuedAt }, "queue ticket restored (the store had lost it)");
+    return true;
+  }
+
+  /**
+   * List a prepared ticket: a new one enters its shard's waiting list (`search`), a resumed one waits
+   * again with its original enqueue time, held by this node's queue room now (`resume`).
+   */
+  async listTicket(h: TicketHandle): Promise<TicketHandle> {
+    if (h.phase === TicketPhase.queued) {
+      const listed = await this.tickets.search(h);
+      this.deps.metrics.queued.inc({ mode: h.ticket.mode });
+      return listed;
+    }
+    return this.tickets.resume(h, this.deps.now(), this.holder);
   }
 
   connectTimeoutS(mode: string): number {
@@ -240,6 +328,7 @@ export class MatchmakerService {
     for (const grant of this.grants.values()) await this.deps.lease.release(grant).catch(() => undefined);
     this.grants.clear();
     this.mirrors.clear();
+    this.matchers.clear();
   }
 
   /** One loop step at `nowMs`: per (mode, shard) whose pass is due, hold that shard's lease, then pass + provision. */
@@ -258,7 +347,10 @@ export class MatchmakerService {
           });
           this.deps.metrics.leader.set({ mode: name, shard }, grant ? 1 : 0);
           if (!grant) {
+            // a follower keeps no pool: its mirror and matcher (buffers sized to the pool) go; a new
+            // lease starts from a full read, whose new ticket objects the old field cache would miss anyway
             this.mirrors.delete(key);
+            this.matchers.delete(key);
             this.clearWaitingGauge(key, name);
             this.capacityRegions.delete(key);
             continue;
@@ -294,15 +386,15 @@ export class MatchmakerService {
     const tSync = performance.now();
     // a mirror per lease: a new lease (or a new leader) starts from a full read, then only changes
     let mirror = this.mirrors.get(key);
-    if (!mirror || mirror.token !== grant.token) this.mirrors.set(key, mirror = new WaitingMirror(this.store, rules.name, shard, grant.token));
+    if (!mirror || mirror.token !== grant.token) this.mirrors.set(key, mirror = new WaitingMirror(this.deps.store, rules.name, shard, grant.token, rules));
     const synced = await mirror.sync();
-    // only this shard's tickets (the store keeps one waiting list per shard); the check is a guard
-    const listed = synced.tickets.filter((t) => shardOf(rules, t.region) === shard);
+    // only this shard's tickets: the store keeps one waiting list per shard, and the mirror keeps out any ticket the rules put elsewhere
+    const listed = synced.tickets;
     const tSweep = performance.now();
-    const orphans = await this.sweepOrphans(...this.sweepSlice(key, rules.passEveryS, listed, synced.full));
+    const orphans = await this.sweepOrphans(shard, ...this.sweepSlice(key, rules.passEveryS, listed, synced.full));
     const pool = orphans.size ? listed.filter((t) => !orphans.has(t.id)) : listed;
     const t0 = performance.now();
-    const result = runPass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token, buffersKey: key });
+    const result = this.matcherOf(rules.name, shard).pass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token });
     const tMatch = performance.now();
     this.deps.metrics.passDuration.observe({ mode: rules.name }, (tMatch - t0) / 1000);
 
@@ -345,7 +437,7 @@ export class MatchmakerService {
    * within the grace) are cancelled, so the matcher never seats players who are gone. Every
    * `ORPHAN_SWEEP_MS` per shard, by the leader only: one record read per waiting ticket.
    */
-  private async sweepOrphans(key: string, pool: readonly Ticket[]): Promise<Set<string>> {
+  private async sweepOrphans(shard: string, key: string, pool: readonly Ticket[]): Promise<Set<string>> {
     const orphans = new Set<string>();
     const now = this.deps.now();
     if ((this.nextSweep.get(key) ?? 0) > now) return orphans;
@@ -354,16 +446,14 @@ export class MatchmakerService {
     // Records are read in concurrent batches: ioredis pipelines them, so a large pool costs a few round trips per batch, not one per ticket.
     for (let i = 0; i < pool.length; i += ORPHAN_SWEEP_BATCH) {
       const batch = pool.slice(i, i + ORPHAN_SWEEP_BATCH);
-      const records = await this.players.getMany(batch.map((t) => t.playerIds[0]!));
+      const records = await this.deps.players.getMany(batch.map((t) => t.playerIds[0]!));
       for (let k = 0; k < batch.length; k++) {
         const t = batch[k]!, rec = records[k];
         const owned = rec !== undefined && rec.ticketId === t.id;
         const stale = owned && rec.state === PlayerQueueState.queued && now - rec.at >= graceMs && await this.queueHolderGone(rec, now);
-        if ((owned && !stale) || !(await this.store.cancel(t.id))) continue;
+        // a cancelled ticket nobody holds would stay forever: it is removed (a late rejoin finds no ticket and queues anew)
+        if ((owned && !stale) || !(await this.tickets.cancel({ ticket: t, phase: TicketPhase.searching, shard }))) continue;
         orphans.add(t.id);
-        // a cancelled ticket nobody holds would stay forever: forget it (a late rejoin finds no ticket and queues anew)
-        await this.store.remove(t.id);
-        await this.players.release(t.playerIds, t.id);
         this.deps.metrics.requeues.inc({ mode: t.mode, reason: "orphaned" });
         this.deps.logger.info({ ticketId: t.id, mode: t.mode }, "orphaned ticket cancelled (its queue connection is gone)");
       }
@@ -376,14 +466,15 @@ export class MatchmakerService {
     const rules = mode.rules;
     const matchId = `m_${randomUUID()}`;
     const tickets = match.teams.flatMap((t) => t.tickets);
-    const claim = await this.store.claim(rules.name, tickets.map((t) => t.id), matchId, grant.token, shard);
+    // every ticket of the pool is listed in the shard's waiting list: searching
+    const listed = new Array<TicketHandle>(tickets.length);
+    for (let i = 0; i < tickets.length; i++) listed[i] = { ticket: tickets[i]!, phase: TicketPhase.searching, shard };
+    const { result: claim, claimed } = await this.tickets.claim(listed, rules.name, shard, matchId, grant.token, nowMs, this.holder);
     if (!claim.ok) {
       this.deps.logger.debug({ mode: rules.name, shard, reason: claim.reason }, "claim refused");
       return false;
     }
-    // while provisioning, the leader owns the records (`host`); the room's node does once it exists
-    await Promise.all(tickets.map((t) => this.players.update(t.playerIds, t.id, { state: PlayerQueueState.matched, matchId, ttlMs: MATCHED_TTL_MS, ...(this.holder ? { host: this.holder } : {}) }, nowMs)));
-    const ok = await this.provision(mode, match, matchId, tickets);
+    const ok = await this.provision(mode, match, matchId, claimed);
     if (!ok) return true;
     const m = this.deps.metrics;
     const bots = match.teams.some((t) => t.bots > 0);
@@ -404,8 +495,9 @@ export class MatchmakerService {
     return true;
   }
 
-  private async provision(mode: QueueMode, match: Match, matchId: string, tickets: readonly Ticket[]): Promise<boolean> {
+  private async provision(mode: QueueMode, match: Match, matchId: string, claimed: readonly TicketHandle[]): Promise<boolean> {
     const rules = mode.rules;
+    const tickets = claimed.map((h) => h.ticket);
     const { rooms } = this.deps;
     let listing: { roomId: string; processId: string };
     try {
@@ -420,18 +512,16 @@ export class MatchmakerService {
         connectTimeoutS: this.connectTimeoutS(rules.name),
       });
     } catch (err) {
-      const reason = /NO_NODE_AVAILABLE/.test(String((err as Error)?.message)) ? "no-node" : "create-failed";
+      // placement's refusal arrives as a ServerError here, a remote create's failure as its text alone (IPC)
+      const reason = decodeRefusal(err).code === "NO_NODE_AVAILABLE" ? "no-node" : "create-failed";
       this.deps.logger.warn({ err, matchId, region: match.region, reason }, "match room not created; tickets re-queued");
-      await this.requeue(rules.name, tickets, reason);
+      await this.requeue(rules.name, claimed, reason);
       return false;
     }
     // the host owns these keys from now on: its match end releases them, the reaper does if it dies
-    await Promise.all(tickets.map(async (t) => {
-      await this.players.update(t.playerIds, t.id, { host: listing.processId, ttlMs: MATCHED_TTL_MS }, this.deps.now());
-      await this.store.expire(t.id, MATCHED_TTL_MS);
-    }));
+    const seated = await Promise.all(claimed.map((h) => this.tickets.seat(h, listing.processId, this.deps.now())));
     const seats: Array<{ ticket: Ticket; playerId: string; sessionId: string; name: string }> = [];
-    const recs = await this.players.getMany(tickets.flatMap((t) => t.playerIds));
+    const recs = await this.deps.players.getMany(tickets.flatMap((t) => t.playerIds));
     for (const t of tickets) {
       for (const playerId of t.playerIds) seats.push({ ticket: t, playerId, sessionId: rooms.newSessionId(), name: recs[seats.length]?.name ?? playerId });
     }
@@ -441,7 +531,7 @@ export class MatchmakerService {
     } catch (err) {
       this.deps.logger.warn({ err, matchId, roomId: listing.roomId }, "seats not reserved; room closed, tickets re-queued");
       await rooms.disposeRoom(listing.roomId).catch(() => undefined);
-      await this.requeue(rules.name, tickets, "reserve-failed");
+      await this.requeue(rules.name, seated, "reserve-failed");
       return false;
     }
     for (const t of tickets) {
@@ -453,16 +543,16 @@ export class MatchmakerService {
   }
 
   /** Matched tickets back to waiting, original enqueue time kept; their queue rooms are told. */
-  private async requeue(mode: string, tickets: readonly Ticket[], reason: string): Promise<void> {
+  private async requeue(mode: string, handles: readonly TicketHandle[], reason: string): Promise<void> {
     const now = this.deps.now();
-    for (const t of tickets) {
-      if (await this.store.requeue(t.id)) {
+    for (const h of handles) {
+      const t = h.ticket;
+      if (await this.tickets.requeue(h, now)) {
         this.deps.metrics.requeues.inc({ mode, reason });
         if (CAPACITY_REASONS.has(reason)) {
-          const key = shardKey(mode, this.shardOf(mode, t.region));
+          const key = shardKey(mode, h.shard);
           this.starved.set(key, (this.starved.get(key) ?? new Set()).add(t.id));
         }
-        await this.players.update(t.playerIds, t.id, { state: PlayerQueueState.queued, matchId: null, host: null }, now);
         await this.deps.bus.publish(seatTopic(t.id), { kind: "requeued", reason } satisfies SeatNotice);
       }
     }
@@ -478,7 +568,7 @@ export class MatchmakerService {
     const byTicket = new Map<string, { present: string[]; missing: string[] }>();
     for (const [list, key] of [[report.present, "present"], [report.missing, "missing"]] as const) {
       for (const playerId of list) {
-        const rec = await this.players.get(playerId);
+        const rec = await this.deps.players.get(playerId);
         if (!rec || rec.matchId !== report.matchId) continue;
         const entry = byTicket.get(rec.ticketId) ?? { present: [], missing: [] };
         entry[key].push(playerId);
@@ -486,39 +576,49 @@ export class MatchmakerService {
       }
     }
     for (const [ticketId, who] of byTicket) {
-      await this.players.release(who.missing, ticketId);
-      if (!who.present.length) {
-        await this.store.remove(ticketId);
+      const outcome = noShowOutcome(who.present.length, who.missing.length, report.requeue);
+      const stored = await this.tickets.stored(ticketId);
+      if (!stored) {
+        // the ticket is gone already (expired, reaped): only the records are left to drop
+        for (const id of outcome === "play" ? who.missing : [...who.missing, ...who.present]) await this.tickets.forget(id, ticketId);
         continue;
       }
-      if (!report.requeue) continue; // bots seated: the present ones play; their records go at the match's end
-      if (who.missing.length) {
-        await this.players.release(who.present, ticketId);
-        await this.store.remove(ticketId);
-        continue;
-      }
+      const h = handleOf(stored, TicketPhase.seated);
+      if (outcome === "play") { if (who.missing.length) await this.tickets.release(h, who.missing); continue; } // bots seated: the present ones play; their records go at the match's end
+      if (outcome === "drop") { await this.tickets.finish(h, [...who.missing, ...who.present]); continue; }
       // the ticket waits for them as long as a dropped queue connection would: then it is gone
-      await this.players.update(who.present, ticketId, { state: PlayerQueueState.requeue, matchId: null, ttlMs: this.requeueTtlMs }, now);
-      await this.store.expire(ticketId, this.requeueTtlMs);
+      await this.tickets.release(h, who.missing);
+      await this.tickets.sendBack(h, who.present, this.requeueTtlMs, now);
       this.deps.metrics.requeues.inc({ mode: report.mode, reason: "no-show" });
     }
     this.deps.logger.info({ matchId: report.matchId, present: report.present.length, missing: report.missing.length, requeue: report.requeue }, "match no-show handled");
   }
 
-  /** A match reported its result: its players may queue again. */
+  /**
+   * A match reported its result: its players may queue again (their ticket is gone once none of them
+   * holds it). Records are read at once and tickets handled concurrently: a finished match frees its
+   * players in a few round trips, whatever its size.
+   */
   async matchEnded(result: { matchId: string; players: ReadonlyArray<{ playerId: string }> }): Promise<void> {
-    for (const { playerId } of result.players) {
-      const rec = await this.players.get(playerId);
-      if (!rec || rec.matchId !== result.matchId) continue;
-      await this.players.release([playerId], rec.ticketId);
-      const stored = await this.store.get(rec.ticketId);
-      if (stored && stored.state === TicketState.matched && stored.matchId === result.matchId) {
-        // every player of the ticket released: forget it
-        let remaining = 0;
-        for (const id of stored.ticket.playerIds) if ((await this.players.get(id))?.ticketId === rec.ticketId) remaining++;
-        if (!remaining) await this.store.remove(rec.ticketId);
+    const ids = result.players.map((p) => p.playerId);
+    const records = ids.length ? await this.deps.players.getMany(ids) : [];
+    const byTicket = new Map<string, string[]>();
+    records.forEach((rec, k) => {
+      if (!rec || rec.matchId !== result.matchId) return;
+      byTicket.set(rec.ticketId, [...(byTicket.get(rec.ticketId) ?? []), ids[k]!]);
+    });
+    await Promise.all([...byTicket].map(async ([ticketId, playerIds]) => {
+      const stored = await this.tickets.stored(ticketId);
+      if (!stored || stored.state !== TicketState.matched || stored.matchId !== result.matchId) {
+        for (const id of playerIds) await this.tickets.forget(id, ticketId);
+        return;
       }
-    }
+      const h = handleOf(stored, TicketPhase.seated);
+      await this.tickets.release(h, playerIds);
+      // every player of the ticket released: forget it
+      const left = await this.deps.players.getMany(stored.ticket.playerIds);
+      if (!left.some((r) => r?.ticketId === ticketId)) await this.tickets.finish(h, [], result.matchId);
+    }));
   }
 
   /**
@@ -533,17 +633,21 @@ export class MatchmakerService {
     const dead = new Set(nodeIds);
     if (!dead.size) return 0;
     const found: PlayerRecord[] = [];
-    for await (const page of this.players.scan()) for (const r of page) if (r.host && dead.has(r.host)) found.push(r);
-    const tickets = new Map<string, { matchId?: string; players: string[] }>();
+    for await (const page of this.deps.players.scan()) for (const r of page) if (r.host && dead.has(r.host)) found.push(r);
+    const tickets = new Map<string, { matchId?: string; players: string[]; requeued: boolean }>();
     for (const r of found) {
-      const e = tickets.get(r.ticketId) ?? { matchId: r.matchId, players: [] };
+      const e = tickets.get(r.ticketId) ?? { matchId: r.matchId, players: [], requeued: false };
       e.players.push(r.playerId);
+      if (r.state === PlayerQueueState.requeue) e.requeued = true;
       tickets.set(r.ticketId, e);
     }
     for (const [ticketId, e] of tickets) {
-      await this.players.release(e.players, ticketId);
-      const stored = await this.store.get(ticketId);
-      if (stored && stored.state === TicketState.matched && (!e.matchId || stored.matchId === e.matchId)) await this.store.remove(ticketId);
+      const stored = await this.tickets.stored(ticketId);
+      if (!stored || stored.state === TicketState.cancelled) {
+        for (const id of e.players) await this.tickets.forget(id, ticketId);
+        continue;
+      }
+      await this.tickets.finish(handleOf(stored, e.requeued ? TicketPhase.requeued : TicketPhase.seated), e.players, e.matchId);
     }
     if (found.length) this.deps.logger.info({ nodes: [...dead], players: found.length, tickets: tickets.size }, "players of dead nodes released");
     return found.length;
@@ -554,29 +658,26 @@ export class MatchmakerService {
    * tickets, dead queue connections, matches whose room is gone) are cleared and return null.
    */
   async blocking(playerId: string): Promise<{ code: "MM_ALREADY_QUEUED" | "MM_ALREADY_IN_MATCH"; ticketId: string } | { code: "resume"; ticketId: string } | null> {
-    const rec = await this.players.get(playerId);
-    if (!rec) return null;
+    const standing = await this.tickets.standing(playerId);
+    if (!standing) return null;
+    const { record: rec, stored, phase } = standing;
     const now = this.deps.now();
-    const stored = await this.store.get(rec.ticketId);
     const clear = async () => {
-      await this.players.release([playerId], rec.ticketId);
+      await this.tickets.forget(playerId, rec.ticketId);
       return null;
     };
-    if (!stored || stored.state === TicketState.cancelled) return clear();
-    if (rec.state === PlayerQueueState.requeue) return { code: "resume", ticketId: rec.ticketId };
+    if (!stored || phase === TicketPhase.cancelled) return clear();
+    if (phase === TicketPhase.requeued) return { code: "resume", ticketId: rec.ticketId };
     if (rec.state === PlayerQueueState.queued) {
-      if (stored.state === TicketState.waiting && await this.queueHolderGone(rec, now)) return { code: "resume", ticketId: rec.ticketId };
+      if (phase === TicketPhase.searching && await this.queueHolderGone(rec, now)) return { code: "resume", ticketId: rec.ticketId };
       return { code: "MM_ALREADY_QUEUED", ticketId: rec.ticketId };
     }
     // matched: a match whose host node is dead is over, even before the reaper removed its listing
-    if (rec.host && rec.host !== this.holder && this.deps.nodeAlive && (await this.deps.nodeAlive(rec.host).catch(() => true)) === false) {
-      if (stored.state === TicketState.matched && stored.matchId === rec.matchId) await this.store.remove(rec.ticketId).catch(() => undefined);
-      return clear();
-    }
+    const over = () => this.tickets.finish(handleOf(stored, TicketPhase.seated), [playerId], rec.matchId).catch(() => undefined).then(() => null);
+    if (rec.host && rec.host !== this.holder && this.deps.nodeAlive && (await this.deps.nodeAlive(rec.host).catch(() => true)) === false) return over();
     if (rec.matchId && await this.deps.rooms.matchAlive(rec.matchId)) return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId };
     if (now - rec.at < PROVISION_WINDOW_MS) return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId };
-    await this.store.remove(rec.ticketId).catch(() => undefined);
-    return clear();
+    return over();
   }
 
   /**

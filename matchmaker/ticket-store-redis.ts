@@ -13,9 +13,11 @@
  * queue rooms on other nodes. The client is injected; this class never connects or quits.
  * A hash written before shards existed has no `sk`: the scripts fall back to its mode.
  */
+import { MM_PREFIX } from "../protocol/index.ts";
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import { TicketError, TicketState, type Ticket } from "./ticket.ts";
+import { RallyError } from "../protocol/index.ts";
+import { TicketState, type Ticket } from "./ticket.ts";
 import { DEFAULT_SHARD } from "./rules.ts";
 import { shardKey, type ClaimResult, type StoredTicket, type TicketStore, type WaitingChanges, type WaitingCursor, type WaitingFilter, type WaitingSnapshot } from "./ticket-store.ts";
 
@@ -138,7 +140,7 @@ export class RedisTicketStore implements TicketStore {
    */
   private get epoch(): string { return `${this.epochBase}.${(this.epochs++).toString(36)}`; }
 
-  constructor(private readonly redis: Redis, private readonly prefix = "rally:mm:") {}
+  constructor(private readonly redis: Redis, private readonly prefix = MM_PREFIX) {}
 
   private tkey(id: string): string { return `${this.prefix}t:${id}`; }
   private wkey(sk: string): string { return `${this.prefix}w:${sk}`; }
@@ -147,7 +149,7 @@ export class RedisTicketStore implements TicketStore {
     const sk = shardKey(ticket.mode, shard);
     const ok = await this.redis.eval(ADD, 2, this.tkey(ticket.id), this.wkey(sk),
       JSON.stringify(ticket), ticket.mode, String(ticket.enqueuedAt), ticket.id, shard, sk, this.prefix, this.epoch);
-    if (ok !== 1) throw new TicketError("MM_DUPLICATE_TICKET", `ticket ${ticket.id} already queued`);
+    if (ok !== 1) throw new RallyError("MM_DUPLICATE_TICKET", `ticket ${ticket.id} already queued`);
   }
 
   async cancel(ticketId: string): Promise<boolean> {

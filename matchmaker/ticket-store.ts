@@ -4,7 +4,8 @@
  * in two matches and a deposed matcher (stale lease token) cannot claim anything.
  */
 import { randomUUID } from "node:crypto";
-import { TicketError, TicketState, type Ticket } from "./ticket.ts";
+import { RallyError } from "../protocol/index.ts";
+import { TicketState, type Ticket } from "./ticket.ts";
 import { DEFAULT_SHARD } from "./rules.ts";
 
 /**
@@ -126,7 +127,7 @@ export class MemoryTicketStore implements TicketStore {
 
   async add(ticket: Ticket, shard: string = DEFAULT_SHARD): Promise<void> {
     const prev = this.entry(ticket.id);
-    if (prev && prev.state !== TicketState.cancelled) throw new TicketError("MM_DUPLICATE_TICKET", `ticket ${ticket.id} already queued`);
+    if (prev && prev.state !== TicketState.cancelled) throw new RallyError("MM_DUPLICATE_TICKET", `ticket ${ticket.id} already queued`);
     const skey = shardKey(ticket.mode, shard);
     this.tickets.set(ticket.id, { ticket, state: TicketState.waiting, skey, shard });
     this.logChange(skey, ticket.id);

@@ -5,6 +5,7 @@
  * since when). Lifecycle bookkeeping (`TicketState`) is kept by the `TicketStore`.
  */
 import { z } from "zod";
+import { RallyError } from "../protocol/index.ts";
 
 export const TicketSchema = z.object({
   id: z.string().min(1),
@@ -41,19 +42,12 @@ export interface Ticket {
 export const TicketState = { waiting: "waiting", matched: "matched", cancelled: "cancelled" } as const;
 export type TicketState = typeof TicketState[keyof typeof TicketState];
 
-export class TicketError extends Error {
-  override readonly name = "TicketError";
-  constructor(readonly code: "MM_INVALID_TICKET" | "MM_DUPLICATE_TICKET" | "MM_STALE_FENCE" | "MM_TICKET_NOT_FOUND", message: string) {
-    super(message);
-  }
-}
-
 /** Validate untrusted input (e.g. from the queue room adapter) into a Ticket. */
 export function makeTicket(input: TicketInput): Ticket {
   const parsed = TicketSchema.safeParse(input);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new TicketError("MM_INVALID_TICKET", `${issue?.path.join(".") || "ticket"}: ${issue?.message}`);
+    throw new RallyError("MM_INVALID_TICKET", `${issue?.path.join(".") || "ticket"}: ${issue?.message}`);
   }
   const t = parsed.data;
   let sum = 0;

@@ -5,7 +5,7 @@
  * and what comes next. Times are seconds of wait since the ticket's (original) enqueue time, the
  * clock `waitedMs` counts on.
  */
-import { latencyBudgetAt, shardOf, type ModeRules } from "./rules.ts";
+import { regionsAt, type ModeRules } from "./rules.ts";
 import type { Ticket } from "./ticket.ts";
 
 type Rules = Pick<ModeRules, "bots" | "regions" | "shards">;
@@ -20,15 +20,8 @@ export interface WaitOutlook {
   readonly nextRegions: readonly string[];
 }
 
-/** Regions the ticket may play in after `waitS`, home first, then by its latency. */
-export function regionsAt(rules: Rules, ticket: Where, waitS: number): string[] {
-  const budget = latencyBudgetAt(rules.regions.steps, waitS);
-  const allowed = rules.regions.neighbours?.[ticket.region];
-  const shard = shardOf(rules, ticket.region);
-  return [ticket.region, ...Object.entries(ticket.latencies)
-    .filter(([r, ms]) => r !== ticket.region && budget >= 0 && ms <= budget && (!allowed || allowed.includes(r)) && shardOf(rules, r) === shard)
-    .sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1)).map(([r]) => r)];
-}
+/** Regions the ticket may play in after `waitS` (the rules' `regionsAt`, re-exported for callers of this module). */
+export { regionsAt };
 
 export function waitOutlook(rules: Rules, ticket: Where, waitS: number): WaitOutlook {
   const botsAtS = rules.bots === false ? null : rules.bots.afterS;

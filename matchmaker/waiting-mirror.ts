@@ -14,6 +14,7 @@
  */
 import type { Ticket } from "./ticket.ts";
 import type { TicketStore, WaitingCursor } from "./ticket-store.ts";
+import { ticketShard, type ModeRules } from "./rules.ts";
 
 export interface MirrorSync {
   /** waiting tickets, oldest first (the same array as last time when nothing changed) */
@@ -30,8 +31,18 @@ export class WaitingMirror {
   private cursor: WaitingCursor | null = null;
   private byId = new Map<string, Ticket>();
   private list: Ticket[] = [];
+  /** ids the store lists here whose home region is in another shard by the rules (kept out of `list`, counted) */
+  private foreign = new Set<string>();
 
-  constructor(private readonly store: TicketStore, readonly mode: string, readonly shard: string, /** the lease token it was built under */ readonly token = 0) {}
+  /**
+   * `rules`: the mode's rules; a listed ticket whose shard by the rules (`ticketShard`) is not this
+   * one is kept out of the pool (a guard: the store lists tickets per shard already).
+   */
+  constructor(private readonly store: TicketStore, readonly mode: string, readonly shard: string, /** the lease token it was built under */ readonly token = 0, private readonly rules: Pick<ModeRules, "shards"> = {}) {}
+
+  private belongs(t: Ticket): boolean {
+    return ticketShard(this.rules, t) === this.shard;
+  }
 
   get size(): number { return this.list.length; }
 
@@ -47,20 +58,32 @@ export class WaitingMirror {
         this.cursor = ch.cursor;
         const read = ch.waiting.length + ch.gone.length;
         if (read) this.apply(ch.waiting, ch.gone);
-        if (this.list.length === ch.count) return { tickets: this.list, full: false, read };
+        if (this.list.length + this.foreign.size === ch.count) return { tickets: this.list, full: false, read };
       }
     }
     const snap = await this.store.snapshotWaiting(this.mode, this.shard);
     this.cursor = snap.cursor;
-    this.list = snap.tickets;
-    this.byId = new Map(snap.tickets.map((t) => [t.id, t]));
+    this.foreign = new Set();
+    let list = snap.tickets;
+    if (this.rules.shards) {
+      list = snap.tickets.filter((t) => this.belongs(t));
+      if (list.length !== snap.tickets.length) for (const t of snap.tickets) if (!this.belongs(t)) this.foreign.add(t.id);
+    }
+    this.list = list;
+    this.byId = new Map(list.map((t) => [t.id, t]));
     return { tickets: this.list, full: true, read: snap.tickets.length };
   }
 
   /** Changed tickets out, their current versions (if waiting) merged back in enqueue order. */
-  private apply(waiting: readonly Ticket[], gone: readonly string[]): void {
+  private apply(changed: readonly Ticket[], gone: readonly string[]): void {
     const out = new Set<string>(gone);
-    for (const t of waiting) out.add(t.id);
+    for (const t of changed) out.add(t.id);
+    for (const id of out) this.foreign.delete(id);
+    let waiting = changed;
+    if (this.rules.shards && changed.some((t) => !this.belongs(t))) {
+      waiting = changed.filter((t) => this.belongs(t));
+      for (const t of changed) if (!this.belongs(t)) this.foreign.add(t.id);
+    }
     let removed = 0;
     for (const id of out) if (this.byId.delete(id)) removed++;
     let kept = this.list;

@@ -14,13 +14,10 @@
  * - Frame decoding is watched (FrameWatch): a malformed frame is the client's fault, logged once per
  *   client at warn and counted, not an error-level stack an attacker can repeat at will.
  */
-import { CloseCode, ErrorCode, ServerError, matchMaker, type AuthContext, type Client, type Room } from "@colyseus/core";
+import { CloseCode, matchMaker, type AuthContext, type Client, type Room } from "@colyseus/core";
+import { codeOf } from "../protocol/index.ts";
+import { encodeRefusal } from "../protocol/server.ts";
 import type { TokenVerifier } from "./services.ts";
-
-/** Error code of a refused reconnection (server/errors.ts catalog). */
-export const ROOM_RECONNECT_REFUSED = "ROOM_RECONNECT_REFUSED";
-/** Error code of a create that reached a node other than the one placement chose (server/errors.ts catalog). */
-export const ROOM_WRONG_NODE = "ROOM_WRONG_NODE";
 /**
  * Create option the node's placement (`selectProcessIdToCreateRoom`) stamps with the chosen node's
  * process id. Colyseus creates a room locally when the create request to the chosen node times out
@@ -55,10 +52,6 @@ export interface RoomGuardDeps {
 export function playerIdOf(auth: unknown): string | null {
   const id = (auth as { playerId?: unknown } | null | undefined)?.playerId;
   return typeof id === "string" ? id : null;
-}
-
-function refuse(code: string, message: string, colyseusCode: number = ErrorCode.APPLICATION_ERROR): ServerError {
-  return new ServerError(colyseusCode, `${code}: ${message}`);
 }
 
 interface RoomInternals {
@@ -108,7 +101,7 @@ export function guardRoom<C extends AnyRoomClass>(Klass: C, deps: RoomGuardDeps)
     override onCreate(options: unknown): void | Promise<unknown> {
       const placedOn = (options as Record<string, unknown> | null | undefined)?.[PLACED_ON];
       if (typeof placedOn === "string" && placedOn !== matchMaker.processId) {
-        throw refuse(ROOM_WRONG_NODE, `placed on node ${placedOn}, which did not answer in time; not created on ${matchMaker.processId}`, ErrorCode.MATCHMAKE_UNHANDLED);
+        throw encodeRefusal("ROOM_WRONG_NODE", `placed on node ${placedOn}, which did not answer in time; not created on ${matchMaker.processId}`);
       }
       const limit = () => {
         if (!Number.isFinite(this.maxMessagesPerSecond)) this.maxMessagesPerSecond = deps.maxMessagesPerSecond;
@@ -136,10 +129,9 @@ export function guardRoom<C extends AnyRoomClass>(Klass: C, deps: RoomGuardDeps)
         try {
           playerId = (await deps.tokens.verifyAccess(authContext?.token || undefined)).playerId;
         } catch (e) {
-          const code = typeof (e as { code?: unknown })?.code === "string" ? (e as { code: string }).code : "AUTH_INVALID_TOKEN";
-          throw refuse(code, `reconnecting needs the seat's player's access token (${e instanceof Error ? e.message : "invalid token"})`, ErrorCode.AUTH_FAILED);
+          throw encodeRefusal(codeOf(e, "AUTH_INVALID_TOKEN"), `reconnecting needs the seat's player's access token (${e instanceof Error ? e.message : "invalid token"})`);
         }
-        if (owner === null || owner !== playerId) throw refuse(ROOM_RECONNECT_REFUSED, "this reconnection token belongs to another player's seat", ErrorCode.AUTH_FAILED);
+        if (owner === null || owner !== playerId) throw encodeRefusal("ROOM_RECONNECT_REFUSED", "this reconnection token belongs to another player's seat");
       }
       if (deps.maxQueuedBytes !== undefined) boundJoinQueue(client, deps.maxQueuedBytes);
       const seatAuth = (this as unknown as RoomInternals)._reservedSeats[client.sessionId]?.[1];

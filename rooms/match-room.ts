@@ -15,8 +15,11 @@
  *
  * A game extends it and fills in the `protected abstract` hooks; it never touches the lifecycle.
  */
-import { CloseCode, ErrorCode, Room, ServerError, type AuthContext, type Client, type StepContext } from "@colyseus/core";
+import { CloseCode, Room, type AuthContext, type Client, type StepContext } from "@colyseus/core";
 import { z } from "zod";
+import { winnerTeam } from "../server/players/outcome.ts";
+import { MatchMessage, matchmadeOptionsSchema, type ErrorCode, type MatchmadeOptions } from "../protocol/index.ts";
+import { encodeRefusal, refusalFrom } from "../protocol/server.ts";
 import { renewPatchMaps } from "./patch-maps.ts";
 import type { MatchOutcome, MatchResult, PlayerIdentity, RoomServices } from "./services.ts";
 
@@ -35,41 +38,11 @@ export const OPEN_ROOM_START_DELAY_MS = 3000;
 export const MatchPhase = { WAITING: "waiting", PLAYING: "playing", ENDED: "ended" } as const;
 export type MatchPhase = (typeof MatchPhase)[keyof typeof MatchPhase];
 
-/** What the matchmaker passes to `matchMaker.createRoom`. Clients can never set these (see onAuth). */
-export const matchmadeOptionsSchema = z.object({
-  matchId: z.string().min(1).max(64),
-  mode: z.string().min(1).max(32).optional(),
-  region: z.string().min(1).max(32).optional(),
-  /** Player ids per team, team index = position. A team may hold no human when bots take all its seats. */
-  teams: z.array(z.array(z.string().min(1).max(64)).max(64)).min(1).max(16),
-  /** Bot seats per team, filled at creation (the matcher completed the lobby with bots). */
-  bots: z.array(z.number().int().min(0).max(64)).max(16).optional(),
-  /**
-   * When the connect timeout fires with expected players missing: `bots` seats bots in their place
-   * (if at least `minPlayers` humans came and the game has bots), `requeue` cancels the match and hands
-   * the present players back to the queue (their tickets keep the original enqueue time). Unset: the
-   * room starts with whoever came if there are `minPlayers`, else it is cancelled.
-   */
-  noShow: z.enum(["bots", "requeue"]).optional(),
-  minPlayers: z.number().int().min(1).max(256).optional(),
-  /** Seat reservation and connect timeout for this match (seconds). */
-  connectTimeoutS: z.number().min(0.2).max(300).optional(),
-}).refine((o) => o.teams.some((ids) => ids.length > 0), { message: "a match needs at least one player", path: ["teams"] })
-  .refine((o) => o.teams.every((ids, team) => ids.length + (o.bots?.[team] ?? 0) > 0), { message: "every team needs a player or a bot", path: ["teams"] });
-export type MatchmadeOptions = z.infer<typeof matchmadeOptionsSchema>;
+/** What the matchmaker passes to `matchMaker.createRoom` (protocol/match.ts). Clients can never set these (see onAuth). */
+export { matchmadeOptionsSchema, type MatchmadeOptions };
 
 /** Options a client may send when it joins. Rooms extend this; unknown keys are refused. */
 export const baseJoinOptionsSchema = z.object({}).strict();
-
-/** Error codes a match room sends to one client as the `error` message or puts in a refusal. */
-export const RoomErrorCode = {
-  INVALID_MESSAGE: "INVALID_MESSAGE",
-  UNKNOWN_MESSAGE: "UNKNOWN_MESSAGE",
-  NOT_EXPECTED: "NOT_EXPECTED",
-  ALREADY_IN_MATCH: "ALREADY_IN_MATCH",
-  MATCH_OVER: "MATCH_OVER",
-  ROOM_BAD_OPTIONS: "ROOM_BAD_OPTIONS",
-} as const;
 
 export interface MatchPlayer {
   readonly sessionId: string;
@@ -79,15 +52,6 @@ export interface MatchPlayer {
   connected: boolean;
   /** False once the player left for good. */
   present: boolean;
-}
-
-/** A refusal that reaches the client as `CODE: message` with Colyseus' error code. */
-function refuse(code: string, message: string, colyseusCode: number = ErrorCode.APPLICATION_ERROR): ServerError {
-  return new ServerError(colyseusCode, `${code}: ${message}`);
-}
-
-function isCoded(e: unknown): e is { code: string; message: string } {
-  return typeof e === "object" && e !== null && typeof (e as { code?: unknown }).code === "string";
 }
 
 export abstract class MatchRoom<S extends object = object> extends Room<{ state: S }> {
@@ -178,7 +142,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       const parsed = schema.safeParse(raw);
       if (!parsed.success) {
         observer.messageRejected(roomName, "invalid");
-        this.sendError(client, RoomErrorCode.INVALID_MESSAGE, `"${type}": ${parsed.error.issues[0]?.message ?? "invalid"} at ${parsed.error.issues[0]?.path.join(".") || "(root)"}`);
+        this.sendError(client, "INVALID_MESSAGE", `"${type}": ${parsed.error.issues[0]?.message ?? "invalid"} at ${parsed.error.issues[0]?.path.join(".") || "(root)"}`);
         return;
       }
       if (!player || !player.present || this.phase !== MatchPhase.PLAYING) {
@@ -193,8 +157,8 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     });
   }
 
-  protected sendError(client: Client, code: string, message: string): void {
-    client.send("error", { code, message });
+  protected sendError(client: Client, code: ErrorCode, message: string): void {
+    client.send(MatchMessage.ERROR, { code, message });
     this.services.observer.messagesOut(this.roomName, "message");
   }
 
@@ -212,7 +176,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     // never ticks it again), the room would never close, and a draining node would never exit.
     void this.lock();
     const result = this.buildResult(reason, wasPlaying ? outcome : "cancelled");
-    this.broadcast("result", result);
+    this.broadcast(MatchMessage.RESULT, result);
     this.services.observer.messagesOut(this.roomName, "message", this.clients.length);
     void this.report(result);
     this.clock.setTimeout(() => void this.disconnect(CloseCode.CONSENTED), this.resultLingerMs);
@@ -231,11 +195,11 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     // (anyone could join it, on any team).
     if (!matchmade.success && typeof options === "object" && options !== null && "matchId" in options) {
       const issue = matchmade.error.issues[0];
-      throw refuse(RoomErrorCode.ROOM_BAD_OPTIONS, `${issue?.message ?? "invalid"} at ${issue?.path.join(".") || "(root)"}`);
+      throw encodeRefusal("ROOM_BAD_OPTIONS", `${issue?.message ?? "invalid"} at ${issue?.path.join(".") || "(root)"}`);
     }
     if (matchmade.success) {
       const { matchId, teams, mode, noShow, minPlayers, connectTimeoutS } = matchmade.data;
-      if (teams.length !== this.teamCount) throw refuse(RoomErrorCode.ROOM_BAD_OPTIONS, `expected ${this.teamCount} teams, got ${teams.length}`);
+      if (teams.length !== this.teamCount) throw encodeRefusal("ROOM_BAD_OPTIONS", `expected ${this.teamCount} teams, got ${teams.length}`);
       this.matchId = matchId;
       this.mode = mode ?? null;
       this.noShow = noShow;
@@ -255,7 +219,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     this.setState(this.createState());
     const bots = matchmade.success ? matchmade.data.bots ?? [] : [];
     bots.forEach((count, team) => {
-      if (count > 0 && !this.addBots(team, count)) throw refuse(RoomErrorCode.ROOM_BAD_OPTIONS, `${this.roomName} has no bots`);
+      if (count > 0 && !this.addBots(team, count)) throw encodeRefusal("ROOM_BAD_OPTIONS", `${this.roomName} has no bots`);
       this.botSeats += count;
     });
     // Spread: filterBy values live in the metadata and a plain assignment would wipe them.
@@ -263,20 +227,20 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     this.registerInputs();
     this.onMessage("*", (client: Client, type: string | number) => {
       this.services.observer.messageRejected(this.roomName, "unknown-type");
-      this.sendError(client, RoomErrorCode.UNKNOWN_MESSAGE, `no message type "${String(type)}" in ${this.roomName}`);
+      this.sendError(client, "UNKNOWN_MESSAGE", `no message type "${String(type)}" in ${this.roomName}`);
     });
   }
 
   override onJoin(client: Client, _options: unknown, auth?: PlayerIdentity): void {
-    if (!auth) throw refuse("AUTH_MISSING_TOKEN", "no identity", ErrorCode.AUTH_FAILED);
-    if (this.phase === MatchPhase.ENDED) throw refuse(RoomErrorCode.MATCH_OVER, "the match is over");
+    if (!auth) throw encodeRefusal("AUTH_MISSING_TOKEN", "no identity");
+    if (this.phase === MatchPhase.ENDED) throw encodeRefusal("MATCH_OVER", "the match is over");
     for (const p of this.players.values()) {
-      if (p.playerId === auth.playerId && p.present) throw refuse(RoomErrorCode.ALREADY_IN_MATCH, "this player already has a seat here");
+      if (p.playerId === auth.playerId && p.present) throw encodeRefusal("ALREADY_IN_MATCH", "this player already has a seat here");
     }
     let team: number;
     if (this.expected) {
       const expectedTeam = this.expected.get(auth.playerId);
-      if (expectedTeam === undefined) throw refuse(RoomErrorCode.NOT_EXPECTED, "this match was made for other players");
+      if (expectedTeam === undefined) throw encodeRefusal("NOT_EXPECTED", "this match was made for other players");
       team = expectedTeam;
     } else {
       team = this.smallestTeam();
@@ -325,7 +289,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       void this.disconnect(CloseCode.SERVER_SHUTDOWN);
       return;
     }
-    this.broadcast("draining", { endsWithinS: this.services.drainTimeoutS });
+    this.broadcast(MatchMessage.DRAINING, { endsWithinS: this.services.drainTimeoutS });
     this.clock.setTimeout(() => this.endMatch("drain-timeout", "aborted"), this.services.drainTimeoutS * 1000);
   }
 
@@ -451,7 +415,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       return;
     }
     // Everyone who came goes back to the queue, at the front (the original enqueue time is kept).
-    this.broadcast("requeue", { matchId: this.matchId, mode: this.mode, reason: "players-missing", missing: missing.length });
+    this.broadcast(MatchMessage.REQUEUE, { matchId: this.matchId, mode: this.mode, reason: "players-missing", missing: missing.length });
     this.endMatch("players-missing", "cancelled");
   }
 
@@ -487,8 +451,6 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     const { teams, players } = this.scores();
     const endedAt = Date.now();
     const durationMs = this.startedAt ? this.clock.currentTime - this.startedAt : 0;
-    const best = Math.max(...teams);
-    const winners = teams.filter((s) => s === best).length;
     const humanTeams = new Set([...this.players.values()].map((p) => p.team)).size;
     return {
       matchId: this.matchId,
@@ -507,7 +469,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       players: [...this.players.values()].map((p) => ({
         playerId: p.playerId, name: p.name, team: p.team, score: players.get(p.sessionId) ?? 0, present: p.present,
       })),
-      winnerTeam: outcome === "completed" && winners === 1 ? teams.indexOf(best) : null,
+      winnerTeam: outcome === "completed" ? winnerTeam(teams) : null,
       // Only matchmade rooms are ranked: an open game's result is history, never rating or rewards.
       ranked: this.expected !== null,
       againstBotsOnly: this.botSeats > 0 && humanTeams <= 1,
@@ -544,13 +506,12 @@ export async function authenticate(services: Pick<RoomServices, "tokens">, joinO
   try {
     identity = await services.tokens.verifyAccess(token || undefined);
   } catch (e) {
-    const code = isCoded(e) ? e.code : "AUTH_INVALID_TOKEN";
-    throw refuse(code, e instanceof Error ? e.message : "invalid token", ErrorCode.AUTH_FAILED);
+    throw refusalFrom(e, "AUTH_INVALID_TOKEN");
   }
   const parsed = joinOptions.safeParse(options ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw refuse(RoomErrorCode.ROOM_BAD_OPTIONS, `${issue?.message ?? "invalid"}${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}`);
+    throw encodeRefusal("ROOM_BAD_OPTIONS", `${issue?.message ?? "invalid"}${issue?.path.length ? ` at ${issue.path.join(".")}` : ""}`);
   }
   return identity;
 }

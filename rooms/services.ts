@@ -1,7 +1,11 @@
 /**
  * What a game room needs from the rest of Rally, as small interfaces. The server wires real
- * implementations in; tests pass fakes. Rooms never import `server/`.
+ * implementations in; tests pass fakes. Rooms never import `server/`. Wire shapes (the match result,
+ * the no-show report) are protocol/'s.
  */
+import type { MatchOutcome, MatchResult, MatchResultPlayer, NoShowReport } from "../protocol/index.ts";
+
+export type { MatchOutcome, MatchResult, MatchResultPlayer, NoShowReport };
 
 /** Who a client is, as proven by its access token. Never taken from join options. */
 export interface PlayerIdentity {
@@ -9,51 +13,9 @@ export interface PlayerIdentity {
   readonly name: string;
 }
 
-/** Thrown by a TokenVerifier; `code` is a Rally error code such as AUTH_EXPIRED_TOKEN. */
-export interface CodedError extends Error {
-  readonly code: string;
-}
-
 export interface TokenVerifier {
-  /** Resolves the identity in an access token, or throws a CodedError (missing, expired, forged). */
+  /** Resolves the identity in an access token, or throws a RallyError (AUTH_MISSING_TOKEN, AUTH_EXPIRED_TOKEN, AUTH_INVALID_TOKEN, PLAYER_BANNED...). */
   verifyAccess(token: string | undefined): Promise<PlayerIdentity>;
-}
-
-export type MatchOutcome = "completed" | "cancelled" | "aborted";
-
-export interface MatchResultPlayer {
-  readonly playerId: string;
-  readonly name: string;
-  readonly team: number;
-  readonly score: number;
-  /** False when the player left (or never came back) before the end. */
-  readonly present: boolean;
-}
-
-export interface MatchResult {
-  /** Idempotency key: a sink applies a given matchId once. */
-  readonly matchId: string;
-  readonly roomName: string;
-  readonly region: string;
-  readonly mode: string | null;
-  readonly outcome: MatchOutcome;
-  /** Why it ended: the rule that fired ("score-limit", "time-limit"), "not-enough-players", "drain-timeout", ... */
-  readonly reason: string;
-  readonly startedAt: number;
-  readonly endedAt: number;
-  readonly durationMs: number;
-  readonly teams: ReadonlyArray<{ readonly team: number; readonly score: number; readonly playerIds: readonly string[] }>;
-  readonly players: readonly MatchResultPlayer[];
-  /** Winning team index, or null for a draw or a match that did not complete. */
-  readonly winnerTeam: number | null;
-  /**
-   * True for a room the matchmaker made (a `matchId` in its create options): only these move ratings,
-   * leaderboards and rewards of their mode. False for an open game (a client's joinOrCreate/create):
-   * recorded in history, unrated, unrewarded. Absent (results written by tools) counts as ranked.
-   */
-  readonly ranked?: boolean;
-  /** True when the humans of this match faced only bots (no human on another team). */
-  readonly againstBotsOnly?: boolean;
 }
 
 /** Where a finished match goes (ratings, history, leaderboards: later issues). Must be idempotent by matchId. */
@@ -88,7 +50,7 @@ export interface MatchmakingHooks {
    * The connect timeout fired with expected players missing. `requeue`: the match is cancelled and the
    * present players' tickets go back to the queue; otherwise bots took the empty seats.
    */
-  noShow(report: { matchId: string; mode: string; present: readonly string[]; missing: readonly string[]; requeue: boolean }): Promise<void>;
+  noShow(report: NoShowReport): Promise<void>;
 }
 
 export interface RoomServices {

@@ -14,7 +14,7 @@ import type { Router } from "express";
 import { ConfigError, loadConfig, type Config } from "./config.ts";
 import { ListenError, startGameNode, type ExtraRoom, type GameNode, type GameNodeOptions } from "./node/index.ts";
 import { GameConfigError, checkRoomNames, gameModes, type Games } from "./node/games.ts";
-import type { MatchRewards } from "./node/results.ts";
+import type { MatchRewards } from "./players/index.ts";
 import type { Logger } from "./log.ts";
 import type { Store } from "./store/index.ts";
 import type { ChatFilter } from "./chat/index.ts";
@@ -23,11 +23,14 @@ import type { MatchResultSink } from "../rooms/index.ts";
 import type { PartyDirectory, QueueModes, RatingModel } from "../matchmaker/index.ts";
 
 export { defineGame, GameConfigErrorCode, BUILT_IN_ROOMS, type GameDefinition, type Games, type ModeSpec, type MatchRoomClass } from "./node/games.ts";
-export { MatchRoom, MatchPhase, RoomErrorCode, baseJoinOptionsSchema, type MatchPlayer, type MatchmadeOptions } from "../rooms/match-room.ts";
+export { MatchRoom, MatchPhase, baseJoinOptionsSchema, type MatchPlayer, type MatchmadeOptions } from "../rooms/match-room.ts";
 export type { MatchResult, MatchResultPlayer, MatchResultSink, MatchOutcome, PlayerIdentity } from "../rooms/services.ts";
+// A room refuses with a catalog code (protocol/errors.ts), encoded once; clients decode it with rally/protocol.
+export { encodeRefusal, refusalFrom } from "../protocol/server.ts";
+export { ERRORS, RallyError, type ErrorCode } from "../protocol/index.ts";
 export type { RatingModel, Skill } from "../matchmaker/rating.ts";
 export { OpenSkillModel } from "../matchmaker/rating.ts";
-export { DEFAULT_REWARDS, type MatchRewards } from "./node/results.ts";
+export { DEFAULT_REWARDS, type MatchRewards } from "./players/index.ts";
 // What a game room is written with, from the same module instances Rally runs on: a second copy of
 // @colyseus/schema in a game's folder breaks state sync ("Multiple @colyseus/schema versions detected").
 export type { Client, StepContext } from "@colyseus/core";

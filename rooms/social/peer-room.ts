@@ -15,9 +15,11 @@
  * Limits: at most RELAY_MAX_MESSAGE_BYTES per message (bigger ones are dropped with an `error`),
  * RELAY_MAX_MESSAGES_PER_S per client (Colyseus closes a client above it, code 4002), 2-16 peers.
  */
-import { CloseCode, ErrorCode, RelayRoom, ServerError, type Client } from "@colyseus/core";
+import { CloseCode, RelayRoom, type Client } from "@colyseus/core";
 import { schema, t } from "@colyseus/schema";
 import { z } from "zod";
+import type { ErrorCode } from "../../protocol/index.ts";
+import { encodeRefusal, refusalFrom } from "../../protocol/server.ts";
 import { authenticate } from "../match-room.ts";
 import type { PlayerIdentity } from "../services.ts";
 import type { SocialRoomServices } from "./services.ts";
@@ -68,10 +70,6 @@ interface CreateOptions {
   private?: boolean;
 }
 
-function refuse(code: string, message: string): ServerError {
-  return new ServerError(ErrorCode.APPLICATION_ERROR, `${code}: ${message}`);
-}
-
 abstract class PeerRoom extends RelayRoom {
   static services: SocialRoomServices | undefined;
   protected abstract readonly codeKind: "custom" | "relay";
@@ -119,7 +117,7 @@ abstract class PeerRoom extends RelayRoom {
       bytes = Infinity;
     }
     if (bytes <= RELAY_MAX_MESSAGE_BYTES) return true;
-    client.send("error", { code: "RELAY_MESSAGE_TOO_LARGE", message: `messages are limited to ${RELAY_MAX_MESSAGE_BYTES} bytes` });
+    client.send("error", { code: "RELAY_MESSAGE_TOO_LARGE" satisfies ErrorCode, message: `messages are limited to ${RELAY_MAX_MESSAGE_BYTES} bytes` });
     return false;
   }
 
@@ -180,7 +178,7 @@ export class RelaySessionRoom extends PeerRoom {
 
   override async onJoin(client: Client, options: Record<string, unknown> = {}, auth?: PlayerIdentity): Promise<void> {
     if (!auth || !(await this.services.redeemRelayToken(options.relayToken, auth.playerId, this.roomId))) {
-      throw refuse("RELAY_TOKEN_INVALID", "a relay token issued for this session is required (POST /v1/relay or /v1/relay/join)");
+      throw encodeRefusal("RELAY_TOKEN_INVALID", "a relay token issued for this session is required (POST /v1/relay or /v1/relay/join)");
     }
     super.onJoin(client, {}, auth);
   }
@@ -217,10 +215,9 @@ export class CustomGameRoom extends PeerRoom {
       try {
         await this.services.codeAttempt(auth?.playerId ?? "");
       } catch (e) {
-        const coded = typeof (e as { code?: unknown })?.code === "string" ? (e as { code: string }).code : "RATE_LIMITED";
-        throw refuse(coded, e instanceof Error ? e.message : "too many join code attempts");
+        throw refusalFrom(e, "RATE_LIMITED");
       }
-      if (code !== this.code) throw refuse("JOIN_CODE_NOT_FOUND", "this game is private: join it with its code");
+      if (code !== this.code) throw encodeRefusal("JOIN_CODE_NOT_FOUND", "this game is private: join it with its code");
     }
     super.onJoin(client, {}, auth);
     if (this.peers.players.size === 1) void this.setMatchmaking({ metadata: { ...this.metadata, hostName: auth?.name ?? "" } });
@@ -239,7 +236,7 @@ export function bindPeerRoom<C extends typeof RelaySessionRoom | typeof CustomGa
       // Refused before any seat is reserved, so a stranger cannot make a fresh session dispose itself;
       // onJoin then spends the token and checks its room.
       if (requiresRelayToken && !(await services.relayTokenFor((options as { relayToken?: unknown }).relayToken, identity.playerId))) {
-        throw refuse("RELAY_TOKEN_INVALID", "a relay token issued to you is required (POST /v1/relay or /v1/relay/join)");
+        throw encodeRefusal("RELAY_TOKEN_INVALID", "a relay token issued to you is required (POST /v1/relay or /v1/relay/join)");
       }
       return identity;
     }

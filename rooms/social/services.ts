@@ -2,6 +2,7 @@
  * What the social, lobby and relay rooms need from the rest of Rally, as small interfaces (rooms
  * never import `server/`). server/node wires the social service (server/social) into them.
  */
+import type { ErrorCode } from "../../protocol/index.ts";
 import type { PlayerIdentity, RoomLogger, TokenVerifier } from "../services.ts";
 
 export interface SocialRoomServices {
@@ -25,7 +26,7 @@ export interface SocialRoomServices {
   redeemRelayToken(token: unknown, playerId: string, roomId: string): Promise<boolean>;
   /**
    * One attempt at a private game's join code by this player, counted against the same per-player
-   * budget as `GET /v1/join-codes/:code`; throws a CodedError (RATE_LIMITED) when it is spent.
+   * budget as `GET /v1/join-codes/:code`; throws a RallyError (RATE_LIMITED) when it is spent.
    */
   codeAttempt(playerId: string): Promise<void>;
   /**
@@ -45,4 +46,4 @@ export interface ChatSendMessage {
 
 export type ChatSendOutcome =
   | { readonly ok: true; readonly message: unknown }
-  | { readonly ok: false; readonly code: string; readonly message: string; readonly reason?: string };
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string; readonly reason?: string };

@@ -17,6 +17,7 @@ import { z } from "zod";
 import { authenticate } from "../match-room.ts";
 import type { PlayerIdentity } from "../services.ts";
 import type { SocialRoomServices } from "./services.ts";
+import { SocialMessage } from "../../protocol/index.ts";
 
 export const SOCIAL_RECONNECT_S = 10;
 const joinOptions = z.object({}).strict();
@@ -54,7 +55,7 @@ export class SocialRoom extends Room {
     // Stays on the node that created it (registered `local`, server/node/rooms.ts); unlisted in the lobby.
     this.metadata = { ...this.metadata, node: matchMaker.processId };
     void this.setMatchmaking({ unlisted: true, metadata: this.metadata });
-    this.onMessage("chat", (client, raw: unknown) => void this.chat(client, raw));
+    this.onMessage(SocialMessage.CHAT, (client, raw: unknown) => void this.chat(client, raw));
     // No other commands on this line; anything else sent is ignored (the rate limit still applies).
     this.onMessage("*", () => undefined);
   }
@@ -64,7 +65,7 @@ export class SocialRoom extends Room {
     const ref = typeof (raw as { ref?: unknown } | null)?.ref === "string" ? String((raw as { ref: string }).ref).slice(0, 64) : null;
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      client.send("chat.error", { ref, code: "BAD_REQUEST", message: `${issue?.path.join(".") || "message"}: ${issue?.message ?? "invalid"}` });
+      client.send(SocialMessage.CHAT_ERROR, { ref, code: "BAD_REQUEST", message: `${issue?.path.join(".") || "message"}: ${issue?.message ?? "invalid"}` });
       return;
     }
     const auth = client.auth as PlayerIdentity | undefined;
@@ -72,11 +73,11 @@ export class SocialRoom extends Room {
     const { ref: _ref, ...message } = parsed.data;
     try {
       const out = await this.services.sendChat(auth, message);
-      if (out.ok) client.send("chat.sent", { ref, message: out.message });
-      else client.send("chat.error", { ref, code: out.code, message: out.message, ...(out.reason ? { reason: out.reason } : {}) });
+      if (out.ok) client.send(SocialMessage.CHAT_SENT, { ref, message: out.message });
+      else client.send(SocialMessage.CHAT_ERROR, { ref, code: out.code, message: out.message, ...(out.reason ? { reason: out.reason } : {}) });
     } catch (err) {
       this.services.logger.warn({ err, playerId: auth.playerId }, "chat send failed");
-      client.send("chat.error", { ref, code: "INTERNAL", message: "Internal error." });
+      client.send(SocialMessage.CHAT_ERROR, { ref, code: "INTERNAL", message: "Internal error." });
     }
   }
 
@@ -93,7 +94,7 @@ export class SocialRoom extends Room {
     }
     set.add(client);
     await this.services.connected(playerId);
-    client.send("snapshot", await this.services.snapshot(playerId));
+    client.send(SocialMessage.SNAPSHOT, await this.services.snapshot(playerId));
   }
 
   override onDrop(client: Client): void {

@@ -129,21 +129,27 @@ export function createTokenService({ secret, accessTtlS, refreshTtlS, sessions, 
 }
 
 /**
- * The signing secret: JWT_SECRET when set; otherwise a random one kept in DATA_DIR so tokens survive
- * a restart of a dev node. A cluster must set JWT_SECRET so every node verifies every token.
+ * The one JWT-secret loader, as text: JWT_SECRET when set; otherwise a random one kept in `dir/jwt-secret`
+ * so tokens survive a restart of a dev node. A cluster must share one: the pool manager loads it from
+ * POOL_STATE_DIR and hands it to the nodes it starts as their JWT_SECRET.
  */
-export async function loadTokenSecret(jwtSecret: string | undefined, dataDir: string): Promise<Uint8Array> {
-  if (jwtSecret) return new TextEncoder().encode(jwtSecret);
-  const file = join(dataDir, "jwt-secret");
+export async function loadTokenSecretText(jwtSecret: string | undefined, dir: string): Promise<string> {
+  if (jwtSecret) return jwtSecret;
+  const file = join(dir, "jwt-secret");
   try {
-    return new TextEncoder().encode((await readFile(file, "utf8")).trim());
+    return (await readFile(file, "utf8")).trim();
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
   }
-  await mkdir(dataDir, { recursive: true });
+  await mkdir(dir, { recursive: true });
   const secret = randomBytes(48).toString("base64url");
   await writeFile(file, secret + "\n", { mode: 0o600, flag: "wx" }).catch(async (e: NodeJS.ErrnoException) => {
     if (e.code !== "EEXIST") throw e; // another process won the race: use its secret
   });
-  return new TextEncoder().encode((await readFile(file, "utf8")).trim());
+  return (await readFile(file, "utf8")).trim();
+}
+
+/** The signing key of a node's token service: `loadTokenSecretText` over JWT_SECRET and DATA_DIR. */
+export async function loadTokenSecret(jwtSecret: string | undefined, dataDir: string): Promise<Uint8Array> {
+  return new TextEncoder().encode(await loadTokenSecretText(jwtSecret, dataDir));
 }

@@ -24,7 +24,7 @@ export interface LimitSettings {
   loginLockoutAfter: number;
   loginLockoutS: number;
   /** Guest sign-ins per device id per minute. */
-  guestDevicePerMin?: number;
+  guestDevicePerMin: number;
 }
 
 export interface Limits {
@@ -43,12 +43,6 @@ export interface Limits {
   loginSucceeded(username: string): Promise<void>;
 }
 
-export class LimitError extends RallyError {
-  constructor(code: "RATE_LIMITED" | "ACCOUNT_LOCKED", message: string, readonly retryAfterS: number) {
-    super(code, message);
-  }
-}
-
 export function createLimits(settings: LimitSettings, redis?: Redis, sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))): Limits {
   const make = (keyPrefix: string, points: number, duration: number, blockDuration = 0): RateLimiterAbstract => {
     const memory = new RateLimiterMemory({ keyPrefix, points, duration, blockDuration });
@@ -59,11 +53,11 @@ export function createLimits(settings: LimitSettings, redis?: Redis, sleep = (ms
   const api = make("api", settings.apiPerMin, 60);
   const account = make("acct", settings.accountPerMin, 60);
   const logins = make("login", settings.loginLockoutAfter, settings.loginLockoutS, settings.loginLockoutS);
-  const devices = make("guestdev", settings.guestDevicePerMin ?? 10, 60);
+  const devices = make("guestdev", settings.guestDevicePerMin, 60);
 
   const limit = (limiter: RateLimiterAbstract, key: string, what: string) =>
     limiter.consume(key).then(() => undefined, (res: unknown) => {
-      if (res instanceof RateLimiterRes) throw new LimitError("RATE_LIMITED", `too many ${what}; retry in ${Math.ceil(res.msBeforeNext / 1000)} s`, Math.ceil(res.msBeforeNext / 1000));
+      if (res instanceof RateLimiterRes) throw new RallyError("RATE_LIMITED", `too many ${what}; retry in ${Math.ceil(res.msBeforeNext / 1000)} s`, { retryAfterS: Math.ceil(res.msBeforeNext / 1000) });
       throw res;
     });
   const userKey = (u: string) => u.toLowerCase();
@@ -72,7 +66,7 @@ export function createLimits(settings: LimitSettings, redis?: Redis, sleep = (ms
     auth: (ip) => limit(auth, ip, `auth requests (limit ${settings.authPerMin}/min)`),
     api: (ip) => limit(api, ip, `requests (limit ${settings.apiPerMin}/min)`),
     account: (playerId) => limit(account, playerId, `requests for this account (limit ${settings.accountPerMin}/min)`),
-    guestDevice: (deviceId) => limit(devices, deviceId, `guest sign-ins for this device (limit ${settings.guestDevicePerMin ?? 10}/min)`),
+    guestDevice: (deviceId) => limit(devices, deviceId, `guest sign-ins for this device (limit ${settings.guestDevicePerMin}/min)`),
     async beforeLogin(username) {
       let reserved: RateLimiterRes;
       try {
@@ -80,7 +74,7 @@ export function createLimits(settings: LimitSettings, redis?: Redis, sleep = (ms
       } catch (res) {
         if (!(res instanceof RateLimiterRes)) throw res;
         const s = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-        throw new LimitError("ACCOUNT_LOCKED", `too many failed logins; try again in ${s} s`, s);
+        throw new RallyError("ACCOUNT_LOCKED", `too many failed logins; try again in ${s} s`, { retryAfterS: s });
       }
       const failuresBefore = reserved.consumedPoints - 1;
       if (failuresBefore >= settings.loginSlowAfter) await sleep(Math.min(2000, 250 * 2 ** (failuresBefore - settings.loginSlowAfter)));

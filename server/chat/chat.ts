@@ -11,7 +11,7 @@
  */
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
 import type { Redis } from "ioredis";
-import { RallyError, type ErrorCode } from "../errors.ts";
+import { RallyError } from "../errors.ts";
 import type { ChatMessage, Store } from "../store/index.ts";
 import { SocialEvent, type Identity, type PartyView, type SocialBus, type SocialKv } from "../social/index.ts";
 import { chatId } from "./ids.ts";
@@ -72,13 +72,6 @@ const matchKey = (matchId: string) => `chat:match:${matchId}`;
 
 export const directChannel = (a: string, b: string) => (a < b ? `direct:${a}:${b}` : `direct:${b}:${a}`);
 
-/** A chat error carrying the filter's reason when there is one. */
-export class ChatError extends RallyError {
-  constructor(code: ErrorCode, message?: string, readonly reason?: string) {
-    super(code, message);
-  }
-}
-
 export class ChatService {
   private readonly now: () => number;
   private readonly limiter: RateLimiterAbstract;
@@ -93,7 +86,7 @@ export class ChatService {
       : memory;
   }
 
-  /** Checks, stores and delivers one message; throws a RallyError (ChatError) when refused. */
+  /** Checks, stores and delivers one message; throws a RallyError when refused (CHAT_REJECTED carries the filter's `reason` in its details). */
   async send(sender: Identity, req: ChatSend): Promise<ChatMessage> {
     try {
       const message = await this.deliver(sender, req);
@@ -107,20 +100,20 @@ export class ChatService {
 
   private async deliver(sender: Identity, req: ChatSend): Promise<ChatMessage> {
     let text = req.text.trim();
-    if (text.length === 0) throw new ChatError("BAD_REQUEST", "text: empty message");
-    if ([...text].length > this.o.maxLength) throw new ChatError("CHAT_TOO_LONG", `at most ${this.o.maxLength} characters`);
+    if (text.length === 0) throw new RallyError("BAD_REQUEST", "text: empty message");
+    if ([...text].length > this.o.maxLength) throw new RallyError("CHAT_TOO_LONG", `at most ${this.o.maxLength} characters`);
     await this.limiter.consume(sender.playerId).catch((res: unknown) => {
-      if (res instanceof RateLimiterRes) throw new ChatError("CHAT_RATE_LIMITED", `at most ${this.o.ratePerMin} messages per minute; retry in ${Math.ceil(res.msBeforeNext / 1000)} s`);
+      if (res instanceof RateLimiterRes) throw new RallyError("CHAT_RATE_LIMITED", `at most ${this.o.ratePerMin} messages per minute; retry in ${Math.ceil(res.msBeforeNext / 1000)} s`);
       throw res;
     });
     const { channel, recipients } = await this.route(sender.playerId, req);
     const filtered = await this.filter(text, { playerId: sender.playerId, channel, kind: req.channel });
     if (typeof filtered !== "string") {
       const reason = REASON.test(String(filtered.reject)) ? String(filtered.reject) : "rejected";
-      throw new ChatError("CHAT_REJECTED", `the chat filter refused this message (${reason})`, reason);
+      throw new RallyError("CHAT_REJECTED", `the chat filter refused this message (${reason})`, { reason });
     }
     text = filtered.trim();
-    if (text.length === 0) throw new ChatError("CHAT_REJECTED", "the chat filter left nothing to send", "empty");
+    if (text.length === 0) throw new RallyError("CHAT_REJECTED", "the chat filter left nothing to send", { reason: "empty" });
     const at = this.now();
     const message: ChatMessage = { id: chatId(at), channel, from: sender.playerId, fromName: sender.name, text, at };
     await this.o.store.chat.append(message);
@@ -170,21 +163,21 @@ export class ChatService {
   private async route(me: string, req: ChatSend): Promise<{ channel: string; recipients: string[] }> {
     if (req.channel === "direct") {
       const to = req.to;
-      if (!to) throw new ChatError("BAD_REQUEST", "to: the player to message");
-      if (to === me) throw new ChatError("FRIEND_SELF", "you cannot message yourself");
-      if (!(await this.o.store.players.get(to))) throw new ChatError("NOT_FOUND", "no such player");
-      if (await this.o.store.friends.blocked(me, to)) throw new ChatError("FRIEND_BLOCKED");
+      if (!to) throw new RallyError("BAD_REQUEST", "to: the player to message");
+      if (to === me) throw new RallyError("FRIEND_SELF", "you cannot message yourself");
+      if (!(await this.o.store.players.get(to))) throw new RallyError("NOT_FOUND", "no such player");
+      if (await this.o.store.friends.blocked(me, to)) throw new RallyError("FRIEND_BLOCKED");
       return { channel: directChannel(me, to), recipients: [me, to] };
     }
     if (req.channel === "party") {
       const party = await this.o.parties.of(me);
-      if (!party) throw new ChatError("NOT_IN_PARTY");
+      if (!party) throw new RallyError("NOT_IN_PARTY");
       return { channel: `party:${party.partyId}`, recipients: await this.unblocked(me, party.members.map((m) => m.playerId)) };
     }
     const matchId = req.matchId;
-    if (!matchId) throw new ChatError("BAD_REQUEST", "matchId: the match to message");
+    if (!matchId) throw new RallyError("BAD_REQUEST", "matchId: the match to message");
     const members = await this.matchMembers(matchId);
-    if (!members.has(me)) throw new ChatError("CHAT_NOT_MEMBER", "you are not a player of this match");
+    if (!members.has(me)) throw new RallyError("CHAT_NOT_MEMBER", "you are not a player of this match");
     return { channel: `match:${matchId}`, recipients: await this.unblocked(me, [...members]) };
   }
 
@@ -192,23 +185,23 @@ export class ChatService {
   private async readable(me: string, name: string): Promise<string> {
     const [kind, a, b, ...rest] = name.split(":");
     if (rest.length === 0 && kind === "direct" && a && b === undefined) {
-      if (a === me) throw new ChatError("FRIEND_SELF", "you cannot message yourself");
+      if (a === me) throw new RallyError("FRIEND_SELF", "you cannot message yourself");
       return directChannel(me, a);
     }
     if (rest.length === 0 && kind === "direct" && a && b) {
-      if (a !== me && b !== me) throw new ChatError("CHAT_NOT_MEMBER");
+      if (a !== me && b !== me) throw new RallyError("CHAT_NOT_MEMBER");
       return directChannel(a, b);
     }
     if (rest.length === 0 && kind === "party" && a && b === undefined) {
       const party = await this.o.parties.get(a);
-      if (!party?.members.some((m) => m.playerId === me)) throw new ChatError("CHAT_NOT_MEMBER", "you are not in this party");
+      if (!party?.members.some((m) => m.playerId === me)) throw new RallyError("CHAT_NOT_MEMBER", "you are not in this party");
       return `party:${a}`;
     }
     if (kind === "match" && a && b === undefined) {
-      if (!(await this.matchMembers(a)).has(me)) throw new ChatError("CHAT_NOT_MEMBER", "you are not a player of this match");
+      if (!(await this.matchMembers(a)).has(me)) throw new RallyError("CHAT_NOT_MEMBER", "you are not a player of this match");
       return `match:${a}`;
     }
-    throw new ChatError("BAD_REQUEST", "channel: direct:<playerId>, party:<partyId> or match:<matchId>");
+    throw new RallyError("BAD_REQUEST", "channel: direct:<playerId>, party:<partyId> or match:<matchId>");
   }
 
   /** The recipients with no block either way with the sender (the sender always). */

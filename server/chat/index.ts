@@ -9,12 +9,13 @@ import { Counter, type Registry } from "prom-client";
 import type { Client, RegisteredHandler, Room } from "@colyseus/core";
 import type { MatchResult, MatchResultSink } from "../../rooms/index.ts";
 import type { Store } from "../store/index.ts";
+import { teamOutcome } from "../players/outcome.ts";
 import type { SocialServices } from "../social/index.ts";
 import { ChatService, type ChatFilter } from "./chat.ts";
 import { InboxService } from "./inbox.ts";
 import { RetentionPruner } from "./prune.ts";
 
-export { ChatService, ChatError, allowAllChat, directChannel, type ChatFilter, type ChatFilterContext, type ChatSend, type ChatChannelKind, type ChatParties } from "./chat.ts";
+export { ChatService, allowAllChat, directChannel, type ChatFilter, type ChatFilterContext, type ChatSend, type ChatChannelKind, type ChatParties } from "./chat.ts";
 export { InboxService, type InboxPage } from "./inbox.ts";
 export { RetentionPruner, type PruneOptions } from "./prune.ts";
 export { chatId, SORTABLE_ID } from "./ids.ts";
@@ -62,7 +63,7 @@ export function createChatServices(o: {
 export function resultNotice(result: MatchResult, playerId: string): Record<string, unknown> {
   const p = result.players.find((x) => x.playerId === playerId);
   const decided = result.outcome === "completed";
-  const outcome = !decided || !p ? "none" : result.winnerTeam === null ? "draw" : p.team === result.winnerTeam ? "win" : "loss";
+  const outcome = p ? teamOutcome(decided, result.winnerTeam, p.team) : "none";
   return { matchId: result.matchId, mode: result.mode ?? result.roomName, outcome, team: p?.team ?? null, score: p?.score ?? null, endedAt: result.endedAt };
 }
 

@@ -12,7 +12,6 @@ import express, { type Application, type NextFunction, type Request, type Respon
 import { z } from "zod";
 import { RallyError } from "../errors.ts";
 import { boardKey, type PlayerServices } from "../players/index.ts";
-import { initialRating } from "../node/results.ts";
 import { adminGuard } from "./admin.ts";
 import { errorHandler, idempotencyKey, itemsBody, parse, playerIdParam, route } from "./common.ts";
 import type { Logger } from "../log.ts";
@@ -28,7 +27,7 @@ const boardParam = z.string().regex(/^(rating|score)\.[A-Za-z0-9_-]{1,32}\.(all|
 
 export function mountPlayerAdminApi(app: Application, adminToken: string | undefined, players: PlayerServices, logger: Logger, onBan?: (playerId: string) => Promise<void>): Application {
   if (!adminToken) return app;
-  const { store, profiles, model } = players;
+  const { store, profiles, model, ratings } = players;
   const router = express.Router();
   router.use(adminGuard(adminToken));
   router.use(express.json({ limit: "4kb" }));
@@ -49,12 +48,13 @@ export function mountPlayerAdminApi(app: Application, adminToken: string | undef
   router.put("/players/:id/rating", route(async (req, res) => {
     const p = await playerOr404(req);
     const body = parse(ratingBody, req.body);
-    const current = (await store.ratings.get(p.id, body.mode)) ?? initialRating(model, p.id, body.mode);
+    const current = await ratings.record(p.id, body.mode);
     const skill = "rating" in body ? model.fromSearchRating(body.rating, body.sigma ?? current.sigma) : { mu: body.mu, sigma: body.sigma ?? current.sigma };
     const mmr = model.displayRating(skill);
     const record = { ...current, mu: skill.mu, sigma: skill.sigma, mmr, updatedAt: Date.now() };
     const board = { board: boardKey("rating", body.mode, players.season()), playerId: p.id, score: Math.round(mmr), keep: "latest" as const };
     await store.ratings.set(record, board);
+    ratings.remember([record]);
     await profiles.changed(p.id);
     await players.leaderboards.written([board]);
     res.json({ playerId: p.id, mode: body.mode, mu: skill.mu, sigma: skill.sigma, mmr: Math.round(mmr), rating: Math.round(model.searchRating(skill)) });

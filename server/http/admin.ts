@@ -14,7 +14,6 @@ import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
 import { RallyError } from "../errors.ts";
-import { LimitError } from "../auth/limits.ts";
 import { isDecodeError } from "./common.ts";
 import { isAlive, type NodeCommands, type NodeRegistry, type PoolLimitsStore } from "../registry/index.ts";
 
@@ -24,7 +23,7 @@ export interface AdminDeps {
   readonly commands: NodeCommands;
   readonly limits: PoolLimitsStore;
   /** ADMIN_RATE_PER_MIN: requests per minute per client address on every `/v1/admin` route of this app. */
-  readonly ratePerMin?: number;
+  readonly ratePerMin: number;
   readonly now?: () => number;
 }
 
@@ -54,13 +53,13 @@ export function mountAdminApi(app: Application, deps: AdminDeps): Application {
   const now = deps.now ?? Date.now;
   // One budget per address for all of /v1/admin (these pool routes and the player routes mounted
   // after them), so a token cannot be guessed at line rate. In memory: per process.
-  const perMin = deps.ratePerMin ?? 120;
+  const perMin = deps.ratePerMin;
   const budget = new RateLimiterMemory({ keyPrefix: "admin", points: perMin, duration: 60 });
   app.use("/v1/admin", (req: Request, res: Response, next: NextFunction) => {
     budget.consume(req.ip ?? req.socket.remoteAddress ?? "unknown").then(() => next(), (r: unknown) => {
       if (!(r instanceof RateLimiterRes)) return next(r);
       const s = Math.ceil(r.msBeforeNext / 1000);
-      const e = new LimitError("RATE_LIMITED", `too many admin requests (limit ${perMin}/min); retry in ${s} s`, s);
+      const e = new RallyError("RATE_LIMITED", `too many admin requests (limit ${perMin}/min); retry in ${s} s`, { retryAfterS: s });
       res.setHeader("Retry-After", String(s));
       res.status(e.status).json(e.toBody());
     });

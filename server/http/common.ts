@@ -3,9 +3,10 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import helmet from "helmet";
 import { z } from "zod";
 import { ServerError } from "@colyseus/core";
-import { ErrorCatalog, RallyError, type ErrorCode } from "../errors.ts";
+import { decodeRefusal } from "../../protocol/index.ts";
+import { RallyError } from "../errors.ts";
 import type { Logger } from "../log.ts";
-import { LimitError, type Limits } from "../auth/limits.ts";
+import type { Limits } from "../auth/limits.ts";
 import type { Metrics } from "../metrics/index.ts";
 import { corsHeadersFor } from "./cors.ts";
 
@@ -44,15 +45,16 @@ export function isDecodeError(e: unknown): boolean {
 }
 
 /**
- * A Colyseus ServerError (room creation through matchMaker.createRoom) as a catalog error: 503 is
- * placement refusing (Rally's selector), a Rally room's refusal carries its catalog code in front of
- * the message; anything else stays an internal error.
+ * A refusal from room creation through matchMaker.createRoom as the catalog error it encodes: a
+ * ServerError when placement or a local room refused, a plain Error carrying only the refusal text
+ * when the room refused on another node (Colyseus' IPC keeps the message alone). One without a Rally
+ * code stays an internal error.
  */
-function fromServerError(e: ServerError): RallyError | null {
-  if (e.code === 503) return new RallyError("NO_NODE_AVAILABLE");
-  const lead = /^([A-Z_]+)\b/.exec(e.message)?.[1];
-  if (lead && lead in ErrorCatalog && lead !== "INTERNAL") return new RallyError(lead as ErrorCode);
-  return null;
+function fromRefusal(e: Error): RallyError | null {
+  if (!(e instanceof ServerError) && e.constructor !== Error) return null;
+  const { code } = decodeRefusal(e);
+  // the catalog's message: the room's own text may name nodes and regions
+  return code === "ROOM_ERROR" || code === "INTERNAL" ? null : new RallyError(code);
 }
 
 /** `/v1` reads JSON only: express.json() leaves other content types unparsed, so a body we cannot read is refused, not treated as {}. */
@@ -67,13 +69,13 @@ export function errorHandler(logger: Logger) {
     if (err instanceof RallyError) error = err;
     else if (isBodyParserError(err)) error = new RallyError("BAD_REQUEST", err.type === "entity.too.large" ? "body too large" : err.type === "encoding.unsupported" ? "unsupported Content-Encoding" : "body is not valid JSON");
     else if (isDecodeError(err)) error = new RallyError("BAD_REQUEST", "the body does not decode under its Content-Encoding");
-    else if (err instanceof ServerError && fromServerError(err)) error = fromServerError(err)!;
+    else if (err instanceof Error && fromRefusal(err)) error = fromRefusal(err)!;
     else if (err instanceof RangeError) error = new RallyError("BAD_REQUEST", err.message);
     else {
       logger.error({ err, path: req.path }, "unhandled error in HTTP route");
       error = new RallyError("INTERNAL");
     }
-    if (err instanceof LimitError) res.setHeader("Retry-After", String(err.retryAfterS));
+    if (error.details.retryAfterS !== undefined) res.setHeader("Retry-After", String(error.details.retryAfterS));
     res.status(error.status).json(error.toBody());
   };
 }

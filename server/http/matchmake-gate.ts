@@ -4,6 +4,7 @@
  * the request itself (a JSON error the SDKs can read), or let it through.
  */
 import { createRouter, matchMaker } from "@colyseus/core";
+import { refusalText } from "../../protocol/index.ts";
 import { RallyError } from "../errors.ts";
 
 /** Answers the request (refusal) or returns undefined to let it through. */
@@ -11,10 +12,10 @@ export type MatchmakeGate = (request: Request) => Promise<Response | undefined> 
 
 /**
  * Colyseus' shape for a matchmaking error (`{ code, error }`, read by every SDK as the message); the
- * message starts with the Rally code, like room refusals.
+ * message is the refusal text (protocol `refusalText`), which the SDK's `decodeRefusal` reads like a room refusal.
  */
 export function matchmakeRefusal(error: RallyError, headers?: Record<string, string>): Response {
-  return Response.json({ code: error.code, error: `${error.code}: ${error.message}` }, { status: error.status, headers });
+  return Response.json({ code: error.code, error: refusalText(error.code, error.message) }, { status: error.status, headers });
 }
 
 /**

@@ -13,7 +13,7 @@ import { RallyError } from "../errors.ts";
 import type { Logger } from "../log.ts";
 import type { Metrics } from "../metrics/index.ts";
 import type { TokenService } from "../auth/index.ts";
-import { LimitError, type Limits } from "../auth/limits.ts";
+import type { Limits } from "../auth/limits.ts";
 import type { SocialServices, Identity } from "../social/index.ts";
 import { bearer, errorHandler, parse, playerIdParam, route, v1Router } from "./common.ts";
 
@@ -65,7 +65,7 @@ export function mountSocialApi(app: Application, deps: SocialHttpDeps): Applicat
           await writes.consume(identity.playerId).catch((res: unknown) => {
             if (res instanceof RateLimiterRes) {
               const s = Math.ceil(res.msBeforeNext / 1000);
-              throw new LimitError("RATE_LIMITED", `too many social changes (limit ${deps.writesPerMin}/min); retry in ${s} s`, s);
+              throw new RallyError("RATE_LIMITED", `too many social changes (limit ${deps.writesPerMin}/min); retry in ${s} s`, { retryAfterS: s });
             }
             throw res;
           });

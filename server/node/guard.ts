@@ -25,8 +25,10 @@ import type { IncomingMessage, Server as HttpServer, ServerResponse } from "node
 import type { Redis } from "ioredis";
 import proxyAddr from "proxy-addr";
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from "rate-limiter-flexible";
-import { ErrorCode, ServerError, matchMaker, type AuthContext, type Client, type Presence, type RegisteredHandler, type Room } from "@colyseus/core";
-import { playerIdOf, ROOM_RECONNECT_REFUSED, type TokenVerifier } from "../../rooms/index.ts";
+import { matchMaker, type AuthContext, type Client, type Presence, type RegisteredHandler, type Room } from "@colyseus/core";
+import { closeCodeOf, codeOf, refusalText } from "../../protocol/index.ts";
+import { encodeRefusal } from "../../protocol/server.ts";
+import { playerIdOf, type TokenVerifier } from "../../rooms/index.ts";
 import type { Logger } from "../log.ts";
 
 /** How long a ledger entry lives without a refresh from its node (refreshed every third of it). */
@@ -113,10 +115,6 @@ function redisLedger(redis: Redis): SeatLedger {
 
 const roomsIn = (members: readonly string[]) => new Set(members.map((m) => (m.startsWith("pending/") ? m : m.split("/")[0]))).size;
 
-function refuse(code: string, message: string, colyseusCode: number = ErrorCode.APPLICATION_ERROR): ServerError {
-  return new ServerError(colyseusCode, `${code}: ${message}`);
-}
-
 type ISeatReservation = Awaited<ReturnType<typeof matchMaker.joinOrCreate>>;
 /** Colyseus' `invokeMethod` signature. */
 type InvokeMethod = (method: string, roomName: string, clientOptions?: unknown, authOptions?: AuthContext) => Promise<ISeatReservation>;
@@ -164,7 +162,7 @@ export function createPlayerGuard(deps: PlayerGuardDeps): PlayerGuard {
     try {
       await limiter.consume(key);
     } catch (res) {
-      if (res instanceof RateLimiterRes) throw refuse("RATE_LIMITED", `too many ${what}; retry in ${Math.ceil(res.msBeforeNext / 1000)} s`);
+      if (res instanceof RateLimiterRes) throw encodeRefusal("RATE_LIMITED", `too many ${what}; retry in ${Math.ceil(res.msBeforeNext / 1000)} s`);
       throw res;
     }
   };
@@ -192,8 +190,7 @@ export function createPlayerGuard(deps: PlayerGuardDeps): PlayerGuard {
     } catch (e) {
       // Colyseus runs no onAuth on reconnect: without this the token's holder would take the seat.
       if (method === "reconnect") {
-        const code = typeof (e as { code?: unknown })?.code === "string" ? (e as { code: string }).code : "AUTH_INVALID_TOKEN";
-        throw refuse(code, `reconnecting needs the seat's player's access token (${e instanceof Error ? e.message : "invalid token"})`, ErrorCode.AUTH_FAILED);
+        throw encodeRefusal(codeOf(e, "AUTH_INVALID_TOKEN"), `reconnecting needs the seat's player's access token (${e instanceof Error ? e.message : "invalid token"})`);
       }
       // Any other call: the room's onAuth refuses it with its own code; the per-address limit counted it.
     }
@@ -206,12 +203,12 @@ export function createPlayerGuard(deps: PlayerGuardDeps): PlayerGuard {
         // roomName is the room id here. Asked before Colyseus' reconnect, which closes a live owner's socket.
         const owner = await matchMaker.remoteRoomCall(roomName, "reconnectionOwner", [token]).catch(() => null) as string | null;
         // null: no such seat (Colyseus answers that itself, without touching anyone's connection).
-        if (owner !== null && owner !== playerId) throw refuse(ROOM_RECONNECT_REFUSED, "this reconnection token belongs to another player's seat", ErrorCode.AUTH_FAILED);
+        if (owner !== null && owner !== playerId) throw encodeRefusal("ROOM_RECONNECT_REFUSED", "this reconnection token belongs to another player's seat");
       }
       return invoke.call(matchMaker.controller, method, roomName, clientOptions, authContext);
     }
     if (method === "create" && localRooms.has(roomName)) {
-      throw refuse("ROOM_BAD_OPTIONS", `"${roomName}" rooms are joined with joinOrCreate, never created by clients`);
+      throw encodeRefusal("ROOM_BAD_OPTIONS", `"${roomName}" rooms are joined with joinOrCreate, never created by clients`);
     }
     const creating = method === "create" || method === "joinOrCreate";
     if (creating) await limited(creates, playerId, `rooms created by this player (limit ${settings.createsPerMin}/min)`);
@@ -230,7 +227,7 @@ export function createPlayerGuard(deps: PlayerGuardDeps): PlayerGuard {
     if (seats.length > settings.maxConnections || roomsIn(seats) > settings.maxRooms) {
       await ledger.remove(playerId, pending).catch(() => undefined);
       await refundCreate();
-      throw refuse("ROOM_LIMIT", `a player holds at most ${settings.maxRooms} rooms and ${settings.maxConnections} connections at once; leave one first`);
+      throw encodeRefusal("ROOM_LIMIT", `a player holds at most ${settings.maxRooms} rooms and ${settings.maxConnections} connections at once; leave one first`);
     }
     const createdHere = new Set<string>();
     let reservation: ISeatReservation;
@@ -275,7 +272,7 @@ export function createPlayerGuard(deps: PlayerGuardDeps): PlayerGuard {
       const ip = proxyAddr(req, trust);
       byIp.consume(ip).then(() => forward(req, res), (r: unknown) => {
         const retryS = r instanceof RateLimiterRes ? Math.ceil(r.msBeforeNext / 1000) : 1;
-        const body = JSON.stringify({ code: ErrorCode.APPLICATION_ERROR, error: `RATE_LIMITED: too many matchmaking calls from this address (limit ${settings.ipPerMin}/min); retry in ${retryS} s` });
+        const body = JSON.stringify({ code: closeCodeOf("RATE_LIMITED"), error: refusalText("RATE_LIMITED", `too many matchmaking calls from this address (limit ${settings.ipPerMin}/min); retry in ${retryS} s`) });
         // The node's CORS policy, as Colyseus' own listener would have applied (server/http/cors.ts).
         const controller = matchMaker.controller as unknown as { DEFAULT_CORS_HEADERS: Record<string, string>; getCorsHeaders(h: Headers): Record<string, string> };
         const cors = { ...controller.DEFAULT_CORS_HEADERS, ...controller.getCorsHeaders(new Headers(req.headers.origin ? { origin: req.headers.origin } : {})) };

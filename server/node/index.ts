@@ -11,8 +11,9 @@
  */
 import { fileURLToPath } from "node:url";
 import type { RedisOptions } from "ioredis";
-import { LocalDriver, LocalPresence, ServerError, defineServer, matchMaker, unregisterRoomDefinitions, type Presence, type Server } from "@colyseus/core";
+import { LocalDriver, LocalPresence, defineServer, matchMaker, unregisterRoomDefinitions, type Presence, type Server } from "@colyseus/core";
 import { PLACED_ON, bindRoom, boundedLobby, type MatchResultSink, type RoomGuardDeps, type RoomServices } from "../../rooms/index.ts";
+import { encodeRefusal } from "../../protocol/server.ts";
 import { createTokenService, loadTokenSecret, type TokenService } from "../auth/index.ts";
 import { createPlatformAuth } from "../auth/platform/index.ts";
 import type { Config } from "../config.ts";
@@ -23,13 +24,12 @@ import { createMetrics, type Metrics } from "../metrics/index.ts";
 import { openStore, type Store } from "../store/index.ts";
 import { StoreBreaker, guardStore } from "../store/breaker.ts";
 import { checkStoreSharing } from "../store/sharing.ts";
-import { LRUCache } from "lru-cache";
 import { Counter } from "prom-client";
 import { ResultOutbox } from "./result-outbox.ts";
 import { createPlayerServices, type PlayerServices } from "../players/index.ts";
 import { applyCorsPolicy } from "../http/cors.ts";
 import { createGatedRouter, refuseWhileShuttingDown } from "../http/matchmake-gate.ts";
-import { DeadNodeReaper, LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, cleanupNodeRooms, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry, type PlacementRule } from "../registry/index.ts";
+import { DeadNodeReaper, LiveNodeView, LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, cleanupNodeRooms, createNodeCommands, createNodeRegistry, createPoolLimitsStore, pickNode, type NodeRegistry, type PlacementRule } from "../registry/index.ts";
 import { createPlacementMetrics, startShutdownWatchdog } from "../pool/node-hooks.ts";
 import { LocalLease, RedisLease, createMatchmaking, createQueueRoom, type MatchmakerService, type PartyDirectory, type RatingModel } from "../../matchmaker/index.ts";
 import { CustomGameRoom, RelaySessionRoom, SocialRoom, bindPeerRoom, bindSocialRoom, type SocialRoomServices } from "../../rooms/social/index.ts";
@@ -38,7 +38,7 @@ import { mountSocialApi } from "../http/social-routes.ts";
 import { MetricsListener } from "../http/metrics-endpoint.ts";
 import { listedMode, queueMode } from "../social/room-hooks.ts";
 import { createPlayerGuard } from "./guard.ts";
-import { ChatError, createChatServices, noticeResult, type ChatFilter, type ChatServices } from "../chat/index.ts";
+import { createChatServices, noticeResult, type ChatFilter, type ChatServices } from "../chat/index.ts";
 import { mountChatApi } from "../http/chat-routes.ts";
 import { RallyError } from "../errors.ts";
 import { createSocketGuard } from "./sockets.ts";
@@ -47,7 +47,7 @@ import type { Router } from "express";
 import { checkRoomNames, gameModes, type Games } from "./games.ts";
 import { NodeEvents } from "./events.ts";
 import { RoomLocality, createRoomRegistry, type RoomClass, type RoomTraits } from "./rooms.ts";
-import type { MatchRewards } from "./results.ts";
+import type { MatchRewards } from "../players/index.ts";
 
 export interface GameNode {
   readonly server: Server;
@@ -218,8 +218,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
   const social = createSocialServices({
     store, presence, redis: coordination, presenceTtlMs: config.PRESENCE_TTL_MS,
     friendLimits: { maxBlocked: config.FRIENDS_MAX_BLOCKED, maxIncoming: config.FRIENDS_MAX_INCOMING },
-    // A party fits the modes it queues for; before a mode is picked, the largest of them (1 when the games have no modes).
-    partyMaxSize: (mode) => mode === null ? Math.max(1, ...Object.values(queueModes).map((m) => m.rules.party.maxSize)) : queueModes[mode]?.rules.party.maxSize,
+    partyModes: queueModes,
     onError: (err, what) => logger.warn({ err }, `social: ${what} failed`),
     // An unread request from the same player, or invite to the same party from the same friend, is not repeated.
     notify: (playerId, kind, data) => void events.emit("notice", { playerId, kind, data, sameAs: kind === "friend_request" ? ["playerId"] : ["partyId", "from"] }),
@@ -250,7 +249,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
         return { ok: true, message: await chat.chat.send(sender, message) };
       } catch (e) {
         if (!(e instanceof RallyError)) throw e;
-        return { ok: false, code: e.code, message: e.message, ...(e instanceof ChatError && e.reason ? { reason: e.reason } : {}) };
+        return { ok: false, code: e.code, message: e.message, ...(e.details.reason ? { reason: e.details.reason } : {}) };
       }
     },
   };
@@ -274,43 +273,23 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
   const placement = createPlacementMetrics(metrics.registry);
   const placementRule: PlacementRule = { packBelow: config.PLACEMENT_PACK_BELOW, cpuFull: config.PLACEMENT_CPU_FULL, lagFullMs: config.PLACEMENT_LAG_FULL_MS };
   const pending = new PendingPlacements();
-  // The matchmaker asks the registry which regions exist (every pass of every mode and shard) and whether
-  // a queued record's node is alive (per record in an orphan sweep): one read a second serves them all
-  // instead of one listing of every node in the cluster per question. A node's death shows up to 1 s later.
-  let liveCache: { at: number; nodes: ReturnType<NodeRegistry["live"]> } | undefined;
-  const liveNodes = () => {
-    const now = Date.now();
-    if (!liveCache || now - liveCache.at >= 1000) liveCache = { at: now, nodes: registry.live(now) };
-    return liveCache.nodes;
-  };
-  const lastRatings = new LRUCache<string, number>({ max: 100_000 });
+  // One cached view of the live nodes for the matchmaker, placement and the reaper (server/registry/live-view.ts).
+  const nodes = new LiveNodeView(registry);
   const matchmaking = createMatchmaking({
     redis: coordination,
     region: config.REGION,
     bus: presence,
     metricsRegistry: metrics.registry,
     logger: logger.child({ component: "matchmaker" }),
-    knownRegions: async () => [...new Set((await liveNodes()).map((e) => e.region))],
-    ratingOf: async (playerId, mode) => {
-      const key = `${mode}\u0000${playerId}`;
-      try {
-        const rating = players.model.searchRating((await store.ratings.get(playerId, mode)) ?? players.model.initial());
-        lastRatings.set(key, rating);
-        return rating;
-      } catch (err) {
-        // The store is down: the queue keeps matching on the rating this node last read.
-        const known = lastRatings.get(key);
-        if (known === undefined) throw err;
-        return known;
-      }
-    },
+    knownRegions: () => nodes.regions(Date.now()),
+    ratingOf: (playerId, mode) => players.ratings.current(playerId, mode),
     modes: queueModes,
     parties: options.matchmaking?.parties ?? social.parties,
     connectTimeoutS: config.MM_CONNECT_TIMEOUT_S,
     queueGraceS: config.MM_QUEUE_GRACE_S,
     leaseTtlMs: config.MM_LEASE_TTL_MS,
     // a queued player whose queue node died may rejoin elsewhere as soon as the registry drops the node
-    nodeAlive: async (nodeId) => (await liveNodes()).some((e) => e.nodeId === nodeId),
+    nodeAlive: (nodeId) => nodes.alive(nodeId, Date.now()),
   });
   // A finished match, in order: players (result and ratings stored, or queued for retry; a failure goes
   // back to the room, which retries), then the matchmaker (the match's players may queue again).
@@ -331,7 +310,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
   // them: their players' tickets and records, presence entries, room listings, room count, entry.
   const nodesReaped = new Counter({ name: "rally_nodes_reaped_total", help: "Dead nodes this node cleaned up after (as the reaper lease holder)", registers: [metrics.registry] });
   const reaper = new DeadNodeReaper({
-    registry,
+    registry: nodes,
     lease: coordination ? new RedisLease(coordination, Date.now) : new LocalLease(Date.now),
     self: () => matchMaker.processId,
     steps: [
@@ -399,7 +378,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
       const region = typeof requested === "string" ? requested : config.REGION;
       const t0 = performance.now();
       const until = Date.now() + config.PLACEMENT_WAIT_MS;
-      const pick = async () => pickNode(await registry.live(Date.now()), region, Date.now(), registry.ttlMs, placementRule, (e) => pending.count(e));
+      const pick = async () => pickNode(await nodes.live(Date.now(), 0), region, Date.now(), registry.ttlMs, placementRule, (e) => pending.count(e));
       let node = await pick();
       const warm = node !== null;
       while (!node && Date.now() < until) {
@@ -411,7 +390,8 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
       // the room here instead; the room guard refuses that (rooms/guard.ts PLACED_ON) and the matcher requeues.
       if (node && clientOptions && typeof (clientOptions as { matchId?: unknown }).matchId === "string") (clientOptions as Record<string, unknown>)[PLACED_ON] = node.nodeId;
       placement.observe(region, node ? (warm ? "warm" : "cold") : "failed", (performance.now() - t0) / 1000);
-      if (!node) throw new ServerError(503, `NO_NODE_AVAILABLE: no ready node with free capacity in region "${region}"`);
+      // The code travels in the refusal (the matcher and the HTTP edge decode it; a client's create answers 503).
+      if (!node) throw encodeRefusal("NO_NODE_AVAILABLE", `no ready node with free capacity in region "${region}"`);
       return node.nodeId;
     },
     gracefullyShutdown: options.handleSignals ?? false,

@@ -12,7 +12,7 @@ import type { MatchResult, MatchResultSink } from "../../rooms/index.ts";
 import type { Logger } from "../log.ts";
 
 export interface ResultOutboxOptions {
-  /** The sink that stores a result (server/node/results.ts). */
+  /** The sink that stores a result (server/players/results.ts). */
   sink: MatchResultSink;
   logger: Logger;
   /** Most results waiting in memory. */

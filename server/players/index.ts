@@ -1,7 +1,7 @@
 /**
  * Player data services for one node, built from the config, the store and (in a cluster) Redis:
- * profile cache, leaderboards, gateway limits, the analytics write-behind queue, the rating model
- * and the result sink. `close()` flushes the queue; call it before closing the store.
+ * profile cache, leaderboards, gateway limits, the analytics write-behind queue, the rating model,
+ * players' current ratings (`ratings`) and the result sink. `close()` flushes the queue; call it before closing the store.
  */
 import type { Redis } from "ioredis";
 import { Counter, Gauge, type Registry } from "prom-client";
@@ -13,9 +13,10 @@ import type { Logger } from "../log.ts";
 import { createLimits, type Limits } from "../auth/limits.ts";
 import type { PlayerCheck } from "../auth/index.ts";
 import type { AnalyticsEvent, Store } from "../store/index.ts";
-import { createPlayerResultSink, type MatchRewards } from "../node/results.ts";
 import { LeaderboardService } from "./leaderboards.ts";
 import { ProfileService } from "./profiles.ts";
+import { PlayerRatings } from "./ratings.ts";
+import { createPlayerResultSink, type MatchRewards } from "./results.ts";
 import { seasonId } from "./seasons.ts";
 import { WriteBehindQueue } from "./write-behind.ts";
 
@@ -23,6 +24,9 @@ export { ProfileService, toProfile, publicProfile, type Profile, type PublicProf
 export { LeaderboardService, boardKey, type BoardKind } from "./leaderboards.ts";
 export { seasonId, SEASON_ID, type SeasonSchedule } from "./seasons.ts";
 export { WriteBehindQueue } from "./write-behind.ts";
+export { PlayerRatings, ratingOrInitial } from "./ratings.ts";
+export { planResult, createPlayerResultSink, createStoreResultSink, DEFAULT_REWARDS, type MatchRewards, type PlayerResultSinkDeps } from "./results.ts";
+export { winnerTeam, teamOutcome, type TeamOutcome } from "./outcome.ts";
 
 export interface PlayerServices {
   readonly store: Store;
@@ -32,6 +36,8 @@ export interface PlayerServices {
   readonly limits: Limits;
   readonly events: WriteBehindQueue<AnalyticsEvent>;
   readonly model: RatingModel;
+  /** A player's rating in a mode: the record (or the initial one) and the number the queue searches on. */
+  readonly ratings: PlayerRatings;
   readonly results: MatchResultSink;
   /** The current season id (SEASON_SCHEDULE). */
   season(now?: number): string;
@@ -40,7 +46,7 @@ export interface PlayerServices {
   close(): Promise<void>;
 }
 
-type PlayerConfig = Pick<Config, "PROFILE_CACHE_TTL_S" | "SEASON_SCHEDULE" | "AUTH_RATE_PER_MIN" | "API_RATE_PER_MIN" | "ACCOUNT_RATE_PER_MIN" | "LOGIN_SLOW_AFTER" | "LOGIN_LOCKOUT_AFTER" | "LOGIN_LOCKOUT_S"> & Partial<Pick<Config, "GUEST_DEVICE_RATE_PER_MIN">>;
+type PlayerConfig = Pick<Config, "PROFILE_CACHE_TTL_S" | "SEASON_SCHEDULE" | "AUTH_RATE_PER_MIN" | "API_RATE_PER_MIN" | "ACCOUNT_RATE_PER_MIN" | "LOGIN_SLOW_AFTER" | "LOGIN_LOCKOUT_AFTER" | "LOGIN_LOCKOUT_S" | "GUEST_DEVICE_RATE_PER_MIN">;
 
 export function createPlayerServices(config: PlayerConfig, store: Store, options: { redis?: Redis; logger?: Logger; cache?: Cache; metricsRegistry?: Registry; model?: RatingModel; rewards?: MatchRewards } = {}): PlayerServices {
   const { redis, logger } = options;
@@ -67,6 +73,7 @@ export function createPlayerServices(config: PlayerConfig, store: Store, options
   }
   // The studio's rating model and rewards (createRally options), else OpenSkill and the default rewards.
   const model = options.model ?? new OpenSkillModel();
+  const ratings = new PlayerRatings(store, model);
   const season = (now = Date.now()) => seasonId(config.SEASON_SCHEDULE, now);
   const limits = createLimits({
     authPerMin: config.AUTH_RATE_PER_MIN, apiPerMin: config.API_RATE_PER_MIN, accountPerMin: config.ACCOUNT_RATE_PER_MIN,
@@ -74,8 +81,8 @@ export function createPlayerServices(config: PlayerConfig, store: Store, options
     guestDevicePerMin: config.GUEST_DEVICE_RATE_PER_MIN,
   }, redis);
   return {
-    store, cache, profiles, leaderboards, limits, events, model, season,
-    results: createPlayerResultSink({ store, model, profiles, leaderboards, events, season: () => season(), rewards: options.rewards }),
+    store, cache, profiles, leaderboards, limits, events, model, ratings, season,
+    results: createPlayerResultSink({ store, model, profiles, leaderboards, events, ratings, season: () => season(), rewards: options.rewards }),
     checkPlayer: async (playerId) => {
       const p = await profiles.get(playerId);
       return p ? { banned: p.banned, name: p.name } : null;

@@ -7,12 +7,12 @@
  * Ctrl-C (SIGINT/SIGTERM) drains and stops the nodes it started, then exits.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+import { resolve } from "node:path";
 import express from "express";
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
+import { loadTokenSecretText } from "../auth/index.ts";
 import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { mountAdminApi } from "../http/admin.ts";
 import { createLogger } from "../log.ts";
@@ -41,18 +41,6 @@ async function startDevRedis(): Promise<{ url: string; child: ChildProcess } | n
   }
   presence.shutdown();
   return { url: `redis://127.0.0.1:${port}`, child };
-}
-
-function clusterSecret(config: Config, stateDir: string): string {
-  if (config.JWT_SECRET) return config.JWT_SECRET;
-  const file = join(stateDir, "jwt-secret");
-  try {
-    return readFileSync(file, "utf8").trim();
-  } catch {
-    const secret = randomBytes(32).toString("base64url");
-    writeFileSync(file, secret, { mode: 0o600 });
-    return secret;
-  }
 }
 
 async function createProvider(config: Config, env: NodeEnvBase, stateDir: string): Promise<NodeProvider> {
@@ -86,7 +74,7 @@ async function main(): Promise<void> {
   mkdirSync(stateDir, { recursive: true });
   const env: NodeEnvBase = {
     REDIS_URL: redisUrl,
-    JWT_SECRET: clusterSecret(config, stateDir),
+    JWT_SECRET: await loadTokenSecretText(config.JWT_SECRET, stateDir),
     ROOM_CAPACITY: String(config.POOL_NODE_CAPACITY),
     LOG_LEVEL: config.LOG_LEVEL,
     DRAIN_TIMEOUT_S: String(config.DRAIN_TIMEOUT_S),
@@ -96,7 +84,7 @@ async function main(): Promise<void> {
 
   const presence = new RedisPresence(redisUrl);
   const driver = new RedisDriver(redisUrl);
-  const registry = createNodeRegistry(presence);
+  const registry = createNodeRegistry(presence, config.NODE_TTL_MS);
   const commands = createNodeCommands(presence);
   const limits = createPoolLimitsStore(presence);
   const metrics = createPoolMetrics();

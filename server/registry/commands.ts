@@ -5,11 +5,12 @@
  * field and room listings).
  */
 import type { MatchMakerDriver, Presence } from "@colyseus/core";
+import { CAPACITY_WAIT_KEY, OLDEST_WAIT_KEY } from "../../protocol/index.ts";
 
 const DRAIN_CHANNEL = "rally:nodes:drain";
 const LIMITS_KEY = "rally:pool:limits";
-/** Hash region -> oldest ticket wait in seconds. The matchmaker writes it when it runs; absent = no signal. */
-export const QUEUE_WAIT_KEY = "rally:mm:oldest-wait";
+/** Hash region -> oldest ticket wait in seconds. The matchmaker writes it when it runs; absent = no signal (protocol/cluster-keys.ts). */
+export const QUEUE_WAIT_KEY = OLDEST_WAIT_KEY;
 const NODES_KEY = "rally:nodes";
 const ROOMCOUNT_KEY = "roomcount";
 
@@ -70,7 +71,7 @@ export function createPoolLimitsStore(presence: Presence): PoolLimitsStore {
  * Hash region -> oldest wait in seconds of the tickets waiting for capacity: their match was formed but
  * found no node to run on (`no-node`, `create-failed`). A queue that merely lacks players is not in it.
  */
-export const CAPACITY_WAIT_KEY = "rally:mm:capacity-wait";
+export { CAPACITY_WAIT_KEY };
 
 /** Oldest queue wait per region (seconds), as published by the matchmaker; {} when it publishes nothing. */
 export async function readQueueWaits(presence: Presence, key = QUEUE_WAIT_KEY): Promise<Record<string, number>> {

@@ -38,7 +38,8 @@ export interface ReleaseStep {
 }
 
 export interface DeadNodeReaperOptions {
-  readonly registry: NodeRegistry;
+  /** The dead entries and their removal: the node's LiveNodeView (or the registry itself). */
+  readonly registry: Pick<NodeRegistry, "dead" | "remove" | "ttlMs">;
   readonly lease: ReaperLease;
   /** This node's id (Colyseus processId); read at each tick (known once the server is set up). */
   readonly self: () => string;

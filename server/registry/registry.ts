@@ -23,7 +23,8 @@ export interface NodeRegistry {
   readonly ttlMs: number;
 }
 
-export function createNodeRegistry(presence: Presence, ttlMs = 6000): NodeRegistry {
+/** `ttlMs` is NODE_TTL_MS (server/config.ts). */
+export function createNodeRegistry(presence: Presence, ttlMs: number): NodeRegistry {
   async function list(): Promise<NodeEntry[]> {
     const raw = await presence.hgetall(KEY);
     const entries: NodeEntry[] = [];

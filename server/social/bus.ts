@@ -4,27 +4,19 @@
  * subscribes the channel of every player it holds and forwards each event as a room message.
  */
 import type { Presence } from "@colyseus/core";
+import { SocialMessage as SocialMessageName } from "../../protocol/index.ts";
 
-/** Every event type the social room forwards (the room message type is the event type). */
+/** Every event type the social room forwards (the room message type is the event type; protocol `SocialMessage`). */
 export const SocialEvent = {
-  /** `{ playerId, status, mode, since }` — a friend's presence changed. */
-  PRESENCE: "presence",
-  /** `{ kind, playerId }` — a friend request arrived, was accepted, declined or a friend removed you. */
-  FRIENDS: "friends",
-  /** The whole party as the member sees it (`PartyView`), or null once you are out of it. */
-  PARTY: "party",
-  /** `{ partyId, from, fromName, mode, expiresAt }` — you were invited to a party. */
-  PARTY_INVITE: "party.invite",
-  /** `{ partyId, mode }` — your leader started queueing: join `queue` with `{ mode, partyId }`. */
-  PARTY_QUEUE: "party.queue",
-  /** `{ partyId, reason, playerId? }` — the party's queueing stopped (a member left, the leader cancelled). */
-  PARTY_QUEUE_CANCELLED: "party.queue.cancelled",
-  /** A chat message (`ChatMessage`) on a channel you are in (server/chat). */
-  CHAT: "chat",
-  /** `{ item, unread }` — a new inbox notification (server/chat/inbox.ts). */
-  INBOX: "inbox",
-  /** `{ unread }` — your unread count changed (items marked read on any device). */
-  INBOX_UNREAD: "inbox.unread",
+  PRESENCE: SocialMessageName.PRESENCE,
+  FRIENDS: SocialMessageName.FRIENDS,
+  PARTY: SocialMessageName.PARTY,
+  PARTY_INVITE: SocialMessageName.PARTY_INVITE,
+  PARTY_QUEUE: SocialMessageName.PARTY_QUEUE,
+  PARTY_QUEUE_CANCELLED: SocialMessageName.PARTY_QUEUE_CANCELLED,
+  CHAT: SocialMessageName.CHAT,
+  INBOX: SocialMessageName.INBOX,
+  INBOX_UNREAD: SocialMessageName.INBOX_UNREAD,
 } as const;
 export type SocialEvent = (typeof SocialEvent)[keyof typeof SocialEvent];
 

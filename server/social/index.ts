@@ -12,7 +12,7 @@ import { createSocialBus, type SocialBus } from "./bus.ts";
 import { FriendsService, type FriendLimits } from "./friends.ts";
 import { JoinCodes } from "./join-codes.ts";
 import { MemoryKv, RedisKv, type SocialKv } from "./kv.ts";
-import { PartyService } from "./parties.ts";
+import { PartyService, partyCap, type PartyModes } from "./parties.ts";
 import { PresenceService, PresenceStatus } from "./presence.ts";
 import { RelayTokens } from "./relay-tokens.ts";
 
@@ -20,7 +20,7 @@ export { SocialEvent, playerChannel, type SocialBus, type SocialMessage } from "
 export { FriendsService, type FriendsList, type FriendEntry, type FriendLimits } from "./friends.ts";
 export { JoinCodes, JOIN_CODE, type JoinTarget } from "./join-codes.ts";
 export { MemoryKv, RedisKv, type SocialKv } from "./kv.ts";
-export { PartyService, type PartyView, type Identity } from "./parties.ts";
+export { PartyService, partyCap, type PartyModes, type PartyView, type Identity } from "./parties.ts";
 export { PresenceService, PresenceStatus, noPresence, type PlayerPresence, type PresenceActivity, type PresenceView } from "./presence.ts";
 export { RelayTokens } from "./relay-tokens.ts";
 
@@ -45,8 +45,8 @@ export interface SocialOptions {
   presenceTtlMs: number;
   /** Caps per player: players blocked, pending friend requests received. */
   friendLimits: FriendLimits;
-  /** Largest party per mode (null = no mode chosen); undefined = unknown mode. */
-  partyMaxSize(mode: string | null): number | undefined;
+  /** The queue modes: a party's cap is its mode's `party.maxSize` (`partyCap`). */
+  partyModes: PartyModes;
   onError?(err: unknown, what: string): void;
   /** Leaves a notification in the player's inbox (server/chat): friend requests and party invites. */
   notify?(playerId: string, kind: "friend_request" | "party_invite", data: Record<string, unknown>): void;
@@ -58,7 +58,7 @@ export function createSocialServices(o: SocialOptions): SocialServices {
   const presence = new PresenceService({ kv, nodeId: randomUUID(), ttlMs: o.presenceTtlMs, sweepMs: Math.min(1000, o.presenceTtlMs / 3), onError: (e) => o.onError?.(e, "presence") });
   const friends = new FriendsService(o.store, presence, bus, o.friendLimits, o.notify);
   const codes = new JoinCodes(kv);
-  const parties = new PartyService({ kv, bus, codes, friends: o.store.friends, maxSizeFor: o.partyMaxSize, notify: o.notify });
+  const parties = new PartyService({ kv, bus, codes, friends: o.store.friends, maxSizeFor: (mode) => partyCap(o.partyModes, mode), notify: o.notify });
   // Party membership needs a live player: going offline (a closed social connection, or a dead
   // node's presence expiring) leaves the party, which hands leadership over and stops queueing.
   presence.onChange((view) => {

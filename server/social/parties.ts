@@ -14,8 +14,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { RallyError } from "../errors.ts";
-import { PartyError, PartyErrorCode, type PartyDirectory, type QueueParty } from "../../matchmaker/party.ts";
+import type { PartyDirectory, QueueParty } from "../../matchmaker/party.ts";
 import type { Store } from "../store/index.ts";
+import { partyCapOf } from "../../matchmaker/index.ts";
 import { SocialEvent, type SocialBus } from "./bus.ts";
 import type { JoinCodes } from "./join-codes.ts";
 import type { SocialKv } from "./kv.ts";
@@ -60,12 +61,24 @@ export interface PartyOptions {
   bus: SocialBus;
   codes: JoinCodes;
   friends: Store["friends"];
-  /** Largest party for a mode (null: no mode chosen yet); undefined refuses the mode as unknown. */
+  /** Largest party for a mode (null: no mode chosen yet); undefined refuses the mode as unknown (`partyCap`). */
   maxSizeFor(mode: string | null): number | undefined;
   inviteTtlMs?: number;
   now?: () => number;
   /** Leaves an inbox notification for an invited player (server/chat). */
   notify?(playerId: string, kind: "party_invite", data: Record<string, unknown>): void;
+}
+
+/** The modes a party may queue for, as far as parties care: each mode's party cap (matchmaker/rules.ts `party.maxSize`). */
+export type PartyModes = Readonly<Record<string, { readonly rules: { readonly party: { readonly maxSize: number } } }>>;
+
+/**
+ * The one party-cap rule: a party fits the mode it queues for (that mode's `party.maxSize`); before a
+ * mode is picked, the largest of them. Undefined for a mode no game defines.
+ */
+export function partyCap(modes: PartyModes, mode: string | null): number | undefined {
+  // The matchmaker's rule (matchmaker/service.ts partyCapOf); before any mode exists a party is one player.
+  return partyCapOf(modes, mode) ?? (mode === null ? 1 : undefined);
 }
 
 const PARTY_TTL_MS = 24 * 3600_000;
@@ -97,10 +110,10 @@ export class PartyService implements PartyDirectory {
   /** PartyDirectory for the queue room. */
   async forQueue(partyId: string, playerId: string): Promise<QueueParty> {
     const p = await this.load(partyId);
-    if (!p) throw new PartyError(PartyErrorCode.PARTY_NOT_FOUND, `no party ${partyId}`);
-    if (!p.members.some((m) => m.playerId === playerId)) throw new PartyError(PartyErrorCode.NOT_IN_PARTY, "you are not in this party");
+    if (!p) throw new RallyError("PARTY_NOT_FOUND", `no party ${partyId}`);
+    if (!p.members.some((m) => m.playerId === playerId)) throw new RallyError("NOT_IN_PARTY", "you are not in this party");
     const cap = this.o.maxSizeFor(p.queue?.mode ?? p.mode);
-    if (cap !== undefined && p.members.length > cap) throw new PartyError(PartyErrorCode.PARTY_TOO_LARGE, `party of ${p.members.length} is over ${cap}`);
+    if (cap !== undefined && p.members.length > cap) throw new RallyError("PARTY_TOO_LARGE", `party of ${p.members.length} is over ${cap}`);
     return { partyId: p.partyId, leaderId: p.leaderId, memberIds: p.members.map((m) => m.playerId) };
   }
 

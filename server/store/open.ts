@@ -23,6 +23,11 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
 export type StoreConfig = Pick<Config, "MONGO_URL" | "DATA_DIR" | "DATABASE_URL" | "DATABASE_READ_URL" | "DATABASE_PARTITIONS" | "DATABASE_POOL_MAX" | "DATABASE_CONNECT_TIMEOUT_MS">;
 
+/** The PostgreSQL store's settings from the config (tests: `postgresSettings(loadConfig({}))` for the defaults). */
+export function postgresSettings(config: Pick<Config, "DATABASE_PARTITIONS" | "DATABASE_POOL_MAX" | "DATABASE_CONNECT_TIMEOUT_MS">): Pick<PostgresStoreOptions, "partitions" | "poolMax" | "connectTimeoutMs"> {
+  return { partitions: config.DATABASE_PARTITIONS, poolMax: config.DATABASE_POOL_MAX, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS };
+}
+
 /**
  * PostgreSQL when DATABASE_URL is set, MongoDB when MONGO_URL is set (config refuses both), otherwise
  * the embedded SQLite store in DATA_DIR.
@@ -30,8 +35,7 @@ export type StoreConfig = Pick<Config, "MONGO_URL" | "DATA_DIR" | "DATABASE_URL"
 export function openStore(config: StoreConfig, options: { logger?: Logger; registry?: Registry } = {}): Promise<Store> {
   if (config.DATABASE_URL) {
     return createPostgresStore({
-      url: config.DATABASE_URL, readUrl: config.DATABASE_READ_URL, partitions: config.DATABASE_PARTITIONS,
-      poolMax: config.DATABASE_POOL_MAX, connectTimeoutMs: config.DATABASE_CONNECT_TIMEOUT_MS, logger: options.logger, registry: options.registry,
+      ...postgresSettings(config), url: config.DATABASE_URL, readUrl: config.DATABASE_READ_URL, logger: options.logger, registry: options.registry,
     });
   }
   return config.MONGO_URL ? createMongoStore({ url: config.MONGO_URL }) : createFileStore(config.DATA_DIR);

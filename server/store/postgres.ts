@@ -42,12 +42,12 @@ export interface PostgresStoreOptions {
   url: string;
   /** A streaming replica for lag-tolerant reads (DATABASE_READ_URL). */
   readUrl?: string;
-  /** Hash partitions per player-keyed table; used only when the schema is first created. Default 8. */
-  partitions?: number;
-  /** Connections per pool (primary, and replica when set). Default 10. */
-  poolMax?: number;
-  /** How long a new connection may take before the call fails. Default 5000 ms. */
-  connectTimeoutMs?: number;
+  /** Hash partitions per player-keyed table; used only when the schema is first created (DATABASE_PARTITIONS). */
+  partitions: number;
+  /** Connections per pool, primary and replica when set (DATABASE_POOL_MAX). */
+  poolMax: number;
+  /** How long a new connection may take before the call fails (DATABASE_CONNECT_TIMEOUT_MS). */
+  connectTimeoutMs: number;
   /** Replica only: connect timeout (default 1000 ms) and how long reads skip it after a failure (default 5000 ms). */
   replicaConnectTimeoutMs?: number;
   replicaRetryMs?: number;
@@ -183,12 +183,12 @@ function laggingReadsOn(run: (sql: string, params: unknown[]) => Promise<Row[]>)
 
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<Store> {
   const { hooks = {}, logger } = options;
-  const partitions = options.partitions ?? 8;
+  const partitions = options.partitions;
   if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) throw new RangeError("partitions: 1 to 1024");
   const poolOptions = (connectionString: string, connectionTimeoutMillis: number): pg.PoolConfig => ({
-    connectionString, max: options.poolMax ?? 10, connectionTimeoutMillis, idleTimeoutMillis: 30_000, application_name: "rally",
+    connectionString, max: options.poolMax, connectionTimeoutMillis, idleTimeoutMillis: 30_000, application_name: "rally",
   });
-  const primary = new pg.Pool(poolOptions(options.url, options.connectTimeoutMs ?? 5000));
+  const primary = new pg.Pool(poolOptions(options.url, options.connectTimeoutMs));
   // An idle pooled connection that the server drops (restart, failover) emits here; unhandled it would
   // end the process. The next query opens a new connection.
   primary.on("error", (err) => logger?.warn({ err }, "PostgreSQL: idle connection lost"));

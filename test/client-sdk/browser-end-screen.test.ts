@@ -14,7 +14,7 @@ import { buildSdk } from "../../client-sdk/build.ts";
 import type { EndDebug } from "../../client-sdk/demo/demo.ts";
 import { loadConfig } from "../../server/config.ts";
 import { startGameNode, type GameNode } from "../../server/node/index.ts";
-import { DEFAULT_REWARDS } from "../../server/node/results.ts";
+import { DEFAULT_REWARDS } from "../../server/players/index.ts";
 import { defineGame } from "../../server/index.ts";
 import { ARENA, ArenaRoom, type ArenaState } from "../../examples/arena/index.ts";
 import { freePort, repoRoot, tempDir } from "../support/processes.ts";

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { ArenaBullet, ArenaPlayer, ArenaState } from "../../examples/arena/state.ts";
 import { PeerPlayer, PeerState } from "../../rooms/social/peer-room.ts";
-import type { QueueStatus } from "../../matchmaker/queue-room.ts";
+import type { QueueStatus } from "../../protocol/index.ts";
 import { generateCsharp, STATE_DIR } from "../../client-sdk/unity/codegen.ts";
 import { Client } from "@colyseus/sdk";
 import { guest, repoRoot, startNodeProcess, tempDir, type NodeHandle } from "../support/processes.ts";
@@ -118,7 +118,7 @@ describe("Unity client: C# compiled with mcs, run under mono", function () {
     };
     const got = await mono<Record<string, unknown>>(smoke, ["status", JSON.stringify(status)]);
     assert.deepEqual(got, { ...status, reason: null, sameViaMessage: true });
-    const matched: QueueStatus = { ...status, state: "matched", estimatedWaitMs: 1500.5, region: "eu-west", party: undefined, reason: "x" };
+    const matched: QueueStatus = { ...status, state: "matched", estimatedWaitMs: 1500.5, region: "eu-west", party: undefined, reason: "LEFT" };
     const got2 = await mono<Record<string, unknown>>(smoke, ["status", JSON.stringify(matched)]);
     assert.equal(got2.estimatedWaitMs, 1500.5);
     assert.equal(got2.region, "eu-west");

@@ -4,8 +4,8 @@ import { makeTicket } from "../../matchmaker/ticket.ts";
 import { MemoryTicketStore } from "../../matchmaker/ticket-store.ts";
 import { RedisTicketStore } from "../../matchmaker/ticket-store-redis.ts";
 import { startRedis, type TestRedis } from "../support/redis.ts";
+import { sleep } from "../support/wait.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const ticket = (id: string) => makeTicket({ id, mode: "5v5", playerIds: [id], playerRatings: [1500], region: "eu", enqueuedAt: 1 });
 
 describe("LocalLease", () => {

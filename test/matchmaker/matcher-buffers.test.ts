@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
-import { runPass } from "../../matchmaker/matcher.ts";
+import { Registry } from "prom-client";
+import { Matcher, runPass } from "../../matchmaker/matcher.ts";
 import { parseModeRules } from "../../matchmaker/rules.ts";
 import { makeTicket, type Ticket } from "../../matchmaker/ticket.ts";
+import { createMatchmakerMetrics, LocalLease, MatchmakerService, MemoryPartyDirectory, MemoryPlayerIndex, MemoryTicketStore, type RoomApi } from "../../matchmaker/index.ts";
 
 // runPass reuses the index's typed arrays between passes: no pass may see another's data.
 function pool(n: number, regions: string[], salt: number): Ticket[] {
@@ -103,6 +105,73 @@ describe("matcher pass buffers", () => {
         assert.deepEqual(again, runPass(fresh(p), 100_000, rules, { seed: k }));
         for (const m of again.matches) assert.ok(regions.includes(m.region));
       }
+    });
+  });
+
+  describe("a matcher per (mode, shard)", () => {
+    const modeRules = (name: string) => parseModeRules({
+      name, teams: 2, teamSize: 1, shards: { eu: ["eu-west"], na: ["us-east"] },
+      // nobody is ever close enough to play: the pools stand still pass after pass
+      skillWindow: { start: 10, widenPerS: 0, max: 10 }, regions: { steps: [] },
+    });
+    const noRooms: RoomApi = {
+      createRoom: async () => { throw new Error("no match expected"); }, reserveMultipleSeatsFor: async () => [], buildSeatReservation: () => { throw new Error("no seat expected"); },
+      disposeRoom: async () => undefined, matchAlive: async () => false, newSessionId: () => "s",
+    };
+
+    it("two modes x two shards keep their own buffers and field caches pass after pass", async () => {
+      let clock = 1_000_000;
+      const now = () => clock;
+      const store = new MemoryTicketStore(now);
+      const players = new MemoryPlayerIndex(now);
+      const service = new MatchmakerService({
+        modes: { ranked: { rules: modeRules("ranked"), room: "arena" }, casual: { rules: modeRules("casual"), room: "arena" } },
+        store, players, lease: new LocalLease(now), parties: new MemoryPartyDirectory(), rooms: noRooms, bus: { publish: () => undefined, hset: async () => 1, hgetall: async () => ({}) },
+        metrics: createMatchmakerMetrics(new Registry()), logger: { info() {}, warn() {}, debug() {} }, region: "eu-west", knownRegions: async () => ["eu-west", "us-east"],
+        ratingOf: async () => 1500, now,
+      });
+      const sizes: Record<string, number> = { "ranked/eu": 30, "ranked/na": 20, "casual/eu": 12, "casual/na": 7 };
+      for (const [key, n] of Object.entries(sizes)) {
+        const [mode, shard] = key.split("/") as [string, string];
+        for (let k = 0; k < n; k++) {
+          const id = `${mode}-${shard}-${k}`;
+          const t = makeTicket({ id, mode, playerIds: [`p-${id}`], playerRatings: [1000 + 100 * k], region: shard === "eu" ? "eu-west" : "us-east", latencies: {}, enqueuedAt: clock - k });
+          await players.take([{ playerId: `p-${id}`, name: id }], id, clock);
+          await store.add(t, shard);
+        }
+      }
+      const passes = 4;
+      for (let i = 0; i < passes; i++) {
+        await service.tick(clock);
+        clock += 1000;
+        // the queue connections' heartbeat keeps the records fresh (no orphan sweep cancels them)
+        for (const [key, n] of Object.entries(sizes)) for (let k = 0; k < n; k++) await players.update([`p-${key.replace("/", "-")}-${k}`], `${key.replace("/", "-")}-${k}`, {}, clock);
+      }
+      for (const [key, n] of Object.entries(sizes)) {
+        const [mode, shard] = key.split("/") as [string, string];
+        const m = service.matcherOf(mode, shard);
+        assert.equal(m.passes, passes, `${key}: one pass per tick`);
+        assert.equal(m.reused, passes - 1, `${key}: every pass after the first reused its buffers`);
+        assert.equal(m.lastCacheHits, n, `${key}: every ticket's fields came from its own last pass`);
+      }
+      assert.notEqual(service.matcherOf("ranked", "eu"), service.matcherOf("casual", "eu"));
+    });
+
+    it("one matcher shared by the same four pools (a cache per process) finds nothing of the last pass", () => {
+      const shared = new Matcher();
+      const pools = ["ranked", "casual"].flatMap((mode) => ["eu-west", "us-east"].map((region, r) => ({
+        rules: modeRules(mode),
+        pool: Array.from({ length: 10 }, (_, k) => makeTicket({ id: `${mode}${r}-${k}`, mode, playerIds: [`${mode}${r}-${k}`], playerRatings: [1000 + 100 * k], region, latencies: {}, enqueuedAt: k })),
+      })));
+      for (let round = 0; round < 3; round++) {
+        for (const { rules, pool } of pools) {
+          shared.pass(pool, 10_000, rules);
+          assert.equal(shared.lastCacheHits, 0, "the previous pass was another pool's");
+        }
+      }
+      const own = pools.map(() => new Matcher());
+      for (let round = 0; round < 3; round++) pools.forEach(({ rules, pool }, k) => own[k]!.pass(pool, 10_000, rules));
+      for (const m of own) assert.equal(m.lastCacheHits, 10);
     });
   });
 });

@@ -14,9 +14,8 @@ import { Client, type Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
 import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../support/processes.ts";
 import { acceptSeat, joinQueue, type Queued } from "../support/matchmaker-e2e.ts";
-import { until } from "../support/wait.ts";
+import { sleep, until } from "../support/wait.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function arenaRooms(node: NodeHandle): Promise<number> {
   const text = await (await fetch(`${node.url}/metrics`)).text();

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { MemoryPlayerIndex, RedisPlayerIndex, type PlayerIndex } from "../../matchmaker/player-index.ts";
 import { startRedis, type TestRedis } from "../support/redis.ts";
+import { until } from "../support/wait.ts";
 
 let redis: TestRedis | undefined;
 let prefixSeq = 0;
@@ -19,13 +20,6 @@ const IMPLEMENTATIONS: Array<{ name: string; start(): Promise<void>; stop(): Pro
   },
 ];
 
-const until = async (what: string, check: () => Promise<boolean>) => {
-  const deadline = Date.now() + 10_000;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
 
 for (const impl of IMPLEMENTATIONS) {
   describe(`PlayerIndex conformance: ${impl.name}`, () => {

@@ -11,6 +11,8 @@ import { MemoryPartyDirectory } from "../../matchmaker/index.ts";
 import { ARENA, ArenaRoom, arenaModes } from "../../examples/arena/index.ts";
 import { defineGame } from "../../server/index.ts";
 import { acceptSeat, joinQueue, nextMessage, startMmNode, until, type MmNode, type Queued } from "../support/matchmaker-e2e.ts";
+import { queueStatusSchema, type ErrorCode } from "../../protocol/index.ts";
+import { refusedWith } from "../support/refusal.ts";
 
 interface ArenaView { phase: string; players: Map<string, { playerId: string; team: number; name: string }> }
 const stateOf = (r: SdkRoom) => r.state as unknown as ArenaView;
@@ -75,6 +77,8 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
     assert.equal(s!.region, "local");
     assert.equal(typeof s!.waitedMs, "number");
     assert.ok((s!.skillWindow as number) >= 100);
+    // every status the server streamed is the protocol's QueueStatus
+    for (const q of queued) for (const st of q.statuses) queueStatusSchema.parse(st);
 
     const text = await t.node.metrics.text();
     assert.match(text, /rally_mm_matches_formed_total\{[^}]*mode="arena"[^}]*\} 1/);
@@ -133,6 +137,7 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
     const ticketId = (await mm().players.get(a.playerId))!.ticketId;
     await qa.queue.leave(true);
     await until("b told it is cancelled", () => qb.statuses.some((s) => s.state === "cancelled" && s.reason === "PARTY_MEMBER_LEFT"));
+    for (const st of [...qa.statuses, ...qb.statuses]) queueStatusSchema.parse(st);
     assert.equal(await mm().store.get(ticketId), undefined);
     assert.equal(await mm().players.get(b.playerId), undefined);
   });
@@ -154,7 +159,7 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
     // the no-show is free to queue again; the others are in a match and may not
     assert.equal(await mm().players.get(players[3].playerId), undefined);
     await queued[3].queue.leave(true).catch(() => undefined);
-    await assert.rejects(joinQueue(t.client(players[0].token), { mode: "arena" }), /MM_ALREADY_IN_MATCH/);
+    await assert.rejects(joinQueue(t.client(players[0].token), { mode: "arena" }), refusedWith("MM_ALREADY_IN_MATCH"));
   });
 
   it("a player who never connects (no bots): the other goes back to the queue with the original enqueue time", async () => {
@@ -197,24 +202,24 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
     const p = await t.player();
     const c = t.client(p.token);
     const roomsBefore = await queueRooms();
-    const cases: Array<[Record<string, unknown>, RegExp]> = [
-      [{ mode: "arena", rating: 3000 }, /MM_FORBIDDEN_OPTION/],
-      [{ mode: "arena", region: "eu-west" }, /MM_FORBIDDEN_OPTION/],
-      [{ mode: "arena", team: 1 }, /MM_FORBIDDEN_OPTION/],
-      [{ mode: "arena", playerId: "someone-else" }, /MM_FORBIDDEN_OPTION/],
-      [{ mode: "nope" }, /MM_UNKNOWN_MODE/],
-      [{ mode: "arena", partyId: { $ne: null } }, /MM_BAD_PARTY/],
-      [{ mode: "arena", partyId: "../../etc" }, /MM_BAD_PARTY/],
-      [{ mode: "arena", partyId: "no-such-party" }, /PARTY_NOT_FOUND/],
-      [{ mode: "arena", latencies: { "eu-west": -5 } }, /MM_BAD_OPTIONS/],
-      [{ mode: "arena", extra: true }, /MM_BAD_OPTIONS/],
-      [{}, /MM_BAD_OPTIONS/],
+    const cases: Array<[Record<string, unknown>, ErrorCode]> = [
+      [{ mode: "arena", rating: 3000 }, "MM_FORBIDDEN_OPTION"],
+      [{ mode: "arena", region: "eu-west" }, "MM_FORBIDDEN_OPTION"],
+      [{ mode: "arena", team: 1 }, "MM_FORBIDDEN_OPTION"],
+      [{ mode: "arena", playerId: "someone-else" }, "MM_FORBIDDEN_OPTION"],
+      [{ mode: "nope" }, "MM_UNKNOWN_MODE"],
+      [{ mode: "arena", partyId: { $ne: null } }, "MM_BAD_PARTY"],
+      [{ mode: "arena", partyId: "../../etc" }, "MM_BAD_PARTY"],
+      [{ mode: "arena", partyId: "no-such-party" }, "PARTY_NOT_FOUND"],
+      [{ mode: "arena", latencies: { "eu-west": -5 } }, "MM_BAD_OPTIONS"],
+      [{ mode: "arena", extra: true }, "MM_BAD_OPTIONS"],
+      [{}, "MM_BAD_OPTIONS"],
     ];
-    for (const [options, code] of cases) await assert.rejects(c.joinOrCreate("queue", options), code, JSON.stringify(options));
-    await assert.rejects(t.client("not-a-token").joinOrCreate("queue", { mode: "arena" }), /AUTH_/);
+    for (const [options, code] of cases) await assert.rejects(c.joinOrCreate("queue", options), refusedWith(code), JSON.stringify(options));
+    await assert.rejects(t.client("not-a-token").joinOrCreate("queue", { mode: "arena" }), refusedWith("AUTH_INVALID_TOKEN", "AUTH_MISSING_TOKEN", "AUTH_EXPIRED_TOKEN"));
     const other = await t.player();
     parties.set({ partyId: "party-x", leaderId: other.playerId, memberIds: [other.playerId] });
-    await assert.rejects(c.joinOrCreate("queue", { mode: "arena", partyId: "party-x" }), /NOT_IN_PARTY/);
+    await assert.rejects(c.joinOrCreate("queue", { mode: "arena", partyId: "party-x" }), refusedWith("NOT_IN_PARTY"));
 
     assert.equal(await queueRooms(), roomsBefore, "no queue room was created");
     assert.equal(await mm().players.get(p.playerId), undefined, "no ticket");
@@ -223,7 +228,7 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
     // a valid join works, and a second one for the same player is refused
     const q = await joinQueue(c, { mode: "5v5" });
     open.push(q.queue);
-    await assert.rejects(t.client(p.token).joinOrCreate("queue", { mode: "5v5" }), /MM_ALREADY_QUEUED/);
+    await assert.rejects(t.client(p.token).joinOrCreate("queue", { mode: "5v5" }), refusedWith("MM_ALREADY_QUEUED"));
     assert.equal((await mm().store.listWaiting("5v5")).length, 1);
     // unknown messages get an error, not a crash
     const err = nextMessage<{ code: string }>(q.queue, "error");

@@ -10,6 +10,7 @@ import {
   createMatchmakerMetrics, DEFAULT_SHARD, LocalLease, makeTicket, MatchmakerService, MemoryPartyDirectory, MemoryPlayerIndex, MemoryTicketStore,
   CAPACITY_WAIT_KEY, MATCHED_TTL_MS, OLDEST_WAIT_KEY, parseModeRules, shardOf, shardRules, shardsOf, STALE_QUEUE_MS, type Bus, type Lease, type ModeRules, type RoomApi, type SeatNotice, type Ticket,
 } from "../../matchmaker/index.ts";
+import { encodeRefusal } from "../../protocol/server.ts";
 
 function fakeRooms(behaviour: { create?: () => void; reserve?: () => boolean } = {}) {
   const created: Array<{ room: string; options: Record<string, unknown> }> = [];
@@ -134,7 +135,8 @@ describe("MatchmakerService (loop, lease, provisioning)", () => {
 
   it("capacity wait: a queue that lacks players publishes none; a match that found no node does, until it is seated", async () => {
     let full = true;
-    const s = setup(fakeRooms({ create: () => { if (full) throw new Error("NO_NODE_AVAILABLE: no ready node"); } }));
+    // placement's refusal as thrown in the calling process (the test above has the text alone, as over IPC)
+    const s = setup(fakeRooms({ create: () => { if (full) throw encodeRefusal("NO_NODE_AVAILABLE", "no ready node"); } }));
     // one ticket waiting 90 s for an opponent: an old queue, but no capacity would help
     await enqueue(s, "lonely", clock - 90_000);
     await s.a.tick(clock);

@@ -11,16 +11,10 @@ import {
   shardOf, type Bus, type Lease, type RoomApi,
 } from "../../matchmaker/index.ts";
 import { startRedis, type TestRedis } from "../support/redis.ts";
+import { until } from "../support/wait.ts";
 
 const rules = parseModeRules({ name: "duel", teams: 2, teamSize: 1, regions: { steps: [{ afterS: 0, maxLatencyMs: 500 }] }, shards: { eu: ["eu-west", "eu-north"], na: ["us-east", "us-west"] } });
 const silent = { info() {}, warn() {}, debug() {} };
-const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 describe("region shards over Redis: concurrent leaders, per-shard takeover", function () {
   this.timeout(60_000);

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { Client, type Room as SdkRoom } from "@colyseus/sdk";
 import { guest, startNodeProcess, type NodeHandle } from "../support/processes.ts";
 import { leaveCode, nextMessage, waitForState } from "../support/rooms.ts";
+import { decodeRefusal } from "../../protocol/index.ts";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK rooms decode the state without static types
 type Room = SdkRoom<any, any>;
@@ -67,7 +68,7 @@ describe("drain (SIGTERM) of a node process", function () {
     // New matchmaking is refused with a reason the SDK can show (Colyseus alone answers an empty 503
     // body, which the SDK reports as "Unexpected end of JSON input").
     await assert.rejects(client(node.url, d.token).joinOrCreate("arena"), (err: Error & { code?: unknown }) => {
-      assert.match(err.message, /^NOT_READY: /);
+      assert.equal(decodeRefusal(err).code, "NOT_READY", err.message);
       assert.equal(err.code, 503);
       return true;
     });

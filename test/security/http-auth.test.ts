@@ -8,6 +8,7 @@ import { SignJWT } from "jose";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import type { TestNode } from "../support/rooms.ts";
 import { ADMIN_TOKEN, JWT_SECRET, call, errorCode, guest, startSecurityNode } from "../support/security-http.ts";
+import { decodeRefusal } from "../../protocol/index.ts";
 
 const LOCKOUT = 10;
 
@@ -112,7 +113,7 @@ describe("security: auth over HTTP and room joins", function () {
       it(`joinOrCreate("${room}") refuses it`, async () => {
         let joined: SdkRoom | undefined;
         await assert.rejects(t.client(phantom).joinOrCreate(room, options).then((r) => { joined = r; }), (e: Error) => {
-          assert.match(e.message, /AUTH_INVALID_TOKEN/);
+          assert.equal(decodeRefusal(e).code, "AUTH_INVALID_TOKEN", e.message);
           return true;
         });
         if (joined) await joined.leave();

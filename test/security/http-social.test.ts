@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { MemoryKv } from "../../server/social/kv.ts";
-import { until } from "../support/wait.ts";
+import { sleep, until } from "../support/wait.ts";
 import type { TestNode } from "../support/rooms.ts";
 import { ADMIN_TOKEN, call, errorCode, guest, startSecurityNode } from "../support/security-http.ts";
 
@@ -123,7 +123,7 @@ describe("security: social routes and state", function () {
       }
       await kv.set("after-close", "v", 1);
       now += 10;
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
       assert.equal(kv.size, 3, "no sweep after close()");
     });
   });

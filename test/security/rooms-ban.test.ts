@@ -28,7 +28,7 @@ describe("security: a ban closes the player's connections", function () {
     assert.equal(ban.status, 200);
     assert.deepEqual(await closes, [4403, 4403]);
     assert.equal(goodLeft, false, "the other player's connection stays");
-    await refusal(t.client(bad.token).joinOrCreate("social"), /PLAYER_BANNED/);
+    await refusal(t.client(bad.token).joinOrCreate("social"), "PLAYER_BANNED");
     await goodArena.leave();
   });
 });

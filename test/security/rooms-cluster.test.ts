@@ -10,6 +10,7 @@ import { Client, type Room } from "@colyseus/sdk";
 import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../support/processes.ts";
 import { leaveCode } from "../support/rooms.ts";
 import { ADMIN_TOKEN } from "../support/security-rooms.ts";
+import { decodeRefusal } from "../../protocol/index.ts";
 
 const JWT_SECRET = "security-cluster-secret-0123456789-abcdefghijkl";
 
@@ -62,7 +63,7 @@ describe("security: per-player limits and bans across two nodes sharing Redis", 
     rooms.push(...joined);
     const refused = outcomes.filter((o): o is Error => o instanceof Error);
     assert.equal(joined.length, 4, `joined ${joined.length}: ${refused.map((e) => e.message).join(" | ")}`);
-    for (const e of refused) assert.match(e.message, /ROOM_LIMIT/);
+    for (const e of refused) assert.equal(decodeRefusal(e).code, "ROOM_LIMIT", e.message);
   });
 
   it("a ban through node A closes the player's socket held through node B (4403)", async () => {
@@ -85,7 +86,7 @@ describe("security: per-player limits and bans across two nodes sharing Redis", 
     for (const node of [A, B]) {
       const me = await fetch(`${node.url}/v1/me`, { headers: { authorization: `Bearer ${phantom}` } });
       assert.equal(me.status, 401);
-      await assert.rejects(clientFor(node, phantom).joinOrCreate("arena"), /AUTH_INVALID_TOKEN/);
+      await assert.rejects(clientFor(node, phantom).joinOrCreate("arena"), (e: unknown) => decodeRefusal(e).code === "AUTH_INVALID_TOKEN");
     }
     // A player created through A is known to B (one store), so the same kind of token works there.
     const real = await guest(A.url);

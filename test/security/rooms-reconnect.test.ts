@@ -46,8 +46,8 @@ describe("security: reconnection tokens are bound to their player", function () 
       roomA.onLeave(() => { aLeft = true; });
 
       // Live owner: neither refusal may close A's connection.
-      await refusal(t.client(b.token).reconnect(reconnectionToken), /ROOM_RECONNECT_REFUSED/);
-      await refusal(t.client().reconnect(reconnectionToken), /AUTH_MISSING_TOKEN/);
+      await refusal(t.client(b.token).reconnect(reconnectionToken), "ROOM_RECONNECT_REFUSED");
+      await refusal(t.client().reconnect(reconnectionToken), "AUTH_MISSING_TOKEN");
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(aLeft, false, "the live owner keeps its connection");
       assert.ok(server.clients.some((c) => c.sessionId === roomA.sessionId));
@@ -55,7 +55,7 @@ describe("security: reconnection tokens are bound to their player", function () 
       // Dropped owner (seat held for reconnection): B is refused over the route and over a raw socket.
       await roomA.leave(false);
       await until("A dropped", () => !server.clients.some((c) => c.sessionId === roomA.sessionId));
-      await refusal(t.client(b.token).reconnect(reconnectionToken), /ROOM_RECONNECT_REFUSED/);
+      await refusal(t.client(b.token).reconnect(reconnectionToken), "ROOM_RECONNECT_REFUSED");
       const rawToken = reconnectionToken.split(":")[1];
       const ws = new WebSocket(`ws://127.0.0.1:${t.port}/${matchMaker.processId}/${roomA.roomId}?sessionId=${roomA.sessionId}&reconnectionToken=${rawToken}&_authToken=${b.token}`);
       const rawClose = await new Promise<number>((resolve) => ws.on("close", (code) => resolve(code)));

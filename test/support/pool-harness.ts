@@ -1,6 +1,7 @@
 /** A real pool for end-to-end tests: private Redis, LocalProvider (real node processes), PoolManager. */
 import { RedisDriver } from "@colyseus/redis-driver";
 import { RedisPresence } from "@colyseus/redis-presence";
+import { loadConfig } from "../../server/config.ts";
 import { cleanupDeadNode, createNodeCommands, createNodeRegistry, createPoolLimitsStore, type NodeEntry } from "../../server/registry/index.ts";
 import { PoolManager, type ManagerOptions } from "../../server/pool/manager.ts";
 import { createPoolMetrics, type PoolMetrics } from "../../server/pool/metrics.ts";
@@ -35,7 +36,7 @@ export async function startPool(over: Partial<ManagerOptions> = {}, nodeEnv: Rec
   const redis = await startRedis();
   const presence = new RedisPresence(redis.url);
   const driver = new RedisDriver(redis.url);
-  const registry = createNodeRegistry(presence);
+  const registry = createNodeRegistry(presence, loadConfig({}).NODE_TTL_MS); // the nodes run on the default NODE_TTL_MS
   const commands = createNodeCommands(presence);
   const limits = createPoolLimitsStore(presence);
   const stateDir = tempDir("rally-pool-");

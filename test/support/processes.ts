@@ -26,33 +26,8 @@ export function requireBinary(name: string, hint: string): void {
 }
 
 
-export interface RedisHandle {
-  readonly url: string;
-  readonly port: number;
-  stop(): Promise<void>;
-}
-
-/** A private, non-persistent redis-server on a free port (never the shared 6379). */
-export async function startRedis(): Promise<RedisHandle> {
-  requireBinary("redis-server", "Install it with `apt-get install redis-server` (.ci/run does this).");
-  const port = await freePort();
-  const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  const { default: Redis } = await import("ioredis");
-  await until(`redis-server on port ${port}`, async () => {
-    const client = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    try {
-      await client.connect();
-      return (await client.ping()) === "PONG";
-    } finally {
-      client.disconnect();
-    }
-  }, 10_000, 100);
-  return {
-    url: `redis://127.0.0.1:${port}`,
-    port,
-    stop: () => stopChild(child, "SIGKILL"),
-  };
-}
+// The one Redis starter (test/support/redis.ts), under the name the process tests import it by.
+export { startRedis, type TestRedis as RedisHandle } from "./redis.ts";
 
 export interface NodeHandle {
   readonly port: number;
@@ -94,14 +69,6 @@ export async function startNodeProcess(env: Record<string, string> = {}): Promis
       return exited;
     },
   };
-}
-
-function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    child.once("exit", () => resolve());
-    child.kill(signal);
-  });
 }
 
 /** POST /v1/auth/guest and return the body. */

@@ -138,4 +138,5 @@ export function leaveCode(room: SdkRoom, timeoutMs = 5000): Promise<number> {
   });
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+// One wait helper for every test (test/support/wait.ts).
+export { sleep } from "./wait.ts";

@@ -9,6 +9,7 @@ import { Client } from "@colyseus/sdk";
 import type { GameNode } from "../../server/node/index.ts";
 import { startTestRally } from "../../testing/index.ts";
 import { defaultTestGames } from "./rooms.ts";
+import { decodeRefusal, type ErrorCode, type Refusal } from "../../protocol/index.ts";
 
 export const ADMIN_TOKEN = "admin-token-for-security-tests-0123456789";
 
@@ -59,18 +60,19 @@ export async function startSecureNode(env: Record<string, string> = {}, options:
   };
 }
 
-/** Resolves with the refusal's message (and fails if the promise resolved). */
-export async function refusal(promise: Promise<unknown>, pattern: RegExp): Promise<string> {
+/** Resolves with the decoded refusal once its code is `code` (one of them, given several); fails if the promise resolved. */
+export async function refusal(promise: Promise<unknown>, code: ErrorCode | readonly ErrorCode[]): Promise<Refusal> {
   try {
     const value = await promise;
     // A room that was joined would stay open: leave it so the test's count stays honest.
     await (value as { leave?: () => Promise<unknown> } | undefined)?.leave?.().catch(() => undefined);
   } catch (e) {
-    const message = (e as Error).message;
-    assert.match(message, pattern);
-    return message;
+    const decoded = decodeRefusal(e);
+    const codes: readonly ErrorCode[] = typeof code === "string" ? [code] : code;
+    assert.ok(codes.includes(decoded.code), `expected ${codes.join(" or ")}, got ${decoded.code}: ${(e as Error).message}`);
+    return decoded;
   }
-  assert.fail(`expected a refusal matching ${pattern}, but it succeeded`);
+  assert.fail(`expected a ${String(code)} refusal, but it succeeded`);
 }
 
 /** Settles every promise; returns the fulfilled values and the rejection messages. */

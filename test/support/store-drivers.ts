@@ -3,9 +3,13 @@
  * file) and PostgreSQL (a private server) always; MongoDB (mongoose) whenever MONGO_URL is set (a
  * replica set, for transactions). `name` prefixes temp dirs and Mongo database names.
  */
-import { createFileStore, createMemoryStore, createMongoStore, createPostgresStore, type Store } from "../../server/store/index.ts";
+import { createFileStore, createMemoryStore, createMongoStore, createPostgresStore, postgresSettings, type Store } from "../../server/store/index.ts";
 import { startPostgres, type PostgresHandle } from "./postgres.ts";
 import { tempDir } from "./processes.ts";
+import { loadConfig } from "../../server/config.ts";
+
+/** The PostgreSQL store's settings at their config defaults (server/config.ts). */
+const PG = postgresSettings(loadConfig({}));
 
 export interface StoreDriver {
   readonly name: string;
@@ -23,7 +27,7 @@ export function storeDrivers(name: string): StoreDriver[] {
       name: "PostgreSQL (private server)",
       start: async () => { postgres = await startPostgres(); },
       stop: async () => postgres?.stop(),
-      open: async () => createPostgresStore({ url: await postgres!.createDatabase(), partitions: 4 }),
+      open: async () => createPostgresStore({ ...PG, url: await postgres!.createDatabase(), partitions: 4 }),
     },
   ];
   const mongoUrl = process.env.MONGO_URL;

@@ -7,7 +7,7 @@ using System.Collections.Generic;
 
 namespace Rally
 {
-	/// <summary>An error answer `{ "error": { "code", "message" } }`; Code is from Rally's catalog (server/errors.ts).</summary>
+	/// <summary>An error answer `{ "error": { "code", "message" } }`; Code is from Rally's catalog (protocol/errors.ts).</summary>
 	public class RallyException : Exception
 	{
 		/// <summary>Catalog code, e.g. AUTH_INVALID_TOKEN, PARTY_FULL; NETWORK when no answer came; BAD_RESPONSE for an unreadable one.</summary>

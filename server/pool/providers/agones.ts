@@ -38,7 +38,8 @@ export interface AgonesProviderOptions {
   readonly env: NodeEnvBase;
   /** Host of the ingress clients use; PUBLIC_ADDRESS = `<publicHost>/<name>`. */
   readonly publicHost?: string;
-  readonly drainTimeoutS?: number;
+  /** DRAIN_TIMEOUT_S (server/config.ts): a node gets this plus 30 s to drain before it is killed. */
+  readonly drainTimeoutS: number;
   readonly now?: () => number;
 }
 
@@ -64,7 +65,7 @@ export class AgonesProvider implements NodeProvider {
         template: {
           metadata: { labels: { [LABEL.REGION]: region } },
           spec: {
-            terminationGracePeriodSeconds: (this.options.drainTimeoutS ?? 900) + 30,
+            terminationGracePeriodSeconds: this.options.drainTimeoutS + 30,
             containers: [{ name: "rally", image: this.options.image, env, readinessProbe: { httpGet: { path: "/readyz", port: 2567 }, periodSeconds: 2 } }],
           },
         },

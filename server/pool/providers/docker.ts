@@ -47,7 +47,8 @@ export interface DockerProviderOptions {
   /** host[:port] of the load balancer, as clients see it. */
   readonly publicHost: string;
   readonly env: NodeEnvBase;
-  readonly drainTimeoutS?: number;
+  /** DRAIN_TIMEOUT_S (server/config.ts): a node gets this plus 30 s to drain before it is killed. */
+  readonly drainTimeoutS: number;
   readonly now?: () => number;
 }
 
@@ -69,7 +70,7 @@ export class DockerProvider implements NodeProvider {
     const id = await this.engine.run({
       name, image: this.options.image, network: this.options.network, aliases: [NODE_ALIAS, name], labels,
       env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
-      stopTimeoutS: (this.options.drainTimeoutS ?? 900) + 30,
+      stopTimeoutS: this.options.drainTimeoutS + 30,
     });
     return { id, name, region: spec.region, publicAddress, startedAt, status: ProviderStatus.RUNNING, exitCode: null };
   }

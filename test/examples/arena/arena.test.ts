@@ -9,6 +9,8 @@ import { SignJWT } from "jose";
 import { ARENA, ArenaRoom, type ArenaState } from "../../../examples/arena/index.ts";
 import { defineGame } from "../../../server/index.ts";
 import { leaveCode, nextMessage, startTestNode, waitForState, type TestNode } from "../../support/rooms.ts";
+import { matchResultSchema, type ErrorCode } from "../../../protocol/index.ts";
+import { refusedWith } from "../../support/refusal.ts";
 
 const JWT_SECRET = "arena-test-secret-0123456789-abcdefgh";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK rooms decode the state without static types
@@ -23,11 +25,8 @@ class QuickArena extends ArenaRoom {
 }
 
 
-async function expectRefusal(p: Promise<unknown>, pattern: RegExp): Promise<void> {
-  await assert.rejects(p, (e: unknown) => {
-    assert.match((e as Error).message, pattern);
-    return true;
-  });
+async function expectRefusal(p: Promise<unknown>, code: ErrorCode): Promise<void> {
+  await assert.rejects(p, refusedWith(code));
 }
 
 function serverRoom(roomId: string): ServerRoom & { state: ArenaState } {
@@ -75,7 +74,7 @@ describe("arena room", function () {
 
   describe("who may join", () => {
     it("refuses a join without a token with AUTH_MISSING_TOKEN", async () => {
-      await expectRefusal(t.client().joinOrCreate("arena"), /AUTH_MISSING_TOKEN/);
+      await expectRefusal(t.client().joinOrCreate("arena"), "AUTH_MISSING_TOKEN");
       assert.equal(await arenaRooms(), 0);
     });
 
@@ -83,7 +82,7 @@ describe("arena room", function () {
       const forged = await new SignJWT({ typ: "access", name: "Mallory" }).setProtectedHeader({ alg: "HS256" })
         .setIssuer("rally").setSubject("mallory").setIssuedAt().setExpirationTime("10m")
         .sign(new TextEncoder().encode("some-other-secret-0123456789-abcdef"));
-      await expectRefusal(t.client(forged).joinOrCreate("arena"), /AUTH_INVALID_TOKEN/);
+      await expectRefusal(t.client(forged).joinOrCreate("arena"), "AUTH_INVALID_TOKEN");
     });
 
     it("refuses an expired token with AUTH_EXPIRED_TOKEN", async () => {
@@ -91,27 +90,27 @@ describe("arena room", function () {
       const expired = await new SignJWT({ typ: "access", name: "Late" }).setProtectedHeader({ alg: "HS256" })
         .setIssuer("rally").setSubject("late").setIssuedAt(now - 1000).setExpirationTime(now - 5)
         .sign(new TextEncoder().encode(JWT_SECRET));
-      await expectRefusal(t.client(expired).joinOrCreate("arena"), /AUTH_EXPIRED_TOKEN/);
+      await expectRefusal(t.client(expired).joinOrCreate("arena"), "AUTH_EXPIRED_TOKEN");
     });
 
     it("refuses a refresh token used as an access token", async () => {
       const p = await t.player();
       const { refreshToken } = await t.node.tokens.issue(p);
-      await expectRefusal(t.client(refreshToken).joinOrCreate("arena"), /AUTH_INVALID_TOKEN/);
+      await expectRefusal(t.client(refreshToken).joinOrCreate("arena"), "AUTH_INVALID_TOKEN");
     });
 
     for (const options of [{ rating: 3000 }, { team: 1 }, { playerId: "someone-else" }, { region: "eu-west" }, { matchId: "x", teams: [["a"], ["b"]] }]) {
       it(`refuses client options ${JSON.stringify(options)} with ROOM_BAD_OPTIONS and creates no room`, async () => {
         const p = await t.player();
-        await expectRefusal(t.client(p.token).joinOrCreate("arena", options), /ROOM_BAD_OPTIONS/);
-        await expectRefusal(t.client(p.token).create("arena", options), /ROOM_BAD_OPTIONS/);
+        await expectRefusal(t.client(p.token).joinOrCreate("arena", options), "ROOM_BAD_OPTIONS");
+        await expectRefusal(t.client(p.token).create("arena", options), "ROOM_BAD_OPTIONS");
         assert.equal(await arenaRooms(), 0);
       });
     }
 
     it("a matchmade room with the wrong number of teams is not created", async () => {
       const a = await t.player();
-      await expectRefusal(matchMaker.createRoom("arena", { matchId: "bad-teams", teams: [[a.playerId]] }), /ROOM_BAD_OPTIONS/);
+      await expectRefusal(matchMaker.createRoom("arena", { matchId: "bad-teams", teams: [[a.playerId]] }), "ROOM_BAD_OPTIONS");
       assert.equal(await arenaRooms(), 0);
     });
 
@@ -122,7 +121,7 @@ describe("arena room", function () {
         { matchId: "empty-team", teams: [[a.playerId], []] },
         { matchId: "bad-ids", teams: [[a.playerId], [42]] },
       ]) {
-        await expectRefusal(matchMaker.createRoom("arena", options), /ROOM_BAD_OPTIONS/);
+        await expectRefusal(matchMaker.createRoom("arena", options), "ROOM_BAD_OPTIONS");
       }
       assert.equal(await arenaRooms(), 0);
     });
@@ -333,8 +332,8 @@ describe("arena room", function () {
       const a = await t.player(), b = await t.player(), c = await t.player();
       const { roomId } = await matchmade([[b], [a]]);
       const ra: Client = await t.client(a.token).joinById(roomId);
-      await expectRefusal(t.client(c.token).joinById(roomId), /NOT_EXPECTED/);
-      await expectRefusal(t.client(a.token).joinById(roomId), /ALREADY_IN_MATCH/);
+      await expectRefusal(t.client(c.token).joinById(roomId), "NOT_EXPECTED");
+      await expectRefusal(t.client(a.token).joinById(roomId), "ALREADY_IN_MATCH");
       const rb: Client = await t.client(b.token).joinById(roomId);
       await waitForState(ra, (s) => s.phase === "playing" && s.players.size === 2, 5000);
       assert.equal(ra.state.players.get(ra.sessionId).team, 1);
@@ -401,6 +400,9 @@ describe("arena room", function () {
       assert.equal(ma.matchId, matchId);
       assert.equal(mb.matchId, matchId);
       assert.equal(ma.winnerTeam, 0);
+      // the broadcast and the reported result are the protocol's MatchResult
+      matchResultSchema.parse(ma);
+      matchResultSchema.parse(result);
 
       assert.equal(result.outcome, "completed");
       assert.equal(result.reason, "score-limit");

@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { Client, type Room } from "@colyseus/sdk";
-import { guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../../support/processes.ts";
-import { until } from "../../support/wait.ts";
+import { guest, startNodeProcess, startRedis, tempDir, freePort, type NodeHandle, type RedisHandle } from "../../support/processes.ts";
+import { sleep, until } from "../../support/wait.ts";
 import type { GameNode } from "../../../server/node/index.ts";
 import { startTestRally, type TestRally } from "../../../testing/index.ts";
 import type { ChatFilter } from "../../../server/chat/index.ts";
@@ -59,7 +59,7 @@ async function joinSocial(wsBase: string, p: Player, rooms: Room[]): Promise<Soc
     send: async (message) => {
       // The social room closes a client above 10 messages a second (4002): pace like a person typing fast.
       const wait = last + 120 - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      if (wait > 0) await sleep(wait);
       last = Date.now();
       const ref = `r${++refSeq}`;
       room.send("chat", { ...message, ref });

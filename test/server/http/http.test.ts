@@ -7,6 +7,7 @@ import { loadConfig } from "../../../server/config.ts";
 import { startGameNode } from "../../../server/node/index.ts";
 import { freePort, guest, tempDir } from "../../support/processes.ts";
 import { defaultTestGames, startTestNode, type TestNode } from "../../support/rooms.ts";
+import { sleep } from "../../support/wait.ts";
 
 describe("HTTP surface", () => {
   let t: TestNode;
@@ -78,7 +79,7 @@ describe("readiness while draining", () => {
       closing = t.node.close();
       let res = await fetch(`${t.url}/readyz`);
       for (let i = 0; i < 50 && res.status === 200; i++) {
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
         res = await fetch(`${t.url}/readyz`);
       }
       assert.equal(res.status, 503);

@@ -4,34 +4,28 @@
  * "Unhandled error event" stacks, and the node keeps answering.
  */
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
-import { freePort, requireBinary, startNodeProcess, type NodeHandle } from "../../support/processes.ts";
-import { until } from "../../support/wait.ts";
-
-function redisOn(port: number): ChildProcess {
-  return spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-}
+import { startNodeProcess, type NodeHandle } from "../../support/processes.ts";
+import { startRedis, type TestRedis } from "../../support/redis.ts";
+import { sleep, until } from "../../support/wait.ts";
 
 describe("a node through a Redis outage", function () {
   this.timeout(90_000);
-  let redis: ChildProcess | undefined;
+  let redis: TestRedis | undefined;
   let node: NodeHandle | undefined;
   after(async () => {
     await node?.stop("SIGKILL");
-    redis?.kill("SIGKILL");
+    await redis?.stop();
   });
 
   it("logs each client's errors as a few JSON lines and keeps answering", async () => {
-    requireBinary("redis-server", "Install it with `apt-get install redis-server` (.ci/run does this).");
-    const port = await freePort();
-    redis = redisOn(port);
-    node = await startNodeProcess({ REDIS_URL: `redis://127.0.0.1:${port}`, ALLOW_PER_NODE_STORE: "true" });
+    redis = await startRedis();
+    node = await startNodeProcess({ REDIS_URL: redis.url, ALLOW_PER_NODE_STORE: "true" });
     const before = node.output.length;
 
-    redis.kill("SIGKILL");
-    await new Promise((r) => setTimeout(r, 5000));
+    await redis.kill();
+    await sleep(5000);
     assert.equal((await fetch(`${node.url}/healthz`)).status, 200);
-    redis = redisOn(port);
+    await redis.restart();
     await until("the node is ready again", async () => (await fetch(`${node!.url}/readyz`)).status === 200, 20_000, 200);
 
     const lines = node.output.slice(before);

@@ -10,17 +10,15 @@ import { randomBytes } from "node:crypto";
 import { Client, type Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
 import { freePort, guest, startNodeProcess, tempDir, type NodeHandle } from "../../support/processes.ts";
-import { RedisServer } from "../../../loadtest/index.ts";
 import { acceptSeat, joinQueue, type Queued } from "../../support/matchmaker-e2e.ts";
-import { until } from "../../support/wait.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { startRedis, type TestRedis } from "../../support/redis.ts";
+import { sleep, until } from "../../support/wait.ts";
 
 interface ArenaView { elapsedMs: number; phase: string }
 
 describe("a Redis restart that loses its data, under two nodes", function () {
   this.timeout(180_000);
-  let redis: RedisServer | undefined;
+  let redis: TestRedis | undefined;
   const nodes: NodeHandle[] = [];
   const rooms: Room[] = [];
 
@@ -38,7 +36,7 @@ describe("a Redis restart that loses its data, under two nodes", function () {
 
   it("every queued player (before and after the outage) is seated with its original enqueue time; matches keep ticking", async () => {
     // restartable on the same port, without persistence: a restart loses every key
-    redis = await RedisServer.start();
+    redis = await startRedis();
     const url = redis.url;
     const common = {
       REDIS_URL: url, SHARED_SQLITE_DIR: tempDir("rally-redis-restart-store-"), JWT_SECRET: randomBytes(32).toString("hex"),
@@ -92,11 +90,11 @@ describe("a Redis restart that loses its data, under two nodes", function () {
 
     // The outage: SIGKILL, 3 s without Redis, a new empty redis-server on the same port.
     const elapsedAtKill = view().elapsedMs;
-    await redis.stop();
+    await redis.kill();
     await sleep(3000);
     const elapsedInOutage = view().elapsedMs;
     assert.ok(elapsedInOutage - elapsedAtKill >= 1500, `the match kept ticking without Redis (${elapsedAtKill} -> ${elapsedInOutage} ms)`);
-    await redis.start();
+    await redis.restart();
     const fresh = new Redis(url);
     fresh.on("error", () => undefined);
     try {

@@ -15,6 +15,8 @@ import { seasonId } from "../../../server/players/seasons.ts";
 import { createMemoryStore, type Store } from "../../../server/store/index.ts";
 import { startRedis, type RedisHandle } from "../../support/processes.ts";
 import { startTestNode, type TestNode } from "../../support/rooms.ts";
+import { sleep } from "../../support/wait.ts";
+import { refusedWith } from "../../support/refusal.ts";
 
 const ADMIN_TOKEN = "admin-token-0123456789-abcdefghijklmn";
 interface Json { [k: string]: any } // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -212,7 +214,7 @@ describe("player data over HTTP", () => {
       assert.equal((await call(t.url, "POST", `/v1/admin/players/${g.playerId}/ban`, { reason: "cheating" }, ADMIN_TOKEN)).status, 200);
       assert.equal(code(await call(t.url, "GET", "/v1/players/me", undefined, g.token)), "PLAYER_BANNED");
       assert.equal(code(await call(t.url, "POST", "/v1/auth/refresh", { refreshToken: g.refreshToken })), "AUTH_REVOKED");
-      await assert.rejects(t.client(g.token).joinOrCreate("arena", {}), /PLAYER_BANNED/);
+      await assert.rejects(t.client(g.token).joinOrCreate("arena", {}), refusedWith("PLAYER_BANNED"));
       await call(t.url, "DELETE", `/v1/admin/players/${g.playerId}/ban`, undefined, ADMIN_TOKEN);
       assert.equal((await call(t.url, "GET", "/v1/players/me", undefined, g.token)).status, 200, "lifting the ban restores the access token");
     });
@@ -279,7 +281,7 @@ describe("profile cache", () => {
     await profiles.changed(p.id);
     slow.hold();
     const racing = profiles.get(p.id);
-    await new Promise((r) => setTimeout(r, 20));
+    await sleep(20);
     await store.players.rename(p.id, "After Write");
     await profiles.changed(p.id);
     slow.release();

@@ -17,7 +17,7 @@ describe("pool admin API (/v1/admin, ADMIN_TOKEN)", () => {
 
   before(async () => {
     const app = express();
-    mountAdminApi(app, { adminToken: token, registry, commands, limits });
+    mountAdminApi(app, { adminToken: token, ratePerMin: 120, registry, commands, limits });
     app.use((_req, res) => void res.status(404).json({ error: { code: "NOT_FOUND", message: "no such route" } }));
     server = app.listen(0, "127.0.0.1");
     await new Promise((r) => server.once("listening", r));
@@ -67,7 +67,7 @@ describe("pool admin API (/v1/admin, ADMIN_TOKEN)", () => {
 
   it("is not mounted at all without ADMIN_TOKEN", async () => {
     const app = express();
-    mountAdminApi(app, { adminToken: undefined, registry, commands, limits });
+    mountAdminApi(app, { adminToken: undefined, ratePerMin: 120, registry, commands, limits });
     assert.equal((app as unknown as { router?: { stack: unknown[] } }).router?.stack?.length ?? 0, 0);
   });
 });

@@ -91,8 +91,8 @@ const subjects: Subject[] = [
     },
     timeoutMs: 90_000,
   },
-  { name: "docker (dockerode boundary faked)", make: () => new DockerProvider(docker, { image: "rally-node:test", network: "rally", publicHost: "lb.example:8080", env: { REDIS_URL: "redis://redis:6379", JWT_SECRET: SECRET, ROOM_CAPACITY: "7" } }), reopen: () => new DockerProvider(docker, { image: "rally-node:test", network: "rally", publicHost: "lb.example:8080", env: { REDIS_URL: "redis://redis:6379", JWT_SECRET: SECRET, ROOM_CAPACITY: "7" } }), timeoutMs: 5000 },
-  { name: "agones (Kubernetes boundary faked)", make: () => new AgonesProvider(agones, { image: "rally-node:test", publicHost: "play.example", env: { REDIS_URL: "redis://redis:6379", JWT_SECRET: SECRET, ROOM_CAPACITY: "7" } }), reopen: () => new AgonesProvider(agones, { image: "rally-node:test", publicHost: "play.example", env: { REDIS_URL: "redis://redis:6379", JWT_SECRET: SECRET, ROOM_CAPACITY: "7" } }), timeoutMs: 5000 },
+  { name: "docker (dockerode boundary faked)", make: () => new DockerProvider(docker, { image: "rally-node:test", network: "rally", publicHost: "lb.example:8080", env: { REDIS_URL: "redis://redis:6379", JWT_SECRET: SECRET, ROOM_CAPACITY: "7" }, drainTimeoutS: 900 }), reopen: () => new DockerProvider(docker, { image: "rally-node:test", network: "rally", publicHost: "lb.example:8080", env: { REDIS_URL: "redis://redis:6379", JWT_SECRET: SECRET, ROOM_CAPACITY: "7" }, drainTimeoutS: 900 }), timeoutMs: 5000 },
+  { name: "agones (Kubernetes boundary faked)", make: () => new AgonesProvider(agones, { image: "rally-node:test", publicHost: "play.example", env: { REDIS_URL: "redis://redis:6379", JWT_SECRET: SECRET, ROOM_CAPACITY: "7" }, drainTimeoutS: 900 }), reopen: () => new AgonesProvider(agones, { image: "rally-node:test", publicHost: "play.example", env: { REDIS_URL: "redis://redis:6379", JWT_SECRET: SECRET, ROOM_CAPACITY: "7" }, drainTimeoutS: 900 }), timeoutMs: 5000 },
 ];
 
 for (const s of subjects) {

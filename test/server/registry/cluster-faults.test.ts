@@ -16,9 +16,8 @@ import { Client, type Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
 import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../../support/processes.ts";
 import { acceptSeat, joinQueue } from "../../support/matchmaker-e2e.ts";
-import { until } from "../../support/wait.ts";
+import { sleep, until } from "../../support/wait.ts";
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Keys that live as long as the cluster, each bounded by something that is not players or matches

@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { LocalPresence, type Presence } from "@colyseus/core";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { LocalLease } from "../../../matchmaker/lease.ts";
-import { DeadNodeReaper, LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, createNodeRegistry, defaultPlacementRule, loadScore, pickNode, type NodeEntry } from "../../../server/registry/index.ts";
+import { DeadNodeReaper, LiveNodeView, LoadMeter, NodeHeartbeat, NodeState, PendingPlacements, createNodeRegistry, defaultPlacementRule, loadScore, pickNode, type NodeEntry } from "../../../server/registry/index.ts";
 import { startRedis, type RedisHandle } from "../../support/processes.ts";
+import { sleep } from "../../support/wait.ts";
 
 const node = (over: Partial<NodeEntry>): NodeEntry => ({
   nodeId: "n", region: "eu", publicAddress: null, state: NodeState.READY, capacity: 10, rooms: 0, ccu: 0, heartbeatAt: 1000, ...over,
@@ -88,10 +89,10 @@ describe("placement", () => {
     const meter = new LoadMeter();
     meter.start();
     try {
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
       const spinUntil = performance.now() + 300;
       while (performance.now() < spinUntil) { /* block the loop */ }
-      await new Promise((r) => setTimeout(r, 250));
+      await sleep(250);
       const busy = meter.read();
       assert.ok(busy.cpu > 0.2, `cpu ${busy.cpu}`);
       assert.ok(busy.lagMs >= 150, `lag ${busy.lagMs}`);
@@ -157,6 +158,57 @@ for (const backend of backends) {
   });
 }
 
+describe("live-node view (one cached read for the matchmaker, placement and the reaper)", () => {
+  /** A registry that counts its reads. */
+  function counted(ttlMs: number) {
+    const registry = createNodeRegistry(new LocalPresence(), ttlMs);
+    let reads = 0;
+    const list = registry.list.bind(registry);
+    return { registry: { ...registry, list: () => { reads++; return list(); } }, reads: () => reads };
+  }
+
+  it("one registry read per second serves every question; a fresh read (maxAgeMs 0) refreshes it for all", async () => {
+    const { registry, reads } = counted(5000);
+    const view = new LiveNodeView(registry);
+    const t = 100_000;
+    await registry.publish(node({ nodeId: "a", region: "eu", heartbeatAt: t }));
+    assert.deepEqual(await view.regions(t), ["eu"]);
+    await registry.publish(node({ nodeId: "b", region: "us", heartbeatAt: t }));
+    assert.deepEqual(await view.regions(t + 500), ["eu"], "within a second: the cached read");
+    assert.equal(await view.alive("b", t + 999), false);
+    assert.equal(reads(), 1);
+    assert.deepEqual((await view.regions(t + 1000)).sort(), ["eu", "us"], "a second later: read again");
+    assert.equal(reads(), 2);
+    await registry.publish(node({ nodeId: "c", region: "ap", heartbeatAt: t + 1100 }));
+    assert.ok((await view.live(t + 1100, 0)).some((e) => e.nodeId === "c"), "placement reads fresh");
+    assert.equal(await view.alive("c", t + 1200), true, "and the others see that read");
+    assert.equal(reads(), 3);
+  });
+
+  it("liveness is judged at the read; dead() always reads fresh; a removed node leaves the view at once", async () => {
+    const { registry } = counted(1000);
+    const view = new LiveNodeView(registry);
+    const t = 50_000;
+    await registry.publish(node({ nodeId: "old", heartbeatAt: t - 900 }));
+    await registry.publish(node({ nodeId: "stopped", state: NodeState.STOPPED, heartbeatAt: t }));
+    assert.deepEqual((await view.live(t)).map((e) => e.nodeId), ["old"]);
+    assert.deepEqual((await view.live(t + 500)).map((e) => e.nodeId), ["old"], "not declared dead against a cached heartbeat");
+    assert.deepEqual((await view.dead(t + 500)).map((e) => e.nodeId), ["old"]);
+    await view.remove("old");
+    assert.deepEqual((await view.live(t + 600)).map((e) => e.nodeId), []);
+    assert.deepEqual((await registry.list()).map((e) => e.nodeId), ["stopped"]);
+  });
+
+  it("a failed read is not kept", async () => {
+    const registry = createNodeRegistry(new LocalPresence(), 1000);
+    let fail = true;
+    const view = new LiveNodeView({ ...registry, list: () => (fail ? Promise.reject(new Error("redis down")) : registry.list()) });
+    await assert.rejects(view.live(1000), /redis down/);
+    fail = false;
+    assert.deepEqual(await view.live(1001), []);
+  });
+});
+
 describe("dead-node reaper", () => {
   const entry = (nodeId: string, heartbeatAt: number): NodeEntry => node({ nodeId, heartbeatAt });
   const quiet = { info() {}, warn() {} };
@@ -196,7 +248,7 @@ describe("dead-node reaper", () => {
     let runs = 0;
     const make = (self: string) => new DeadNodeReaper({
       registry, lease, self: () => self, logger: quiet, cleanup: async () => undefined,
-      steps: [{ name: "count", run: async () => { runs++; await new Promise((r) => setTimeout(r, 20)); } }],
+      steps: [{ name: "count", run: async () => { runs++; await sleep(20); } }],
     });
     const [a, b] = [make("a"), make("b")];
     const [ra, rb] = await Promise.all([a.tick(t), b.tick(t)]);

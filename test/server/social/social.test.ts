@@ -10,7 +10,8 @@ import { Client, type Room } from "@colyseus/sdk";
 import { guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../../support/processes.ts";
 import { startTestNode, type TestNode } from "../../support/rooms.ts";
 import { RallyClient, RelayClient, SocialClient } from "../../../client-sdk/index.ts";
-import { until } from "../../support/wait.ts";
+import { sleep, until } from "../../support/wait.ts";
+import { refusedWith } from "../../support/refusal.ts";
 
 const JWT_SECRET = "social-test-secret-0123456789-abcdefghijklmnop";
 
@@ -114,7 +115,7 @@ describe("social: one node", function () {
     // b comes online: a (blocked) gets no presence push about b, and a's list does not show b
     sa.box.got.length = 0;
     const sb = track(await joinSocial(node.url, b));
-    await new Promise((r) => setTimeout(r, 300));
+    await sleep(300);
     assert.equal(sa.box.got.filter((m) => m.type === "presence" && m.payload.playerId === b.playerId).length, 0);
     assert.deepEqual(((await api(node.url, a)("GET", "/v1/friends")).body as any).friends, []);
     await sb.room.leave(true);
@@ -245,10 +246,10 @@ describe("social: one node", function () {
 
     const priv = await host.create("custom", { name: "Secret", mode: "ctf", private: true });
     rooms.push(priv);
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
     assert.equal(listed.some((r) => r.roomId === priv.roomId), false, "a private game is not listed");
     const code = await until("code in state", () => (priv.state as any).code as string);
-    await assert.rejects(joiner.joinById(priv.roomId, {}), /JOIN_CODE_NOT_FOUND/);
+    await assert.rejects(joiner.joinById(priv.roomId, {}), refusedWith("JOIN_CODE_NOT_FOUND"));
     const resolved = (await api(node.url, b)("GET", `/v1/join-codes/${code}`)).body as any;
     assert.deepEqual(resolved, { kind: "custom", roomId: priv.roomId });
     const inPriv = await joiner.joinById(priv.roomId, { code });
@@ -266,11 +267,11 @@ describe("social: one node", function () {
     assert.ok(created.roomId && created.relayToken && /^[A-Z2-9]{6}$/.test(created.code));
     const ca = new Client(node.url); ca.auth.token = a.token;
     const cb = new Client(node.url); cb.auth.token = b.token;
-    await assert.rejects(cb.joinById(created.roomId, {}), /RELAY_TOKEN_INVALID/);
+    await assert.rejects(cb.joinById(created.roomId, {}), refusedWith("RELAY_TOKEN_INVALID"));
     const host = await ca.joinById(created.roomId, { relayToken: created.relayToken });
     rooms.push(host);
     // a token is single-use and bound to its player
-    await assert.rejects(cb.joinById(created.roomId, { relayToken: created.relayToken }), /RELAY_TOKEN_INVALID/);
+    await assert.rejects(cb.joinById(created.roomId, { relayToken: created.relayToken }), refusedWith("RELAY_TOKEN_INVALID"));
     const forB = (await api(node.url, b)("POST", "/v1/relay/join", { code: created.code })).body as any;
     assert.equal(forB.roomId, created.roomId);
     const peer = await cb.joinById(forB.roomId, { relayToken: forB.relayToken });

@@ -15,6 +15,7 @@ import { StoreBreaker, guardStore, isStoreUnavailableError } from "../../../serv
 import { checkMongoTransactions } from "../../../server/store/mongo.ts";
 import { createMemoryStore, type Store } from "../../../server/store/index.ts";
 import { startTestNode, type TestNode } from "../../support/rooms.ts";
+import { sleep, until } from "../../support/wait.ts";
 
 const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" });
 const quiet = { info() {}, warn() {}, error() {}, debug() {}, child() { return quiet; } } as unknown as import("../../../server/log.ts").Logger;
@@ -154,9 +155,7 @@ describe("result outbox", () => {
     assert.equal(await outbox.report(result("m1")), "queued", "a second report of a waiting result is not queued twice");
     assert.equal(outbox.size, 1);
     assert.match(await registry.metrics(), /rally_results_pending\S* 1/);
-    const deadline = Date.now() + 10_000;
-    while (outbox.size && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    assert.equal(outbox.size, 0);
+    await until("the outbox to store the waiting result", () => outbox.size === 0, 10_000, 10);
     assert.deepEqual([...stored], [["m1", 1]]);
     assert.equal(await outbox.report(result("m2")), "stored");
     await outbox.close();
@@ -243,14 +242,10 @@ describe("a node whose store is unreachable", function () {
     assert.equal(fast.body.error?.code, "STORE_UNAVAILABLE");
     assert.ok(fast.ms < 250, `open breaker answered in ${fast.ms.toFixed(0)} ms`);
     sw.mode = "up";
-    const back = await (async () => {
-      const deadline = Date.now() + 10_000;
-      for (;;) {
-        const r = await guestCall();
-        if (r.status === 200 || Date.now() > deadline) return r;
-        await new Promise((res) => setTimeout(res, 100));
-      }
-    })();
+    const back = await until("the store to answer again", async () => {
+      const r = await guestCall();
+      return r.status === 200 ? r : null;
+    }, 10_000, 100);
     assert.equal(back.status, 200);
     assert.equal(back.body.playerId, first.body.playerId, "the same device is the same player");
   });
@@ -268,7 +263,7 @@ describe("a node whose store is unreachable", function () {
     assert.equal(consume.status, 503);
     assert.equal(((await consume.json()) as { error: { code: string } }).error.code, "STORE_UNAVAILABLE");
     sw.mode = "up";
-    await new Promise((r) => setTimeout(r, 1500)); // past the open period and any flush of the write-behind queue
+    await sleep(1500); // past the open period and any flush of the write-behind queue
     assert.deepEqual(await sw.store.inventory.get(p.playerId), { gem: 5 }, "nothing refused was applied later");
   });
 });

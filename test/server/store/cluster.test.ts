@@ -20,7 +20,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../../support/processes.ts";
 import { startPostgres, type PostgresHandle } from "../../support/postgres.ts";
-import { until } from "../../support/wait.ts";
+import { sleep, until } from "../../support/wait.ts";
 
 const JWT_SECRET = "store-cluster-secret-0123456789-abcdefghijkl";
 const ADMIN_TOKEN = "store-cluster-admin-0123456789-abcdefghijkl";
@@ -202,7 +202,7 @@ describe("two nodes, one PostgreSQL store", function () {
     await until("the result waiting in its node's outbox", async () => (await pendingResults()) === 1, 15_000);
 
     const t0 = state(other).elapsedMs ?? 0;
-    await new Promise((res) => setTimeout(res, 1000));
+    await sleep(1000);
     const ticked = (state(other).elapsedMs ?? 0) - t0;
     assert.ok(ticked >= 500, `the other match kept ticking while the database was down (${ticked} ms of game time in 1 s)`);
 

@@ -7,10 +7,14 @@
 import assert from "node:assert/strict";
 import pg from "pg";
 import { Registry } from "prom-client";
-import { createPostgresStore, type Store } from "../../../server/store/index.ts";
+import { createPostgresStore, postgresSettings, type Store } from "../../../server/store/index.ts";
 import { startPostgres, type PostgresHandle } from "../../support/postgres.ts";
 import { startTestNode, type TestNode } from "../../support/rooms.ts";
 import { until } from "../../support/wait.ts";
+import { loadConfig } from "../../../server/config.ts";
+
+/** The PostgreSQL store's settings at their config defaults (server/config.ts). */
+const PG = postgresSettings(loadConfig({}));
 
 const ADMIN_TOKEN = "replica-admin-token-0123456789-abcdefghijkl";
 
@@ -57,7 +61,7 @@ describe("PostgreSQL read replica (DATABASE_READ_URL)", function () {
   });
 
   it("a write on the primary is read back from the replica; own reads stay on the primary", async () => {
-    const store = await createPostgresStore({ url: db.urlFor(database), readUrl: replicaUrl });
+    const store = await createPostgresStore({ ...PG, url: db.urlFor(database), readUrl: replicaUrl });
     try {
       const p = await store.players.guest("device-r1");
       await db.waitForReplay();
@@ -82,7 +86,7 @@ describe("PostgreSQL read replica (DATABASE_READ_URL)", function () {
 
   it("with the replica stopped, reads fall back to the primary at once and come back to the replica later", async () => {
     const registry = new Registry();
-    const store = await createPostgresStore({ url: db.urlFor(database), readUrl: replicaUrl, replicaRetryMs: 500, registry });
+    const store = await createPostgresStore({ ...PG, url: db.urlFor(database), readUrl: replicaUrl, replicaRetryMs: 500, registry });
     const fallbacks = async () => (await registry.getSingleMetric("rally_store_replica_fallbacks_total")!.get()).values[0]?.value ?? 0;
     try {
       const p = await store.players.guest("device-r2");
@@ -112,7 +116,7 @@ describe("PostgreSQL read replica (DATABASE_READ_URL)", function () {
     let node: TestNode;
     let store: Store;
     beforeEach(async () => {
-      store = await createPostgresStore({ url: db.urlFor(database), readUrl: replicaUrl });
+      store = await createPostgresStore({ ...PG, url: db.urlFor(database), readUrl: replicaUrl });
       node = await startTestNode({ ADMIN_TOKEN, DATABASE_URL: db.urlFor(database), DATABASE_READ_URL: replicaUrl }, { store });
     });
     afterEach(async () => {

@@ -10,10 +10,13 @@ import { join } from "node:path";
 import pg from "pg";
 import type { MatchResult } from "../../../rooms/index.ts";
 import { ConfigError, loadConfig } from "../../../server/config.ts";
-import { createPostgresStore, type RatingRecord, type ResultPlanner, type Store } from "../../../server/store/index.ts";
+import { createPostgresStore, postgresSettings, type RatingRecord, type ResultPlanner, type Store } from "../../../server/store/index.ts";
 import { loadMigrations, migrate } from "../../../server/store/postgres.ts";
 import { startPostgres, type PostgresHandle } from "../../support/postgres.ts";
 import { freePort, repoRoot, tempDir } from "../../support/processes.ts";
+
+/** The PostgreSQL store's settings at their config defaults (server/config.ts). */
+const PG = postgresSettings(loadConfig({}));
 
 function result(matchId: string, players: readonly string[] = ["a", "b"]): MatchResult {
   return {
@@ -67,8 +70,8 @@ describe("PostgreSQL store", function () {
     let nodeB: Store;
     beforeEach(async () => {
       url = await db.createDatabase();
-      nodeA = await createPostgresStore({ url, poolMax: 10 });
-      nodeB = await createPostgresStore({ url, poolMax: 10 });
+      nodeA = await createPostgresStore({ ...PG, url, poolMax: 10 });
+      nodeB = await createPostgresStore({ ...PG, url, poolMax: 10 });
     });
     afterEach(async () => Promise.all([nodeA.close(), nodeB.close()]));
     const either = (i: number) => (i % 2 === 0 ? nodeA : nodeB);
@@ -149,7 +152,7 @@ describe("PostgreSQL store", function () {
 
   it("survives a database restart: dropped pooled connections are replaced, nothing crashes", async () => {
     const url = await db.createDatabase();
-    const store = await createPostgresStore({ url, poolMax: 4 });
+    const store = await createPostgresStore({ ...PG, url, poolMax: 4 });
     try {
       // Fill the pool with idle connections, which the restart then terminates.
       await Promise.all(Array.from({ length: 4 }, (_, i) => store.players.guest(`restart-${i}`)));
@@ -165,7 +168,7 @@ describe("PostgreSQL store", function () {
   describe("migrations", () => {
     it("two nodes starting at once on a new database apply each migration once", async () => {
       const url = await db.createDatabase();
-      const stores = await Promise.all([createPostgresStore({ url }), createPostgresStore({ url }), createPostgresStore({ url })]);
+      const stores = await Promise.all([createPostgresStore({ ...PG, url }), createPostgresStore({ ...PG, url }), createPostgresStore({ ...PG, url })]);
       try {
         const rows = (await sql(url, "SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version ORDER BY version")).rows;
         assert.ok(rows.length >= 1);
@@ -178,9 +181,9 @@ describe("PostgreSQL store", function () {
 
     it("refuses, with one line naming DATABASE_URL, a schema newer than the code", async () => {
       const url = await db.createDatabase();
-      await (await createPostgresStore({ url })).close();
+      await (await createPostgresStore({ ...PG, url })).close();
       await sql(url, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'from_the_future', 0)");
-      await assert.rejects(createPostgresStore({ url }), (e: unknown) => {
+      await assert.rejects(createPostgresStore({ ...PG, url }), (e: unknown) => {
         // (by name: the store module is loaded lazily, through its own import of the config module)
         assert.equal((e as Error).name, "ConfigError", String(e));
         assert.equal((e as ConfigError).variable, "DATABASE_URL");
@@ -201,8 +204,8 @@ describe("PostgreSQL store", function () {
 
     it("records the partition count when the schema is created; a later DATABASE_PARTITIONS does not change it", async () => {
       const url = await db.createDatabase();
-      await (await createPostgresStore({ url, partitions: 3 })).close();
-      await (await createPostgresStore({ url, partitions: 16 })).close();
+      await (await createPostgresStore({ ...PG, url, partitions: 3 })).close();
+      await (await createPostgresStore({ ...PG, url, partitions: 16 })).close();
       assert.equal((await sql(url, "SELECT value FROM rally_settings WHERE key = 'partitions'")).rows[0].value, "3");
       const parts = await sql(url, "SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'players'::regclass");
       assert.equal(parts.rows[0].n, 3);
@@ -219,7 +222,7 @@ describe("PostgreSQL store", function () {
     } finally {
       await pool.end();
     }
-    const store = await createPostgresStore({ url, partitions: 16 });
+    const store = await createPostgresStore({ ...PG, url, partitions: 16 });
     try {
       const parts = await sql(url, "SELECT count(*)::int AS n FROM pg_inherits WHERE inhparent = 'player_identities'::regclass");
       assert.equal(parts.rows[0].n, 3);
@@ -235,7 +238,7 @@ describe("PostgreSQL store", function () {
     let store: Store;
     before(async () => {
       url = await db.createDatabase();
-      store = await createPostgresStore({ url, partitions: 8 });
+      store = await createPostgresStore({ ...PG, url, partitions: 8 });
       for (let i = 0; i < 40; i++) {
         const p = await store.players.guest(`device-${i}`);
         const r = result(`m-${i}`, [p.id, "other"]);

@@ -7,9 +7,13 @@ import assert from "node:assert/strict";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { MatchResult } from "../../../rooms/index.ts";
-import { createFileStore, createMemoryStore, createMongoStore, createPostgresStore, type RatingRecord, type ResultPlan, type Store, type StoreHooks } from "../../../server/store/index.ts";
+import { createFileStore, createMemoryStore, createMongoStore, createPostgresStore, postgresSettings, type RatingRecord, type ResultPlan, type Store, type StoreHooks } from "../../../server/store/index.ts";
 import { startPostgres, type PostgresHandle } from "../../support/postgres.ts";
 import { tempDir } from "../../support/processes.ts";
+import { loadConfig } from "../../../server/config.ts";
+
+/** The PostgreSQL store's settings at their config defaults (server/config.ts). */
+const PG = postgresSettings(loadConfig({}));
 
 function result(matchId: string, overrides: Partial<MatchResult> = {}): MatchResult {
   return {
@@ -81,7 +85,7 @@ implementations.push({
   open: async (hooks) => {
     // A fresh database per test: the migrations run on each, as on a new deploy.
     const url = await postgres!.createDatabase();
-    return { store: await createPostgresStore({ url, hooks, partitions: 4 }), reopen: () => createPostgresStore({ url, partitions: 4 }) };
+    return { store: await createPostgresStore({ ...PG, url, hooks, partitions: 4 }), reopen: () => createPostgresStore({ ...PG, url, partitions: 4 }) };
   },
 });
 const MONGO_URL = process.env.MONGO_URL;

@@ -10,10 +10,12 @@
  */
 import type { MatchResult, MatchResultSink } from "../../rooms/index.ts";
 import type { RatingModel } from "../../matchmaker/rating.ts";
-import type { HistoryEntry, Items, LeaderboardWrite, RatingRecord, ResultPlan, Store, AnalyticsEvent } from "../store/index.ts";
-import { boardKey, type LeaderboardService } from "../players/leaderboards.ts";
-import type { ProfileService } from "../players/profiles.ts";
-import type { WriteBehindQueue } from "../players/write-behind.ts";
+import type { Items, LeaderboardWrite, RatingRecord, ResultPlan, Store, AnalyticsEvent } from "../store/index.ts";
+import { boardKey, type LeaderboardService } from "./leaderboards.ts";
+import { teamOutcome } from "./outcome.ts";
+import type { ProfileService } from "./profiles.ts";
+import { ratingOrInitial, type PlayerRatings } from "./ratings.ts";
+import type { WriteBehindQueue } from "./write-behind.ts";
 
 export interface MatchRewards {
   readonly win: Items;
@@ -23,11 +25,6 @@ export interface MatchRewards {
 
 export const DEFAULT_REWARDS: MatchRewards = { win: { coins: 100 }, loss: { coins: 25 }, draw: { coins: 50 } };
 
-export function initialRating(model: RatingModel, playerId: string, mode: string): RatingRecord {
-  const s = model.initial();
-  return { playerId, mode, mu: s.mu, sigma: s.sigma, mmr: model.displayRating(s), wins: 0, losses: 0, draws: 0, matches: 0, updatedAt: 0 };
-}
-
 /** Pure: what a result writes, given the players' current ratings. */
 export function planResult(result: MatchResult, current: ReadonlyMap<string, RatingRecord>, model: RatingModel, season: string, rewards: MatchRewards, now = Date.now()): ResultPlan {
   const mode = result.mode ?? result.roomName;
@@ -35,10 +32,9 @@ export function planResult(result: MatchResult, current: ReadonlyMap<string, Rat
   // Humans on two teams played it out; only a ranked (matchmade) one moves ratings, boards and rewards.
   const decided = result.outcome === "completed" && teams.length >= 2;
   const rated = decided && result.ranked !== false;
-  const outcomeOf = (team: number): HistoryEntry["outcome"] =>
-    !decided ? "none" : result.winnerTeam === null ? "draw" : team === result.winnerTeam ? "win" : "loss";
+  const outcomeOf = (team: number) => teamOutcome(decided, result.winnerTeam, team);
 
-  const before = new Map(result.players.map((p) => [p.playerId, current.get(p.playerId) ?? initialRating(model, p.playerId, mode)]));
+  const before = new Map(result.players.map((p) => [p.playerId, ratingOrInitial(model, current.get(p.playerId), p.playerId, mode)]));
   const after = new Map<string, RatingRecord>();
   if (rated) {
     const members = teams.map((t) => result.players.filter((p) => p.team === t));
@@ -83,6 +79,8 @@ export interface PlayerResultSinkDeps {
   events: WriteBehindQueue<AnalyticsEvent>;
   season: () => string;
   rewards?: MatchRewards;
+  /** Told the ratings a stored result wrote (the queue's last-known fallback). */
+  ratings?: Pick<PlayerRatings, "remember">;
 }
 
 export function createPlayerResultSink(deps: PlayerResultSinkDeps): MatchResultSink {
@@ -94,6 +92,7 @@ export function createPlayerResultSink(deps: PlayerResultSinkDeps): MatchResultS
       // Invalidate even when already applied: a retry after a crash between commit and invalidation.
       await Promise.all(result.players.map((p) => deps.profiles.changed(p.playerId)));
       if (!applied || !plan) return;
+      deps.ratings?.remember((plan as ResultPlan).ratings);
       await deps.leaderboards.written((plan as ResultPlan).leaderboards);
       for (const h of (plan as ResultPlan).history) {
         deps.events.push({ at: Date.now(), type: "match.finished", playerId: h.playerId, data: { matchId: h.matchId, mode: h.mode, outcome: h.outcome, score: h.score, mmrAfter: h.mmrAfter } });
