@@ -7,8 +7,7 @@
  */
 import assert from "node:assert/strict";
 import type { Room as SdkRoom } from "@colyseus/sdk";
-import { ArenaRoom } from "../../rooms/index.ts";
-import { arenaModes } from "../../rooms/arena/game.ts";
+import { ArenaRoom, arenaModes } from "../../examples/arena/index.ts";
 import { defineGame } from "../../server/index.ts";
 import { RallyClient, RallyRoomError, type Session } from "../../client-sdk/index.ts";
 import { toRoomError } from "../../client-sdk/errors.ts";
@@ -153,7 +152,8 @@ describe("rejoin a live match (one node)", function () {
     const seat = await reinstalled.rejoinSeat();
     assert.equal(seat.seat.kind, "reservation");
     const arena = await reinstalled.rejoinMatch();
-    open.push(arena.room as unknown as SdkRoom);
+    open.push(arena);
+    arena.onMessage("*", () => undefined);
     await until("the duel to start with A", () => stateOf(roomB)?.phase === "playing" && stateOf(roomB).players.size === 2);
     assert.ok([...stateOf(roomB).players.values()].some((p) => p.playerId === sa.playerId && p.team === match.team));
 
