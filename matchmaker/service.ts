@@ -699,23 +699,24 @@ export class MatchmakerService {
     const standing = await this.tickets.standing(playerId);
     if (!standing || standing.record.state !== PlayerQueueState.matched || !standing.stored || standing.phase === TicketPhase.cancelled) return null;
     const found = await this.matchOf(playerId, standing.record, standing.stored);
-    return found?.listing ? this.describe(playerId, standing.record.matchId!, found.listing) : null;
-  }
-
-  /** The match as a client sees it: the listing and the room's view of the player's seat (none if the room does not answer). */
-  private async describe(playerId: string, matchId: string, listing: MatchListing): Promise<{ match: CurrentMatch; listing: MatchListing; seat: HeldSeat | null }> {
+    if (!found?.listing) return null;
+    const matchId = standing.record.matchId!;
     const { rooms, logger } = this.deps;
-    const seat = rooms.heldSeat ? await rooms.heldSeat(listing.roomId, playerId).catch((err: unknown) => {
-      logger.warn({ err, matchId, roomId: listing.roomId }, "rejoin: the match room did not answer for its seat");
+    const seat = rooms.heldSeat ? await rooms.heldSeat(found.listing.roomId, playerId).catch((err: unknown) => {
+      logger.warn({ err, matchId, roomId: found.listing!.roomId }, "rejoin: the match room did not answer for its seat");
       return undefined;
     }) : undefined;
-    const match: CurrentMatch = {
+    return { match: this.describe(matchId, found.listing, seat), listing: found.listing, seat: seat ?? null };
+  }
+
+  /** The match as a client sees it: the listing, and the room's view of the player's seat (undefined: not asked, or no answer). */
+  private describe(matchId: string, listing: MatchListing, seat: HeldSeat | null | undefined): CurrentMatch {
+    return {
       matchId, roomId: listing.roomId, roomName: listing.name, processId: listing.processId, mode: listing.mode,
       ...(seat === undefined ? {} : { seatHeld: seat !== null }),
       ...(seat ? { team: seat.team } : {}),
       ...(seat?.heldUntil !== undefined ? { seatHeldUntil: seat.heldUntil } : {}),
     };
-    return { match, listing, seat: seat ?? null };
   }
 
   /**
@@ -758,10 +759,12 @@ export class MatchmakerService {
       if (phase === TicketPhase.searching && await this.queueHolderGone(rec, now)) return { code: "resume", ticketId: rec.ticketId };
       return { code: "MM_ALREADY_QUEUED", ticketId: rec.ticketId };
     }
-    // matched: in a live match (the refusal tells where it is, so the client can go back), or over
+    // matched: in a live match (the refusal tells where it is, so the client can go back), or over.
+    // The listing's facts only: no call to the room on this path (a room on a node that died but is not
+    // yet out of the registry would hold every refused join for the remote call's timeout).
     const found = await this.matchOf(playerId, rec, stored);
     if (!found) return null;
-    const match = found.listing && rec.matchId ? (await this.describe(playerId, rec.matchId, found.listing)).match : null;
+    const match = found.listing && rec.matchId ? this.describe(rec.matchId, found.listing, undefined) : null;
     return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId, match };
   }
 

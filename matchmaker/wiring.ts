@@ -16,6 +16,9 @@ import { MemoryPartyDirectory } from "./party.ts";
 import { createMatchmakerMetrics } from "./metrics.ts";
 import { MatchmakerService, type MatchmakerDeps, type RoomApi, type SeatReservation } from "./service.ts";
 
+/** How long `heldSeat` waits for the room's node (Colyseus' default for a remote room call is 2 s). */
+const HELD_SEAT_TIMEOUT_MS = 1000;
+
 /** Provisioning through Colyseus' matchMaker: placement by the server's selectProcessIdToCreateRoom. */
 export const colyseusRoomApi: RoomApi = {
   createRoom: (roomName, options) => matchMaker.createRoom(roomName, options),
@@ -30,9 +33,10 @@ export const colyseusRoomApi: RoomApi = {
     const mode = (room.metadata as { mode?: unknown } | undefined)?.mode;
     return { roomId: room.roomId, name: room.name, processId: room.processId, mode: typeof mode === "string" ? mode : null, ...(room.publicAddress ? { publicAddress: room.publicAddress } : {}) };
   },
-  // The room answers from its node (remote room call over presence); zod at this process edge.
+  // The room answers from its node (remote room call over presence); zod at this process edge. A
+  // short timeout: a room that does not answer within it is reported without seat facts.
   async heldSeat(roomId, playerId) {
-    const answer: unknown = await matchMaker.remoteRoomCall(roomId, "heldSeat", [playerId]);
+    const answer: unknown = await matchMaker.remoteRoomCall(roomId, "heldSeat", [playerId], HELD_SEAT_TIMEOUT_MS);
     return answer === null || answer === undefined ? null : heldSeatSchema.parse(answer);
   },
 };

@@ -105,7 +105,8 @@ export type MatchResult = z.infer<typeof matchResultSchema>;
 /**
  * The live match a player belongs to (`GET /v1/matches/current`, and the `details.match` of a `queue`
  * refusal `MM_ALREADY_IN_MATCH`): where to go back to. `team`, `seatHeld` and `seatHeldUntil` are the
- * room's own view of the player's seat (absent when the room did not answer).
+ * room's own view of the player's seat (absent when the room did not answer, and in the refusal, whose
+ * path never calls the room).
  */
 export const currentMatchSchema = z.object({
   matchId: z.string(),

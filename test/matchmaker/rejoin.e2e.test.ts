@@ -70,7 +70,7 @@ describe("rejoin a live match (one node)", function () {
     const { details } = decodeRefusal(refusal);
     const inRefusal = alreadyInMatchDetailsSchema.parse(details).match;
     assert.equal(inRefusal.roomId, roomA.roomId);
-    assert.equal(inRefusal.team, teamA);
+    assert.equal(inRefusal.mode, "duel");
 
     const match = await current(a.token);
     assert.ok(match, "current names the match");

@@ -64,7 +64,8 @@ describe("MatchmakerService: rejoin a live match", () => {
     assert.deepEqual(seat, { kind: "reconnect", reconnectionToken: "room-1:tok" });
     const block = await service.blocking("p-a");
     assert.equal(block?.code, "MM_ALREADY_IN_MATCH");
-    assert.deepEqual(block && "match" in block ? block.match : undefined, match);
+    // the refusal carries the listing's facts (no call to the room on the queue's path)
+    assert.deepEqual(block && "match" in block ? block.match : undefined, { matchId, roomId: "room-1", roomName: "arena", processId: "host", mode: "duel" });
     assert.equal(await service.currentMatch("nobody"), null);
     await assert.rejects(service.rejoinSeat("nobody"), (e: unknown) => e instanceof RallyError && e.code === "MM_NOT_IN_MATCH");
   });
