@@ -154,7 +154,7 @@ export class RallyClient {
 
   /**
    * GET /v1/matches/current: the live match this player belongs to (after a crash or a reinstall the
-   * client has no reconnection token left), or null. The same object rides in a `queue` refusal
+   * client has no reconnection token left), or null. Its listing facts ride in a `queue` refusal
    * `MM_ALREADY_IN_MATCH` (`RallyRoomError.details.match`).
    */
   async currentMatch(): Promise<CurrentMatch | null> {
