@@ -13,23 +13,27 @@ import {
   type Bus, type RoomApi, type SeatNotice, type Ticket, type TicketHandle, type TicketTransition,
 } from "../../matchmaker/index.ts";
 
-const PHASES = ["queued", "searching", "claimed", "seated", "requeued", "done", "cancelled"] as const satisfies readonly TicketPhase[];
+const PHASES = ["queued", "searching", "claimed", "proposed", "seated", "requeued", "done", "cancelled"] as const satisfies readonly TicketPhase[];
 
 // Rows: transitions; columns: the phases above, in order. Y: allowed, .: refused.
 const EXPECTED: Record<TicketTransition, string> = {
-  //        qu se cl st rq dn cx
-  queue:    ".  .  .  .  .  .  .",
-  search:   "Y  .  .  .  .  .  .",
-  refresh:  ".  Y  .  .  .  .  .",
-  restore:  ".  Y  .  .  .  .  .",
-  claim:    ".  Y  .  .  .  .  .",
-  seat:     ".  .  Y  .  .  .  .",
-  requeue:  ".  .  Y  Y  .  .  .",
-  sendBack: ".  .  .  Y  .  .  .",
-  resume:   ".  Y  .  .  Y  .  .",
-  release:  ".  .  .  Y  .  .  .",
-  finish:   ".  .  Y  Y  Y  .  .",
-  cancel:   "Y  Y  .  .  Y  .  .",
+  //        qu se cl pr st rq dn cx
+  queue:    ".  .  .  .  .  .  .  .",
+  search:   "Y  .  .  .  .  .  .  .",
+  refresh:  ".  Y  .  .  .  .  .  .",
+  restore:  ".  Y  .  .  .  .  .  .",
+  claim:    ".  Y  .  .  .  .  .  .",
+  propose:  ".  .  Y  .  .  .  .  .",
+  accept:   ".  .  .  Y  .  .  .  .",
+  withdraw: ".  .  .  Y  .  .  .  .",
+  decline:  ".  .  .  Y  .  .  .  .",
+  seat:     ".  .  Y  .  .  .  .  .",
+  requeue:  ".  .  Y  .  Y  .  .  .",
+  sendBack: ".  .  .  .  Y  .  .  .",
+  resume:   ".  Y  .  .  .  Y  .  .",
+  release:  ".  .  .  .  Y  .  .  .",
+  finish:   ".  .  Y  .  Y  Y  .  .",
+  cancel:   "Y  Y  .  .  .  Y  .  .",
 };
 
 describe("ticket lifecycle: the state map", () => {
@@ -55,7 +59,7 @@ describe("ticket lifecycle: the state map", () => {
       [{ state: "cancelled" }, { state: "queued" }, "cancelled"],
     ];
     for (const [stored, record, phase] of cases) assert.equal(phaseOf(stored, record), phase, JSON.stringify({ stored, record }));
-    assert.deepEqual([undefined, ...PHASES].map(statusStateOf), ["gathering", "searching", "searching", "matched", "matched", "searching", "matched", "cancelled"]);
+    assert.deepEqual([undefined, ...PHASES].map(statusStateOf), ["gathering", "searching", "searching", "matched", "proposed", "matched", "searching", "matched", "cancelled"]);
   });
 });
 
@@ -84,6 +88,7 @@ describe("ticket lifecycle: every transition from every phase, on memory stores"
     if (phase === "cancelled") { await s.life.cancel(h); return { ...h, phase }; }
     [h] = (await s.life.claim([h], "duo", h.shard, `m-${id}`, ++seq, clock, "leader")).claimed;
     if (phase === "claimed") return h;
+    if (phase === "proposed") return s.life.propose(h, 30_000, clock);
     h = await s.life.seat(h, "host-1", clock);
     if (phase === "seated") return h;
     if (phase === "done") { await s.life.finish(h); return { ...h, phase }; }
@@ -95,6 +100,10 @@ describe("ticket lifecycle: every transition from every phase, on memory stores"
     refresh: (s, h) => s.life.refresh(h, clock),
     restore: (s, h) => s.life.restore(h, h.ticket.playerIds.map((playerId) => ({ playerId, name: playerId })), clock),
     claim: (s, h) => s.life.claim([h], "duo", h.shard, "m-new", 1e9, clock, "leader"),
+    propose: (s, h) => s.life.propose(h, 30_000, clock),
+    accept: (s, h) => s.life.accept(h, clock),
+    withdraw: (s, h) => s.life.withdraw(h, clock),
+    decline: (s, h) => s.life.decline(h),
     seat: (s, h) => s.life.seat(h, "host-2", clock),
     requeue: (s, h) => s.life.requeue(h, clock),
     sendBack: (s, h) => s.life.sendBack(h, h.ticket.playerIds, 60_000, clock),
@@ -106,6 +115,8 @@ describe("ticket lifecycle: every transition from every phase, on memory stores"
   /** What the stores say after an allowed step (claimed reads as seated; finished and cancelled tickets are gone). */
   const STORED_AFTER: Record<Exclude<TicketTransition, "queue">, TicketPhase | undefined> = {
     search: "searching", refresh: "searching", restore: "searching", claim: "seated", seat: "seated", requeue: "searching",
+    // proposed and claimed read as seated (ticket and records matched); a declined ticket is gone
+    propose: "seated", accept: "seated", withdraw: "searching", decline: undefined,
     sendBack: "requeued", resume: "searching", release: "seated", finish: undefined, cancel: undefined,
   };
 
@@ -239,7 +250,8 @@ describe("ticket lifecycle over the service: seating and no-show outcomes", () =
       for (const n of s.published) {
         assert.equal(n.data.kind, row.notice);
         if (n.data.kind === "requeued") assert.equal(n.data.reason, row.reason);
-        else assert.deepEqual(Object.keys(n.data.seats).length >= 1, true);
+        else if (n.data.kind === "seat") assert.deepEqual(Object.keys(n.data.seats).length >= 1, true);
+        else assert.fail(`unexpected notice ${n.data.kind}`);
       }
       assert.equal(s.rooms.disposed.length, row.disposed);
     });
