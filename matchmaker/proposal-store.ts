@@ -102,7 +102,7 @@ export class MemoryProposalStore implements ProposalStore {
     return p.outcome;
   }
 
-  async cooldown(playerIds: readonly string[], untilMs: number): Promise<void> {
+  async cooldown(playerIds: readonly string[], untilMs: number, _now?: number): Promise<void> {
     for (const id of playerIds) this.cooldowns.set(id, Math.max(untilMs, this.cooldowns.get(id) ?? 0));
   }
 

@@ -595,6 +595,7 @@ export class MatchmakerService {
    * proposal's), so the leader and a queue room may both apply it.
    */
   async dropProposal(h: TicketHandle, view: ProposalView | undefined, outcome: ProposalOutcome): Promise<"withdrawn" | "declined" | "gone"> {
+    if (outcome === "accepted") return "gone"; // not dropped: the leader provisions it
     const rules = this.modes[h.ticket.mode]?.rules;
     const now = this.deps.now();
     const fault = view ? atFault(view, outcome, h.ticket.playerIds) : [];
@@ -816,12 +817,12 @@ export class MatchmakerService {
     // matched: a match whose host node is dead is over, even before the reaper removed its listing
     const over = () => this.tickets.finish(handleOf(stored, TicketPhase.seated), [playerId], rec.matchId).catch(() => undefined).then(() => null);
     if (rec.host && rec.host !== this.holder && this.deps.nodeAlive && (await this.deps.nodeAlive(rec.host).catch(() => true)) === false) return over();
-    if (rec.matchId && await this.deps.rooms.matchAlive(rec.matchId)) return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId };
     // a proposal still waiting for answers (modes with acceptS): the player is still queueing
     if (rec.matchId) {
       const p = await this.proposalStore.get(rec.matchId);
       if (p && !p.outcome && now < p.deadlineMs + PROPOSAL_GRACE_MS) return { code: "MM_ALREADY_QUEUED", ticketId: rec.ticketId };
     }
+    if (rec.matchId && await this.deps.rooms.matchAlive(rec.matchId)) return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId };
     if (now - rec.at < PROVISION_WINDOW_MS) return { code: "MM_ALREADY_IN_MATCH", ticketId: rec.ticketId };
     return over();
   }
