@@ -552,8 +552,20 @@ export class MatchmakerService {
     const deadlineMs = nowMs + acceptS * 1000;
     const ttlMs = acceptS * 1000 + PROPOSAL_GRACE_MS;
     const players = claimed.flatMap((h) => h.ticket.playerIds);
-    await this.proposalStore.open({ matchId, deadlineMs, players }, ttlMs);
-    const handles = await Promise.all(claimed.map((h) => this.tickets.propose(h, ttlMs, nowMs)));
+    try {
+      await this.proposalStore.open({ matchId, deadlineMs, players }, ttlMs);
+    } catch (err) {
+      // nothing was proposed: the claimed tickets wait again, as after a failed placement
+      this.deps.logger.warn({ err, matchId }, "proposal not recorded; tickets re-queued");
+      await this.requeue(rules.name, claimed, "propose-failed");
+      return;
+    }
+    // from here on the proposal settles (or times out) whatever fails: a ticket whose expiry was not
+    // written is still this proposal's, and the settle applies to it
+    const handles = await Promise.all(claimed.map((h) => this.tickets.propose(h, ttlMs, nowMs).catch((err: unknown) => {
+      this.deps.logger.warn({ err, ticketId: h.ticket.id }, "proposed ticket's expiry not written");
+      return { ...h, phase: TicketPhase.proposed };
+    })));
     this.pending.set(matchId, { mode, match, matchId, handles, deadlineMs, formedAt: nowMs });
     const notice: SeatNotice = { kind: "proposal", matchId, mode: rules.name, acceptS, players: players.length, deadlineMs };
     for (const h of handles) await this.deps.bus.publish(seatTopic(h.ticket.id), notice);
@@ -577,6 +589,7 @@ export class MatchmakerService {
       if (!decided) continue;
       this.pending.delete(p.matchId);
       const outcome = view ? await this.proposalStore.settle(p.matchId, decided) : undefined;
+      this.deps.metrics.proposals.inc({ mode: p.mode.rules.name, outcome: outcome ?? "timeout" });
       if (outcome === "accepted") {
         const claimed = await Promise.all(p.handles.map((h) => this.tickets.accept(h, this.deps.now())));
         this.deps.logger.info({ matchId: p.matchId, mode: p.mode.rules.name }, "proposal accepted by every player");
