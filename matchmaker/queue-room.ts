@@ -292,11 +292,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       }
       held.proposal = undefined;
       if (notice.kind === "requeued") {
-        held.handle = { ...held.handle, phase: TicketPhase.searching };
-        for (const sid of held.sessionIds) {
-          const e = this.entries.get(sid);
-          if (e) this.sendStatus(e);
-        }
+        this.waitAgain(held);
         return;
       }
       held.handle = { ...held.handle, phase: TicketPhase.seated, matchId: notice.matchId };
@@ -309,6 +305,23 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         this.clients.getById(sid)?.send(QueueMessage.SEAT, seat);
       }
       this.presence.unsubscribe(seatTopic(ticketId), held.onNotice);
+    }
+
+    /**
+     * The held ticket waits again (its match fell through). After a proposal, a player who left the
+     * queue meanwhile (leaving then only declines) cancels it now, as leaving a waiting ticket does.
+     */
+    private waitAgain(held: Held): void {
+      const proposed = held.handle.phase === TicketPhase.proposed;
+      held.handle = { ...held.handle, phase: TicketPhase.searching, matchId: undefined };
+      held.proposal = undefined;
+      for (const sid of held.sessionIds) {
+        const e = this.entries.get(sid);
+        if (e) this.sendStatus(e);
+      }
+      if (proposed && held.sessionIds.some((sid) => !this.entries.has(sid))) {
+        void this.cancel(held.handle.ticket.id, held.handle.ticket.partyId ? "PARTY_MEMBER_LEFT" : "LEFT").catch(() => undefined);
+      }
     }
 
     /** Cancel a waiting ticket for all its players (a member left). A matched ticket is past cancelling. */
@@ -438,14 +451,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       try {
         const next = await service.settleProposalFor(held.handle);
         if (this.held.get(held.handle.ticket.id) !== held || held.handle.phase !== TicketPhase.proposed) return; // a notice came first
-        if (next === "searching") {
-          held.handle = { ...held.handle, phase: TicketPhase.searching, matchId: undefined };
-          held.proposal = undefined;
-          for (const sid of held.sessionIds) {
-            const e = this.entries.get(sid);
-            if (e) this.sendStatus(e);
-          }
-        }
+        if (next === "searching") this.waitAgain(held);
         // cancelled: the `dropped` notice this settle published ends it; wait: the leader provisions
       } finally {
         held.settling = false;

@@ -131,6 +131,19 @@ describe("matchmaker e2e (one process): accept or decline", function () {
     assert.equal(a.q.statuses.at(-1)?.state, "searching");
   });
 
+  it("leaving the queue during a proposal declines it: the other waits again before the deadline; the leaver is cooled down", async () => {
+    const [a, b, proposal] = await proposedPair();
+    b.q.queue.send("accept", { matchId: proposal.matchId });
+    await a.q.queue.leave(true);
+    await until("b searching again", () => {
+      const i = b.q.statuses.findIndex((s) => s.state === "proposed");
+      return i >= 0 ? b.q.statuses.slice(i).find((s) => s.state === "searching") : undefined;
+    }, 10_000);
+    assert.ok(Date.now() < proposal.deadlineMs + 1000, "settled on the decline, not at the deadline");
+    assert.ok(await t.node.matchmaker.cooldownOf(a.playerId));
+    await assert.rejects(joinQueue(a.client, { mode: "duel-accept" }), refusedWith("MM_COOLDOWN"));
+  });
+
   it("the SDK's queue() answers through onProposal and resolves with the match room", async () => {
     const [pa, pb] = [await t.player(), await t.player()];
     const seen: ProposalNotice[] = [];
