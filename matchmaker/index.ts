@@ -2,7 +2,7 @@
  * Public surface of the matchmaker core: transport-free, clock-free, I/O only through the
  * injected TicketStore / Lease. The Colyseus `queue` room and the provisioner build on this.
  */
-export { DEFAULT_SHARD, defineModes, exampleModes, latencyBudgetAt, mayRoam, parseModeRules, regionsAt, RulesError, shardOf, shardRules, shardsOf, ticketShard, windowAt, WidenCurve } from "./rules.ts";
+export { DEFAULT_SHARD, defineModes, latencyBudgetAt, mayRoam, parseModeRules, regionsAt, RulesError, shardOf, shardRules, shardsOf, ticketShard, windowAt, WidenCurve } from "./rules.ts";
 export type { ModeRules, ModeRulesInput, ModeTable, RegionStep, WindowRule } from "./rules.ts";
 export { makeTicket, TicketSchema, TicketState, ticketSize, waitS } from "./ticket.ts";
 export type { Ticket, TicketInput } from "./ticket.ts";
