@@ -8,8 +8,7 @@
  */
 import assert from "node:assert/strict";
 import type { Client, Room as SdkRoom } from "@colyseus/sdk";
-import { ArenaRoom } from "../../rooms/index.ts";
-import { arenaModes } from "../../rooms/arena/game.ts";
+import { ArenaRoom, arenaModes } from "../../examples/arena/index.ts";
 import { defineGame } from "../../server/index.ts";
 import { queue } from "../../client-sdk/queue.ts";
 import { RallyRoomError } from "../../client-sdk/errors.ts";
