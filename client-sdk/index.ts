@@ -16,9 +16,9 @@ import type { CurrentMatch, CurrentMatchResponse, RejoinResponse } from "../prot
 export * from "./match.ts";
 export { Emitter, type EventMap } from "./emitter.ts";
 export { RallyApiError, RallyRoomError, SdkErrorCode, type RallyErrorCode } from "./errors.ts";
-export { queue, type QueueClient, type QueueOptions, type QueueStatus } from "./queue.ts";
+export { queue, type Proposal, type QueueClient, type QueueOptions, type QueueStatus } from "./queue.ts";
 export { ERRORS, decodeRefusal, type ErrorCode, type Refusal } from "../protocol/errors.ts";
-export type { CurrentMatch, DrainingNotice, MatchResult, QueueJoinOptions, RejoinResponse, RejoinSeat, RequeueNotice, RoomErrorMessage, SeatReservation } from "../protocol/index.ts";
+export type { CurrentMatch, DrainingNotice, MatchResult, ProposalNotice, QueueJoinOptions, RejoinResponse, RejoinSeat, RequeueNotice, RoomErrorMessage, SeatReservation } from "../protocol/index.ts";
 export { Interpolator, type InterpolatorOptions, type Sample } from "./interpolation.ts";
 
 /** What `/v1/auth/guest` and `/v1/auth/refresh` return, plus when the access token expires. */

@@ -35,6 +35,8 @@ export { MatchmakerService, OLDEST_WAIT_KEY, CAPACITY_WAIT_KEY, partyCapOf, seat
 export { allowed, handleOf, noShowOutcome, phaseOf, statusStateOf, TICKET_TRANSITIONS, TicketLifecycle, TicketLifecycleError, TicketLifecycleErrorCode, TicketPhase } from "./ticket-lifecycle.ts";
 export type { PlayerStanding, TicketHandle, TicketLifecycleDeps, TicketTransition } from "./ticket-lifecycle.ts";
 export type { Bus, MatchListing, MatchmakerDeps, NoShowReport, PassPhases, QueueMode, QueueModes, RoomApi, SeatNotice, SeatReservation } from "./service.ts";
+export { atFault, decideProposal, MemoryProposalStore, RedisProposalStore } from "./proposal-store.ts";
+export type { AnswerResult, ProposalAnswerKind, ProposalOutcome, ProposalStore, ProposalView } from "./proposal-store.ts";
 export { createQueueRoom, parseQueueJoin } from "./queue-room.ts";
 export type { QueueAuth, QueueJoin, QueueRoomDeps } from "./queue-room.ts";
 export { colyseusRoomApi, createMatchmaking } from "./wiring.ts";

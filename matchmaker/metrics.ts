@@ -17,6 +17,7 @@ export interface MatchmakerMetrics {
   queued: Counter<"mode">;
   refused: Counter<"code">;
   leader: Gauge<"mode" | "shard">;
+  proposals: Counter<"mode" | "outcome">;
 }
 
 export function createMatchmakerMetrics(registry: Registry): MatchmakerMetrics {
@@ -36,5 +37,6 @@ export function createMatchmakerMetrics(registry: Registry): MatchmakerMetrics {
     queued: new Counter({ name: "rally_mm_tickets_created_total", help: "Tickets created by queue rooms on this node", labelNames: ["mode"], registers }),
     refused: new Counter({ name: "rally_mm_queue_refused_total", help: "Queue joins refused, by error code", labelNames: ["code"], registers }),
     leader: new Gauge({ name: "rally_mm_leader", help: "1 while this node holds the matcher lease of the (mode, region shard); shard=\"default\" for a mode without shards", labelNames: ["mode", "shard"], registers }),
+    proposals: new Counter({ name: "rally_mm_proposals_total", help: "Match proposals (modes with acceptS) settled by this node's leader, by outcome (accepted, declined, timeout)", labelNames: ["mode", "outcome"], registers }),
   };
 }

@@ -15,12 +15,12 @@
  */
 import { CloseCode, Room, type Client } from "@colyseus/core";
 import {
-  codeOf, decodeRefusal, isRallyError, partyIdSchema, QueueMessage, queueJoinSchema, SERVER_ONLY_QUEUE_OPTIONS,
-  type QueueCancelReason, type QueueStatus,
+  codeOf, decodeRefusal, isRallyError, partyIdSchema, proposalAnswerSchema, QueueMessage, queueJoinSchema, SERVER_ONLY_QUEUE_OPTIONS,
+  type ProposalNotice, type QueueCancelReason, type QueueStatus,
 } from "../protocol/index.ts";
 import { encodeRefusal } from "../protocol/server.ts";
 import type { QueueParty } from "./party.ts";
-import { seatTopic, type MatchmakerService, type SeatNotice, type SeatReservation } from "./service.ts";
+import { PROPOSAL_FALLBACK_MS, seatTopic, type MatchmakerService, type SeatNotice, type SeatReservation } from "./service.ts";
 import { verifyLatencies } from "./latency.ts";
 import { statusStateOf, TicketLifecycleError, TicketPhase, type TicketHandle } from "./ticket-lifecycle.ts";
 
@@ -87,6 +87,10 @@ interface Held {
   handle: TicketHandle;
   readonly sessionIds: string[];
   readonly onNotice: (n: SeatNotice) => void;
+  /** the match proposed to its players, while they answer (modes with `acceptS`) */
+  proposal?: ProposalNotice;
+  /** a fallback settle is running (the leader may be dead) */
+  settling?: boolean;
 }
 
 interface Gather {
@@ -139,6 +143,12 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         if (block?.code === "MM_ALREADY_QUEUED") throw encodeRefusal(block.code, "this player is already in a queue");
         // the live match rides in the refusal's details: the client can go back to it (README "Rejoin a live match")
         if (block?.code === "MM_ALREADY_IN_MATCH") throw encodeRefusal(block.code, "this player is in a match", block.match ? { match: block.match } : undefined);
+        // a declined or missed proposal: no queueing until the mode's cooldown ran out
+        const until = await service.cooldownOf(identity.playerId);
+        if (until !== null) {
+          const retryAfterS = Math.max(1, Math.ceil((until - service.deps.now()) / 1000));
+          throw encodeRefusal("MM_COOLDOWN", `declined or missed a match proposal; queue again in ${retryAfterS} s`, { retryAfterS });
+        }
         return { ...identity, join, party };
       } catch (e) {
         metrics.refused.inc({ code: codeOf(e, "INTERNAL") });
@@ -158,6 +168,8 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         entry.confirmed = true;
         client.leave(CloseCode.NORMAL_CLOSURE);
       });
+      this.onMessage(QueueMessage.ACCEPT, (client: Client, payload: unknown) => void this.answer(client, "accept", payload));
+      this.onMessage(QueueMessage.DECLINE, (client: Client, payload: unknown) => void this.answer(client, "decline", payload));
       this.onMessage("*", (client: Client, type: string | number) => {
         client.send(QueueMessage.ERROR, { code: "UNKNOWN_MESSAGE", message: `no message type "${String(type)}" in queue` });
       });
@@ -238,15 +250,51 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       if (members.some((m) => !this.entries.has(m.sessionId))) await this.cancel(ticketId, "PARTY_MEMBER_LEFT");
     }
 
+    /**
+     * `accept` / `decline` of a proposal: checked (payload, the proposal this client's ticket holds)
+     * and recorded in the proposal store, where the leader reads it. A bad one gets `error` and changes nothing.
+     */
+    private async answer(client: Client, answer: "accept" | "decline", payload: unknown): Promise<void> {
+      const parsed = proposalAnswerSchema.safeParse(payload);
+      if (!parsed.success) {
+        client.send(QueueMessage.ERROR, { code: "INVALID_MESSAGE", message: `${answer}: ${parsed.error.issues[0]?.message ?? "invalid"} (expected { matchId })` });
+        return;
+      }
+      const entry = this.entries.get(client.sessionId);
+      const held = entry?.ticketId ? this.held.get(entry.ticketId) : undefined;
+      if (!entry || !held?.proposal || held.handle.phase !== TicketPhase.proposed || held.proposal.matchId !== parsed.data.matchId) {
+        client.send(QueueMessage.ERROR, { code: "MM_NO_PROPOSAL", message: `no open proposal ${parsed.data.matchId} for this player` });
+        return;
+      }
+      const result = await service.answerProposal(parsed.data.matchId, entry.playerId, answer).catch(() => "unknown" as const);
+      if (result !== "ok") client.send(QueueMessage.ERROR, { code: "MM_NO_PROPOSAL", message: `proposal ${parsed.data.matchId}: ${result === "answered" ? "already answered" : result === "closed" ? "already settled" : "unknown"}` });
+    }
+
     private onNotice(ticketId: string, notice: SeatNotice): void {
       const held = this.held.get(ticketId);
       if (!held) return;
-      if (notice.kind === "requeued") {
-        held.handle = { ...held.handle, phase: TicketPhase.searching };
+      if (notice.kind === "proposal") {
+        const { kind: _, ...proposal } = notice;
+        held.handle = { ...held.handle, phase: TicketPhase.proposed, matchId: notice.matchId };
+        held.proposal = proposal;
         for (const sid of held.sessionIds) {
           const e = this.entries.get(sid);
-          if (e) this.sendStatus(e);
+          if (!e) continue;
+          this.sendStatus(e);
+          this.clients.getById(sid)?.send(QueueMessage.PROPOSAL, proposal);
         }
+        return;
+      }
+      if (notice.kind === "dropped") {
+        if (held.handle.matchId !== notice.matchId) return;
+        this.held.delete(ticketId);
+        this.presence.unsubscribe(seatTopic(ticketId), held.onNotice);
+        this.dropHeld(held, "cancelled", notice.reason, true, true);
+        return;
+      }
+      held.proposal = undefined;
+      if (notice.kind === "requeued") {
+        this.waitAgain(held);
         return;
       }
       held.handle = { ...held.handle, phase: TicketPhase.seated, matchId: notice.matchId };
@@ -261,6 +309,23 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       this.presence.unsubscribe(seatTopic(ticketId), held.onNotice);
     }
 
+    /**
+     * The held ticket waits again (its match fell through). After a proposal, a player who left the
+     * queue meanwhile (leaving then only declines) cancels it now, as leaving a waiting ticket does.
+     */
+    private waitAgain(held: Held): void {
+      const proposed = held.handle.phase === TicketPhase.proposed;
+      held.handle = { ...held.handle, phase: TicketPhase.searching, matchId: undefined };
+      held.proposal = undefined;
+      for (const sid of held.sessionIds) {
+        const e = this.entries.get(sid);
+        if (e) this.sendStatus(e);
+      }
+      if (proposed && held.sessionIds.some((sid) => !this.entries.has(sid))) {
+        void this.cancel(held.handle.ticket.id, held.handle.ticket.partyId ? "PARTY_MEMBER_LEFT" : "LEFT").catch(() => undefined);
+      }
+    }
+
     /** Cancel a waiting ticket for all its players (a member left). A matched ticket is past cancelling. */
     private async cancel(ticketId: string, reason: QueueCancelReason): Promise<void> {
       const held = this.held.get(ticketId);
@@ -273,7 +338,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
     }
 
     /** The room lets go of a ticket: its players are told `state` (and why); party members leave the queue. */
-    private dropHeld(held: Held, state: "cancelled", reason: QueueCancelReason, leaveParty = true): void {
+    private dropHeld(held: Held, state: "cancelled", reason: QueueCancelReason, leaveParty = true, leaveAll = false): void {
       for (const sid of held.sessionIds) {
         const entry = this.entries.get(sid);
         if (!entry) continue;
@@ -281,7 +346,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         const client = this.clients.getById(sid);
         if (!client) continue;
         client.send(QueueMessage.STATUS, this.statusOf(entry, state, reason));
-        if (leaveParty && entry.join.partyId) {
+        if (leaveAll || (leaveParty && entry.join.partyId)) {
           this.entries.delete(sid);
           client.leave(CloseCode.CONSENTED);
         }
@@ -300,6 +365,8 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       if (!entry) return;
       this.sendStatus(entry);
       if (entry.seat && !entry.confirmed) client.send(QueueMessage.SEAT, entry.seat);
+      const held = entry.ticketId ? this.held.get(entry.ticketId) : undefined;
+      if (held?.proposal && held.handle.phase === TicketPhase.proposed) client.send(QueueMessage.PROPOSAL, held.proposal);
     }
 
     override async onLeave(client: Client): Promise<void> {
@@ -307,6 +374,13 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       if (!entry) return;
       this.entries.delete(client.sessionId);
       if (entry.confirmed || entry.seat) return; // on its way to the match (or a no-show the match room handles)
+      const held = entry.ticketId ? this.held.get(entry.ticketId) : undefined;
+      if (held?.proposal && held.handle.phase === TicketPhase.proposed) {
+        // leaving during a proposal declines it (the others need not wait for the deadline); a
+        // player who answered already keeps the answer
+        await service.answerProposal(held.proposal.matchId, entry.playerId, "decline").catch(() => undefined);
+        return;
+      }
       if (entry.ticketId) {
         await this.cancel(entry.ticketId, entry.join.partyId ? "PARTY_MEMBER_LEFT" : "LEFT");
         return;
@@ -356,11 +430,33 @@ export function createQueueRoom(deps: QueueRoomDeps) {
     private async syncTickets(): Promise<void> {
       const now = service.deps.now();
       for (const held of [...this.held.values()]) {
+        if (held.handle.phase === TicketPhase.proposed && held.proposal && now >= held.proposal.deadlineMs + PROPOSAL_FALLBACK_MS) {
+          await this.settleProposal(held).catch((err) => service.deps.logger.warn({ err, ticketId: held.handle.ticket.id }, "proposal not settled"));
+          continue;
+        }
         if (held.handle.phase !== TicketPhase.searching) continue;
         await service.tickets.refresh(held.handle, now).catch(() => undefined);
         // Redis restarted without its data: the ticket is gone from the store, never from this room
         const stored = await service.tickets.stored(held.handle.ticket.id).catch(() => null);
         if (stored === undefined && this.held.get(held.handle.ticket.id) === held && held.handle.phase === TicketPhase.searching) await this.restore(held).catch((err) => service.deps.logger.warn({ err, ticketId: held.handle.ticket.id }, "queue ticket not restored"));
+      }
+    }
+
+    /**
+     * The proposal's deadline is past and no outcome arrived: its leader may have died. The room
+     * settles it for its own ticket (`settleProposalFor`); a ticket that vanished meanwhile (the dead
+     * leader's records were reaped) waits again here and the next sync writes it back.
+     */
+    private async settleProposal(held: Held): Promise<void> {
+      if (held.settling) return;
+      held.settling = true;
+      try {
+        const next = await service.settleProposalFor(held.handle);
+        if (this.held.get(held.handle.ticket.id) !== held || held.handle.phase !== TicketPhase.proposed) return; // a notice came first
+        if (next === "searching") this.waitAgain(held);
+        // cancelled: the `dropped` notice this settle published ends it; wait: the leader provisions
+      } finally {
+        held.settling = false;
       }
     }
 

@@ -80,6 +80,14 @@ export const ModeRulesSchema = z.object({
   /** players must confirm within `timeoutS`; others are requeued with their original enqueue time */
   readyCheck: z.object({ timeoutS: z.number().positive() }).optional(),
   /**
+   * Accept or decline (FlexMatch's acceptance): a formed match is first a `proposal` every matched
+   * player answers within this many seconds; only when all accepted is the room made and `seat` sent.
+   * Unset (the default): no proposal, `seat` at once (the plain QueueRoom protocol).
+   */
+  acceptS: z.number().positive().max(120).optional(),
+  /** seconds a player who declined (or never answered) a proposal may not queue again (MM_COOLDOWN) */
+  declineCooldownS: z.number().nonnegative().max(3600).default(30),
+  /**
    * Region shards: shard name -> home regions. A ticket belongs to the shard of its home region;
    * each shard has its own matcher lease, fencing token and waiting list, and matches never cross
    * shards (region expansion stays inside). Regions not listed form the `default` shard; without

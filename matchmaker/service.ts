@@ -28,6 +28,7 @@ import { PlayerQueueState, type PlayerIndex, type PlayerRecord } from "./player-
 import type { PartyDirectory, QueueParty } from "./party.ts";
 import { WaitingMirror } from "./waiting-mirror.ts";
 import { waitOutlook, type WaitOutlook } from "./wait-outlook.ts";
+import { atFault, decideProposal, MemoryProposalStore, type AnswerResult, type ProposalAnswerKind, type ProposalOutcome, type ProposalStore, type ProposalView } from "./proposal-store.ts";
 import { MATCHED_TTL_MS, noShowOutcome, TicketLifecycle, TicketLifecycleError, TicketPhase, handleOf, type TicketHandle } from "./ticket-lifecycle.ts";
 
 /** A queue mode: its matching rules and the room type a match is created in. */
@@ -85,6 +86,8 @@ export interface MatchmakerDeps {
   readonly store: TicketStore;
   readonly players: PlayerIndex;
   readonly lease: Lease;
+  /** Match proposals and queue cooldowns (modes with `acceptS`); default: memory (one process). */
+  readonly proposals?: ProposalStore;
   readonly parties: PartyDirectory;
   readonly rooms: RoomApi;
   readonly bus: Bus;
@@ -129,10 +132,30 @@ export { CAPACITY_WAIT_KEY, OLDEST_WAIT_KEY, seatTopic };
 /** Requeue reasons that mean "no capacity to run the match", not "not enough players". */
 const CAPACITY_REASONS = new Set(["no-node", "create-failed"]);
 
-/** What goes over `seatTopic`: seats by player, or the news that the ticket is waiting again. */
+/**
+ * What goes over `seatTopic`: seats by player, the news that the ticket is waiting again, a match
+ * proposal to answer (modes with `acceptS`), or the end of the ticket by a dropped proposal.
+ */
 export type SeatNotice =
   | { readonly kind: "seat"; readonly matchId: string; readonly seats: Readonly<Record<string, SeatReservation>> }
-  | { readonly kind: "requeued"; readonly reason: string };
+  | { readonly kind: "requeued"; readonly reason: string }
+  | { readonly kind: "proposal"; readonly matchId: string; readonly mode: string; readonly acceptS: number; readonly players: number; readonly deadlineMs: number }
+  | { readonly kind: "dropped"; readonly matchId: string; readonly reason: "PROPOSAL_DECLINED" | "PROPOSAL_TIMEOUT" };
+
+/** A proposal outlives its deadline by this much in the stores, so a late settler still reads its answers. */
+export const PROPOSAL_GRACE_MS = 30_000;
+/** A queue room settles a proposal itself (its leader died) once the deadline is this far behind. */
+export const PROPOSAL_FALLBACK_MS = 2_000;
+
+/** A proposal the leader that formed it is waiting on (leader memory; the store holds the answers). */
+interface PendingProposal {
+  readonly mode: QueueMode;
+  readonly match: Match;
+  readonly matchId: string;
+  readonly handles: readonly TicketHandle[];
+  readonly deadlineMs: number;
+  readonly formedAt: number;
+}
 
 export type { NoShowReport };
 
@@ -202,6 +225,9 @@ export class MatchmakerService {
   private readonly mirrors = new Map<string, WaitingMirror>();
   /** (mode, shard) key -> its matcher (pass buffers and ticket field cache), kept while this node leads the shard */
   private readonly matchers = new Map<string, Matcher>();
+  /** match id -> proposals this node formed and settles (modes with `acceptS`) */
+  private readonly pending = new Map<string, PendingProposal>();
+  private readonly proposalStore: ProposalStore;
   /** phases of the last pass this node ran */
   lastPass: PassPhases | undefined;
   /** every ticket transition: the only writer of the ticket store and the player index */
@@ -209,7 +235,11 @@ export class MatchmakerService {
 
   constructor(readonly deps: MatchmakerDeps) {
     this.tickets = new TicketLifecycle({ store: deps.store, players: deps.players, rulesOf: (mode) => deps.modes[mode]?.rules });
+    this.proposalStore = deps.proposals ?? new MemoryProposalStore(deps.now);
   }
+
+  /** Read access to proposals (the queue room checks cooldowns; tests read answers). */
+  get proposals(): Pick<ProposalStore, "get" | "cooldownUntil"> { return this.proposalStore; }
 
   get modes(): QueueModes { return this.deps.modes; }
   /** Read access for the admin console and tests; every write goes through `tickets`. */
@@ -344,6 +374,8 @@ export class MatchmakerService {
     this.grants.clear();
     this.mirrors.clear();
     this.matchers.clear();
+    // proposals this node formed are settled by their players' queue rooms after the deadline
+    this.pending.clear();
   }
 
   /** One loop step at `nowMs`: per (mode, shard) whose pass is due, hold that shard's lease, then pass + provision. */
@@ -351,6 +383,7 @@ export class MatchmakerService {
     if (this.running) return;
     this.running = true;
     try {
+      if (this.pending.size) await this.settleProposals(nowMs).catch((err) => this.deps.logger.warn({ err }, "proposals not settled"));
       for (const [name, mode] of Object.entries(this.modes)) {
         for (const shard of shardsOf(mode.rules)) {
           const key = shardKey(name, shard);
@@ -489,8 +522,20 @@ export class MatchmakerService {
       this.deps.logger.debug({ mode: rules.name, shard, reason: claim.reason }, "claim refused");
       return false;
     }
+    if (rules.acceptS !== undefined) {
+      await this.propose(mode, match, matchId, claimed, nowMs);
+      return true;
+    }
+    await this.provisionFormed(mode, match, matchId, claimed, nowMs);
+    return true;
+  }
+
+  /** Provision a formed match (claimed, or proposed and accepted by all) and count it as formed. */
+  private async provisionFormed(mode: QueueMode, match: Match, matchId: string, claimed: readonly TicketHandle[], nowMs: number): Promise<boolean> {
+    const rules = mode.rules;
+    const tickets = claimed.map((h) => h.ticket);
     const ok = await this.provision(mode, match, matchId, claimed);
-    if (!ok) return true;
+    if (!ok) return false;
     const m = this.deps.metrics;
     const bots = match.teams.some((t) => t.bots > 0);
     m.matchesFormed.inc({ mode: rules.name, region: match.region, bots: bots ? "yes" : "no" });
@@ -508,6 +553,116 @@ export class MatchmakerService {
     }
     this.deps.logger.info({ matchId, mode: rules.name, region: match.region, players: tickets.reduce((n, t) => n + t.playerIds.length, 0), gap: Math.round(match.ratingGap * 10) / 10, bots }, "match formed");
     return true;
+  }
+
+  /**
+   * Accept or decline: the claimed match is proposed to its players (their queue rooms hear it over
+   * `seatTopic`, as seats) and recorded in the proposal store, where answers from any node land; this
+   * leader settles it on its next ticks (`settleProposals`), or the players' queue rooms do once the
+   * deadline is past (`settleProposalFor`), should this node die meanwhile.
+   */
+  private async propose(mode: QueueMode, match: Match, matchId: string, claimed: readonly TicketHandle[], nowMs: number): Promise<void> {
+    const rules = mode.rules;
+    const acceptS = rules.acceptS!;
+    const deadlineMs = nowMs + acceptS * 1000;
+    const ttlMs = acceptS * 1000 + PROPOSAL_GRACE_MS;
+    const players = claimed.flatMap((h) => h.ticket.playerIds);
+    try {
+      await this.proposalStore.open({ matchId, deadlineMs, players }, ttlMs);
+    } catch (err) {
+      // nothing was proposed: the claimed tickets wait again, as after a failed placement
+      this.deps.logger.warn({ err, matchId }, "proposal not recorded; tickets re-queued");
+      await this.requeue(rules.name, claimed, "propose-failed");
+      return;
+    }
+    // from here on the proposal settles (or times out) whatever fails: a ticket whose expiry was not
+    // written is still this proposal's, and the settle applies to it
+    const handles = await Promise.all(claimed.map((h) => this.tickets.propose(h, ttlMs, nowMs).catch((err: unknown) => {
+      this.deps.logger.warn({ err, ticketId: h.ticket.id }, "proposed ticket's expiry not written");
+      return { ...h, phase: TicketPhase.proposed };
+    })));
+    this.pending.set(matchId, { mode, match, matchId, handles, deadlineMs, formedAt: nowMs });
+    const notice: SeatNotice = { kind: "proposal", matchId, mode: rules.name, acceptS, players: players.length, deadlineMs };
+    for (const h of handles) await this.deps.bus.publish(seatTopic(h.ticket.id), notice);
+    this.deps.logger.info({ matchId, mode: rules.name, players: players.length, acceptS }, "match proposed");
+  }
+
+  /** A player's answer to a proposal, from the queue room holding its ticket (any node). */
+  answerProposal(matchId: string, playerId: string, answer: ProposalAnswerKind): Promise<AnswerResult> {
+    return this.proposalStore.answer(matchId, playerId, answer);
+  }
+
+  /**
+   * The leader's proposals: settled once everyone accepted (provisioned as any match), someone
+   * declined, or the deadline passed (dropped: `dropProposal`). The store's `settle` is first-writer-
+   * wins, so a queue room that settled it first (this leader was slow) decides the outcome.
+   */
+  private async settleProposals(nowMs: number): Promise<void> {
+    for (const p of [...this.pending.values()]) {
+      const view = await this.proposalStore.get(p.matchId);
+      const decided = view ? (view.outcome ?? decideProposal(view, nowMs)) : "timeout";
+      if (!decided) continue;
+      this.pending.delete(p.matchId);
+      const outcome = view ? await this.proposalStore.settle(p.matchId, decided) : undefined;
+      this.deps.metrics.proposals.inc({ mode: p.mode.rules.name, outcome: outcome ?? "timeout" });
+      if (outcome === "accepted") {
+        const claimed = await Promise.all(p.handles.map((h) => this.tickets.accept(h, this.deps.now())));
+        this.deps.logger.info({ matchId: p.matchId, mode: p.mode.rules.name }, "proposal accepted by every player");
+        await this.provisionFormed(p.mode, p.match, p.matchId, claimed, p.formedAt);
+        continue;
+      }
+      for (const h of p.handles) await this.dropProposal(h, view, outcome ?? "timeout");
+    }
+  }
+
+  /**
+   * One ticket of a dropped proposal: its players who declined (or, at the deadline, did not accept)
+   * lose the ticket and get the mode's cooldown; a ticket none of whose players is at fault waits
+   * again with its original enqueue time. `view` undefined: the proposal is gone from the store (its
+   * answers unknown): nobody is blamed. Idempotent (the lifecycle checks the ticket is still this
+   * proposal's), so the leader and a queue room may both apply it.
+   */
+  async dropProposal(h: TicketHandle, view: ProposalView | undefined, outcome: ProposalOutcome): Promise<"withdrawn" | "declined" | "gone"> {
+    if (outcome === "accepted") return "gone"; // not dropped: the leader provisions it
+    const rules = this.modes[h.ticket.mode]?.rules;
+    const now = this.deps.now();
+    const fault = view ? atFault(view, outcome, h.ticket.playerIds) : [];
+    if (!fault.length) {
+      if (!(await this.tickets.withdraw(h, now))) return "gone";
+      this.deps.metrics.requeues.inc({ mode: h.ticket.mode, reason: outcome === "declined" ? "proposal-declined" : "proposal-timeout" });
+      await this.deps.bus.publish(seatTopic(h.ticket.id), { kind: "requeued", reason: `proposal-${outcome}` } satisfies SeatNotice);
+      return "withdrawn";
+    }
+    await this.proposalStore.cooldown(fault, now + (rules?.declineCooldownS ?? 30) * 1000, now);
+    await this.tickets.decline(h);
+    const reason = outcome === "declined" ? "PROPOSAL_DECLINED" : "PROPOSAL_TIMEOUT";
+    await this.deps.bus.publish(seatTopic(h.ticket.id), { kind: "dropped", matchId: h.matchId ?? "", reason } satisfies SeatNotice);
+    this.deps.logger.info({ ticketId: h.ticket.id, matchId: h.matchId, reason, cooldown: fault.length }, "proposal dropped; ticket ended");
+    return "declined";
+  }
+
+  /**
+   * A queue room holding a proposed ticket whose deadline is `PROPOSAL_FALLBACK_MS` past and that
+   * heard nothing: its leader may be dead. It settles the proposal (a timeout, unless it was settled
+   * already) and applies the outcome to its own ticket. Returns what the room should hold now:
+   * `searching` (the ticket waits again, or it is gone from the store and the room's next sync writes
+   * it back), `cancelled` (its players were at fault), or `wait` (everyone accepted: the leader provisions).
+   */
+  async settleProposalFor(h: TicketHandle): Promise<"searching" | "cancelled" | "wait"> {
+    const now = this.deps.now();
+    const view = await this.proposalStore.get(h.matchId ?? "");
+    const outcome = view ? await this.proposalStore.settle(view.matchId, view.outcome ?? decideProposal(view, now) ?? "timeout") : "timeout";
+    if (outcome === "accepted" || outcome === undefined) {
+      // accepted: the leader provisions; if the ticket vanished (its leader died and was reaped) it waits again
+      return outcome === "accepted" && (await this.tickets.stored(h.ticket.id)) ? "wait" : "searching";
+    }
+    const done = await this.dropProposal(h, view, outcome);
+    return done === "declined" ? "cancelled" : "searching";
+  }
+
+  /** Until when a player may not queue (a declined or missed proposal), or null. */
+  async cooldownOf(playerId: string): Promise<number | null> {
+    return this.proposalStore.cooldownUntil(playerId, this.deps.now());
   }
 
   private async provision(mode: QueueMode, match: Match, matchId: string, claimed: readonly TicketHandle[]): Promise<boolean> {
@@ -758,6 +913,11 @@ export class MatchmakerService {
     if (rec.state === PlayerQueueState.queued) {
       if (phase === TicketPhase.searching && await this.queueHolderGone(rec, now)) return { code: "resume", ticketId: rec.ticketId };
       return { code: "MM_ALREADY_QUEUED", ticketId: rec.ticketId };
+    }
+    // a proposal still waiting for answers (modes with acceptS): the player is still queueing
+    if (rec.matchId) {
+      const p = await this.proposalStore.get(rec.matchId);
+      if (p && !p.outcome && now < p.deadlineMs + PROPOSAL_GRACE_MS) return { code: "MM_ALREADY_QUEUED", ticketId: rec.ticketId };
     }
     // matched: in a live match (the refusal tells where it is, so the client can go back), or over.
     // The listing's facts only: no call to the room on this path (a room on a node that died but is not

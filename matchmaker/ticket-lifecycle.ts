@@ -32,6 +32,8 @@ export const TicketPhase = {
   searching: "searching",
   /** taken by a match the leader is provisioning (stores: matched) */
   claimed: "claimed",
+  /** taken by a match that waits for every player's `accept` (modes with `acceptS`; stores: matched) */
+  proposed: "proposed",
   /** its match room exists and owns the records (host); seats were handed out */
   seated: "seated",
   /** its match fell through (no-show): the present players' rejoin resumes it; it expires after the queue grace */
@@ -60,6 +62,14 @@ export const TICKET_TRANSITIONS = {
   restore: { from: [P.searching], to: P.searching },
   /** the leader's fenced, all-or-nothing claim into a match */
   claim: { from: [P.searching], to: P.claimed },
+  /** the mode asks for acceptance: the claimed match is proposed to its players first (ticket and records expire with the proposal) */
+  propose: { from: [P.claimed], to: P.proposed },
+  /** every player accepted: the leader provisions the match as if it had just been claimed */
+  accept: { from: [P.proposed], to: P.claimed },
+  /** the proposal fell through and every player of this ticket accepted (or was not at fault): back to waiting, original enqueue time */
+  withdraw: { from: [P.proposed], to: P.searching },
+  /** a player of this ticket declined, or did not accept in time: records released, ticket removed */
+  decline: { from: [P.proposed], to: P.cancelled },
   /** the match room exists on `host`: the records are its to release */
   seat: { from: [P.claimed], to: P.seated },
   /** provisioning failed (no node, room not created, seats not reserved): back to waiting, original enqueue time */
@@ -127,10 +137,11 @@ export function phaseOf(stored: Pick<StoredTicket, "state"> | undefined, record:
 }
 
 /** The `status` message's `state` for a phase (undefined: a party still gathering, no ticket yet). */
-export function statusStateOf(phase: TicketPhase | undefined): "gathering" | "searching" | "matched" | "cancelled" {
+export function statusStateOf(phase: TicketPhase | undefined): "gathering" | "searching" | "proposed" | "matched" | "cancelled" {
   switch (phase) {
     case undefined: return "gathering";
     case P.queued: case P.searching: case P.requeued: return "searching";
+    case P.proposed: return "proposed";
     case P.claimed: case P.seated: case P.done: return "matched";
     case P.cancelled: return "cancelled";
   }
@@ -265,6 +276,52 @@ export class TicketLifecycle {
     // while provisioning, the leader owns the records (`host`); the room's node does once it exists
     await Promise.all(hs.map((h) => this.players.update(h.ticket.playerIds, h.ticket.id, { state: PlayerQueueState.matched, matchId, ttlMs: MATCHED_TTL_MS, ...(leader ? { host: leader } : {}) }, now)));
     return { result, claimed: hs.map((h) => TicketLifecycle.to(h, "claim", { matchId })) };
+  }
+
+  /**
+   * propose: the claimed match waits for its players' answers. The ticket and its records expire
+   * after `ttlMs` (past the proposal's deadline), so a proposal whose every settler died leaves
+   * nothing behind; `accept` puts the matched safety TTL back, `withdraw` clears it.
+   */
+  async propose(h: TicketHandle, ttlMs: number, now: number): Promise<TicketHandle> {
+    this.guard(h, "propose");
+    await this.players.update(h.ticket.playerIds, h.ticket.id, { ttlMs }, now);
+    await this.store.expire(h.ticket.id, ttlMs);
+    return TicketLifecycle.to(h, "propose");
+  }
+
+  /** accept: every player accepted; the leader provisions (then `seat` or `requeue`, as after a claim). */
+  async accept(h: TicketHandle, now: number): Promise<TicketHandle> {
+    this.guard(h, "accept");
+    await this.players.update(h.ticket.playerIds, h.ticket.id, { ttlMs: MATCHED_TTL_MS }, now);
+    await this.store.expire(h.ticket.id, MATCHED_TTL_MS);
+    return TicketLifecycle.to(h, "accept");
+  }
+
+  /** Is the stored ticket still the one this proposal holds (matched by h.matchId)? */
+  private async stillProposed(h: TicketHandle): Promise<boolean> {
+    const stored = await this.store.get(h.ticket.id);
+    return !!stored && stored.state === TicketState.matched && stored.matchId === h.matchId;
+  }
+
+  /**
+   * withdraw: the proposal fell through, not by this ticket's players: it waits again with its
+   * original enqueue time. False: the ticket is no longer this proposal's (settled by another node,
+   * removed by the reaper): nothing written.
+   */
+  async withdraw(h: TicketHandle, now: number): Promise<boolean> {
+    this.guard(h, "withdraw");
+    if (!(await this.stillProposed(h)) || !(await this.store.requeue(h.ticket.id))) return false;
+    await this.players.update(h.ticket.playerIds, h.ticket.id, { state: PlayerQueueState.queued, matchId: null, host: null }, now);
+    return true;
+  }
+
+  /** decline: a player of the ticket declined or never answered: the ticket ends (removed while still this proposal's), records released. */
+  async decline(h: TicketHandle): Promise<TicketHandle> {
+    this.guard(h, "decline");
+    if (await this.stillProposed(h)) await this.store.remove(h.ticket.id);
+    await this.players.release(h.ticket.playerIds, h.ticket.id);
+    return TicketLifecycle.to(h, "decline", { matchId: undefined });
   }
 
   /** seat: the match room exists on `host`; its match end releases the records, the reaper does if it dies. */

@@ -13,6 +13,7 @@ import { MemoryTicketStore } from "./ticket-store.ts";
 import { RedisTicketStore } from "./ticket-store-redis.ts";
 import { MemoryPlayerIndex, RedisPlayerIndex } from "./player-index.ts";
 import { MemoryPartyDirectory } from "./party.ts";
+import { MemoryProposalStore, RedisProposalStore } from "./proposal-store.ts";
 import { createMatchmakerMetrics } from "./metrics.ts";
 import { MatchmakerService, type MatchmakerDeps, type RoomApi, type SeatReservation } from "./service.ts";
 
@@ -64,6 +65,7 @@ export function createMatchmaking(o: MatchmakingOptions): Matchmaking {
     store: redis ? new RedisTicketStore(redis) : new MemoryTicketStore(now),
     players: redis ? new RedisPlayerIndex(redis) : new MemoryPlayerIndex(now),
     lease: redis ? new RedisLease(redis, now) : new LocalLease(now),
+    proposals: redis ? new RedisProposalStore(redis) : new MemoryProposalStore(now),
     parties: o.parties ?? new MemoryPartyDirectory(),
     rooms: o.rooms ?? colyseusRoomApi,
     bus: o.bus,

@@ -11,6 +11,11 @@ export const MM_PREFIX = "rally:mm:";
 /** Presence topic of one ticket's seats (SeatNotice), published by the matcher leader, heard by the queue room holding the ticket. */
 export const seatTopic = (ticketId: string): string => `${MM_PREFIX}seat:${ticketId}`;
 
+/** Hash of one match proposal (modes with `acceptS`): its players, their answers and its outcome; expires after the deadline. */
+export const proposalKey = (matchId: string): string => `${MM_PREFIX}proposal:${matchId}`;
+/** A player's queue cooldown after declining or missing a proposal (value: until, ms epoch; PX = the cooldown). */
+export const cooldownKey = (playerId: string): string => `${MM_PREFIX}cooldown:${playerId}`;
+
 /** Hash region -> oldest wait in seconds (max over modes): the pool manager's `queueWaitS`. */
 export const OLDEST_WAIT_KEY = `${MM_PREFIX}oldest-wait`;
 /** Hash `mode|region` -> oldest wait in seconds, one field per matcher leader's (mode, region). */

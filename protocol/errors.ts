@@ -93,6 +93,8 @@ const catalog = {
   MM_INVALID_TICKET: { status: 400, message: "The ticket is invalid." },
   MM_DUPLICATE_TICKET: { status: 409, message: "This ticket is already queued." },
   MM_ERROR: { status: 500, message: "The party's ticket could not be made." },
+  MM_COOLDOWN: { status: 429, message: "This player declined or missed a match proposal and may not queue again yet (the refusal says how many seconds remain)." },
+  MM_NO_PROPOSAL: { status: 409, message: "There is no open match proposal with this id for this player (answered, settled or never made)." },
   MM_ILLEGAL_TRANSITION: { status: 409, message: "The ticket is not in a state that allows this step (it moved on meanwhile)." },
   // rejoin a live match (GET /v1/matches/current, POST /v1/matches/current/seat)
   MM_NOT_IN_MATCH: { status: 404, message: "This player has no live match to go back to." },
@@ -102,6 +104,8 @@ const catalog = {
   PARTY_MEMBER_LEFT: { status: 409, message: "The ticket was cancelled: a party member left the queue." },
   QUEUE_CLOSED: { status: 409, message: "The ticket was cancelled: the queue room closed." },
   TICKET_LOST: { status: 409, message: "The ticket was lost (its store forgot it); queue again." },
+  PROPOSAL_DECLINED: { status: 409, message: "The ticket was cancelled: a player of it declined the proposed match." },
+  PROPOSAL_TIMEOUT: { status: 409, message: "The ticket was cancelled: a player of it did not accept the proposed match in time." },
   // social (server/social, rooms/social)
   FRIEND_SELF: { status: 400, message: "You cannot befriend, invite or block yourself." },
   FRIEND_BLOCKED: { status: 403, message: "One of you blocked the other." },

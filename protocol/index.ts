@@ -9,8 +9,8 @@ export {
   type ErrorCode, type ErrorDetails, type ErrorSpec, type Refusal,
 } from "./errors.ts";
 export {
-  QueueCancelReason, QueueMessage, SERVER_ONLY_QUEUE_OPTIONS, partyIdSchema, queueJoinSchema, queueStatusSchema, regionNameSchema, seatReservationSchema,
-  type QueueJoinOptions, type QueueStatus, type SeatReservation,
+  QueueCancelReason, QueueMessage, SERVER_ONLY_QUEUE_OPTIONS, partyIdSchema, proposalAnswerSchema, proposalNoticeSchema, queueJoinSchema, queueStatusSchema, regionNameSchema, seatReservationSchema,
+  type ProposalAnswer, type ProposalNotice, type QueueJoinOptions, type QueueStatus, type SeatReservation,
 } from "./queue.ts";
 export {
   MatchMessage, alreadyInMatchDetailsSchema, currentMatchResponseSchema, currentMatchSchema, heldSeatSchema, matchOutcomeSchema, matchResultPlayerSchema,
@@ -19,4 +19,4 @@ export {
   type DrainingNotice, type MatchOutcome, type MatchResult, type MatchResultPlayer, type MatchmadeOptions, type NoShowReport, type RequeueNotice, type RoomErrorMessage,
 } from "./match.ts";
 export { SocialMessage } from "./messages.ts";
-export { CAPACITY_BY_MODE_KEY, CAPACITY_WAIT_KEY, MM_PREFIX, OLDEST_BY_MODE_KEY, OLDEST_WAIT_KEY, TTM_KEY, seatTopic } from "./cluster-keys.ts";
+export { CAPACITY_BY_MODE_KEY, CAPACITY_WAIT_KEY, MM_PREFIX, OLDEST_BY_MODE_KEY, OLDEST_WAIT_KEY, TTM_KEY, cooldownKey, proposalKey, seatTopic } from "./cluster-keys.ts";

@@ -14,6 +14,12 @@ export const QueueMessage = {
   CONFIRM: "confirm",
   /** server -> client: RoomErrorMessage (an unknown message type, or a party's ticket that could not be made). */
   ERROR: "error",
+  /** server -> client: ProposalNotice, a match was found in a mode with `acceptS`; answer `accept` or `decline` before `deadlineMs`. */
+  PROPOSAL: "proposal",
+  /** client -> server: ProposalAnswer `{ matchId }`, the player takes the proposed match. */
+  ACCEPT: "accept",
+  /** client -> server: ProposalAnswer `{ matchId }`, the player refuses it (its ticket ends; a queue cooldown follows). */
+  DECLINE: "decline",
 } as const;
 export type QueueMessage = (typeof QueueMessage)[keyof typeof QueueMessage];
 
@@ -68,5 +74,7 @@ export const QueueCancelReason = {
   PARTY_MEMBER_LEFT: "PARTY_MEMBER_LEFT",
   QUEUE_CLOSED: "QUEUE_CLOSED",
   TICKET_LOST: "TICKET_LOST",
+  PROPOSAL_DECLINED: "PROPOSAL_DECLINED",
+  PROPOSAL_TIMEOUT: "PROPOSAL_TIMEOUT",
 } as const satisfies Record<string, ErrorCode>;
 export type QueueCancelReason = (typeof QueueCancelReason)[keyof typeof QueueCancelReason];

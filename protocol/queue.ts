@@ -36,7 +36,8 @@ export interface QueueJoinOptions {
 }
 
 export const queueStatusSchema = z.object({
-  state: z.enum(["gathering", "searching", "matched", "cancelled"]),
+  /** `proposed`: a match waits for every player's `accept` (modes with `acceptS` only) */
+  state: z.enum(["gathering", "searching", "proposed", "matched", "cancelled"]),
   mode: z.string(),
   waitedMs: z.number(),
   /** remaining wait from recent time-to-match of this mode and region; null when there is no honest figure */
@@ -57,7 +58,10 @@ export const queueStatusSchema = z.object({
   /** party members connected / needed (parties only) */
   party: z.object({ connected: z.number(), size: z.number() }).readonly().optional(),
   /** set on `cancelled` */
-  reason: z.enum([QueueCancelReason.LEFT, QueueCancelReason.PARTY_MEMBER_LEFT, QueueCancelReason.QUEUE_CLOSED, QueueCancelReason.TICKET_LOST]).optional(),
+  reason: z.enum([
+    QueueCancelReason.LEFT, QueueCancelReason.PARTY_MEMBER_LEFT, QueueCancelReason.QUEUE_CLOSED, QueueCancelReason.TICKET_LOST,
+    QueueCancelReason.PROPOSAL_DECLINED, QueueCancelReason.PROPOSAL_TIMEOUT,
+  ]).optional(),
 }).readonly();
 /** What the server streams while a ticket waits. */
 export type QueueStatus = z.infer<typeof queueStatusSchema>;
@@ -71,3 +75,24 @@ export const seatReservationSchema = z.looseObject({
   publicAddress: z.string().optional(),
 }).readonly();
 export type SeatReservation = z.infer<typeof seatReservationSchema>;
+
+/**
+ * `proposal` (modes with `acceptS`): the matcher formed a match; it is made only once every player
+ * answered `accept` before `deadlineMs` (server clock, ms epoch). A `decline`, or a missing answer at
+ * the deadline, drops it: tickets whose players all accepted go back to the queue with their original
+ * enqueue time, the others end (`cancelled`, PROPOSAL_DECLINED / PROPOSAL_TIMEOUT) with a queue cooldown.
+ */
+export const proposalNoticeSchema = z.object({
+  matchId: z.string(),
+  mode: z.string(),
+  /** seconds the players have to answer */
+  acceptS: z.number(),
+  /** players in the proposed match (humans) */
+  players: z.number().int(),
+  deadlineMs: z.number(),
+}).readonly();
+export type ProposalNotice = z.infer<typeof proposalNoticeSchema>;
+
+/** Payload of `accept` and `decline`: the proposal answered (a stale or foreign matchId is refused, MM_NO_PROPOSAL). */
+export const proposalAnswerSchema = z.object({ matchId: z.string().min(1).max(64) }).strict();
+export type ProposalAnswer = z.infer<typeof proposalAnswerSchema>;

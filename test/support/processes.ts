@@ -40,11 +40,11 @@ export interface NodeHandle {
   exited: Promise<number | null>;
 }
 
-/** `tsx server/main.ts` as a child process (what `npm start` runs), ready when /readyz says 200. */
-export async function startNodeProcess(env: Record<string, string> = {}): Promise<NodeHandle> {
+/** `tsx server/main.ts` (or another `entry` that starts a node) as a child process (what `npm start` runs), ready when /readyz says 200. */
+export async function startNodeProcess(env: Record<string, string> = {}, entry = "server/main.ts"): Promise<NodeHandle> {
   const port = Number(env.PORT ?? await freePort());
   const output: string[] = [];
-  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, "server/main.ts")], {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, entry)], {
     cwd: repoRoot,
     env: { ...process.env, DATA_DIR: tempDir(), LOG_LEVEL: "info", ...env, PORT: String(port) },
     stdio: ["ignore", "pipe", "pipe"],

@@ -182,10 +182,12 @@ namespace Rally
 	{
 		public const string Gathering = "gathering";
 		public const string Searching = "searching";
+		/// <summary>A match waits for every player's accept (modes with acceptS; answer "accept" / "decline" with { matchId }).</summary>
+		public const string Proposed = "proposed";
 		public const string Matched = "matched";
 		public const string Cancelled = "cancelled";
 
-		/// <summary>gathering | searching | matched | cancelled.</summary>
+		/// <summary>gathering | searching | proposed | matched | cancelled.</summary>
 		public string state;
 		public string mode;
 		public double waitedMs;
