@@ -441,6 +441,7 @@ function consultHook(ctx: PassContext, a: number, r: number, bots: number, parit
   const hook = rules.hook!;
   const budget = ctx.budget!;
   const lobbies: { picks: number[]; split: SplitResult }[] = [{ picks: picked.slice(), split: copySplit(best) }];
+  if (hook.candidatesPerAnchor > 1) cand.at(rules.matchSize * CANDIDATES_PER_SLOT - 1); // pull the full candidate list
   const found = cand.found;
   for (let k = picked.length - 1; k >= 1 && lobbies.length < hook.candidatesPerAnchor; k--) {
     const old = picked[k];
