@@ -165,18 +165,34 @@ export function commonAttributes(rules: Pick<ModeRules, "attributeRules">, ticke
     for (const t of tickets) {
       const vs = valuesOf(t.attributes?.[name]);
       if (!vs) continue;
-      common = common === null ? [...new Set(vs)] : common.filter((x) => vs.includes(x));
+      if (common === null) {
+        common = [];
+        for (const v of vs) if (!common.includes(v)) common.push(v);
+      } else {
+        let keep = 0;
+        for (const v of common) if (vs.includes(v)) common[keep++] = v;
+        common.length = keep;
+      }
     }
     if (common !== null) out[name] = common;
   }
   return out;
 }
 
+/** Value ids of one overlap attribute, kept across passes (so a pass reads each ticket once); reset past this many values. */
+const MAX_VALUE_IDS = 4096;
+const valueIds = new WeakMap<CompiledAttributeRules, Map<string, number>[]>();
+
+function valueKey(v: AttributePrimitive): string {
+  return typeof v === "string" ? v : `\u0000${typeof v}:${String(v)}`;
+}
+
 /**
  * Per-pass attribute columns for `overlap` and `distance` (in the index's rating order): overlap
- * values as bit sets over the values seen in this pass (`words` 32-bit words per ticket; 0 bits =
- * "any"), distance values as numbers (NaN = "any"). The matcher keeps a lobby's running intersection
- * and range, so a candidate check costs a few word ANDs and compares.
+ * values as bit sets over the value ids known to this mode (`words` 32-bit words per ticket; 0 bits =
+ * "any"), distance values as numbers (NaN = "any"). One sweep over the tickets in pool order (the
+ * order they sit in memory). The matcher keeps a lobby's running intersection and range, so a
+ * candidate check costs a few word ANDs and compares.
  */
 export class AttributeColumns {
   readonly overlapWords: number[] = [];
@@ -186,46 +202,112 @@ export class AttributeColumns {
   readonly distance: Float64Array[];
   readonly distanceRules: CompiledAttributeRules["distance"];
   readonly totalWords: number;
+  private readonly rules: CompiledAttributeRules;
+  private readonly ids: Map<string, number>[];
+  private readonly scratch: Uint32Array;
 
-  constructor(n: number, ticketAt: (i: number) => Ticket, c: CompiledAttributeRules) {
-    const valueBit: Map<string, number>[] = c.overlap.map(() => new Map());
-    // first sweep: value -> bit per overlap attribute
-    for (let k = 0; k < c.overlap.length; k++) {
-      const name = c.overlap[k]!, m = valueBit[k]!;
-      for (let i = 0; i < n; i++) {
-        const vs = valuesOf(ticketAt(i).attributes?.[name]);
-        if (vs) for (const v of vs) { const key = typeof v === "string" ? v : `\u0000${JSON.stringify(v)}`; if (!m.has(key)) m.set(key, m.size); }
+  /** `pool` in pool order; `indexOf[p]`: the index (rating order) of pool[p]. */
+  constructor(pool: readonly Ticket[], indexOf: Int32Array, c: CompiledAttributeRules) {
+    const n = pool.length;
+    let ids = valueIds.get(c);
+    if (!ids || ids.some((m) => m.size > MAX_VALUE_IDS)) valueIds.set(c, ids = c.overlap.map(() => new Map()));
+    const no = c.overlap.length, nd = c.distance.length;
+    // one sweep: value ids (new ones get the next id) into a flat list per ticket, distance values
+    const starts = new Int32Array(no * n + 1);
+    let flat = new Int32Array(Math.max(16, n * no * 2));
+    let used = 0;
+    this.distanceRules = c.distance;
+    this.distance = c.distance.map(() => new Float64Array(n));
+    for (let p = 0; p < n; p++) {
+      const a = pool[p].attributes;
+      const i = indexOf[p];
+      for (let k = 0; k < no; k++) {
+        starts[k * n + i] = used;
+        const v = a?.[c.overlap[k]];
+        if (v === undefined) continue;
+        const list = Array.isArray(v) ? v as readonly AttributePrimitive[] : [v as AttributePrimitive];
+        const m = ids[k];
+        for (let j = 0; j < list.length; j++) {
+          const key = valueKey(list[j]);
+          let id = m.get(key);
+          if (id === undefined) m.set(key, id = m.size);
+          if (used === flat.length) { const grown = new Int32Array(flat.length * 2); grown.set(flat); flat = grown; }
+          flat[used++] = id;
+        }
+      }
+      for (let k = 0; k < nd; k++) {
+        const v = a?.[c.distance[k].name];
+        this.distance[k][i] = typeof v === "number" ? v : NaN;
       }
     }
+    // ends: a ticket's list runs to the next start written after it (sweep order), kept as lengths
     let off = 0;
-    for (let k = 0; k < c.overlap.length; k++) {
-      const w = Math.max(1, Math.ceil(valueBit[k]!.size / 32));
+    for (let k = 0; k < no; k++) {
+      const w = Math.max(1, Math.ceil(ids[k].size / 32));
       this.overlapWords.push(w);
       this.overlapOffset.push(off);
       off += w * n;
     }
     this.totalWords = this.overlapWords.reduce((s, w) => s + w, 0);
     this.bits = new Uint32Array(off);
-    for (let k = 0; k < c.overlap.length; k++) {
-      const name = c.overlap[k]!, m = valueBit[k]!, w = this.overlapWords[k]!, base = this.overlapOffset[k]!;
+    this.rules = c;
+    this.ids = ids;
+    this.scratch = new Uint32Array(Math.max(1, ...this.overlapWords));
+    // second walk over the flat lists only (no ticket objects): set the bits
+    const ends = new Int32Array(no * n);
+    {
+      // lists were written in pool order: each one ends where the next written list starts
+      let prev = -1;
+      for (let p = 0; p < n; p++) {
+        const i = indexOf[p];
+        for (let k = 0; k < no; k++) {
+          const slot = k * n + i;
+          if (prev >= 0) ends[prev] = starts[slot];
+          prev = slot;
+        }
+      }
+      if (prev >= 0) ends[prev] = used;
+    }
+    for (let k = 0; k < no; k++) {
+      const w = this.overlapWords[k], base = this.overlapOffset[k];
       for (let i = 0; i < n; i++) {
-        const vs = valuesOf(ticketAt(i).attributes?.[name]);
-        if (!vs) continue;
-        for (const v of vs) {
-          const bit = m.get(typeof v === "string" ? v : `\u0000${JSON.stringify(v)}`)!;
-          this.bits[base + i * w + (bit >>> 5)]! |= 1 << (bit & 31);
+        const slot = k * n + i;
+        for (let q = starts[slot]; q < ends[slot]; q++) {
+          const id = flat[q];
+          this.bits[base + i * w + (id >>> 5)] |= 1 << (id & 31);
         }
       }
     }
-    this.distanceRules = c.distance;
-    this.distance = c.distance.map(({ name }) => {
-      const col = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const v = ticketAt(i).attributes?.[name];
-        col[i] = typeof v === "number" ? v : NaN;
+  }
+
+  /**
+   * Each overlap attribute's common set for the lobby `picked` (indices; the anchor first), as
+   * `commonAttributes` gives it (the first stating ticket's order), from the bit columns: one
+   * ticket object read per attribute instead of every ticket's.
+   */
+  commonInto(picked: readonly number[], ticketAt: (i: number) => Ticket, out: Record<string, AttributeValue>): void {
+    const bits = this.bits, inter = this.scratch;
+    for (let k = 0; k < this.overlapWords.length; k++) {
+      const w = this.overlapWords[k], base = this.overlapOffset[k];
+      let first = -1;
+      for (let q = 0; q < picked.length; q++) {
+        const at = base + picked[q] * w;
+        let stated = false;
+        for (let j = 0; j < w; j++) if (bits[at + j]) { stated = true; break; }
+        if (!stated) continue;
+        if (first < 0) { first = picked[q]; for (let j = 0; j < w; j++) inter[j] = bits[at + j]; } else for (let j = 0; j < w; j++) inter[j] &= bits[at + j];
       }
-      return col;
-    });
+      if (first < 0) continue;
+      const name = this.rules.overlap[k];
+      const list = valuesOf(ticketAt(first).attributes?.[name])!;
+      const ids = this.ids[k];
+      const common: AttributePrimitive[] = [];
+      for (const v of list) {
+        const id = ids.get(valueKey(v))!;
+        if (inter[id >>> 5] & (1 << (id & 31)) && !common.includes(v)) common.push(v);
+      }
+      out[name] = common;
+    }
   }
 }
 

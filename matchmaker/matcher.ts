@@ -7,7 +7,7 @@
  * if the team gap fits the anchor's gap window; otherwise swap in other candidates of the
  * same party size. A ticket is taken by at most one match per pass.
  */
-import { AttributeColumns, attributeRulesOf, commonAttributes, equalKey, LobbyAttributes, type AttributeValue, type MatchCandidate } from "./attributes.ts";
+import { AttributeColumns, attributeRulesOf, equalKey, LobbyAttributes, type AttributeValue, type MatchCandidate } from "./attributes.ts";
 import { IndexBuffers, keepBuffers, NearestWalk, PoolIndex } from "./pool-index.ts";
 import { DEFAULT_SHARD, windowAt, type ModeRules } from "./rules.ts";
 import { bestTwoTeamMask, EXACT_TWO_TEAM_ITEMS, splitTeams, type ParityRule, type TeamSplit } from "./teams.ts";
@@ -174,9 +174,10 @@ function passContext(ix: PoolIndex, nowMs: number, rules: ModeRules, options: Pa
   const maxItems = rules.matchSize + 1;
   const c = attributeRulesOf(rules);
   // overlap / distance: columns for this pool (equal rules were settled by bucketing)
-  const cols = c.overlap.length || c.distance.length ? new AttributeColumns(ix.n, (i) => ix.ticket(i), c) : null;
+  const cols = c.overlap.length || c.distance.length ? new AttributeColumns(ix.poolTickets, inverse(ix.poolIndexOf), c) : null;
   return {
-    attrs: cols ? new LobbyAttributes(cols) : null, swapAttrs: cols ? new LobbyAttributes(cols) : null,
+    cols, equalRules: c.equal,
+    attrs: cols ? new LobbyAttributes(cols) : null, swapAttrs: cols ? new LobbyAttributes(cols) : null, swapFor: -1,
     hasCommon: c.equal.length + c.overlap.length > 0, budget, seqBase,
     ix, rules, nowMs, options, picked: [], cand: new NearestWalk(), partner: new NearestWalk(), filler: new NearestWalk(), mark,
     load: new Array<number>(rules.teams).fill(0), sizes: [],
@@ -186,6 +187,13 @@ function passContext(ix: PoolIndex, nowMs: number, rules: ModeRules, options: Pa
     regionOrder: [], otherRegions: [],
     idPrefix: `${rules.name}-${(options.seed ?? 0).toString(36)}-${nowMs.toString(36)}-`,
   };
+}
+
+/** pool position -> index, from index -> pool position */
+function inverse(poolIndexOf: Int32Array): Int32Array {
+  const out = new Int32Array(poolIndexOf.length);
+  for (let j = 0; j < poolIndexOf.length; j++) out[poolIndexOf[j]] = j;
+  return out;
 }
 
 // The pass loops live in small functions of their own: a long loop gets optimised on the
@@ -248,10 +256,13 @@ interface PassContext {
   total: number;
   /** overlap / distance rules: the lobby's running intersection and range (null: the mode has none) */
   readonly attrs: LobbyAttributes | null;
-  /** scratch for swaps: the lobby without the ticket being swapped out */
+  /** scratch for swaps: the lobby without the ticket being swapped out (picked[swapFor]; -1: stale) */
   readonly swapAttrs: LobbyAttributes | null;
+  swapFor: number;
   /** the mode has equal / overlap rules: matches carry their common attributes */
   readonly hasCommon: boolean;
+  readonly cols: AttributeColumns | null;
+  readonly equalRules: readonly string[];
   readonly budget: HookBudget | null;
   /** match ids of this pool start here (buckets of one pass share the sequence) */
   readonly seqBase: number;
@@ -293,7 +304,7 @@ function pick(ctx: PassContext, i: number): void {
   ctx.reach = (ctx.reach | (ctx.reach << size)) >>> 0;
   ctx.total += size;
   ctx.mark[i] = 1;
-  ctx.attrs?.add(i);
+  if (ctx.attrs) { ctx.attrs.add(i); ctx.swapFor = -1; }
 }
 
 /** Attribute rules hold with `x` (and `y`) added to the picks (always, for a mode without such rules). */
@@ -307,6 +318,7 @@ function clearPicks(ctx: PassContext): void {
   ctx.reach = 1;
   ctx.total = 0;
   ctx.attrs?.clear();
+  ctx.swapFor = -1;
 }
 
 function tryMatch(ctx: PassContext, a: number, r: number, seq: number): Match | null {
@@ -419,13 +431,19 @@ function setSpreads(ctx: PassContext, wait: number): void {
   for (let k = 0; k < rules.length; k++) attrs.maxSpread[k] = windowAt(rules[k].window, wait);
 }
 
-/** Would picks with picked[skip] replaced by `c` satisfy the attribute rules? */
+/**
+ * Would picks with picked[skip] replaced by `c` satisfy the attribute rules? The lobby without
+ * picked[skip] is built once per `skip` (swap loops try many `c` per slot), until the picks change.
+ */
 function fitsReplacing(ctx: PassContext, skip: number, c: number): boolean {
   const scratch = ctx.swapAttrs;
   if (scratch === null) return true;
-  scratch.clear();
-  scratch.maxSpread.set(ctx.attrs!.maxSpread);
-  for (let k = 0; k < ctx.picked.length; k++) if (k !== skip) scratch.add(ctx.picked[k]);
+  if (ctx.swapFor !== skip) {
+    scratch.clear();
+    scratch.maxSpread.set(ctx.attrs!.maxSpread);
+    for (let k = 0; k < ctx.picked.length; k++) if (k !== skip) scratch.add(ctx.picked[k]);
+    ctx.swapFor = skip;
+  }
   return scratch.fits(c, -1);
 }
 
@@ -667,6 +685,7 @@ function improveBySwaps(ctx: PassContext, bots: number, parity: ParityRule | nul
       // the lobby's running attribute state follows the swap (windows stay the anchor's)
       ctx.attrs.clear();
       for (const i of picked) ctx.attrs.add(i);
+      ctx.swapFor = -1;
     }
   }
 }
@@ -706,7 +725,7 @@ function buildMatch(ctx: PassContext, a: number, r: number, picked: readonly num
       teams.push({ tickets, bots: teamBots, meanRating: teamMeans[t] });
     }
   }
-  return {
+  const match: { -readonly [K in keyof Match]: Match[K] } = {
     matchId: ctx.idPrefix + seq,
     mode: rules.name,
     region: ix.regionNames[r],
@@ -717,6 +736,17 @@ function buildMatch(ctx: PassContext, a: number, r: number, picked: readonly num
     crossRegion,
     anchorTicketId: ix.ticket(a).id,
     formedAt: nowMs,
-    ...(ctx.hasCommon ? { attributes: commonAttributes(rules, picked.map((i) => ix.ticket(i))) } : {}),
   };
+  if (ctx.hasCommon) match.attributes = commonOf(ctx, a, picked);
+  return match;
+}
+
+/** What the lobby has in common (`commonAttributes` of its tickets, anchor first), read from the pass's columns. */
+function commonOf(ctx: PassContext, a: number, picked: readonly number[]): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  const anchor = ctx.ix.ticket(a).attributes;
+  // a bucket shares its equal values: the anchor's are the match's
+  for (const name of ctx.equalRules) { const v = anchor?.[name]; if (v !== undefined) out[name] = v; }
+  ctx.cols?.commonInto(picked, (i) => ctx.ix.ticket(i), out);
+  return out;
 }
