@@ -183,6 +183,48 @@ export function commonAttributes(rules: Pick<ModeRules, "attributeRules">, ticke
 const MAX_VALUE_IDS = 4096;
 const valueIds = new WeakMap<CompiledAttributeRules, Map<string, number>[]>();
 
+/**
+ * A ticket's columns as value ids and numbers, cached by ticket identity (tickets are immutable; the
+ * leader's mirror hands the same objects pass after pass), per rules and value-id generation: an
+ * unchanged ticket costs one WeakMap lookup instead of reading and hashing its attribute strings.
+ * `ids`: per overlap attribute, its count then its ids.
+ */
+interface TicketColumns { readonly ids: Int32Array; readonly dist: Float64Array; readonly ofIds: Map<string, number>[] }
+const ticketColumns = new WeakMap<CompiledAttributeRules, WeakMap<Ticket, TicketColumns>>();
+const bucketKeys = new WeakMap<readonly string[], WeakMap<Ticket, string>>();
+
+/** `equalKey`, cached by ticket identity (the same string each pass, so bucket lookups hash it once). */
+export function bucketKeyOf(t: Ticket, names: readonly string[]): string {
+  let cache = bucketKeys.get(names);
+  if (!cache) bucketKeys.set(names, cache = new WeakMap());
+  let k = cache.get(t);
+  if (k === undefined) cache.set(t, k = equalKey(t, names));
+  return k;
+}
+
+function columnsOf(t: Ticket, c: CompiledAttributeRules, ids: Map<string, number>[]): TicketColumns {
+  const a = t.attributes;
+  let len = 0;
+  for (const name of c.overlap) { const v = a?.[name]; len += 1 + (v === undefined ? 0 : Array.isArray(v) ? v.length : 1); }
+  const out = new Int32Array(len);
+  let o = 0;
+  for (let k = 0; k < c.overlap.length; k++) {
+    const v = a?.[c.overlap[k]];
+    const list: readonly AttributePrimitive[] = v === undefined ? [] : Array.isArray(v) ? v as readonly AttributePrimitive[] : [v as AttributePrimitive];
+    out[o++] = list.length;
+    const m = ids[k];
+    for (const x of list) {
+      const key = valueKey(x);
+      let id = m.get(key);
+      if (id === undefined) m.set(key, id = m.size);
+      out[o++] = id;
+    }
+  }
+  const dist = new Float64Array(c.distance.length);
+  for (let k = 0; k < c.distance.length; k++) { const v = a?.[c.distance[k].name]; dist[k] = typeof v === "number" ? v : NaN; }
+  return { ids: out, dist, ofIds: ids };
+}
+
 function valueKey(v: AttributePrimitive): string {
   return typeof v === "string" ? v : `\u0000${typeof v}:${String(v)}`;
 }
@@ -218,27 +260,22 @@ export class AttributeColumns {
     let used = 0;
     this.distanceRules = c.distance;
     this.distance = c.distance.map(() => new Float64Array(n));
+    let cache = ticketColumns.get(c);
+    if (!cache) ticketColumns.set(c, cache = new WeakMap());
     for (let p = 0; p < n; p++) {
-      const a = pool[p].attributes;
+      const t = pool[p];
+      let tc = cache.get(t);
+      if (tc === undefined || tc.ofIds !== ids) cache.set(t, tc = columnsOf(t, c, ids));
       const i = indexOf[p];
+      const tIds = tc.ids;
+      let o = 0;
       for (let k = 0; k < no; k++) {
         starts[k * n + i] = used;
-        const v = a?.[c.overlap[k]];
-        if (v === undefined) continue;
-        const list = Array.isArray(v) ? v as readonly AttributePrimitive[] : [v as AttributePrimitive];
-        const m = ids[k];
-        for (let j = 0; j < list.length; j++) {
-          const key = valueKey(list[j]);
-          let id = m.get(key);
-          if (id === undefined) m.set(key, id = m.size);
-          if (used === flat.length) { const grown = new Int32Array(flat.length * 2); grown.set(flat); flat = grown; }
-          flat[used++] = id;
-        }
+        const len = tIds[o++];
+        if (used + len > flat.length) { const grown = new Int32Array(Math.max(flat.length * 2, used + len)); grown.set(flat); flat = grown; }
+        for (let j = 0; j < len; j++) flat[used++] = tIds[o++];
       }
-      for (let k = 0; k < nd; k++) {
-        const v = a?.[c.distance[k].name];
-        this.distance[k][i] = typeof v === "number" ? v : NaN;
-      }
+      for (let k = 0; k < nd; k++) this.distance[k][i] = tc.dist[k];
     }
     // ends: a ticket's list runs to the next start written after it (sweep order), kept as lengths
     let off = 0;

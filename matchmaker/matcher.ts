@@ -7,7 +7,7 @@
  * if the team gap fits the anchor's gap window; otherwise swap in other candidates of the
  * same party size. A ticket is taken by at most one match per pass.
  */
-import { AttributeColumns, attributeRulesOf, equalKey, LobbyAttributes, type AttributeValue, type MatchCandidate } from "./attributes.ts";
+import { AttributeColumns, attributeRulesOf, bucketKeyOf, LobbyAttributes, type AttributeValue, type MatchCandidate } from "./attributes.ts";
 import { IndexBuffers, keepBuffers, NearestWalk, PoolIndex } from "./pool-index.ts";
 import { DEFAULT_SHARD, windowAt, type ModeRules } from "./rules.ts";
 import { bestTwoTeamMask, EXACT_TWO_TEAM_ITEMS, splitTeams, type ParityRule, type TeamSplit } from "./teams.ts";
@@ -117,7 +117,7 @@ export class Matcher {
     const groups = new Map<string, Ticket[]>();
     for (const t of pool) {
       if (t.mode !== rules.name) continue;
-      const k = equalKey(t, equal);
+      const k = bucketKeyOf(t, equal);
       let g = groups.get(k);
       if (!g) groups.set(k, g = []);
       g.push(t);
