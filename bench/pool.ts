@@ -11,7 +11,7 @@ import { Client } from "@colyseus/sdk";
 import { RedisPresence } from "@colyseus/redis-presence";
 import { loadConfig } from "../server/config.ts";
 import { startGameNode } from "../server/node/index.ts";
-import { arenaGame } from "../rooms/arena/game.ts";
+import { arenaGame } from "../examples/arena/index.ts";
 import { createNodeRegistry } from "../server/registry/index.ts";
 import { defaultPolicy } from "../server/pool/policy.ts";
 import { LocalProvider } from "../server/pool/providers/local.ts";

@@ -5,15 +5,21 @@
  * so the page exercises exactly what a game would ship. `npm run build:sdk` runs this file.
  */
 import { build, type BuildOptions, type Plugin } from "esbuild";
+import { resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 
-/** `../index.ts` from the demo resolves to the SDK bundle next to it at runtime. */
+/**
+ * The SDK, imported by the demo (`../index.ts`) or as `rally/sdk` by the arena example's client that the
+ * demo bundles, resolves to the SDK bundle next to it at runtime: one copy of the SDK on the page.
+ */
 const sdkAsExternal: Plugin = {
   name: "rally-sdk-external",
   setup(b) {
-    b.onResolve({ filter: /^\.\.\/index\.ts$/ }, () => ({ path: "./rally.js", external: true }));
+    const external = { path: "./rally.js", external: true };
+    b.onResolve({ filter: /^rally\/sdk$/ }, () => external);
+    b.onResolve({ filter: /index\.ts$/ }, (args) => (resolve(args.resolveDir, args.path) === `${here}index.ts` ? external : undefined));
   },
 };
 

@@ -1,20 +1,19 @@
 /**
- * Rally's TypeScript client: guest auth and token refresh over `/v1`, typed arena joins over the
- * Colyseus 0.18 SDK, reconnection, and snapshot interpolation. Works in browsers and in Node >= 22.
+ * Rally's TypeScript client: guest auth and token refresh over `/v1`, room joins over the Colyseus 0.18
+ * SDK with Rally's refusals as typed errors, reconnection, the queue, and snapshot interpolation. Works
+ * in browsers and in Node >= 22. Nothing here knows a game: a game's typed handle lives with the game
+ * (the arena's is examples/arena/client.ts).
  *
  *   const rally = new RallyClient("https://play.example.com");
  *   await rally.auth.guest({ deviceId });
- *   const arena = await rally.joinArena();
- *   arena.on("state", (s) => draw(s));
- *   arena.sendInput({ x: 1, y: 0, aim: 0, fire: false });
+ *   const room = await rally.joinOrCreate<MyState>("my-game");
  */
 import { Client, type Room } from "@colyseus/sdk";
-import { ArenaHandle, type ArenaHandleOptions, type ArenaRoom, type ArenaStateView } from "./arena.ts";
 import { isErrorCode } from "../protocol/errors.ts";
 import { RallyApiError, toRoomError } from "./errors.ts";
 
-export { ARENA } from "../rooms/arena/constants.ts";
-export * from "./arena.ts";
+export * from "./match.ts";
+export { Emitter, type EventMap } from "./emitter.ts";
 export { RallyApiError, RallyRoomError, SdkErrorCode, type RallyErrorCode } from "./errors.ts";
 export { queue, type QueueClient, type QueueOptions, type QueueStatus } from "./queue.ts";
 export { ERRORS, decodeRefusal, type ErrorCode, type Refusal } from "../protocol/errors.ts";
@@ -78,8 +77,6 @@ export interface RallyClientOptions {
   store?: SessionStore;
   /** Refresh the access token this long before it expires (ms). Default 30 s. */
   refreshMarginMs?: number;
-  /** Passed to every arena handle. */
-  arena?: ArenaHandleOptions;
   /** Override fetch (tests, custom agents). */
   fetch?: typeof fetch;
 }
@@ -114,7 +111,7 @@ export class RallyClient {
   private readonly baseUrl: string;
   private readonly fetchFn: typeof fetch;
 
-  constructor(endpoint: string, private readonly options: RallyClientOptions = {}) {
+  constructor(endpoint: string, options: RallyClientOptions = {}) {
     this.baseUrl = endpoint.replace(/\/+$/, "");
     this.colyseus = new Client(this.baseUrl);
     // Bound, because browsers throw "Illegal invocation" on a detached window.fetch.
@@ -139,26 +136,27 @@ export class RallyClient {
     return (await this.request<{ items: Record<string, number> }>("GET", "/v1/players/me/inventory", undefined, true)).items;
   }
 
-  /** Join (or create) an open arena. Refuses with RallyRoomError (e.g. AUTH_INVALID_TOKEN). */
-  async joinArena(): Promise<ArenaHandle> {
+  /**
+   * Join (or create) an open room of `roomName` with a fresh token. A refusal throws RallyRoomError
+   * with the server's code (e.g. AUTH_INVALID_TOKEN, ROOM_BAD_OPTIONS).
+   */
+  async joinOrCreate<S = unknown>(roomName: string, options: Record<string, unknown> = {}): Promise<Room<unknown, S>> {
     await this.auth.ensureFresh();
-    return this.wrapJoin(() => this.colyseus.joinOrCreate<ArenaStateView>("arena", {}));
+    return this.wrapJoin(() => this.colyseus.joinOrCreate<S>(roomName, options));
   }
 
   /** Take back a seat after a page reload, with a `reconnectionToken` ("roomId:token") kept from before. */
-  async reconnect(reconnectionToken: string): Promise<ArenaHandle> {
+  async reconnect<S = unknown>(reconnectionToken: string): Promise<Room<unknown, S>> {
     await this.auth.ensureFresh();
-    return this.wrapJoin(() => this.colyseus.reconnect<ArenaStateView>(reconnectionToken));
+    return this.wrapJoin(() => this.colyseus.reconnect<S>(reconnectionToken));
   }
 
-  private async wrapJoin(join: () => Promise<Room<unknown, ArenaStateView>>): Promise<ArenaHandle> {
-    let room: ArenaRoom;
+  private async wrapJoin<S>(join: () => Promise<Room<unknown, S>>): Promise<Room<unknown, S>> {
     try {
-      room = await join();
+      return await join();
     } catch (e) {
       throw toRoomError(e);
     }
-    return new ArenaHandle(room, this.options.arena);
   }
 
   /** @internal JSON over `/v1`; errors become RallyApiError. `authed` adds the bearer token and retries once after a refresh. */

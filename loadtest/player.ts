@@ -1,7 +1,7 @@
 /**
  * One load-test player over the official @colyseus/sdk: a guest login (POST /v1/auth/guest), then in a
  * loop: join `queue`, on `seat` send `confirm` and consume the reservation (client-sdk/queue.ts's flow),
- * play the arena with valid inputs (rooms/arena/protocol.ts) and WebSocket pings, leave when the match
+ * play the arena with valid inputs (examples/arena/protocol.ts) and WebSocket pings, leave when the match
  * ends or after `playS`, pause, queue again. Everything observed goes to a `PlayerSink`.
  */
 import { randomBytes } from "node:crypto";

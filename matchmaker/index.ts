@@ -2,7 +2,7 @@
  * Public surface of the matchmaker core: transport-free, clock-free, I/O only through the
  * injected TicketStore / Lease. The Colyseus `queue` room and the provisioner build on this.
  */
-export { DEFAULT_SHARD, defineModes, exampleModes, latencyBudgetAt, mayRoam, parseModeRules, regionsAt, RulesError, shardOf, shardRules, shardsOf, ticketShard, windowAt, WidenCurve } from "./rules.ts";
+export { DEFAULT_SHARD, defineModes, latencyBudgetAt, mayRoam, parseModeRules, regionsAt, RulesError, shardOf, shardRules, shardsOf, ticketShard, windowAt, WidenCurve } from "./rules.ts";
 export type { AttributeRuleInput, ModeRules, ModeRulesInput, ModeTable, RegionStep, WindowRule } from "./rules.ts";
 export { DEFAULT_HOOK_CALLS_PER_PASS } from "./rules.ts";
 export { attributeRulesOf, commonAttributes, MAX_ATTRIBUTE_ITEMS, MAX_ATTRIBUTES, MAX_ATTRIBUTES_JSON, parseTicketAttributes, partyAttributes, ticketAttributesSchema } from "./attributes.ts";

@@ -283,8 +283,3 @@ export function latencyBudgetAt(steps: readonly RegionStep[], waitS: number): nu
   return budget;
 }
 
-/** Example modes for the game rooms; `arena` is the ranked 2v2 example, `5v5` the team mode. */
-export const exampleModes = defineModes({
-  arena: { teams: 2, teamSize: 2, bots: { afterS: 60 }, minPlayers: 2, readyCheck: { timeoutS: 15 } },
-  "5v5": { teams: 2, teamSize: 5, readyCheck: { timeoutS: 15 } },
-});

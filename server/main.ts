@@ -1,9 +1,7 @@
 /**
- * `npm start`: one Rally node running the arena example, the same way a studio's own entry file runs
- * its games (`startRally` from rally/server). Config comes only from the environment (server/config.ts);
- * a bad setting, game or mode, or a busy port, prints one line and exits 1.
+ * `npm start` (and every node the pool manager, the load tools or Docker start): one Rally node serving
+ * the arena example, booted exactly as a studio boots its own game (examples/arena/main.ts, `startRally`
+ * from rally/server). Config comes only from the environment (see server/config.ts); a bad setting,
+ * game or mode, or a busy port, prints one line and exits 1.
  */
-import { startRally } from "./index.ts";
-import { arenaGame } from "../rooms/arena/game.ts";
-
-await startRally({ games: { arena: arenaGame } });
+import "../examples/arena/main.ts";

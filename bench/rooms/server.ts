@@ -28,7 +28,8 @@ import { join } from "node:path";
 import { Room, defineRoom, defineServer, matchMaker, type Client, type FixedTimestepCallback, type StepContext } from "@colyseus/core";
 import { StateView } from "@colyseus/schema";
 import { WebSocketTransport } from "@colyseus/ws-transport";
-import { ARENA, ArenaSimulation, ArenaState, OPEN_ROOM_START_DELAY_MS, arenaInputSchema } from "../../rooms/index.ts";
+import { OPEN_ROOM_START_DELAY_MS } from "../../rooms/index.ts";
+import { ARENA, ArenaSimulation, ArenaState, arenaInputSchema } from "../../examples/arena/index.ts";
 
 const engine = process.env.BENCH_ENGINE;
 const port = Number(process.env.PORT);
@@ -230,7 +231,7 @@ class BareArenaRoom extends Room<{ state: ArenaState }> {
 
 if (engine === "rally") {
   const { createRally } = await import("../../server/index.ts");
-  const { arenaGame } = await import("../../rooms/arena/game.ts");
+  const { arenaGame } = await import("../../examples/arena/index.ts");
   // Diagnostic (BENCH_BARE_IN_RALLY=1): the bare room hosted by the real Rally node (registered like any
   // room, so its clients need guest tokens too), to tell the cost of the node's background work
   // (metrics, matchmaker, heartbeat, presence) from MatchRoom's own.

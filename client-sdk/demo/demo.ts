@@ -1,6 +1,7 @@
 /**
  * The browser demo served at `/`: guest login, join an arena, draw it, send input. It uses only the
- * public SDK (bundled separately as /rally.js), so it doubles as the reference for a web client.
+ * public SDK (bundled separately as /rally.js) and the arena example's client
+ * (examples/arena/client.ts, bundled into demo.js), so it doubles as the reference for a web client.
  *
  * The side panel (demo/social.ts) adds friends with live presence, a party that queues together (the
  * arena view takes over when the matchmaker seats it) and a peer-to-peer chat over a relay session.
@@ -8,10 +9,10 @@
  * Identity: a device id in localStorage plus a per-tab suffix in sessionStorage, so a reload keeps the
  * player (and its seat, through the stored reconnection token) while a second tab is a second player.
  */
+import { Interpolator, RallyApiError, RallyClient, RallyRoomError, webStorage, type MatchResult } from "../index.ts";
 import {
-  ARENA, ArenaHandle, Interpolator, RallyApiError, RallyClient, RallyRoomError, webStorage,
-  type ArenaRoom, type ArenaPhase, type ArenaStateView, type MatchResult,
-} from "../index.ts";
+  ARENA, ArenaHandle, joinArena, reconnectArena, type ArenaRoom, type ArenaPhase, type ArenaStateView,
+} from "../../examples/arena/client.ts";
 import { startSocialPanel, type SocialPanel } from "./social.ts";
 import { endScreen, entryFor, rewardsLine, type EndOutcome, type EndScreen } from "./end-screen.ts";
 
@@ -111,12 +112,12 @@ async function enterArena(): Promise<void> {
   let handle: ArenaHandle | null = null;
   if (saved) {
     try {
-      handle = await rally.reconnect(saved); // a page reload within the reconnection window keeps the seat
+      handle = await reconnectArena(rally, saved); // a page reload within the reconnection window keeps the seat
     } catch {
       sessionStorage.removeItem(RECONNECT_KEY);
     }
   }
-  handle ??= await rally.joinArena();
+  handle ??= await joinArena(rally);
   adopt(handle);
 }
 

@@ -12,7 +12,7 @@ import { fileURLToPath } from "node:url";
 const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Every room state a client decodes: the arena match and the relay/custom-game rooms. */
-export const SCHEMA_SOURCES: readonly string[] = ["rooms/arena/state.ts", "rooms/social/peer-room.ts"];
+export const SCHEMA_SOURCES: readonly string[] = ["examples/arena/state.ts", "rooms/social/peer-room.ts"];
 export const CSHARP_NAMESPACE = "Rally.State";
 export const STATE_DIR = join(repoRoot, "client-sdk/unity/State");
 

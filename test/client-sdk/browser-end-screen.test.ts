@@ -16,7 +16,7 @@ import { loadConfig } from "../../server/config.ts";
 import { startGameNode, type GameNode } from "../../server/node/index.ts";
 import { DEFAULT_REWARDS } from "../../server/players/index.ts";
 import { defineGame } from "../../server/index.ts";
-import { ARENA, ArenaRoom, type ArenaState } from "../../rooms/index.ts";
+import { ARENA, ArenaRoom, type ArenaState } from "../../examples/arena/index.ts";
 import { freePort, repoRoot, tempDir } from "../support/processes.ts";
 import { until } from "../support/wait.ts";
 

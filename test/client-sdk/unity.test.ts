@@ -12,7 +12,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { ArenaBullet, ArenaPlayer, ArenaState } from "../../rooms/arena/state.ts";
+import { ArenaBullet, ArenaPlayer, ArenaState } from "../../examples/arena/state.ts";
 import { PeerPlayer, PeerState } from "../../rooms/social/peer-room.ts";
 import type { QueueStatus } from "../../protocol/index.ts";
 import { generateCsharp, STATE_DIR } from "../../client-sdk/unity/codegen.ts";

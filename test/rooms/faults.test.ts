@@ -8,7 +8,7 @@ import type { StepContext } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { z } from "zod";
 import { pino } from "pino";
-import { ArenaRoom } from "../../rooms/index.ts";
+import { ArenaRoom } from "../../examples/arena/index.ts";
 import { defineGame } from "../../server/index.ts";
 import { startTestNode, waitForState, type TestNode } from "../support/rooms.ts";
 

@@ -8,7 +8,8 @@ import assert from "node:assert/strict";
 import { matchMaker, type Room } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { StateView } from "@colyseus/schema";
-import { ArenaRoom, renewPatchMaps } from "../../rooms/index.ts";
+import { renewPatchMaps } from "../../rooms/index.ts";
+import { ArenaRoom } from "../../examples/arena/index.ts";
 import { defineGame } from "../../server/index.ts";
 import { startTestNode, waitForState, type TestNode } from "../support/rooms.ts";
 

@@ -13,7 +13,7 @@ import type { Games, Logger } from "../../server/index.ts";
 import type { Store } from "../../server/store/index.ts";
 import type { MatchResult, MatchResultSink } from "../../rooms/index.ts";
 import { startTestRally, type TestRallyOptions } from "../../testing/index.ts";
-import { arenaGame } from "../../rooms/arena/game.ts";
+import { arenaGame } from "../../examples/arena/index.ts";
 
 /** The example game every shared test node hosts unless a test passes its own `games`. */
 export const defaultTestGames: Games = { arena: arenaGame };

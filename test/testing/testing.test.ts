@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Room, matchMaker } from "@colyseus/core";
 import { Client } from "@colyseus/sdk";
-import { ArenaRoom } from "../../rooms/index.ts";
+import { ArenaRoom } from "../../examples/arena/index.ts";
 import { defineGame } from "../../server/index.ts";
 import { startTestRally, type TestRally } from "../../testing/index.ts";
 import { guest } from "../support/processes.ts";

@@ -10,8 +10,7 @@
  */
 import assert from "node:assert/strict";
 import type { Room } from "@colyseus/sdk";
-import { ArenaRoom } from "../../../rooms/index.ts";
-import { arenaModes } from "../../../rooms/arena/game.ts";
+import { ArenaRoom, arenaModes } from "../../../examples/arena/index.ts";
 import { defineGame } from "../../../server/index.ts";
 import { RallyClient, SocialClient, queue, type Presence, type QueueStatus } from "../../../client-sdk/index.ts";
 import { startMmNode, until, within, type MmNode } from "../../support/matchmaker-e2e.ts";

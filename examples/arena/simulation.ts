@@ -202,7 +202,7 @@ export class ArenaSimulation {
     return null;
   }
 
-  /** The team's spawn slot farthest from every other live player (rooms/arena/spawn.ts). */
+  /** The team's spawn slot farthest from every other live player (examples/arena/spawn.ts). */
   private placeAtSpawn(player: ArenaPlayer, sessionId: string): void {
     const occupied: Point[] = [];
     for (const [id, p] of this.state.players) if (id !== sessionId && p.respawnInMs === 0) occupied.push(p);

@@ -3,9 +3,7 @@
  * (fixed 30 Hz step); clients only send `input` messages. Each client gets its own StateView so its
  * ammo and last applied input are invisible to everyone else.
  */
-import type { Client, StepContext } from "@colyseus/core";
-import { StateView } from "@colyseus/schema";
-import { MatchRoom, MatchPhase, type MatchPlayer } from "../match-room.ts";
+import { MatchRoom, MatchPhase, StateView, type Client, type MatchPlayer, type StepContext } from "rally/server";
 import { ARENA } from "./constants.ts";
 import { arenaInputSchema, arenaJoinOptionsSchema } from "./protocol.ts";
 import { ArenaSimulation } from "./simulation.ts";

@@ -1,6 +1,6 @@
 /** The arena rules, driven step by step without a room or a network: deterministic. */
 import assert from "node:assert/strict";
-import { ARENA, ArenaSimulation, ArenaState, type ArenaInput } from "../../rooms/index.ts";
+import { ARENA, ArenaSimulation, ArenaState, type ArenaInput } from "../../../examples/arena/index.ts";
 
 const DT = 1000 / ARENA.tickRate;
 

@@ -1,27 +1,24 @@
 /**
- * A joined `arena` room: typed state, throttled input, and one event stream for everything the room
- * says (state patches, the result, errors, draining, drops and reconnects).
+ * The arena's client: a joined `arena` room with typed state, throttled input, and one event stream for
+ * everything the room says (state patches, the result, errors, draining, drops and reconnects).
+ * Built on Rally's SDK (`rally/sdk`, client-sdk/) the way a studio builds its own game's handle; the demo
+ * page (client-sdk/demo/) plays with it.
+ *
+ *   const rally = new RallyClient("https://play.example.com");
+ *   await rally.auth.guest({ deviceId });
+ *   const arena = await joinArena(rally);
+ *   arena.on("state", (s) => draw(s));
+ *   arena.sendInput({ x: 1, y: 0, aim: 0, fire: false });
  */
 import type { Room } from "@colyseus/sdk";
-import { ARENA, type ArenaInput } from "../rooms/arena/constants.ts";
-import type { ArenaState } from "../rooms/arena/state.ts";
-import type { DrainingNotice, MatchResult, RoomErrorMessage } from "../protocol/index.ts";
-import { Emitter } from "./emitter.ts";
+import { Emitter, type DrainingNotice, type MatchPhase, type MatchResult, type RallyClient, type RoomMessageError, type SyncedMap } from "rally/sdk";
+import { ARENA, type ArenaInput } from "./constants.ts";
+import type { ArenaState } from "./state.ts";
 
-export type { ArenaInput, DrainingNotice, MatchResult };
+export { ARENA };
+export type { ArenaInput, DrainingNotice, MatchResult, RoomMessageError, SyncedMap };
 
-export type ArenaPhase = "waiting" | "playing" | "ended";
-
-/** Read-only view of a synced map (Colyseus' MapSchema on the client). */
-export interface SyncedMap<V> extends Iterable<[string, V]> {
-  readonly size: number;
-  get(key: string): V | undefined;
-  has(key: string): boolean;
-  forEach(callback: (value: V, key: string) => void): void;
-  keys(): IterableIterator<string>;
-  values(): IterableIterator<V>;
-  entries(): IterableIterator<[string, V]>;
-}
+export type ArenaPhase = MatchPhase;
 
 export interface ArenaPlayerView {
   readonly playerId: string;
@@ -66,15 +63,6 @@ export interface ArenaStateView {
 // Compile-time guard that the view above still matches the server schema (types only, nothing bundled).
 type Expect<T extends true> = T;
 export type _ArenaViewMatchesServer = Expect<Omit<ArenaState, "phase"> extends Omit<ArenaStateView, "phase"> ? true : false>;
-
-/**
- * The server's `error` message (protocol RoomErrorMessage: a bad input or an unknown message type;
- * nothing was changed), or the SDK's `ROOM_ERROR_<colyseus code>` for a room-level error.
- */
-export interface RoomMessageError {
-  code: RoomErrorMessage["code"] | `ROOM_ERROR_${number}`;
-  message: string;
-}
 
 /** An input to send; `seq` is filled in from the handle's counter when omitted. */
 export type ArenaInputDraft = Omit<ArenaInput, "seq"> & { seq?: number };
@@ -152,7 +140,7 @@ export class ArenaHandle {
     return this.room.roomId;
   }
 
-  /** `roomId:token`: keep it (e.g. in sessionStorage) to `RallyClient.reconnect` after a page reload. */
+  /** `roomId:token`: keep it (e.g. in sessionStorage) to `reconnectArena` after a page reload. */
   get reconnectionToken(): string {
     return this.room.reconnectionToken;
   }
@@ -227,4 +215,14 @@ function clampUnit(v: number): number {
 
 function now(): number {
   return typeof performance !== "undefined" ? performance.now() : Date.now();
+}
+
+/** Join (or create) an open arena. Refuses with RallyRoomError (e.g. AUTH_INVALID_TOKEN). */
+export async function joinArena(rally: RallyClient, options: ArenaHandleOptions = {}): Promise<ArenaHandle> {
+  return new ArenaHandle(await rally.joinOrCreate<ArenaStateView>("arena"), options);
+}
+
+/** Take back an arena seat after a page reload, with the handle's `reconnectionToken` kept from before. */
+export async function reconnectArena(rally: RallyClient, reconnectionToken: string, options: ArenaHandleOptions = {}): Promise<ArenaHandle> {
+  return new ArenaHandle(await rally.reconnect<ArenaStateView>(reconnectionToken), options);
 }

@@ -6,11 +6,11 @@ import assert from "node:assert/strict";
 import { matchMaker, type Room as ServerRoom } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { SignJWT } from "jose";
-import { ARENA, ArenaRoom, type ArenaState } from "../../rooms/index.ts";
-import { defineGame } from "../../server/index.ts";
-import { leaveCode, nextMessage, startTestNode, waitForState, type TestNode } from "../support/rooms.ts";
-import { matchResultSchema, type ErrorCode } from "../../protocol/index.ts";
-import { refusedWith } from "../support/refusal.ts";
+import { ARENA, ArenaRoom, type ArenaState } from "../../../examples/arena/index.ts";
+import { defineGame } from "../../../server/index.ts";
+import { leaveCode, nextMessage, startTestNode, waitForState, type TestNode } from "../../support/rooms.ts";
+import { matchResultSchema, type ErrorCode } from "../../../protocol/index.ts";
+import { refusedWith } from "../../support/refusal.ts";
 
 const JWT_SECRET = "arena-test-secret-0123456789-abcdefgh";
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- SDK rooms decode the state without static types

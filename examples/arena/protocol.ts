@@ -1,5 +1,4 @@
-import { z } from "zod";
-import { baseJoinOptionsSchema } from "../match-room.ts";
+import { baseJoinOptionsSchema, z } from "rally/server";
 
 /** The `input` message. Strict: an extra key (a player id, a position) is refused, never ignored. */
 export const arenaInputSchema = z.object({

@@ -1,7 +1,7 @@
 /** Arena spawns and bot spacing: pure functions, then the simulation seating a full room of bots. */
 import assert from "node:assert/strict";
-import { ARENA, ArenaSimulation, ArenaState } from "../../rooms/index.ts";
-import { pickSpawn, separation, spawnSlots, type Point } from "../../rooms/arena/spawn.ts";
+import { ARENA, ArenaSimulation, ArenaState } from "../../../examples/arena/index.ts";
+import { pickSpawn, separation, spawnSlots, type Point } from "../../../examples/arena/spawn.ts";
 
 const DT = 1000 / ARENA.tickRate;
 const minGap = (ps: readonly Point[]) => {
