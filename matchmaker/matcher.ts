@@ -55,10 +55,12 @@ export interface PassResult {
   readonly anchorsTried: number;
   /** calls of the mode's hook in this pass (0 without a hook) */
   readonly hookCalls?: number;
+  /** hook calls that threw (each counted as a rejection) */
+  readonly hookErrors?: number;
 }
 
 /** Hook calls a pass may still make (shared by the buckets of one pass). */
-interface HookBudget { left: number; calls: number }
+interface HookBudget { left: number; calls: number; errors: number }
 
 /** Buckets (of equal attributes) at least this large keep a matcher (buffers, field cache) of their own. */
 const OWN_MATCHER_MIN = 256;
@@ -102,7 +104,7 @@ export class Matcher {
   private smallBuckets: Matcher | null = null;
 
   pass(pool: readonly Ticket[], nowMs: number, rules: ModeRules, options: PassOptions = {}): PassResult {
-    const budget: HookBudget | null = rules.hook ? { left: rules.hook.maxCallsPerPass, calls: 0 } : null;
+    const budget: HookBudget | null = rules.hook ? { left: rules.hook.maxCallsPerPass, calls: 0, errors: 0 } : null;
     const equal = attributeRulesOf(rules).equal;
     if (equal.length === 0) return this.passPool(pool, nowMs, rules, options, 0, budget);
     return this.passBuckets(pool, nowMs, rules, options, equal, budget);
@@ -137,7 +139,7 @@ export class Matcher {
     this.buckets = kept;
     this.passes++;
     this.lastCacheHits = hits;
-    return { matches, waiting, anchorsTried, hookCalls: budget?.calls ?? 0 };
+    return { matches, waiting, anchorsTried, hookCalls: budget?.calls ?? 0, hookErrors: budget?.errors ?? 0 };
   }
 
   private passPool(pool: readonly Ticket[], nowMs: number, rules: ModeRules, options: PassOptions, seqBase: number, budget: HookBudget | null): PassResult {
@@ -154,7 +156,7 @@ export class Matcher {
       const ctx = passContext(ix, nowMs, rules, options, buffers.mark(ix.n), seqBase, budget);
       const matches: Match[] = [];
       const anchorsTried = matchAnchors(ctx, matches);
-      return { matches, waiting: countWaiting(ix), anchorsTried, hookCalls: budget?.calls ?? 0 };
+      return { matches, waiting: countWaiting(ix), anchorsTried, hookCalls: budget?.calls ?? 0, hookErrors: budget?.errors ?? 0 };
     } finally {
       // the outermost pass hands its buffers back last, so they (and its field cache) are kept
       if (keepBuffers(buffers)) this.idle = buffers;
@@ -480,7 +482,14 @@ function consultHook(ctx: PassContext, a: number, r: number, bots: number, parit
     if (budget.left <= 0) break;
     budget.left--; budget.calls++;
     const m = buildMatch(ctx, a, r, lobbies[k].picks, bots, lobbies[k].split, seq);
-    const verdict = hook.score(candidateOf(m, ctx.options.shard ?? DEFAULT_SHARD, wait));
+    let verdict: number | "reject";
+    try {
+      verdict = hook.score(candidateOf(m, ctx.options.shard ?? DEFAULT_SHARD, wait));
+    } catch {
+      // a hook that throws has not accepted the candidate: it is not formed (the pass goes on)
+      verdict = "reject";
+      budget.errors++;
+    }
     const score = typeof verdict === "number" && Number.isFinite(verdict) ? verdict : 0;
     matches.push(verdict === "reject" ? null : m);
     scores.push(score);

@@ -400,6 +400,7 @@ export class MatchmakerService {
     const result = this.matcherOf(rules.name, shard).pass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token, shard });
     const tMatch = performance.now();
     this.deps.metrics.passDuration.observe({ mode: rules.name }, (tMatch - t0) / 1000);
+    if (result.hookErrors) this.deps.logger.warn({ mode: rules.name, shard, errors: result.hookErrors, calls: result.hookCalls }, "match hook threw; those candidates were not formed");
 
     const formed: Match[] = [];
     const taken = new Set<string>();

@@ -182,6 +182,17 @@ describe("match hooks", () => {
     assert.equal(matches.length, 5, "one match per call, and none beyond");
   });
 
+  it("a hook that throws rejects that candidate; the pass goes on", () => {
+    let n = 0;
+    const r = rules({ hook: { score: () => { if (n++ === 0) throw new Error("boom"); return 0; }, candidatesPerAnchor: 1 } });
+    const pool = [ticket(undefined, { at: 0 }), ticket(undefined, { at: 1 }), ticket(undefined, { at: 2 }), ticket(undefined, { at: 3 })];
+    const res = runPass(pool, 1000, r, { matcher: new Matcher() });
+    assert.equal(res.hookErrors, 1);
+    const formed = res.matches.map((m) => m.teams.flatMap((t) => t.tickets.map((x) => x.id)).sort().join(","));
+    assert.equal(formed.length, 2, "later candidates formed");
+    assert.ok(!formed.includes([pool[0]!.id, pool[1]!.id].sort().join(",")), "the candidate whose call threw was not formed");
+  });
+
   it("the candidate is read-only", () => {
     let threw = false;
     const r = rules({ hook: { score: (c) => { try { (c.teams as unknown[]).push(1); } catch { threw = true; } return 0; } } });
