@@ -183,14 +183,12 @@ describe("match hooks", () => {
   });
 
   it("a hook that throws rejects that candidate; the pass goes on", () => {
-    let n = 0;
-    const r = rules({ hook: { score: () => { if (n++ === 0) throw new Error("boom"); return 0; }, candidatesPerAnchor: 1 } });
     const pool = [ticket(undefined, { at: 0 }), ticket(undefined, { at: 1 }), ticket(undefined, { at: 2 }), ticket(undefined, { at: 3 })];
+    const r = rules({ hook: { score: (c) => { if (c.teams.some((t) => t.tickets.some((x) => x.id === pool[0]!.id))) throw new Error("boom"); return 0; }, candidatesPerAnchor: 1 } });
     const res = runPass(pool, 1000, r, { matcher: new Matcher() });
-    assert.equal(res.hookErrors, 1);
-    const formed = res.matches.map((m) => m.teams.flatMap((t) => t.tickets.map((x) => x.id)).sort().join(","));
-    assert.equal(formed.length, 2, "later candidates formed");
-    assert.ok(!formed.includes([pool[0]!.id, pool[1]!.id].sort().join(",")), "the candidate whose call threw was not formed");
+    assert.ok(res.hookErrors! >= 1);
+    assert.equal(res.matches.length, 1, "the others still match");
+    assert.ok(!res.matches[0]!.teams.some((t) => t.tickets.some((x) => x.id === pool[0]!.id)), "no candidate whose call threw is formed");
   });
 
   it("the candidate is read-only", () => {
