@@ -86,6 +86,40 @@ describe("ticket attributes: the queue edge", () => {
   });
 });
 
+describe("ticket attributes: the service makes the ticket", () => {
+  const silent = { info() {}, warn() {}, debug() {} };
+  const setup = () => {
+    const now = () => 1_000;
+    const store = new MemoryTicketStore(now);
+    const players = new MemoryPlayerIndex(now);
+    const rooms: RoomApi = {
+      async createRoom() { return { roomId: "r", processId: "p" }; }, async reserveMultipleSeatsFor(_l, seats) { return seats.map(() => true); },
+      buildSeatReservation: (l, sessionId) => ({ name: "maps", roomId: l.roomId, processId: "p", sessionId }), async disposeRoom() {}, async matchAlive() { return false; }, newSessionId: () => "s",
+    };
+    const bus: Bus = { publish() {}, async hset() { return 1; }, async hgetall() { return {}; } };
+    const svc = new MatchmakerService({
+      modes: { maps: { rules: rules({ attributeRules: { map: "overlap" } }), room: "maps" } }, store, players, lease: new LocalLease(now), parties: new MemoryPartyDirectory(),
+      rooms, bus, metrics: createMatchmakerMetrics(new Registry()), logger: silent, region: "eu", knownRegions: async () => ["eu"], ratingOf: async () => 1500, now,
+    });
+    return { svc, players };
+  };
+  const member = (playerId: string, attributes?: Record<string, unknown>) => ({ playerId, name: playerId, latencies: {}, ...(attributes ? { attributes: attributes as never } : {}) });
+
+  it("a party whose members agree gets one ticket with their attributes", async () => {
+    const { svc } = setup();
+    const h = await svc.prepareTicket({ mode: "maps", partyId: "p1", members: [member("a", { map: ["dust"] }), member("b", { map: ["dust"] })] });
+    assert.deepEqual(h.ticket.attributes, { map: ["dust"] });
+  });
+
+  it("a party whose members disagree is refused (MM_BAD_ATTRIBUTES) and takes no record", async () => {
+    const { svc, players } = setup();
+    await assert.rejects(svc.prepareTicket({ mode: "maps", partyId: "p1", members: [member("a", { map: ["dust"] }), member("b", { map: ["port"] })] }),
+      (e: unknown) => isRallyError(e) && e.code === "MM_BAD_ATTRIBUTES" && /attributes\.map/.test(e.message));
+    assert.equal(await players.get("a"), undefined);
+    assert.equal(await players.get("b"), undefined);
+  });
+});
+
 describe("attribute rules in the pass (tables)", () => {
   type Row = { what: string; rule: NonNullable<ModeRulesInput["attributeRules"]>; a?: Record<string, unknown>; b?: Record<string, unknown>; waitS?: number; match: boolean; common?: Record<string, unknown> };
   const rows: Row[] = [
