@@ -17,6 +17,12 @@
  * `baseline` (every waiting ticket read each pass, the path before the mirror). Pass 1 (lease
  * acquired: full read, orphan sweep) is reported apart; passes 2.. give p50/p99 per phase (the
  * sweep is due every 5 s). Then the in-memory pass (runPass alone). The LAST line is one JSON object.
+ *
+ * The `attributes` variant runs the same incremental leader pass over the same pool with custom
+ * ticket attributes and a match hook (README "Custom attributes and match hooks"): every ticket
+ * carries map preferences (overlap), an input device (equal: 80% pad) and a level (distance 10,
+ * widening 1/s to 30), and the mode's hook scores each candidate (a pure function over its
+ * tickets) under the default cap of calls per pass. Its in-memory pass is timed next to the plain one.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -27,6 +33,7 @@ import {
   type Bus, type PassPhases, type RoomApi, type TicketStore,
 } from "../matchmaker/index.ts";
 import { generateArrivals, parseScenario, scenarioRules, syntheticPool, timeRallyPass } from "../matchmaker/simulator.ts";
+import { Matcher, type MatchCandidate, type ModeRules } from "../matchmaker/index.ts";
 import type { Ticket } from "../matchmaker/ticket.ts";
 import { startRedis } from "../test/support/processes.ts";
 
@@ -109,15 +116,64 @@ function service(redis: Redis, store: TicketStore, players: RedisPlayerIndex, no
 
 const grant = { name: `matcher:${mode}`, holder: "bench", token: 1, expiresAt: Infinity };
 
-async function runVariant(redis: Redis, size: number, variant: "incremental" | "baseline"): Promise<VariantResult> {
+// ---- the attributes + hook variant ----
+const MAPS = ["dust", "port", "mill", "keep", "reef", "vale"];
+/** Deterministic attributes from the ticket id: 1-3 maps, a device (80% pad), a level 0-99. */
+function withAttributes(t: Ticket): Ticket {
+  let h = 2166136261;
+  for (let i = 0; i < t.id.length; i++) h = Math.imul(h ^ t.id.charCodeAt(i), 16777619);
+  h >>>= 0;
+  const first = h % MAPS.length, count = 1 + ((h >>> 3) % 3);
+  const map = Array.from({ length: count }, (_, k) => MAPS[(first + k * 2) % MAPS.length]!);
+  return { ...t, attributes: { map: [...new Set(map)], device: (h >>> 7) % 10 < 8 ? "pad" : "kbm", level: (h >>> 11) % 100 } };
+}
+let hookCalls = 0;
+/** A pure hook of the kind a studio writes: prefer lobbies with fewer distinct levels of experience, reject none. */
+function hookScore(c: MatchCandidate): number {
+  let lo = Infinity, hi = -Infinity;
+  for (const team of c.teams) for (const t of team.tickets) {
+    const level = t.attributes?.level as number;
+    if (level < lo) lo = level;
+    if (level > hi) hi = level;
+  }
+  return -(hi - lo);
+}
+const attrRules: ModeRules = {
+  ...rules,
+  attributes: undefined,
+  attributeRules: { map: "overlap", device: "equal", level: { distance: { start: 10, widenPerS: 1, max: 30, curve: "linear", stepS: 5 } } },
+  hook: { score: (c) => { hookCalls++; return hookScore(c); }, maxCallsPerPass: 20_000, candidatesPerAnchor: 3, tieGap: 4 },
+};
+
+/** `timeRallyPass` for the attributes variant: median of 5 after 3 warm-up passes, plus hook calls and matches of one pass. */
+function timeAttributesPass(count: number): { passMs: number; matches: number; hookCalls: number } {
+  const pool = syntheticPool(scenario, count).map((a) => withAttributes(a.ticket));
+  const matcher = new Matcher();
+  for (let i = 0; i < 3; i++) matcher.pass(pool, 60_000, attrRules, { seed: scenario.seed });
+  const times: number[] = [];
+  let last = { matches: 0, hookCalls: 0 };
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const r = matcher.pass(pool, 60_000, attrRules, { seed: scenario.seed });
+    times.push(performance.now() - t0);
+    last = { matches: r.matches.length, hookCalls: r.hookCalls ?? 0 };
+  }
+  return { passMs: times.sort((a, b) => a - b)[2]!, ...last };
+}
+
+async function runVariant(redis: Redis, size: number, variant: "incremental" | "baseline" | "attributes"): Promise<VariantResult> {
   await redis.flushall();
   const base = new RedisTicketStore(redis);
+  const attrs = variant === "attributes";
+  const modeRules = attrs ? attrRules : rules;
+  const shape = (t: Ticket) => (attrs ? withAttributes(t) : t);
+  hookCalls = 0;
   const store = noClaims(variant === "baseline" ? fullReads(base) : base);
   const players = new RedisPlayerIndex(redis);
   let clock = 60_000;
   const svc = service(redis, store, players, () => clock);
   const t0 = performance.now();
-  await load(base, players, syntheticPool(scenario, size).map((a) => a.ticket), clock);
+  await load(base, players, syntheticPool(scenario, size).map((a) => shape(a.ticket)), clock);
   const loadS = (performance.now() - t0) / 1000;
   const phases: Array<PassPhases & { totalMs: number }> = [];
   for (let k = 0; k < passes; k++) {
@@ -125,10 +181,10 @@ async function runVariant(redis: Redis, size: number, variant: "incremental" | "
     if (k > 0 && arrivals > 0) {
       // new tickets since the last pass (other nodes' queue rooms: not timed)
       const fresh = generateArrivals({ ...scenario, arrivalsPerS: arrivals }, { fromS: k + 59, toS: k + 60, seed: scenario.seed + k, idPrefix: `a${k}-` });
-      await load(base, players, fresh.map((a) => a.ticket), clock);
+      await load(base, players, fresh.map((a) => shape(a.ticket)), clock);
     }
     const t = performance.now();
-    await svc.pass({ rules, room: "arena" }, grant, clock);
+    await svc.pass({ rules: modeRules, room: "arena" }, grant, clock);
     phases.push({ ...svc.lastPass!, totalMs: performance.now() - t });
   }
   const [first, ...rest] = phases;
@@ -142,7 +198,8 @@ async function runVariant(redis: Redis, size: number, variant: "incremental" | "
   log(`${String(size).padStart(6)} ${variant.padEnd(11)} loaded in ${loadS.toFixed(1)} s; pass 1 (lease acquired: full read, sweep): ${r1(first.totalMs)} ms ` +
     `(sync ${r1(first.syncMs)}, sweep ${r1(first.sweepMs)}, match ${r1(first.matchMs)}, claim ${r1(first.claimMs)})`);
   log(`${"".padStart(6)} ${"".padEnd(11)} passes 2-${passes}: ${cols.map((c) => `${c.replace("Ms", "")} p50 ${p50[c]} / p99 ${p99[c]}`).join(", ")} ms; ` +
-    `read p50 ${result.readP50} tickets, ${result.waiting} waiting, ${q(rest.map((p) => p.proposed), 0.5)} lobbies proposed per pass (claims refused)`);
+    `read p50 ${result.readP50} tickets, ${result.waiting} waiting, ${q(rest.map((p) => p.proposed), 0.5)} lobbies proposed per pass (claims refused)` +
+    (attrs ? `; hook calls ${Math.round(hookCalls / passes)} per pass (cap ${attrRules.hook!.maxCallsPerPass})` : ""));
   return result;
 }
 
@@ -162,15 +219,16 @@ async function claimCost(redis: Redis, size: number): Promise<{ matches: number;
 timeRallyPass(scenario, rules, 10_000);
 const server = await startRedis();
 const redis = new Redis({ port: server.port, host: "127.0.0.1" });
-const out: Record<string, { incremental: VariantResult; baseline: VariantResult; ratioTotalP50: number; ratioSyncP50: number }> = {};
+const out: Record<string, { incremental: VariantResult; baseline: VariantResult; attributes: VariantResult; ratioTotalP50: number; ratioSyncP50: number }> = {};
 let claims: Awaited<ReturnType<typeof claimCost>>;
 try {
   log(`bench:pass scenario ${scenario.name ?? values.scenario}, mode ${mode}, ${passes} passes per variant, ${arrivals} arrivals/s, redis-server ${server.url}`);
   for (const size of sizes) {
     const incremental = await runVariant(redis, size, "incremental");
     const baseline = await runVariant(redis, size, "baseline");
+    const attributes = await runVariant(redis, size, "attributes");
     out[size] = {
-      incremental, baseline,
+      incremental, baseline, attributes,
       ratioTotalP50: Math.round((incremental.p50.totalMs / baseline.p50.totalMs) * 100) / 100,
       ratioSyncP50: Math.round((incremental.p50.syncMs / baseline.p50.syncMs) * 1000) / 1000,
     };
@@ -185,4 +243,6 @@ try {
 const top = sizes[sizes.length - 1];
 const memoryPassMs = r1(timeRallyPass(scenario, rules, top));
 log(`in-memory pass over ${top} tickets (runPass alone, median of 5 after warm-up): ${memoryPassMs} ms`);
-log(JSON.stringify({ scenario: scenario.name, passes, arrivalsPerS: arrivals, sizes: out, claims, memoryPassMs: { [top]: memoryPassMs } }));
+const attributesPass = timeAttributesPass(top);
+log(`in-memory pass over ${top} tickets with attributes + hook: ${r1(attributesPass.passMs)} ms, ${attributesPass.matches} matches, ${attributesPass.hookCalls} hook calls (cap ${attrRules.hook!.maxCallsPerPass})`);
+log(JSON.stringify({ scenario: scenario.name, passes, arrivalsPerS: arrivals, sizes: out, claims, memoryPassMs: { [top]: memoryPassMs }, attributesPass: { [top]: { ...attributesPass, passMs: r1(attributesPass.passMs) } } }));

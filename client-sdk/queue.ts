@@ -53,6 +53,7 @@ export async function queue<S = unknown>(client: QueueClient, options: QueueOpti
   const body: { -readonly [K in keyof QueueJoinOptions]: QueueJoinOptions[K] } = { mode: join.mode };
   if (join.partyId !== undefined) body.partyId = join.partyId;
   if (join.latencies !== undefined) body.latencies = join.latencies;
+  if (join.attributes !== undefined) body.attributes = join.attributes;
   if (signal?.aborted) throw new RallyRoomError("MM_CANCELLED", "queueing was aborted", 0);
   let room: Room;
   try {

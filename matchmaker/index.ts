@@ -3,7 +3,10 @@
  * injected TicketStore / Lease. The Colyseus `queue` room and the provisioner build on this.
  */
 export { DEFAULT_SHARD, defineModes, latencyBudgetAt, mayRoam, parseModeRules, regionsAt, RulesError, shardOf, shardRules, shardsOf, ticketShard, windowAt, WidenCurve } from "./rules.ts";
-export type { ModeRules, ModeRulesInput, ModeTable, RegionStep, WindowRule } from "./rules.ts";
+export type { AttributeRuleInput, ModeRules, ModeRulesInput, ModeTable, RegionStep, WindowRule } from "./rules.ts";
+export { DEFAULT_HOOK_CALLS_PER_PASS } from "./rules.ts";
+export { attributeRulesOf, commonAttributes, MAX_ATTRIBUTE_ITEMS, MAX_ATTRIBUTES, MAX_ATTRIBUTES_JSON, parseTicketAttributes, partyAttributes, ticketAttributesSchema } from "./attributes.ts";
+export type { AttributePrimitive, AttributeValue, CandidateTicket, MatchCandidate, MatchHook, TicketAttributes } from "./attributes.ts";
 export { makeTicket, TicketSchema, TicketState, ticketSize, waitS } from "./ticket.ts";
 export type { Ticket, TicketInput } from "./ticket.ts";
 export { eloWinProb, Matcher, runPass } from "./matcher.ts";

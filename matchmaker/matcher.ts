@@ -7,8 +7,9 @@
  * if the team gap fits the anchor's gap window; otherwise swap in other candidates of the
  * same party size. A ticket is taken by at most one match per pass.
  */
+import { AttributeColumns, attributeRulesOf, bucketKeyOf, LobbyAttributes, type AttributeValue, type MatchCandidate } from "./attributes.ts";
 import { IndexBuffers, keepBuffers, NearestWalk, PoolIndex } from "./pool-index.ts";
-import { windowAt, type ModeRules } from "./rules.ts";
+import { DEFAULT_SHARD, windowAt, type ModeRules } from "./rules.ts";
 import { bestTwoTeamMask, EXACT_TWO_TEAM_ITEMS, splitTeams, type ParityRule, type TeamSplit } from "./teams.ts";
 import type { Ticket } from "./ticket.ts";
 
@@ -34,6 +35,8 @@ export interface Match {
   readonly crossRegion: boolean;
   readonly anchorTicketId: string;
   readonly formedAt: number;
+  /** what the mode's attribute rules make common (equal values, overlap common sets); absent without rules */
+  readonly attributes?: Readonly<Record<string, AttributeValue>>;
 }
 
 export interface PassOptions {
@@ -41,6 +44,8 @@ export interface PassOptions {
   readonly seed?: number;
   /** favoured team's win probability from team mean ratings; default: Elo logistic on the gap */
   readonly predictWin?: (teamMeans: readonly number[]) => number;
+  /** the region shard this pool is (told to the mode's hook; default `default`) */
+  readonly shard?: string;
 }
 
 export interface PassResult {
@@ -48,7 +53,18 @@ export interface PassResult {
   /** tickets of this mode still waiting after the pass */
   readonly waiting: number;
   readonly anchorsTried: number;
+  /** calls of the mode's hook in this pass (0 without a hook) */
+  readonly hookCalls?: number;
+  /** hook calls that threw (each counted as a rejection) */
+  readonly hookErrors?: number;
 }
+
+/** Hook calls a pass may still make (shared by the buckets of one pass). */
+interface HookBudget { left: number; calls: number; errors: number }
+
+/** Buckets (of equal attributes) at least this large keep a matcher (buffers, field cache) of their own. */
+const OWN_MATCHER_MIN = 256;
+const MAX_BUCKET_MATCHERS = 32;
 
 /** Nearest candidates considered per anchor, as a multiple of the match size. */
 const CANDIDATES_PER_SLOT = 2;
@@ -83,9 +99,52 @@ export class Matcher {
   /** tickets of the last pass whose fields came from the pass before it */
   lastCacheHits = 0;
 
+  /** bucket key -> matcher of that bucket of equal attributes (modes with `equal` rules) */
+  private buckets: Map<string, Matcher> | null = null;
+  private smallBuckets: Matcher | null = null;
+
   pass(pool: readonly Ticket[], nowMs: number, rules: ModeRules, options: PassOptions = {}): PassResult {
+    const budget: HookBudget | null = rules.hook ? { left: rules.hook.maxCallsPerPass, calls: 0, errors: 0 } : null;
+    const equal = attributeRulesOf(rules).equal;
+    if (equal.length === 0) return this.passPool(pool, nowMs, rules, options, 0, budget);
+    return this.passBuckets(pool, nowMs, rules, options, equal, budget);
+  }
+
+  /**
+   * `equal` rules: tickets of different values can never share a match, so the pass runs once per
+   * bucket of equal values (oldest first within each; buckets are independent, so the result is what
+   * one pass checking equality per candidate would form). Big buckets keep a matcher of their own.
+   */
+  private passBuckets(pool: readonly Ticket[], nowMs: number, rules: ModeRules, options: PassOptions, equal: readonly string[], budget: HookBudget | null): PassResult {
+    const groups = new Map<string, Ticket[]>();
+    for (const t of pool) {
+      if (t.mode !== rules.name) continue;
+      const k = bucketKeyOf(t, equal);
+      let g = groups.get(k);
+      if (!g) groups.set(k, g = []);
+      g.push(t);
+    }
+    const kept = new Map<string, Matcher>();
+    const matches: Match[] = [];
+    let waiting = 0, anchorsTried = 0, hits = 0;
+    for (const [k, tickets] of groups) {
+      let m: Matcher;
+      if (tickets.length >= OWN_MATCHER_MIN && kept.size < MAX_BUCKET_MATCHERS) kept.set(k, m = this.buckets?.get(k) ?? new Matcher());
+      else m = this.smallBuckets ??= new Matcher();
+      const r = m.passPool(tickets, nowMs, rules, options, matches.length, budget);
+      for (const match of r.matches) matches.push(match);
+      waiting += r.waiting; anchorsTried += r.anchorsTried; hits += m.lastCacheHits;
+    }
+    // buckets gone from this pool let their matchers go
+    this.buckets = kept;
+    this.passes++;
+    this.lastCacheHits = hits;
+    return { matches, waiting, anchorsTried, hookCalls: budget?.calls ?? 0, hookErrors: budget?.errors ?? 0 };
+  }
+
+  private passPool(pool: readonly Ticket[], nowMs: number, rules: ModeRules, options: PassOptions, seqBase: number, budget: HookBudget | null): PassResult {
     // An idle queue runs a pass every second on every node: no index (its radix sort clears 64k slots).
-    if (pool.length === 0) return { matches: [], waiting: 0, anchorsTried: 0 };
+    if (pool.length === 0) return { matches: [], waiting: 0, anchorsTried: 0, hookCalls: budget?.calls ?? 0 };
     this.passes++;
     const buffers = this.idle ?? new IndexBuffers();
     if (this.idle) this.reused++;
@@ -94,10 +153,10 @@ export class Matcher {
       // tickets of other modes are left out by the index
       const ix = new PoolIndex(pool, nowMs, rules, buffers);
       this.lastCacheHits = buffers.cacheHits;
-      const ctx = passContext(ix, nowMs, rules, options, buffers.mark(ix.n));
+      const ctx = passContext(ix, nowMs, rules, options, buffers.mark(ix.n), seqBase, budget);
       const matches: Match[] = [];
       const anchorsTried = matchAnchors(ctx, matches);
-      return { matches, waiting: countWaiting(ix), anchorsTried };
+      return { matches, waiting: countWaiting(ix), anchorsTried, hookCalls: budget?.calls ?? 0, hookErrors: budget?.errors ?? 0 };
     } finally {
       // the outermost pass hands its buffers back last, so they (and its field cache) are kept
       if (keepBuffers(buffers)) this.idle = buffers;
@@ -113,9 +172,15 @@ export function runPass(pool: readonly Ticket[], nowMs: number, rules: ModeRules
   return (options.matcher ?? shared).pass(pool, nowMs, rules, options);
 }
 
-function passContext(ix: PoolIndex, nowMs: number, rules: ModeRules, options: PassOptions, mark: Uint8Array): PassContext {
+function passContext(ix: PoolIndex, nowMs: number, rules: ModeRules, options: PassOptions, mark: Uint8Array, seqBase: number, budget: HookBudget | null): PassContext {
   const maxItems = rules.matchSize + 1;
+  const c = attributeRulesOf(rules);
+  // overlap / distance: columns for this pool (equal rules were settled by bucketing)
+  const cols = c.overlap.length || c.distance.length ? new AttributeColumns(ix.poolTickets, inverse(ix.poolIndexOf), c) : null;
   return {
+    cols, equalRules: c.equal,
+    attrs: cols ? new LobbyAttributes(cols) : null, swapAttrs: cols ? new LobbyAttributes(cols) : null, swapFor: -1,
+    hasCommon: c.equal.length + c.overlap.length > 0, budget, seqBase,
     ix, rules, nowMs, options, picked: [], cand: new NearestWalk(), partner: new NearestWalk(), filler: new NearestWalk(), mark,
     load: new Array<number>(rules.teams).fill(0), sizes: [],
     twoTeamBits: rules.teams === 2 && rules.teamSize <= 15, reach: 1, total: 0,
@@ -124,6 +189,13 @@ function passContext(ix: PoolIndex, nowMs: number, rules: ModeRules, options: Pa
     regionOrder: [], otherRegions: [],
     idPrefix: `${rules.name}-${(options.seed ?? 0).toString(36)}-${nowMs.toString(36)}-`,
   };
+}
+
+/** pool position -> index, from index -> pool position */
+function inverse(poolIndexOf: Int32Array): Int32Array {
+  const out = new Int32Array(poolIndexOf.length);
+  for (let j = 0; j < poolIndexOf.length; j++) out[poolIndexOf[j]] = j;
+  return out;
 }
 
 // The pass loops live in small functions of their own: a long loop gets optimised on the
@@ -135,9 +207,11 @@ function matchAnchors(ctx: PassContext, matches: Match[]): number {
     const a = ix.byAge[p];
     if (ix.taken[a] || ix.size[a] > rules.party.maxSize) continue;
     anchorsTried++;
+    // hook calls spent: the remaining anchors wait for the next pass (a candidate the hook has not seen is never formed)
+    if (ctx.budget && ctx.budget.left <= 0) break;
     const regions = regionsToTry(ctx, a);
     for (let k = 0; k < regions.length; k++) {
-      const m = tryMatch(ctx, a, regions[k], matches.length);
+      const m = tryMatch(ctx, a, regions[k], ctx.seqBase + matches.length);
       if (m) { matches.push(m); break; }
     }
   }
@@ -182,6 +256,18 @@ interface PassContext {
   /** bit k set: some subset of picked sizes sums to k */
   reach: number;
   total: number;
+  /** overlap / distance rules: the lobby's running intersection and range (null: the mode has none) */
+  readonly attrs: LobbyAttributes | null;
+  /** scratch for swaps: the lobby without the ticket being swapped out (picked[swapFor]; -1: stale) */
+  readonly swapAttrs: LobbyAttributes | null;
+  swapFor: number;
+  /** the mode has equal / overlap rules: matches carry their common attributes */
+  readonly hasCommon: boolean;
+  readonly cols: AttributeColumns | null;
+  readonly equalRules: readonly string[];
+  readonly budget: HookBudget | null;
+  /** match ids of this pool start here (buckets of one pass share the sequence) */
+  readonly seqBase: number;
 }
 
 /**
@@ -220,6 +306,12 @@ function pick(ctx: PassContext, i: number): void {
   ctx.reach = (ctx.reach | (ctx.reach << size)) >>> 0;
   ctx.total += size;
   ctx.mark[i] = 1;
+  if (ctx.attrs) { ctx.attrs.add(i); ctx.swapFor = -1; }
+}
+
+/** Attribute rules hold with `x` (and `y`) added to the picks (always, for a mode without such rules). */
+function attrsFit(ctx: PassContext, x: number, y = -1): boolean {
+  return ctx.attrs === null || ctx.attrs.fits(x, y);
 }
 
 function clearPicks(ctx: PassContext): void {
@@ -227,6 +319,8 @@ function clearPicks(ctx: PassContext): void {
   ctx.picked.length = 0;
   ctx.reach = 1;
   ctx.total = 0;
+  ctx.attrs?.clear();
+  ctx.swapFor = -1;
 }
 
 function tryMatch(ctx: PassContext, a: number, r: number, seq: number): Match | null {
@@ -241,6 +335,7 @@ function tryMatch(ctx: PassContext, a: number, r: number, seq: number): Match | 
   const limit = rules.matchSize * CANDIDATES_PER_SLOT;
   cand.reset(ix, r, center, center - w, center + w, a, 1, maxSize);
   clearPicks(ctx);
+  if (ctx.attrs) setSpreads(ctx, wait);
   pick(ctx, a);
   let need = rules.matchSize - ix.size[a];
 
@@ -253,11 +348,13 @@ function tryMatch(ctx: PassContext, a: number, r: number, seq: number): Match | 
     for (let k = 0; k < limit && mate < 0; k++) {
       const c = cand.at(k);
       if (c < 0) break;
-      if (ix.size[c] >= lo && ix.size[c] <= hi) mate = c;
+      if (ix.size[c] >= lo && ix.size[c] <= hi && attrsFit(ctx, c)) mate = c;
     }
     if (mate < 0 && cand.found.length >= limit) {
       ctx.partner.reset(ix, r, center, center - w, center + w, a, lo, hi, PARTNER_SCAN);
       mate = ctx.partner.at(0);
+      // attribute rules: the nearest opposite stack that fits them (the walk's visit budget bounds this)
+      for (let k = 1; mate >= 0 && !attrsFit(ctx, mate); k++) mate = ctx.partner.at(k);
     }
     if (mate < 0) return null;
     pick(ctx, mate);
@@ -276,14 +373,14 @@ function tryMatch(ctx: PassContext, a: number, r: number, seq: number): Match | 
         const m = cand.at(j);
         if (m < 0) break;
         const ms = ix.size[m];
-        if (!mark[m] && Math.abs(ms - s) <= parity.maxDiff && s + ms <= need && packable(ctx, c, m)) { mate = m; break; }
+        if (!mark[m] && Math.abs(ms - s) <= parity.maxDiff && s + ms <= need && packable(ctx, c, m) && attrsFit(ctx, c, m)) { mate = m; break; }
       }
       if (mate < 0) continue;
       pick(ctx, c); pick(ctx, mate);
       need -= s + ix.size[mate];
       continue;
     }
-    if (!packable(ctx, c, -1)) continue;
+    if (!packable(ctx, c, -1) || !attrsFit(ctx, c)) continue;
     pick(ctx, c);
     need -= s;
   }
@@ -302,7 +399,7 @@ function tryMatch(ctx: PassContext, a: number, r: number, seq: number): Match | 
       const s = ix.size[f];
       if (mark[f] || s > need) continue;
       if (parity && s >= parity.minSize && openStackNeed(ix, picked, parity) === 0) continue;
-      if (!packable(ctx, f, -1)) continue;
+      if (!packable(ctx, f, -1) || !attrsFit(ctx, f)) continue;
       pick(ctx, f);
       need -= s;
       fits = need > 0 ? sizesThatFit(ctx, need, parity) : 0;
@@ -324,8 +421,107 @@ function tryMatch(ctx: PassContext, a: number, r: number, seq: number): Match | 
   if (best.gap > GOOD_ENOUGH_GAP) improveBySwaps(ctx, bots, parity);
   if (best.gap > maxGap) return null;
 
+  if (ctx.budget) return consultHook(ctx, a, r, bots, parity, maxGap, wait, seq);
   for (let k = 0; k < picked.length; k++) ix.take(picked[k]);
   return buildMatch(ctx, a, r, picked, bots, best, seq);
+}
+
+/** Each distance rule's window for this anchor's wait. */
+function setSpreads(ctx: PassContext, wait: number): void {
+  const attrs = ctx.attrs!;
+  const rules = attributeRulesOf(ctx.rules).distance;
+  for (let k = 0; k < rules.length; k++) attrs.maxSpread[k] = windowAt(rules[k].window, wait);
+}
+
+/**
+ * Would picks with picked[skip] replaced by `c` satisfy the attribute rules? The lobby without
+ * picked[skip] is built once per `skip` (swap loops try many `c` per slot), until the picks change.
+ */
+function fitsReplacing(ctx: PassContext, skip: number, c: number): boolean {
+  const scratch = ctx.swapAttrs;
+  if (scratch === null) return true;
+  if (ctx.swapFor !== skip) {
+    scratch.clear();
+    scratch.maxSpread.set(ctx.attrs!.maxSpread);
+    for (let k = 0; k < ctx.picked.length; k++) if (k !== skip) scratch.add(ctx.picked[k]);
+    ctx.swapFor = skip;
+  }
+  return scratch.fits(c, -1);
+}
+
+/**
+ * The mode's hook decides among this anchor's candidates: the matcher's lobby, then up to
+ * `candidatesPerAnchor - 1` variants with one picked ticket swapped for another candidate (nearest
+ * first, same size, rules kept, gap within the window). A rejected candidate is never formed. Among
+ * the rest, those whose gap is within `tieGap` of the best gap tie, and the highest score wins
+ * (then the lower gap, then the matcher's order). Every call counts against `maxCallsPerPass`.
+ */
+function consultHook(ctx: PassContext, a: number, r: number, bots: number, parity: ParityRule | null, maxGap: number, wait: number, seq: number): Match | null {
+  const { ix, rules, picked, cand, mark, best, ev } = ctx;
+  const hook = rules.hook!;
+  const budget = ctx.budget!;
+  const lobbies: { picks: number[]; split: SplitResult }[] = [{ picks: picked.slice(), split: copySplit(best) }];
+  if (hook.candidatesPerAnchor > 1) cand.at(rules.matchSize * CANDIDATES_PER_SLOT - 1); // pull the full candidate list
+  const found = cand.found;
+  for (let k = picked.length - 1; k >= 1 && lobbies.length < hook.candidatesPerAnchor; k--) {
+    const old = picked[k];
+    for (let f = 0; f < found.length && lobbies.length < hook.candidatesPerAnchor; f++) {
+      const c = found[f];
+      if (mark[c] || ix.size[c] !== ix.size[old] || !fitsReplacing(ctx, k, c)) continue;
+      picked[k] = c;
+      const ok = evaluate(ctx, bots, parity) && ev.gap <= maxGap;
+      if (ok) lobbies.push({ picks: picked.slice(), split: copySplit(ev) });
+      picked[k] = old;
+      if (ok) break; // one variant per swapped slot: variants differ in which ticket leaves
+    }
+  }
+  let chosen = -1, chosenScore = -Infinity, chosenGap = Infinity, bestGap = Infinity;
+  const matches: (Match | null)[] = [];
+  const scores: number[] = [];
+  for (let k = 0; k < lobbies.length; k++) {
+    if (budget.left <= 0) break;
+    budget.left--; budget.calls++;
+    const m = buildMatch(ctx, a, r, lobbies[k].picks, bots, lobbies[k].split, seq);
+    let verdict: number | "reject";
+    try {
+      verdict = hook.score(candidateOf(m, ctx.options.shard ?? DEFAULT_SHARD, wait));
+    } catch {
+      // a hook that throws has not accepted the candidate: it is not formed (the pass goes on)
+      verdict = "reject";
+      budget.errors++;
+    }
+    const score = typeof verdict === "number" && Number.isFinite(verdict) ? verdict : 0;
+    matches.push(verdict === "reject" ? null : m);
+    scores.push(score);
+    if (verdict !== "reject" && m.ratingGap < bestGap) bestGap = m.ratingGap;
+  }
+  for (let k = 0; k < matches.length; k++) {
+    const m = matches[k];
+    if (!m || m.ratingGap > bestGap + hook.tieGap) continue;
+    if (scores[k] > chosenScore || (scores[k] === chosenScore && m.ratingGap < chosenGap)) { chosen = k; chosenScore = scores[k]; chosenGap = m.ratingGap; }
+  }
+  if (chosen < 0) return null;
+  // the chosen lobby's picks become the lobby (marks follow, so the anchor's next region starts clean)
+  for (const i of picked) mark[i] = 0;
+  picked.length = 0;
+  for (const i of lobbies[chosen].picks) { picked.push(i); mark[i] = 1; }
+  for (let k = 0; k < picked.length; k++) ix.take(picked[k]);
+  return matches[chosen];
+}
+
+function copySplit(s: SplitResult): SplitResult {
+  const out = new SplitResult();
+  out.copyFrom(s);
+  return out;
+}
+
+/** The read-only view a hook gets. */
+function candidateOf(m: Match, shard: string, anchorWaitS: number): MatchCandidate {
+  return Object.freeze({
+    mode: m.mode, shard, region: m.region, ratingGap: m.ratingGap, anchorWaitS,
+    teams: Object.freeze(m.teams.map((t) => Object.freeze({ tickets: Object.freeze(t.tickets.slice()), bots: t.bots, meanRating: t.meanRating }))),
+    attributes: Object.freeze({ ...(m.attributes ?? {}) }),
+  });
 }
 
 /** Size still needed by the largest stack's opposite number (0 if parity holds so far). */
@@ -482,7 +678,7 @@ function improveBySwaps(ctx: PassContext, bots: number, parity: ParityRule | nul
       const old = picked[k];
       for (let f = 0; f < found.length; f++) {
         const c = found[f];
-        if (mark[c] || ix.size[c] !== ix.size[old]) continue;
+        if (mark[c] || ix.size[c] !== ix.size[old] || !fitsReplacing(ctx, k, c)) continue;
         picked[k] = c;
         const ok = evaluate(ctx, bots, parity);
         picked[k] = old;
@@ -494,6 +690,12 @@ function improveBySwaps(ctx: PassContext, bots: number, parity: ParityRule | nul
     picked[bestK] = bestC;
     mark[bestC] = 1;
     best.copyFrom(roundBest);
+    if (ctx.attrs) {
+      // the lobby's running attribute state follows the swap (windows stay the anchor's)
+      ctx.attrs.clear();
+      for (const i of picked) ctx.attrs.add(i);
+      ctx.swapFor = -1;
+    }
   }
 }
 
@@ -532,7 +734,7 @@ function buildMatch(ctx: PassContext, a: number, r: number, picked: readonly num
       teams.push({ tickets, bots: teamBots, meanRating: teamMeans[t] });
     }
   }
-  return {
+  const match: { -readonly [K in keyof Match]: Match[K] } = {
     matchId: ctx.idPrefix + seq,
     mode: rules.name,
     region: ix.regionNames[r],
@@ -544,4 +746,16 @@ function buildMatch(ctx: PassContext, a: number, r: number, picked: readonly num
     anchorTicketId: ix.ticket(a).id,
     formedAt: nowMs,
   };
+  if (ctx.hasCommon) match.attributes = commonOf(ctx, a, picked);
+  return match;
+}
+
+/** What the lobby has in common (`commonAttributes` of its tickets, anchor first), read from the pass's columns. */
+function commonOf(ctx: PassContext, a: number, picked: readonly number[]): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  const anchor = ctx.ix.ticket(a).attributes;
+  // a bucket shares its equal values: the anchor's are the match's
+  for (const name of ctx.equalRules) { const v = anchor?.[name]; if (v !== undefined) out[name] = v; }
+  ctx.cols?.commonInto(picked, (i) => ctx.ix.ticket(i), out);
+  return out;
 }

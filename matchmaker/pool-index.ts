@@ -187,6 +187,11 @@ export class PoolIndex {
     this.byAge = sweep.ordered ? b.internal.subarray(0, n) : ageOrder(n, sweep.minEnq, b);
   }
 
+  /** This pass's tickets in pool order (`poolIndexOf` maps an index to its position here). */
+  get poolTickets(): readonly Ticket[] {
+    return this.pool;
+  }
+
   /** The ticket renumbered as `i`. */
   ticket(i: number): Ticket {
     return this.pool[this.poolIndexOf[i]];

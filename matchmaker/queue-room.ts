@@ -22,6 +22,7 @@ import { encodeRefusal } from "../protocol/server.ts";
 import type { QueueParty } from "./party.ts";
 import { PROPOSAL_FALLBACK_MS, seatTopic, type MatchmakerService, type SeatNotice, type SeatReservation } from "./service.ts";
 import { verifyLatencies } from "./latency.ts";
+import { parseTicketAttributes, type TicketAttributes } from "./attributes.ts";
 import { statusStateOf, TicketLifecycleError, TicketPhase, type TicketHandle } from "./ticket-lifecycle.ts";
 
 /** Join options as the queue room uses them, parsed once (protocol/queue.ts `queueJoinSchema` is the wire shape). */
@@ -29,6 +30,8 @@ export interface QueueJoin {
   readonly mode: string;
   readonly partyId?: string;
   readonly latencies: Record<string, number>;
+  /** the mode's ticket attributes, validated by its schema */
+  readonly attributes?: TicketAttributes;
 }
 
 /** Validate untrusted join options; throws a refusal (encodeRefusal). */
@@ -50,7 +53,13 @@ export function parseQueueJoin(options: unknown, service: MatchmakerService): Qu
     if (!p.success) throw encodeRefusal("MM_BAD_PARTY", `partyId: ${p.error.issues[0]?.message}`);
     party = p.data;
   }
-  return { mode, partyId: party, latencies: latencies ?? {} };
+  let attributes: TicketAttributes | undefined;
+  try {
+    attributes = parseTicketAttributes(service.modes[mode]!.rules, parsed.data.attributes);
+  } catch (e) {
+    throw refusal(e);
+  }
+  return { mode, partyId: party, latencies: latencies ?? {}, ...(attributes ? { attributes } : {}) };
 }
 
 /** The refusal for a failed ticket step: coded errors keep their code (the client reads it before the colon). */
@@ -226,7 +235,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       const mode = members[0].join.mode;
       let handle: TicketHandle;
       try {
-        handle = await service.prepareTicket({ mode, partyId, members: members.map((m) => ({ playerId: m.playerId, name: m.name, latencies: m.join.latencies })) });
+        handle = await service.prepareTicket({ mode, partyId, members: members.map((m) => ({ playerId: m.playerId, name: m.name, latencies: m.join.latencies, attributes: m.join.attributes })) });
       } catch (e) {
         throw refusal(e);
       }

@@ -6,6 +6,7 @@
  * the defaults are the tuned values measured in `bench/matchmaker.ts` (see README).
  */
 import { z } from "zod";
+import type { MatchHook } from "./attributes.ts";
 
 /** How a window grows with wait time. `step` widens by `widenPerS * stepS` every `stepS`. */
 export const WidenCurve = { linear: "linear", quadratic: "quadratic", step: "step" } as const;
@@ -39,6 +40,29 @@ const DEFAULT_PARITY = { minSize: 3, maxDiff: 1, relaxAfterS: 10 };
 /** The shard holding every region not named in `shards` (all of them when `shards` is absent). */
 export const DEFAULT_SHARD = "default";
 const SHARD_NAME = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+
+/**
+ * How tickets' attribute values must relate for a match (see attributes.ts): `equal` (one value for
+ * the whole match: the pass buckets tickets by it), `overlap` (arrays: the match's common set is not
+ * empty; the room gets it), `distance` (numbers: largest minus smallest within a window that may
+ * widen with the anchor's wait, like the skill window; a number is a fixed window).
+ */
+export const AttributeRuleSchema = z.union([
+  z.literal("equal"),
+  z.literal("overlap"),
+  z.object({ distance: z.union([z.number().nonnegative(), widenSchema(0, 0, 0)]) }).strict(),
+]);
+export type AttributeRuleInput = z.input<typeof AttributeRuleSchema>;
+
+/** A zod object schema (what `attributes` must be): its keys are the attributes rules may name. */
+type AttributeSchema = z.ZodType & { readonly shape: Readonly<Record<string, unknown>> };
+const attributeSchemaOf = z.custom<AttributeSchema>(
+  (v) => v instanceof z.ZodType && typeof (v as { shape?: unknown }).shape === "object" && (v as { shape?: unknown }).shape !== null,
+  { message: "attributes must be a zod object schema (z.object({...}))" },
+);
+
+/** Default cap on hook calls per pass (per (mode, shard)): a pass over a busy pool stays bounded. */
+export const DEFAULT_HOOK_CALLS_PER_PASS = 20_000;
 
 export const ModeRulesSchema = z.object({
   /** mode name; '/' is reserved (it separates mode and shard in lease and store keys) */
@@ -94,6 +118,26 @@ export const ModeRulesSchema = z.object({
    * `shards`, `default` holds every region (one matcher per mode).
    */
   shards: z.record(z.string().regex(SHARD_NAME, "a shard label (a-z, 0-9, '-', '_')"), z.array(z.string().min(1)).min(1)).optional(),
+  /**
+   * Extra ticket attributes clients send in the queue join (`attributes: {...}`), validated with this
+   * zod object schema at the queue edge (MM_BAD_ATTRIBUTES). Server-owned keys are refused inside it too.
+   */
+  attributes: attributeSchemaOf.optional(),
+  /** attribute name -> how tickets' values must relate in a match (`equal`, `overlap`, `{ distance }`) */
+  attributeRules: z.record(z.string().min(1), AttributeRuleSchema).optional(),
+  /**
+   * A pure function the matcher calls on each candidate match of its pass: "reject" and the candidate
+   * is never formed; a number breaks ties among an anchor's candidates of (near) equal balance (higher
+   * wins). At most `maxCallsPerPass` calls per (mode, shard) pass: past it, anchors wait for the next pass.
+   */
+  hook: z.object({
+    score: z.custom<MatchHook>((v) => typeof v === "function", { message: "hook.score must be a function" }),
+    maxCallsPerPass: z.number().int().positive().default(DEFAULT_HOOK_CALLS_PER_PASS),
+    /** lobbies offered to the hook per anchor: the matcher's best, then variants with one ticket swapped */
+    candidatesPerAnchor: z.number().int().min(1).max(16).default(3),
+    /** team-gap points within which candidates count as tied (the score decides among them) */
+    tieGap: z.number().nonnegative().default(4),
+  }).strict().optional(),
 }).refine((m) => (m.party.maxSize ?? m.teamSize) <= m.teamSize, { message: "party.maxSize must be <= teamSize" })
   .refine((m) => m.minPlayers === undefined || m.minPlayers <= m.teams * m.teamSize, { message: "minPlayers must be <= teams*teamSize" })
   .refine((m) => m.bots !== false || m.minPlayers === undefined || m.minPlayers === m.teams * m.teamSize,
@@ -103,7 +147,14 @@ export const ModeRulesSchema = z.object({
     if (!m.shards) return true;
     const all = Object.values(m.shards).flat();
     return new Set(all).size === all.length;
-  }, { message: "a region belongs to at most one shard", path: ["shards"] });
+  }, { message: "a region belongs to at most one shard", path: ["shards"] })
+  .superRefine((m, ctx) => {
+    for (const name of Object.keys(m.attributeRules ?? {})) {
+      if (!m.attributes || !Object.hasOwn(m.attributes.shape, name)) {
+        ctx.addIssue({ code: "custom", path: ["attributeRules", name], message: `rule names attribute "${name}", which the attributes schema lacks` });
+      }
+    }
+  });
 
 export type ModeRulesInput = z.input<typeof ModeRulesSchema>;
 type ParsedRules = z.output<typeof ModeRulesSchema>;

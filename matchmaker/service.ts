@@ -29,6 +29,7 @@ import type { PartyDirectory, QueueParty } from "./party.ts";
 import { WaitingMirror } from "./waiting-mirror.ts";
 import { waitOutlook, type WaitOutlook } from "./wait-outlook.ts";
 import { atFault, decideProposal, MemoryProposalStore, type AnswerResult, type ProposalAnswerKind, type ProposalOutcome, type ProposalStore, type ProposalView } from "./proposal-store.ts";
+import { partyAttributes, type TicketAttributes } from "./attributes.ts";
 import { MATCHED_TTL_MS, noShowOutcome, TicketLifecycle, TicketLifecycleError, TicketPhase, handleOf, type TicketHandle } from "./ticket-lifecycle.ts";
 
 /** A queue mode: its matching rules and the room type a match is created in. */
@@ -291,8 +292,10 @@ export class MatchmakerService {
    * party) ends here (`cancel`). Throws TicketLifecycleError (MM_ALREADY_QUEUED, MM_ALREADY_IN_MATCH)
    * or RallyError (MM_INVALID_TICKET) without taking any record.
    */
-  async prepareTicket(join: { readonly mode: string; readonly partyId?: string; readonly members: readonly { readonly playerId: string; readonly name: string; readonly latencies: Readonly<Record<string, number>> }[] }): Promise<TicketHandle> {
+  async prepareTicket(join: { readonly mode: string; readonly partyId?: string; readonly members: readonly { readonly playerId: string; readonly name: string; readonly latencies: Readonly<Record<string, number>>; readonly attributes?: TicketAttributes }[] }): Promise<TicketHandle> {
     const { mode, partyId, members } = join;
+    // one ticket, one set of preferences: every member sent the same attributes (else MM_BAD_ATTRIBUTES)
+    const attributes = partyAttributes(members.map((m) => m.attributes));
     const playerIds = members.map((m) => m.playerId);
     const now = this.deps.now();
     let resume: TicketHandle | null = null;
@@ -320,7 +323,7 @@ export class MatchmakerService {
     // Home is this node's region: the one region whose latency the node verified (matchmaker/latency.ts).
     const region = this.deps.region;
     const playerRatings = await Promise.all(playerIds.map((id) => this.deps.ratingOf(id, mode)));
-    const ticket = makeTicket({ id: `t_${randomUUID()}`, mode, playerIds, partyId, playerRatings, region, latencies, enqueuedAt: now });
+    const ticket = makeTicket({ id: `t_${randomUUID()}`, mode, playerIds, partyId, playerRatings, region, latencies, enqueuedAt: now, ...(attributes ? { attributes } : {}) });
     return this.tickets.queue(ticket, members.map((m) => ({ playerId: m.playerId, name: m.name })), now, this.holder);
   }
 
@@ -442,9 +445,10 @@ export class MatchmakerService {
     const orphans = await this.sweepOrphans(shard, ...this.sweepSlice(key, rules.passEveryS, listed, synced.full));
     const pool = orphans.size ? listed.filter((t) => !orphans.has(t.id)) : listed;
     const t0 = performance.now();
-    const result = this.matcherOf(rules.name, shard).pass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token });
+    const result = this.matcherOf(rules.name, shard).pass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token, shard });
     const tMatch = performance.now();
     this.deps.metrics.passDuration.observe({ mode: rules.name }, (tMatch - t0) / 1000);
+    if (result.hookErrors) this.deps.logger.warn({ mode: rules.name, shard, errors: result.hookErrors, calls: result.hookCalls }, "match hook threw; those candidates were not formed");
 
     const formed: Match[] = [];
     const taken = new Set<string>();
@@ -680,6 +684,8 @@ export class MatchmakerService {
         noShow: rules.bots === false ? "requeue" : "bots",
         minPlayers: rules.minPlayers,
         connectTimeoutS: this.connectTimeoutS(rules.name),
+        // what the mode's attribute rules made common (e.g. the maps every player accepts)
+        ...(match.attributes ? { attributes: match.attributes } : {}),
       });
     } catch (err) {
       // placement's refusal arrives as a ServerError here, a remote create's failure as its text alone (IPC)

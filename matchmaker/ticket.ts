@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { RallyError } from "../protocol/index.ts";
+import { ticketAttributesSchema, type TicketAttributes } from "./attributes.ts";
 
 export const TicketSchema = z.object({
   id: z.string().min(1),
@@ -21,6 +22,8 @@ export const TicketSchema = z.object({
   latencies: z.record(z.string(), z.number().nonnegative()).default({}),
   /** ms since epoch (or any monotonic origin shared with `now`); kept across requeues */
   enqueuedAt: z.number().finite(),
+  /** the mode's extra attributes (attributes.ts), validated by its schema at the queue edge; bounded in size */
+  attributes: ticketAttributesSchema.optional(),
 }).refine((t) => t.playerRatings.length === t.playerIds.length, { message: "one rating per player" })
   .refine((t) => new Set(t.playerIds).size === t.playerIds.length, { message: "duplicate player in ticket" });
 
@@ -37,6 +40,8 @@ export interface Ticket {
   readonly region: string;
   readonly latencies: Readonly<Record<string, number>>;
   readonly enqueuedAt: number;
+  /** the mode's extra ticket attributes (absent: the mode declares none, or the client sent none) */
+  readonly attributes?: TicketAttributes;
 }
 
 export const TicketState = { waiting: "waiting", matched: "matched", cancelled: "cancelled" } as const;

@@ -86,6 +86,7 @@ const catalog = {
   // queue (matchmaker/queue-room.ts)
   MM_BAD_OPTIONS: { status: 400, message: "The queue join options are invalid." },
   MM_FORBIDDEN_OPTION: { status: 400, message: "A join option is set by the server, never by the client (rating, region, team, player id...)." },
+  MM_BAD_ATTRIBUTES: { status: 400, message: "The ticket attributes do not fit the mode's attribute schema (or party members sent different ones)." },
   MM_UNKNOWN_MODE: { status: 404, message: "There is no queue mode of this name." },
   MM_BAD_PARTY: { status: 400, message: "The party id is invalid or the party is queueing for another mode." },
   MM_ALREADY_QUEUED: { status: 409, message: "This player is already in a queue." },

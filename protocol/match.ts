@@ -46,6 +46,11 @@ export const matchmadeOptionsSchema = z.object({
   minPlayers: z.number().int().min(1).max(256).optional(),
   /** Seat reservation and connect timeout for this match (seconds). */
   connectTimeoutS: z.number().min(0.2).max(300).optional(),
+  /**
+   * What the mode's attribute rules made common to the match's tickets: an `equal` attribute's value,
+   * an `overlap` attribute's common set (e.g. the maps every player accepts; the room picks one).
+   */
+  attributes: z.record(z.string().max(32), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()])).max(32)])).optional(),
 }).refine((o) => o.teams.some((ids) => ids.length > 0), { message: "a match needs at least one player", path: ["teams"] })
   .refine((o) => o.teams.every((ids, team) => ids.length + (o.bots?.[team] ?? 0) > 0), { message: "every team needs a player or a bot", path: ["teams"] });
 export type MatchmadeOptions = z.infer<typeof matchmadeOptionsSchema>;

@@ -25,6 +25,8 @@ export const queueJoinSchema = z.object({
   /** Measured round trip per region (ms); the server counts them only within what it measured itself. */
   latencies: z.record(regionNameSchema, z.number().finite().min(0).max(10_000))
     .refine((o) => Object.keys(o).length <= 32, "at most 32 regions").optional(),
+  /** The mode's extra ticket attributes; the mode's own schema checks them (MM_BAD_ATTRIBUTES). */
+  attributes: z.record(z.string(), z.unknown()).optional(),
 }).strict();
 
 /** What a client sends when it joins the `queue` room. */
@@ -33,6 +35,8 @@ export interface QueueJoinOptions {
   /** Every member of a party queues with the same id; the ticket starts once all are in. */
   readonly partyId?: string;
   readonly latencies?: Readonly<Record<string, number>>;
+  /** Ticket attributes the mode declares (map preferences, input device...); party members send the same ones. */
+  readonly attributes?: Readonly<Record<string, unknown>>;
 }
 
 export const queueStatusSchema = z.object({

@@ -76,6 +76,8 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
   protected phase: MatchPhase = MatchPhase.WAITING;
   protected matchId = "";
   protected mode: string | null = null;
+  /** Matchmade rooms: what the mode's attribute rules made common to the match (e.g. `{ map: ["dust", "port"] }`); empty otherwise. */
+  protected matchAttributes: Readonly<Record<string, unknown>> = {};
   protected readonly players = new Map<string, MatchPlayer>();
   /** Matchmade rooms only: playerId -> team. */
   private expected: Map<string, number> | null = null;
@@ -207,6 +209,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       if (teams.length !== this.teamCount) throw encodeRefusal("ROOM_BAD_OPTIONS", `expected ${this.teamCount} teams, got ${teams.length}`);
       this.matchId = matchId;
       this.mode = mode ?? null;
+      this.matchAttributes = matchmade.data.attributes ?? {};
       this.noShow = noShow;
       if (minPlayers !== undefined) this.minPlayers = minPlayers;
       if (connectTimeoutS !== undefined) {

@@ -49,6 +49,19 @@ for (const impl of IMPLEMENTATIONS) {
       assert.deepEqual(a.latencies, { eu: 20 });
     });
 
+    it("keeps a ticket's attributes as they were (listWaiting, get, claim and requeue)", async () => {
+      const attributes = { map: ["dust", "port"], device: "pad", level: 12, voice: false };
+      await store.add(ticket("a", 1, { attributes }));
+      await store.add(ticket("b", 2));
+      const [a, b] = await store.listWaiting("5v5");
+      assert.deepEqual(a.attributes, attributes);
+      assert.equal(b.attributes, undefined, "a ticket without attributes has none");
+      assert.ok((await store.claim("5v5", ["a"], "m1", 1)).ok);
+      assert.deepEqual((await store.get("a"))?.ticket.attributes, attributes);
+      await store.requeue("a");
+      assert.deepEqual((await store.listWaiting("5v5"))[0].attributes, attributes);
+    });
+
     it("refuses a duplicate ticket id while it is queued", async () => {
       await store.add(ticket("a", 1));
       await assert.rejects(store.add(ticket("a", 2)), (e: { code?: string }) => e.code === "MM_DUPLICATE_TICKET");

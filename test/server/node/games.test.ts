@@ -9,7 +9,7 @@ import type { Client, StepContext } from "@colyseus/core";
 import { MatchRoom } from "../../../rooms/index.ts";
 import { ArenaRoom } from "../../../examples/arena/index.ts";
 import { parseModeRules } from "../../../matchmaker/index.ts";
-import { BUILT_IN_ROOMS, GameConfigError, GameConfigErrorCode, createRally, defineGame, loadConfig, type Games } from "../../../server/index.ts";
+import { BUILT_IN_ROOMS, GameConfigError, GameConfigErrorCode, createRally, defineGame, loadConfig, z, type Games } from "../../../server/index.ts";
 import { checkModes, gameModes } from "../../../server/node/games.ts";
 import { repoRoot, tempDir } from "../../support/processes.ts";
 
@@ -45,6 +45,10 @@ describe("games and modes at start", () => {
     { what: "one rules object in two games", games: { arena: defineGame({ room: ArenaRoom, modes: { a: shared } }), trio: defineGame({ room: TrioRoom, modes: { b: shared } }) }, code: GameConfigErrorCode.MODE_SHARED_RULES, names: /^mode "b": reuses the rules object of mode "a"/ },
     { what: "a mode name two games define", games: { arena: defineGame({ room: ArenaRoom, modes: { duel: { teams: 2, teamSize: 1 } } }), trio: defineGame({ room: TrioRoom, modes: { duel: { teams: 3, teamSize: 1 } } }) }, code: GameConfigErrorCode.MODE_DUPLICATE, names: /^mode "duel": defined by games "arena" and "trio"/ },
     { what: "rules that do not parse", games: { arena: defineGame({ room: ArenaRoom, modes: { solo: { teams: 2, teamSize: 0 } } }) }, code: GameConfigErrorCode.MODE_INVALID_RULES, names: /^mode "solo": teamSize/ },
+    { what: "an attribute rule naming an attribute the schema lacks", games: { arena: defineGame({ room: ArenaRoom, modes: { maps: { teams: 2, teamSize: 1, attributes: z.object({ map: z.array(z.string()) }), attributeRules: { map: "overlap", device: "equal" } } } }) }, code: GameConfigErrorCode.MODE_INVALID_RULES, names: /^mode "maps": attributeRules\.device: rule names attribute "device", which the attributes schema lacks$/ },
+    { what: "attribute rules without an attributes schema", games: { arena: defineGame({ room: ArenaRoom, modes: { maps: { teams: 2, teamSize: 1, attributeRules: { map: "overlap" } } } }) }, code: GameConfigErrorCode.MODE_INVALID_RULES, names: /^mode "maps": attributeRules\.map: rule names attribute "map"/ },
+    { what: "attributes that are not a zod object schema", games: { arena: defineGame({ room: ArenaRoom, modes: { maps: { teams: 2, teamSize: 1, attributes: z.string() as never } } }) }, code: GameConfigErrorCode.MODE_INVALID_RULES, names: /^mode "maps": attributes: attributes must be a zod object schema/ },
+    { what: "a hook that is not a function", games: { arena: defineGame({ room: ArenaRoom, modes: { maps: { teams: 2, teamSize: 1, hook: { score: 3 as never } } } }) }, code: GameConfigErrorCode.MODE_INVALID_RULES, names: /^mode "maps": hook\.score: hook\.score must be a function$/ },
     { what: "a room that is not a MatchRoom", games: { plain: defineGame({ room: class {} as never, modes: {} }) }, code: GameConfigErrorCode.GAME_BAD_ROOM, names: /^game "plain"/ },
     { what: "a game key that is no room name", games: { "two words": defineGame({ room: ArenaRoom }) }, code: GameConfigErrorCode.GAME_BAD_NAME, names: /^game "two words"/ },
     ...BUILT_IN_ROOMS.map((name) => ({ what: `a game named like the built-in room ${name}`, games: { [name]: defineGame({ room: ArenaRoom }) }, code: GameConfigErrorCode.GAME_BAD_NAME, names: new RegExp(`^game "${name}": the name is a built-in room`) })),
