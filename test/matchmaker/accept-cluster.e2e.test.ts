@@ -7,9 +7,9 @@
  * enqueue time.
  */
 import assert from "node:assert/strict";
-import { Client, type Room } from "@colyseus/sdk";
+import type { Client, Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
-import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../support/processes.ts";
+import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle, sdkClientOf, printNodesOnFailure } from "../support/processes.ts";
 import { acceptSeat, joinQueue, until, within, type Queued } from "../support/matchmaker-e2e.ts";
 import type { ProposalNotice } from "../../protocol/index.ts";
 
@@ -48,17 +48,9 @@ describe("matchmaker e2e (two processes over Redis): accept or decline", functio
     await redis?.stop();
   });
 
-  afterEach(function () {
-    if (this.currentTest?.state === "failed") {
-      for (const [i, n] of nodes.entries()) console.error(`--- node ${i ? "B" : "A"} output:\n${n.output.slice(-40).join("\n")}`);
-    }
-  });
+  afterEach(printNodesOnFailure(nodes));
 
-  const clientOf = (node: NodeHandle, token: string) => {
-    const c = new Client(node.url);
-    c.auth.token = token;
-    return c;
-  };
+  const clientOf = sdkClientOf;
 
   async function queueOn(node: NodeHandle, deviceId: string): Promise<{ client: Client; q: Queued; proposal: Promise<ProposalNotice> }> {
     const p = await guest(A.url, deviceId);

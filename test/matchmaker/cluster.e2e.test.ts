@@ -5,9 +5,9 @@
  * the other node takes the lease over and still forms the match, no ticket lost or matched twice.
  */
 import assert from "node:assert/strict";
-import { Client, type Room } from "@colyseus/sdk";
+import type { Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
-import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../support/processes.ts";
+import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle, sdkClientOf, printNodesOnFailure } from "../support/processes.ts";
 import { acceptSeat, joinQueue, until, type Queued } from "../support/matchmaker-e2e.ts";
 
 const JWT_SECRET = "mm-cluster-test-secret-0123456789-abcdefghij";
@@ -45,17 +45,9 @@ describe("matchmaker e2e (two processes over Redis)", function () {
     await redis?.stop();
   });
 
-  afterEach(function () {
-    if (this.currentTest?.state === "failed") {
-      for (const [i, n] of nodes.entries()) console.error(`--- node ${i ? "B" : "A"} output:\n${n.output.slice(-40).join("\n")}`);
-    }
-  });
+  afterEach(printNodesOnFailure(nodes));
 
-  const clientOf = (node: NodeHandle, token: string) => {
-    const c = new Client(node.url);
-    c.auth.token = token;
-    return c;
-  };
+  const clientOf = sdkClientOf;
 
   it("exactly one node leads each mode's matcher", async () => {
     await until("a leader for arena", async () => (await isLeader(A, "arena")) !== (await isLeader(B, "arena")));

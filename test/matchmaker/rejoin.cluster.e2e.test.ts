@@ -6,9 +6,9 @@
  * TTL), and the player can queue again. Official @colyseus/sdk clients.
  */
 import assert from "node:assert/strict";
-import { Client, type Room } from "@colyseus/sdk";
+import type { Room } from "@colyseus/sdk";
 import { currentMatchResponseSchema, rejoinResponseSchema, type CurrentMatch } from "../../protocol/index.ts";
-import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../support/processes.ts";
+import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle, sdkClientOf, printNodesOnFailure } from "../support/processes.ts";
 import { acceptSeat, joinQueue, until, type Queued } from "../support/matchmaker-e2e.ts";
 import { refusedWith } from "../support/refusal.ts";
 
@@ -42,17 +42,9 @@ describe("rejoin a live match (two processes over Redis)", function () {
     await redis?.stop();
   });
 
-  afterEach(function () {
-    if (this.currentTest?.state === "failed") {
-      for (const [i, n] of nodes.entries()) console.error(`--- node ${i ? "B" : "A"} output:\n${n.output.slice(-40).join("\n")}`);
-    }
-  });
+  afterEach(printNodesOnFailure(nodes));
 
-  const clientOf = (node: NodeHandle, token: string) => {
-    const c = new Client(node.url);
-    c.auth.token = token;
-    return c;
-  };
+  const clientOf = sdkClientOf;
   const current = async (node: NodeHandle, token: string): Promise<CurrentMatch | null> => {
     const res = await fetch(`${node.url}/v1/matches/current`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 200);

@@ -7,6 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { Client } from "@colyseus/sdk";
 import { freePort } from "../../server/pool/providers/local.ts";
 import { until } from "./wait.ts";
 
@@ -80,4 +81,19 @@ export async function guest(baseUrl: string, deviceId?: string): Promise<{ playe
   });
   if (res.status !== 200) throw new Error(`guest login failed: ${res.status} ${await res.text()}`);
   return res.json() as Promise<{ playerId: string; name: string; token: string; refreshToken: string }>;
+}
+
+/** An official-SDK client of `node`, signed in with `token`. */
+export function sdkClientOf(node: { readonly url: string }, token: string): Client {
+  const c = new Client(node.url);
+  c.auth.token = token;
+  return c;
+}
+
+/** A mocha `afterEach`: when the test failed, print the last 40 output lines of each node (A, B, ...). */
+export function printNodesOnFailure(nodes: readonly NodeHandle[]) {
+  return function (this: Mocha.Context): void {
+    if (this.currentTest?.state !== "failed") return;
+    for (const [i, n] of nodes.entries()) console.error(`--- node ${String.fromCharCode(65 + i)} output:\n${n.output.slice(-40).join("\n")}`);
+  };
 }

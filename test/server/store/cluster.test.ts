@@ -15,10 +15,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { Client, type Room } from "@colyseus/sdk";
+import type { Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
 import pg from "pg";
-import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle } from "../../support/processes.ts";
+import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle, sdkClientOf } from "../../support/processes.ts";
 import { startPostgres, type PostgresHandle } from "../../support/postgres.ts";
 import { sleep, until } from "../../support/wait.ts";
 
@@ -77,11 +77,7 @@ describe("two nodes, one PostgreSQL store", function () {
     }
   });
 
-  const clientOf = (node: NodeHandle, token: string) => {
-    const c = new Client(node.url);
-    c.auth.token = token;
-    return c;
-  };
+  const clientOf = sdkClientOf;
 
   it("one deviceId is one player on both nodes", async () => {
     const onA = await guest(A.url, "device-shared-1");
