@@ -40,8 +40,8 @@ export interface PlayerPatch {
   readonly state?: PlayerQueueState;
   /** null clears */
   readonly matchId?: string | null;
-  /** the node whose queue room now holds the ticket */
-  readonly node?: string;
+  /** the node whose queue room now holds the ticket (null clears: no queue room holds it any more) */
+  readonly node?: string | null;
   /** the node hosting the match room (null clears) */
   readonly host?: string | null;
   /** the records vanish after this many ms unless updated again (a state change without it: they never expire) */
@@ -107,7 +107,8 @@ export class MemoryPlayerIndex implements PlayerIndex {
       const next: PlayerRecord & { expiresAt?: number } = { ...cur, state: patch.state ?? cur.state, at: now };
       if (patch.matchId === null) delete (next as { matchId?: string }).matchId;
       else if (patch.matchId !== undefined) (next as { matchId?: string }).matchId = patch.matchId;
-      if (patch.node !== undefined) (next as { node?: string }).node = patch.node;
+      if (patch.node === null) delete (next as { node?: string }).node;
+      else if (patch.node !== undefined) (next as { node?: string }).node = patch.node;
       if (patch.host === null) delete (next as { host?: string }).host;
       else if (patch.host !== undefined) (next as { host?: string }).host = patch.host;
       if (patch.ttlMs !== undefined) next.expiresAt = this.now() + patch.ttlMs;
@@ -156,7 +157,8 @@ for i = 1, #KEYS do
     if ARGV[3] ~= '' then redis.call('HSET', KEYS[i], 'state', ARGV[3]) end
     if ARGV[4] == '-' then redis.call('HDEL', KEYS[i], 'matchId')
     elseif ARGV[4] ~= '' then redis.call('HSET', KEYS[i], 'matchId', ARGV[4]) end
-    if ARGV[5] ~= '' then redis.call('HSET', KEYS[i], 'node', ARGV[5]) end
+    if ARGV[5] == '-' then redis.call('HDEL', KEYS[i], 'node')
+    elseif ARGV[5] ~= '' then redis.call('HSET', KEYS[i], 'node', ARGV[5]) end
     if ARGV[7] == '-' then redis.call('HDEL', KEYS[i], 'host')
     elseif ARGV[7] ~= '' then redis.call('HSET', KEYS[i], 'host', ARGV[7]) end
     if ARGV[6] ~= '' then redis.call('PEXPIRE', KEYS[i], ARGV[6]) elseif ARGV[3] ~= '' then redis.call('PERSIST', KEYS[i]) end
@@ -218,7 +220,7 @@ export class RedisPlayerIndex implements PlayerIndex {
     if (!playerIds.length) return;
     const keys = playerIds.map((id) => this.key(id));
     const ttl = patch.ttlMs === undefined ? "" : String(Math.max(1, Math.round(patch.ttlMs)));
-    await this.redis.eval(UPDATE, keys.length, ...keys, ticketId, String(now), patch.state ?? "", patch.matchId === null ? "-" : patch.matchId ?? "", patch.node ?? "", ttl, patch.host === null ? "-" : patch.host ?? "");
+    await this.redis.eval(UPDATE, keys.length, ...keys, ticketId, String(now), patch.state ?? "", patch.matchId === null ? "-" : patch.matchId ?? "", patch.node === null ? "-" : patch.node ?? "", ttl, patch.host === null ? "-" : patch.host ?? "");
   }
 
   async release(playerIds: readonly string[], ticketId: string): Promise<void> {

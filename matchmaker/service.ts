@@ -803,13 +803,24 @@ export class MatchmakerService {
    * they can queue again at once (a queue room still holding such a ticket writes it back as waiting,
    * with its original enqueue time, at its next heartbeat, as after a Redis data loss). Players
    * queued on a dead node keep theirs: a rejoin elsewhere resumes the ticket (`blocking`), and the
-   * orphan sweep cancels it if nobody comes back. Idempotent. Returns the records released.
+   * orphan sweep cancels it if nobody comes back. Players seated in a live match elsewhere whose
+   * queue connection was on a dead node keep their records, which stop naming that node. Idempotent.
+   * Returns the records released.
    */
   async releaseDeadNodes(nodeIds: readonly string[]): Promise<number> {
     const dead = new Set(nodeIds);
     if (!dead.size) return 0;
     const found: PlayerRecord[] = [];
-    for await (const page of this.deps.players.scan()) for (const r of page) if (r.host && dead.has(r.host)) found.push(r);
+    // players in a live match elsewhere whose queue connection was on a dead node
+    const detached = new Map<string, string[]>();
+    for await (const page of this.deps.players.scan()) {
+      for (const r of page) {
+        if (r.host && dead.has(r.host)) found.push(r);
+        else if (r.node && dead.has(r.node) && r.state === PlayerQueueState.matched) detached.set(r.ticketId, [...(detached.get(r.ticketId) ?? []), r.playerId]);
+      }
+    }
+    const now = this.deps.now();
+    for (const [ticketId, playerIds] of detached) await this.tickets.detachQueueNode(playerIds, ticketId, now);
     const tickets = new Map<string, { matchId?: string; players: string[]; requeued: boolean }>();
     for (const r of found) {
       const e = tickets.get(r.ticketId) ?? { matchId: r.matchId, players: [], requeued: false };

@@ -397,6 +397,15 @@ export class TicketLifecycle {
     return true;
   }
 
+  /**
+   * The node whose queue room held these players died while they play on a live host: their records
+   * stop naming it (after `confirm` no queue room holds a seated player; the match host owns the
+   * records). Not a transition: the ticket's phase does not change.
+   */
+  async detachQueueNode(playerIds: readonly string[], ticketId: string, now: number): Promise<void> {
+    await this.players.update(playerIds, ticketId, { node: null }, now);
+  }
+
   /** A record left behind by a ticket that is over (cancelled, removed, expired): the player may queue again. */
   async forget(playerId: string, ticketId: string): Promise<void> {
     await this.players.release([playerId], ticketId);

@@ -38,6 +38,9 @@ for (const impl of IMPLEMENTATIONS) {
       assert.equal(rec?.state, "queued");
       assert.equal(await index.take([{ playerId: "b", name: "B" }], "t2", 1000), null);
       assert.equal((await index.get("b"))?.node, undefined, "no node given: none recorded");
+      await index.update(["a"], "t1", { node: null }, 3000);
+      assert.equal((await index.get("a"))?.node, undefined, "null clears the node");
+      assert.equal((await index.get("a"))?.state, "queued", "and nothing else");
     });
 
     it("a record updated with a ttl expires; a later update without one keeps it", async () => {

@@ -434,6 +434,25 @@ describe("MatchmakerService: ticket hygiene", () => {
     }
   });
 
+  it("releaseDeadNodes: a player seated on a live host whose queue node died keeps its record, which stops naming that node", async () => {
+    const s = setup();
+    await enqueue(s, "q1", "queue-dead");
+    await enqueue(s, "q2", "queue-live");
+    await enqueue(s, "q3", "queue-dead"); // still waiting: its rejoin elsewhere resumes it (blocking)
+    await s.service.tick(clock);
+    const seated = (await s.store.get("q1"))?.state === "matched" ? "q1" : "q3";
+    const waiting = seated === "q1" ? "q3" : "q1";
+    assert.equal((await s.players.get(`p-${seated}`))?.host, "p1");
+    assert.equal(await s.service.releaseDeadNodes(["queue-dead"]), 0, "nobody released: the match goes on");
+    const rec = await s.players.get(`p-${seated}`);
+    assert.equal(rec?.node, undefined, "no record names the dead node");
+    assert.equal(rec?.host, "p1");
+    assert.equal(rec?.state, "matched");
+    assert.equal((await s.store.get(seated))?.state, "matched");
+    assert.equal((await s.players.get("p-q2"))?.node, "queue-live", "a live queue node stays");
+    assert.equal((await s.players.get(`p-${waiting}`))?.node, "queue-dead", "a waiting record keeps its node (the resume needs it)");
+  });
+
   it("a leader that dies while provisioning owns the records: releaseDeadNodes frees them", async () => {
     const store = new MemoryTicketStore(now);
     const players = new MemoryPlayerIndex(now);
