@@ -77,7 +77,19 @@ export class MemoryProposalStore implements ProposalStore {
     return p;
   }
 
+  /** What the store holds now (its memory stays bounded by what is live). */
+  held(): { proposals: number; cooldowns: number } {
+    return { proposals: this.proposals.size, cooldowns: this.cooldowns.size };
+  }
+
+  /** Expired proposals and cooldowns nobody reads again would stay forever: dropped on every write. */
+  private sweep(now: number): void {
+    for (const [id, p] of this.proposals) if (p.expiresAt <= now) this.proposals.delete(id);
+    for (const [id, until] of this.cooldowns) if (until <= now) this.cooldowns.delete(id);
+  }
+
   async open(p: { matchId: string; deadlineMs: number; players: readonly string[] }, ttlMs: number): Promise<void> {
+    this.sweep(this.now());
     this.proposals.set(p.matchId, { deadlineMs: p.deadlineMs, players: [...p.players], answers: {}, expiresAt: this.now() + ttlMs });
   }
 
@@ -103,6 +115,7 @@ export class MemoryProposalStore implements ProposalStore {
   }
 
   async cooldown(playerIds: readonly string[], untilMs: number, _now?: number): Promise<void> {
+    this.sweep(this.now());
     for (const id of playerIds) this.cooldowns.set(id, Math.max(untilMs, this.cooldowns.get(id) ?? 0));
   }
 

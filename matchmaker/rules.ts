@@ -64,6 +64,9 @@ const attributeSchemaOf = z.custom<AttributeSchema>(
 /** Default cap on hook calls per pass (per (mode, shard)): a pass over a busy pool stays bounded. */
 export const DEFAULT_HOOK_CALLS_PER_PASS = 20_000;
 
+/** A player at fault for a dropped proposal may not queue for this long (a mode's `declineCooldownS` default). */
+export const DEFAULT_DECLINE_COOLDOWN_S = 30;
+
 export const ModeRulesSchema = z.object({
   /** mode name; '/' is reserved (it separates mode and shard in lease and store keys) */
   name: z.string().min(1).regex(/^[^/|]+$/, "no '/' or '|' in a mode name"),
@@ -110,7 +113,7 @@ export const ModeRulesSchema = z.object({
    */
   acceptS: z.number().positive().max(120).optional(),
   /** seconds a player who declined (or never answered) a proposal may not queue again (MM_COOLDOWN) */
-  declineCooldownS: z.number().nonnegative().max(3600).default(30),
+  declineCooldownS: z.number().nonnegative().max(3600).default(DEFAULT_DECLINE_COOLDOWN_S),
   /**
    * Region shards: shard name -> home regions. A ticket belongs to the shard of its home region;
    * each shard has its own matcher lease, fencing token and waiting list, and matches never cross

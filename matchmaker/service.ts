@@ -20,7 +20,7 @@ import {
 } from "../protocol/index.ts";
 import type { MatchmakerMetrics } from "./metrics.ts";
 import { Matcher, type Match } from "./matcher.ts";
-import { DEFAULT_SHARD, regionsAt, shardOf, shardRules, shardsOf, ticketShard, windowAt, type ModeRules } from "./rules.ts";
+import { DEFAULT_DECLINE_COOLDOWN_S, DEFAULT_SHARD, regionsAt, shardOf, shardRules, shardsOf, ticketShard, windowAt, type ModeRules } from "./rules.ts";
 import type { Lease, LeaseGrant } from "./lease.ts";
 import { shardKey, type StoredTicket, type TicketStore } from "./ticket-store.ts";
 import { makeTicket, TicketState, type Ticket } from "./ticket.ts";
@@ -637,7 +637,7 @@ export class MatchmakerService {
       await this.deps.bus.publish(seatTopic(h.ticket.id), { kind: "requeued", reason: `proposal-${outcome}` } satisfies SeatNotice);
       return "withdrawn";
     }
-    await this.proposalStore.cooldown(fault, now + (rules?.declineCooldownS ?? 30) * 1000, now);
+    await this.proposalStore.cooldown(fault, now + (rules?.declineCooldownS ?? DEFAULT_DECLINE_COOLDOWN_S) * 1000, now);
     await this.tickets.decline(h);
     const reason = outcome === "declined" ? "PROPOSAL_DECLINED" : "PROPOSAL_TIMEOUT";
     await this.deps.bus.publish(seatTopic(h.ticket.id), { kind: "dropped", matchId: h.matchId ?? "", reason } satisfies SeatNotice);

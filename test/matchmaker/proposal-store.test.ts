@@ -73,3 +73,21 @@ for (const impl of IMPLEMENTATIONS) {
     });
   });
 }
+
+describe("MemoryProposalStore memory", () => {
+  it("expired proposals and cooldowns nobody reads again are dropped by later writes", async () => {
+    let clock = 1_000_000;
+    const store = new MemoryProposalStore(() => clock);
+    for (let i = 0; i < 50; i++) {
+      await store.open({ matchId: `m${i}`, deadlineMs: clock + 10_000, players: [`a${i}`, `b${i}`] }, 40_000);
+      await store.cooldown([`a${i}`], clock + 30_000, clock);
+    }
+    assert.deepEqual(store.held(), { proposals: 50, cooldowns: 50 });
+    clock += 60_000; // every proposal and cooldown above is over, none was read again
+    await store.open({ matchId: "later", deadlineMs: clock + 10_000, players: ["x", "y"] }, 40_000);
+    await store.cooldown(["x"], clock + 30_000, clock);
+    assert.deepEqual(store.held(), { proposals: 1, cooldowns: 1 });
+    assert.ok(await store.get("later"));
+    assert.equal(await store.cooldownUntil("x", clock), clock + 30_000);
+  });
+});
