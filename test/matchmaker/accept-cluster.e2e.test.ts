@@ -9,17 +9,13 @@
 import assert from "node:assert/strict";
 import type { Client, Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
-import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle, sdkClientOf, printNodesOnFailure } from "../support/processes.ts";
-import { acceptSeat, joinQueue, until, within, type Queued } from "../support/matchmaker-e2e.ts";
+import { guest, printNodesOnFailure, sdkClientOf, startClusterNodes, startRedis, type NodeHandle, type RedisHandle } from "../support/processes.ts";
+import { acceptSeat, joinQueue, leadsMode, until, within, type Queued } from "../support/matchmaker-e2e.ts";
 import type { ProposalNotice } from "../../protocol/index.ts";
 
 const JWT_SECRET = "mm-accept-cluster-secret-0123456789-abcdefghij";
 const MODE = "duel-accept";
 
-async function isLeader(node: NodeHandle, mode: string): Promise<boolean> {
-  const text = await (await fetch(`${node.url}/metrics`)).text().catch(() => "");
-  return new RegExp(`^rally_mm_leader\\{[^}]*mode="${mode}"[^}]*\\} 1$`, "m").test(text);
-}
 
 describe("matchmaker e2e (two processes over Redis): accept or decline", function () {
   this.timeout(120_000);
@@ -33,12 +29,8 @@ describe("matchmaker e2e (two processes over Redis): accept or decline", functio
   before(async () => {
     redis = await startRedis();
     r = new Redis(redis.url);
-    const common = { REDIS_URL: redis.url, SHARED_SQLITE_DIR: tempDir("rally-mm-accept-store-"), JWT_SECRET, LOG_LEVEL: "warn", SERVE_DEMO: "false", REGION: "local", AUTH_RATE_PER_MIN: "1000", MM_LEASE_TTL_MS: "2000" };
-    const [pa, pb] = [await freePort(), await freePort()];
-    A = await startNodeProcess({ ...common, PORT: String(pa), PUBLIC_ADDRESS: `127.0.0.1:${pa}` }, "test/support/fixtures/accept-node.ts");
-    nodes.push(A);
-    B = await startNodeProcess({ ...common, PORT: String(pb), PUBLIC_ADDRESS: `127.0.0.1:${pb}` }, "test/support/fixtures/accept-node.ts");
-    nodes.push(B);
+    [A, B] = await startClusterNodes(2, redis.url, { JWT_SECRET, MM_LEASE_TTL_MS: "2000" }, "test/support/fixtures/accept-node.ts");
+    nodes.push(A, B);
   });
 
   after(async () => {
@@ -79,8 +71,8 @@ describe("matchmaker e2e (two processes over Redis): accept or decline", functio
   });
 
   it("the leader dies mid-proposal: the survivor's accepted ticket waits again (original enqueue time), nothing stranded", async () => {
-    await until("a leader for duel-accept", async () => (await isLeader(A, MODE)) !== (await isLeader(B, MODE)), 20_000);
-    const [leader, survivor] = (await isLeader(A, MODE)) ? [A, B] : [B, A];
+    await until("a leader for duel-accept", async () => (await leadsMode(A, MODE)) !== (await leadsMode(B, MODE)), 20_000);
+    const [leader, survivor] = (await leadsMode(A, MODE)) ? [A, B] : [B, A];
     const s = await queueOn(survivor, "accept-cluster-survivor");
     await until("survivor searching", () => s.q.statuses.some((x) => x.state === "searching"));
     const survivorId = (await guest(A.url, "accept-cluster-survivor")).playerId;

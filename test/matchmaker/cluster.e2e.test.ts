@@ -7,15 +7,11 @@
 import assert from "node:assert/strict";
 import type { Room } from "@colyseus/sdk";
 import { Redis } from "ioredis";
-import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle, sdkClientOf, printNodesOnFailure } from "../support/processes.ts";
-import { acceptSeat, joinQueue, until, type Queued } from "../support/matchmaker-e2e.ts";
+import { guest, printNodesOnFailure, sdkClientOf, startClusterNodes, startRedis, type NodeHandle, type RedisHandle } from "../support/processes.ts";
+import { acceptSeat, joinQueue, leadsMode, until, type Queued } from "../support/matchmaker-e2e.ts";
 
 const JWT_SECRET = "mm-cluster-test-secret-0123456789-abcdefghij";
 
-async function isLeader(node: NodeHandle, mode: string): Promise<boolean> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  return new RegExp(`^rally_mm_leader\\{[^}]*mode="${mode}"[^}]*\\} 1$`, "m").test(text);
-}
 
 describe("matchmaker e2e (two processes over Redis)", function () {
   this.timeout(120_000);
@@ -30,12 +26,8 @@ describe("matchmaker e2e (two processes over Redis)", function () {
     redis = await startRedis();
     r = new Redis(redis.url);
     // One store for both nodes (results and ratings of a match land where every node reads them).
-    const common = { REDIS_URL: redis.url, SHARED_SQLITE_DIR: tempDir("rally-mm-cluster-store-"), JWT_SECRET, LOG_LEVEL: "warn", SERVE_DEMO: "false", REGION: "local", AUTH_RATE_PER_MIN: "1000", MM_LEASE_TTL_MS: "2000" };
-    const [pa, pb] = [await freePort(), await freePort()];
-    A = await startNodeProcess({ ...common, PORT: String(pa), PUBLIC_ADDRESS: `127.0.0.1:${pa}` });
-    nodes.push(A);
-    B = await startNodeProcess({ ...common, PORT: String(pb), PUBLIC_ADDRESS: `127.0.0.1:${pb}` });
-    nodes.push(B);
+    [A, B] = await startClusterNodes(2, redis.url, { JWT_SECRET, MM_LEASE_TTL_MS: "2000" });
+    nodes.push(A, B);
   });
 
   after(async () => {
@@ -50,7 +42,7 @@ describe("matchmaker e2e (two processes over Redis)", function () {
   const clientOf = sdkClientOf;
 
   it("exactly one node leads each mode's matcher", async () => {
-    await until("a leader for arena", async () => (await isLeader(A, "arena")) !== (await isLeader(B, "arena")));
+    await until("a leader for arena", async () => (await leadsMode(A, "arena")) !== (await leadsMode(B, "arena")));
     const holder = await r.get("rally:mm:lease:matcher:arena");
     assert.ok(holder, "the lease lives in Redis");
   });
@@ -74,7 +66,7 @@ describe("matchmaker e2e (two processes over Redis)", function () {
   });
 
   it("SIGKILL the matcher leader: the other node takes over and forms the match; no ticket lost or matched twice", async () => {
-    const leader = (await isLeader(A, "arena")) ? A : B;
+    const leader = (await leadsMode(A, "arena")) ? A : B;
     const follower = leader === A ? B : A;
     const players = await Promise.all([0, 1, 2, 3].map((i) => guest(follower.url, `mm-takeover-${i}`)));
     const clients = players.map((p) => clientOf(follower, p.token));
@@ -85,7 +77,7 @@ describe("matchmaker e2e (two processes over Redis)", function () {
     const tokenBefore = Number(await r.get("rally:mm:lease:matcher:arena:fence"));
 
     await leader.stop("SIGKILL");
-    await until("the follower to take the lease over", () => isLeader(follower, "arena"), 20_000);
+    await until("the follower to take the lease over", () => leadsMode(follower, "arena"), 20_000);
     assert.ok(Number(await r.get("rally:mm:lease:matcher:arena:fence")) > tokenBefore, "a newer fencing token");
     assert.equal(await r.zcard("rally:mm:w:arena"), 3, "no ticket lost with the leader");
 

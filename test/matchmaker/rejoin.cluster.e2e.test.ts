@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import type { Room } from "@colyseus/sdk";
 import { currentMatchResponseSchema, rejoinResponseSchema, type CurrentMatch } from "../../protocol/index.ts";
-import { freePort, guest, startNodeProcess, startRedis, tempDir, type NodeHandle, type RedisHandle, sdkClientOf, printNodesOnFailure } from "../support/processes.ts";
+import { guest, printNodesOnFailure, sdkClientOf, startClusterNodes, startRedis, type NodeHandle, type RedisHandle } from "../support/processes.ts";
 import { acceptSeat, joinQueue, until, type Queued } from "../support/matchmaker-e2e.ts";
 import { refusedWith } from "../support/refusal.ts";
 
@@ -26,14 +26,7 @@ describe("rejoin a live match (two processes over Redis)", function () {
 
   before(async () => {
     redis = await startRedis();
-    const common = {
-      REDIS_URL: redis.url, SHARED_SQLITE_DIR: tempDir("rally-rejoin-cluster-store-"), JWT_SECRET, LOG_LEVEL: "warn", SERVE_DEMO: "false", REGION: "local",
-      AUTH_RATE_PER_MIN: "1000", MM_LEASE_TTL_MS: "2000", NODE_TTL_MS: String(NODE_TTL_MS), RECONNECT_WINDOW_S: "60",
-    };
-    for (let i = 0; i < 2; i++) {
-      const port = await freePort();
-      nodes.push(await startNodeProcess({ ...common, PORT: String(port), PUBLIC_ADDRESS: `127.0.0.1:${port}` }));
-    }
+    nodes.push(...await startClusterNodes(2, redis.url, { JWT_SECRET, MM_LEASE_TTL_MS: "2000", NODE_TTL_MS: String(NODE_TTL_MS), RECONNECT_WINDOW_S: "60" }));
   });
 
   after(async () => {

@@ -83,6 +83,12 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 export { until } from "./wait.ts";
 
+/** Does `node` lead `mode`'s matcher now (its /metrics `rally_mm_leader` gauge)? An unreachable node does not. */
+export async function leadsMode(node: { readonly url: string }, mode: string): Promise<boolean> {
+  const text = await fetch(`${node.url}/metrics`).then((r) => r.text()).catch(() => "");
+  return new RegExp(`^rally_mm_leader\\{[^}]*mode="${mode}"[^}]*\\} 1$`, "m").test(text);
+}
+
 export function nextMessage<T = unknown>(room: SdkRoom, type: string, timeoutMs = 10_000): Promise<T> {
   return within(new Promise<T>((resolve) => {
     const off = room.onMessage(type, (m: T) => { off(); resolve(m); });

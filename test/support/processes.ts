@@ -97,3 +97,18 @@ export function printNodesOnFailure(nodes: readonly NodeHandle[]) {
     for (const [i, n] of nodes.entries()) console.error(`--- node ${String.fromCharCode(65 + i)} output:\n${n.output.slice(-40).join("\n")}`);
   };
 }
+
+/**
+ * `count` node processes sharing one Redis and one store directory (a cluster on this machine): each
+ * on a free port with its own PUBLIC_ADDRESS; warn-level logs, no demo, region "local" and a raised
+ * sign-in limit unless `env` says otherwise.
+ */
+export async function startClusterNodes(count: number, redisUrl: string, env: Record<string, string> = {}, entry?: string): Promise<NodeHandle[]> {
+  const common = { REDIS_URL: redisUrl, SHARED_SQLITE_DIR: tempDir("rally-cluster-store-"), LOG_LEVEL: "warn", SERVE_DEMO: "false", REGION: "local", AUTH_RATE_PER_MIN: "1000", ...env };
+  const nodes: NodeHandle[] = [];
+  for (let i = 0; i < count; i++) {
+    const port = await freePort();
+    nodes.push(await startNodeProcess({ ...common, PORT: String(port), PUBLIC_ADDRESS: `127.0.0.1:${port}` }, entry));
+  }
+  return nodes;
+}
