@@ -149,6 +149,25 @@ function valuesOf(v: AttributeValue | undefined): readonly AttributePrimitive[] 
 }
 
 /**
+ * May a ticket join a running match whose common attributes are `common` (backfill)? Every `equal`
+ * attribute the same (absent on both counts as equal), every `overlap` attribute sharing a value with
+ * the match's common set ("any" on either side fits). `distance` rules are not checked: a match keeps
+ * no range of its players' values (matchmaker/README "Backfill").
+ */
+export function fitsMatch(rules: Pick<ModeRules, "attributeRules">, common: Readonly<Record<string, AttributeValue>> | undefined, t: Ticket): boolean {
+  const c = attributeRulesOf(rules);
+  for (const name of c.equal) {
+    const want = common?.[name], have = t.attributes?.[name];
+    if (want === undefined ? have !== undefined : JSON.stringify(want) !== JSON.stringify(have)) return false;
+  }
+  for (const name of c.overlap) {
+    const want = valuesOf(common?.[name]), have = valuesOf(t.attributes?.[name]);
+    if (want && have && !have.some((v) => want.includes(v))) return false;
+  }
+  return true;
+}
+
+/**
  * What a match's tickets have in common under the rules: each `equal` attribute's value (when
  * present) and each `overlap` attribute's common set, in the order of the first ticket that states
  * it (absent when every ticket says "any"). The room receives it in its matchmade options.

@@ -64,6 +64,9 @@ const attributeSchemaOf = z.custom<AttributeSchema>(
 /** Default cap on hook calls per pass (per (mode, shard)): a pass over a busy pool stays bounded. */
 export const DEFAULT_HOOK_CALLS_PER_PASS = 20_000;
 
+/** How long into a match its empty seats are refilled, by default, for a mode with `backfill: {}`. */
+export const DEFAULT_BACKFILL_UNTIL_S = 180;
+
 /** A player at fault for a dropped proposal may not queue for this long (a mode's `declineCooldownS` default). */
 export const DEFAULT_DECLINE_COOLDOWN_S = 30;
 
@@ -104,6 +107,13 @@ export const ModeRulesSchema = z.object({
   }).default({ premadeParity: DEFAULT_PARITY }),
   /** after `afterS` of anchor wait, empty slots may be filled with bots (>= minPlayers humans) */
   bots: z.union([z.literal(false), z.object({ afterS: z.number().nonnegative() })]).default(false),
+  /**
+   * Backfill: a seat left for good while the match plays (past the reconnection window), or one the
+   * room declares open, is filled from waiting tickets with this mode's rules, before new matches are
+   * formed, for `untilS` seconds after the match started (an older match is not worth joining). False
+   * (the default): a match plays on with the players it has.
+   */
+  backfill: z.union([z.literal(false), z.object({ untilS: z.number().positive().max(7200).default(DEFAULT_BACKFILL_UNTIL_S) }).strict()]).default(false),
   /** players must confirm within `timeoutS`; others are requeued with their original enqueue time */
   readyCheck: z.object({ timeoutS: z.number().positive() }).optional(),
   /**

@@ -16,6 +16,9 @@ export const proposalKey = (matchId: string): string => `${MM_PREFIX}proposal:${
 /** A player's queue cooldown after declining or missing a proposal (value: until, ms epoch; PX = the cooldown). */
 export const cooldownKey = (playerId: string): string => `${MM_PREFIX}cooldown:${playerId}`;
 
+/** Hash of one (mode, shard)'s open backfill seats: field matchId -> BackfillOpening with the players' ratings (JSON); written by the rooms' nodes, read by the shard's leader. */
+export const backfillKey = (shardKey: string): string => `${MM_PREFIX}backfill:${shardKey}`;
+
 /** Hash region -> oldest wait in seconds (max over modes): the pool manager's `queueWaitS`. */
 export const OLDEST_WAIT_KEY = `${MM_PREFIX}oldest-wait`;
 /** Hash `mode|region` -> oldest wait in seconds, one field per matcher leader's (mode, region). */

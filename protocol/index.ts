@@ -13,10 +13,10 @@ export {
   type ProposalAnswer, type ProposalNotice, type QueueJoinOptions, type QueueStatus, type SeatReservation,
 } from "./queue.ts";
 export {
-  MatchMessage, alreadyInMatchDetailsSchema, currentMatchResponseSchema, currentMatchSchema, heldSeatSchema, matchOutcomeSchema, matchResultPlayerSchema,
+  MatchMessage, alreadyInMatchDetailsSchema, backfillAdmissionSchema, backfillOpeningSchema, currentMatchResponseSchema, currentMatchSchema, heldSeatSchema, matchOutcomeSchema, matchResultPlayerSchema,
   matchResultSchema, matchmadeOptionsSchema, noShowReportSchema, rejoinResponseSchema, rejoinSeatSchema,
-  type CurrentMatch, type CurrentMatchResponse, type HeldSeat, type RejoinResponse, type RejoinSeat,
+  type BackfillAdmission, type BackfillOpening, type CurrentMatch, type CurrentMatchResponse, type HeldSeat, type RejoinResponse, type RejoinSeat,
   type DrainingNotice, type MatchOutcome, type MatchResult, type MatchResultPlayer, type MatchmadeOptions, type NoShowReport, type RequeueNotice, type RoomErrorMessage,
 } from "./match.ts";
 export { SocialMessage } from "./messages.ts";
-export { CAPACITY_BY_MODE_KEY, CAPACITY_WAIT_KEY, MM_PREFIX, OLDEST_BY_MODE_KEY, OLDEST_WAIT_KEY, TTM_KEY, cooldownKey, proposalKey, seatTopic } from "./cluster-keys.ts";
+export { CAPACITY_BY_MODE_KEY, CAPACITY_WAIT_KEY, MM_PREFIX, OLDEST_BY_MODE_KEY, OLDEST_WAIT_KEY, TTM_KEY, backfillKey, cooldownKey, proposalKey, seatTopic } from "./cluster-keys.ts";

@@ -27,6 +27,9 @@ export interface RequeueNotice {
   readonly missing: number;
 }
 
+/** What a mode's attribute rules made common to a match's tickets (attribute -> value or common set). */
+const matchAttributesSchema = z.record(z.string().max(32), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()])).max(32)]));
+
 /** What the matchmaker passes to `matchMaker.createRoom`. Clients can never set these (see onAuth). */
 export const matchmadeOptionsSchema = z.object({
   matchId: z.string().min(1).max(64),
@@ -50,7 +53,13 @@ export const matchmadeOptionsSchema = z.object({
    * What the mode's attribute rules made common to the match's tickets: an `equal` attribute's value,
    * an `overlap` attribute's common set (e.g. the maps every player accepts; the room picks one).
    */
-  attributes: z.record(z.string().max(32), z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number(), z.boolean()])).max(32)])).optional(),
+  attributes: matchAttributesSchema.optional(),
+  /**
+   * The mode refills seats that empty while the match plays (`backfill` in its rules): a seat left for
+   * good (past the reconnection window) within `untilS` of the start goes back to the matchmaker,
+   * which seats a waiting player on that team.
+   */
+  backfill: z.object({ untilS: z.number().positive().max(7200) }).optional(),
 }).refine((o) => o.teams.some((ids) => ids.length > 0), { message: "a match needs at least one player", path: ["teams"] })
   .refine((o) => o.teams.every((ids, team) => ids.length + (o.bots?.[team] ?? 0) > 0), { message: "every team needs a player or a bot", path: ["teams"] });
 export type MatchmadeOptions = z.infer<typeof matchmadeOptionsSchema>;
@@ -76,6 +85,11 @@ export const matchResultPlayerSchema = z.object({
   score: z.number(),
   /** False when the player left (or never came back) before the end. */
   present: z.boolean(),
+  /**
+   * Backfilled players only: ms into the match (from its start) when the player took a seat someone
+   * left. A late joiner is rated for the share of the match it played (server/players/results.ts).
+   */
+  joinedAtMs: z.number().nonnegative().optional(),
 }).readonly();
 export type MatchResultPlayer = z.infer<typeof matchResultPlayerSchema>;
 
@@ -165,3 +179,29 @@ export const heldSeatSchema = z.object({
   sessionId: z.string().optional(),
 });
 export type HeldSeat = z.infer<typeof heldSeatSchema>;
+
+/**
+ * What a match room tells the matchmaker about its empty seats (modes with `backfill`): per team, the
+ * players in it now and how many seats are open. Sent again on every change; `open` all 0 withdraws it.
+ * `openedAt` is when the oldest open seat opened (ms epoch): the time to fill counts from it and the
+ * skill window widens with it, as with a ticket's wait.
+ */
+export const backfillOpeningSchema = z.object({
+  matchId: z.string().min(1).max(64),
+  roomId: z.string().min(1).max(64),
+  mode: z.string().min(1).max(32),
+  /** region the match is hosted in (a backfilled player must be able to play there) */
+  region: z.string().min(1).max(32),
+  teams: z.array(z.object({ players: z.array(z.string().min(1).max(64)).max(64), open: z.number().int().min(0).max(64) })).min(1).max(16),
+  attributes: matchAttributesSchema.optional(),
+  openedAt: z.number(),
+  /** ms epoch past which the match is too old to be worth joining (start + `backfill.untilS`) */
+  untilMs: z.number(),
+});
+export type BackfillOpening = z.infer<typeof backfillOpeningSchema>;
+
+/** Players the matchmaker seats in a running match's open seats (a remote call to the room: `admitBackfill`). */
+export const backfillAdmissionSchema = z.object({
+  players: z.array(z.object({ playerId: z.string().min(1).max(64), name: z.string().max(64), team: z.number().int().min(0).max(15) })).min(1).max(64),
+});
+export type BackfillAdmission = z.infer<typeof backfillAdmissionSchema>;
