@@ -4,8 +4,12 @@
  */
 export { DEFAULT_SHARD, defineModes, latencyBudgetAt, mayRoam, parseModeRules, regionsAt, RulesError, shardOf, shardRules, shardsOf, ticketShard, windowAt, WidenCurve } from "./rules.ts";
 export type { AttributeRuleInput, ModeRules, ModeRulesInput, ModeTable, RegionStep, WindowRule } from "./rules.ts";
-export { DEFAULT_HOOK_CALLS_PER_PASS } from "./rules.ts";
-export { attributeRulesOf, commonAttributes, MAX_ATTRIBUTE_ITEMS, MAX_ATTRIBUTES, MAX_ATTRIBUTES_JSON, parseTicketAttributes, partyAttributes, ticketAttributesSchema } from "./attributes.ts";
+export { DEFAULT_BACKFILL_UNTIL_S, DEFAULT_HOOK_CALLS_PER_PASS } from "./rules.ts";
+export { CANDIDATES_PER_SEAT, fillBackfills } from "./backfill.ts";
+export type { BackfillFill, BackfillPick, BackfillRequest } from "./backfill.ts";
+export { MemoryBackfillStore, RedisBackfillStore } from "./backfill-store.ts";
+export type { BackfillStore } from "./backfill-store.ts";
+export { attributeRulesOf, commonAttributes, fitsMatch, MAX_ATTRIBUTE_ITEMS, MAX_ATTRIBUTES, MAX_ATTRIBUTES_JSON, parseTicketAttributes, partyAttributes, ticketAttributesSchema } from "./attributes.ts";
 export type { AttributePrimitive, AttributeValue, CandidateTicket, MatchCandidate, MatchHook, TicketAttributes } from "./attributes.ts";
 export { makeTicket, TicketSchema, TicketState, ticketSize, waitS } from "./ticket.ts";
 export type { Ticket, TicketInput } from "./ticket.ts";

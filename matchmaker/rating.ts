@@ -24,9 +24,10 @@ export interface RatingModel {
   initial(): Skill;
   /**
    * New skills after one match. `teams[t][p]` is player p of team t; `ranks[t]` is the
-   * team's finishing place (1 = winner; equal ranks = draw).
+   * team's finishing place (1 = winner; equal ranks = draw). `weights[t][p]` in [0, 1] (default 1):
+   * the share of the match player p played (a backfilled late joiner); its update is scaled by it.
    */
-  rate(teams: readonly (readonly Skill[])[], ranks: readonly number[]): Skill[][];
+  rate(teams: readonly (readonly Skill[])[], ranks: readonly number[], weights?: readonly (readonly number[])[]): Skill[][];
   /** win probability per team, summing to 1 */
   predictWin(teams: readonly (readonly Skill[])[]): number[];
   /** the number the matcher searches and balances on */
@@ -47,10 +48,16 @@ export class OpenSkillModel implements RatingModel {
     return rating({ mu: MU, sigma: SIGMA });
   }
 
-  rate(teams: readonly (readonly Skill[])[], ranks: readonly number[]): Skill[][] {
+  rate(teams: readonly (readonly Skill[])[], ranks: readonly number[], weights?: readonly (readonly number[])[]): Skill[][] {
     if (teams.length !== ranks.length) throw new RangeError("one rank per team");
     const input = teams.map((team) => team.map((s) => rating({ mu: s.mu, sigma: s.sigma })));
-    return rate(input, { rank: [...ranks] }).map((team) => team.map((r) => ({ mu: r.mu, sigma: r.sigma })));
+    const next = rate(input, { rank: [...ranks] });
+    // openskill 5 declares a `weight` option but ignores it: partial play scales each update here
+    return next.map((team, t) => team.map((r, p) => {
+      const w = Math.min(1, Math.max(0, weights?.[t]?.[p] ?? 1));
+      const b = teams[t]![p]!;
+      return { mu: b.mu + w * (r.mu - b.mu), sigma: b.sigma + w * (r.sigma - b.sigma) };
+    }));
   }
 
   predictWin(teams: readonly (readonly Skill[])[]): number[] {

@@ -16,8 +16,10 @@
 import { randomUUID } from "node:crypto";
 import {
   CAPACITY_BY_MODE_KEY, CAPACITY_WAIT_KEY, decodeRefusal, RallyError, OLDEST_BY_MODE_KEY, OLDEST_WAIT_KEY, seatTopic, TTM_KEY,
-  type CurrentMatch, type HeldSeat, type NoShowReport, type RejoinResponse, type SeatReservation,
+  type BackfillAdmission, type BackfillOpening, type CurrentMatch, type HeldSeat, type NoShowReport, type RejoinResponse, type SeatReservation,
 } from "../protocol/index.ts";
+import { fillBackfills, type BackfillFill, type BackfillRequest } from "./backfill.ts";
+import { MemoryBackfillStore, type BackfillStore } from "./backfill-store.ts";
 import type { MatchmakerMetrics } from "./metrics.ts";
 import { Matcher, type Match } from "./matcher.ts";
 import { DEFAULT_DECLINE_COOLDOWN_S, DEFAULT_SHARD, regionsAt, shardOf, shardRules, shardsOf, ticketShard, windowAt, type ModeRules } from "./rules.ts";
@@ -57,6 +59,8 @@ export interface RoomApi {
   findMatch?(matchId: string): Promise<MatchListing | null>;
   /** Ask the room (on its node) which seat it holds for this player (rooms/match-room.ts `heldSeat`); null: none. */
   heldSeat?(roomId: string, playerId: string): Promise<HeldSeat | null>;
+  /** Ask a running match's room to take these players into its open seats (rooms/match-room.ts `admitBackfill`). Absent: no backfill. */
+  admitBackfill?(roomId: string, admission: BackfillAdmission): Promise<boolean>;
 }
 
 /** A match room's listing, as the rejoin needs it (`buildSeatReservation` takes it as it is). */
@@ -89,6 +93,8 @@ export interface MatchmakerDeps {
   readonly lease: Lease;
   /** Match proposals and queue cooldowns (modes with `acceptS`); default: memory (one process). */
   readonly proposals?: ProposalStore;
+  /** Running matches' open seats (modes with `backfill`); default: memory (one process). */
+  readonly backfills?: BackfillStore;
   readonly parties: PartyDirectory;
   readonly rooms: RoomApi;
   readonly bus: Bus;
@@ -229,6 +235,9 @@ export class MatchmakerService {
   /** match id -> proposals this node formed and settles (modes with `acceptS`) */
   private readonly pending = new Map<string, PendingProposal>();
   private readonly proposalStore: ProposalStore;
+  private readonly backfillStore: BackfillStore;
+  /** match id -> the last write of its opening from this node (a room's updates are written in order) */
+  private readonly openingWrites = new Map<string, Promise<void>>();
   /** phases of the last pass this node ran */
   lastPass: PassPhases | undefined;
   /** every ticket transition: the only writer of the ticket store and the player index */
@@ -237,7 +246,11 @@ export class MatchmakerService {
   constructor(readonly deps: MatchmakerDeps) {
     this.tickets = new TicketLifecycle({ store: deps.store, players: deps.players, rulesOf: (mode) => deps.modes[mode]?.rules });
     this.proposalStore = deps.proposals ?? new MemoryProposalStore(deps.now);
+    this.backfillStore = deps.backfills ?? new MemoryBackfillStore();
   }
+
+  /** Read access to open backfill seats (tests, the admin console). */
+  get backfills(): Pick<BackfillStore, "list"> { return this.backfillStore; }
 
   /** Read access to proposals (the queue room checks cooldowns; tests read answers). */
   get proposals(): Pick<ProposalStore, "get" | "cooldownUntil"> { return this.proposalStore; }
@@ -444,8 +457,14 @@ export class MatchmakerService {
     const tSweep = performance.now();
     const orphans = await this.sweepOrphans(shard, ...this.sweepSlice(key, rules.passEveryS, listed, synced.full));
     const pool = orphans.size ? listed.filter((t) => !orphans.has(t.id)) : listed;
+    // running matches' open seats first (modes with backfill): their tickets sit out the pass below
+    const backfilled = rules.backfill ? await this.backfill(mode, grant, nowMs, shard, pool).catch((err: unknown) => {
+      this.deps.logger.warn({ err, mode: rules.name, shard }, "backfill step failed");
+      return new Set<string>();
+    }) : null;
+    const open = backfilled?.size ? pool.filter((t) => !backfilled.has(t.id)) : pool;
     const t0 = performance.now();
-    const result = this.matcherOf(rules.name, shard).pass(pool, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token, shard });
+    const result = this.matcherOf(rules.name, shard).pass(open, nowMs, shardRules(rules, shard, new Set(pool.map((t) => t.region))), { seed: grant.token, shard });
     const tMatch = performance.now();
     this.deps.metrics.passDuration.observe({ mode: rules.name }, (tMatch - t0) / 1000);
     if (result.hookErrors) this.deps.logger.warn({ mode: rules.name, shard, errors: result.hookErrors, calls: result.hookCalls }, "match hook threw; those candidates were not formed");
@@ -461,6 +480,7 @@ export class MatchmakerService {
         for (const t of m.teams.flatMap((team) => team.tickets)) taken.add(t.id);
       });
     }
+    for (const id of backfilled ?? []) taken.add(id);
     await this.publishWaiting(rules, shard, pool.filter((t) => !taken.has(t.id)), nowMs);
     await this.publishCapacityWait(rules, shard, pool, nowMs);
     this.lastPass = {
@@ -669,6 +689,107 @@ export class MatchmakerService {
     return this.proposalStore.cooldownUntil(playerId, this.deps.now());
   }
 
+  /**
+   * A match room's open seats changed (called on the room's node; rooms/match-room.ts): the opening
+   * goes to the store of its (mode, shard) with the server's ratings of the players in it now, or is
+   * withdrawn when nothing is open. One match's writes are applied in the order the room made them.
+   */
+  async backfillOpening(opening: BackfillOpening): Promise<void> {
+    const rules = this.modes[opening.mode]?.rules;
+    if (!rules?.backfill) return;
+    const key = shardKey(rules.name, shardOf(rules, opening.region));
+    const write = async () => {
+      if (!opening.teams.some((t) => t.open > 0)) return this.backfillStore.remove(key, opening.matchId);
+      const ratings = await Promise.all(opening.teams.map((t) => Promise.all(t.players.map((id) => this.deps.ratingOf(id, rules.name)))));
+      await this.backfillStore.put(key, { ...opening, ratings });
+    };
+    const prev = this.openingWrites.get(opening.matchId) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(write);
+    this.openingWrites.set(opening.matchId, next);
+    try {
+      await next;
+    } finally {
+      if (this.openingWrites.get(opening.matchId) === next) this.openingWrites.delete(opening.matchId);
+    }
+  }
+
+  /**
+   * The leader's backfill step: the shard's openings (those past `untilMs` removed), filled from the
+   * pool by `fillBackfills`, each fill claimed (fenced, the match's id) and seated. Returns the ids of
+   * the tickets it claimed: the pass that forms new matches leaves them out.
+   */
+  private async backfill(mode: QueueMode, grant: LeaseGrant, nowMs: number, shard: string, pool: readonly Ticket[]): Promise<Set<string>> {
+    const rules = mode.rules;
+    const key = shardKey(rules.name, shard);
+    const taken = new Set<string>();
+    const requests: BackfillRequest[] = [];
+    for (const r of await this.backfillStore.list(key)) {
+      if (r.untilMs > nowMs) requests.push(r);
+      else await this.backfillStore.remove(key, r.matchId); // too old to be worth joining (its room withdraws it too)
+    }
+    if (!requests.length || !pool.length) return taken;
+    const { fills } = fillBackfills(requests, pool, nowMs, rules);
+    await Promise.all(fills.map(async (fill) => {
+      if (await this.seatBackfill(mode, fill, grant, nowMs, shard)) for (const p of fill.picks) taken.add(p.ticket.id);
+    }));
+    return taken;
+  }
+
+  /**
+   * Seat one fill: claim its tickets (fenced, all or nothing, with the match's id), ask the room to
+   * admit them (it checks its seats are still open), then seat, reserve and tell the queue rooms, as for
+   * a new match. False: the claim was refused (nothing changed). A room that is gone or refuses puts
+   * the tickets back with their original enqueue time; a room that is gone loses its opening.
+   */
+  private async seatBackfill(mode: QueueMode, fill: BackfillFill, grant: LeaseGrant, nowMs: number, shard: string): Promise<boolean> {
+    const rules = mode.rules;
+    const { request } = fill;
+    const { rooms, logger, metrics } = this.deps;
+    const handles: TicketHandle[] = fill.picks.map((p) => ({ ticket: p.ticket, phase: TicketPhase.searching, shard }));
+    const { result, claimed } = await this.tickets.claim(handles, rules.name, shard, request.matchId, grant.token, nowMs, this.holder);
+    if (!result.ok) return false;
+    const listing = rooms.findMatch ? await rooms.findMatch(request.matchId).catch(() => null) : null;
+    if (!listing || listing.roomId !== request.roomId || !rooms.admitBackfill) {
+      await this.backfillStore.remove(shardKey(rules.name, shard), request.matchId);
+      await this.requeue(rules.name, claimed, "backfill-gone");
+      return true;
+    }
+    const recs = await this.deps.players.getMany(fill.picks.flatMap((p) => p.ticket.playerIds));
+    const players: BackfillAdmission["players"] = [];
+    for (const p of fill.picks) for (const playerId of p.ticket.playerIds) players.push({ playerId, name: recs[players.length]?.name ?? playerId, team: p.team });
+    const admitted = await rooms.admitBackfill(listing.roomId, { players }).catch((err: unknown) => {
+      logger.warn({ err, matchId: request.matchId }, "backfill: the match room did not answer");
+      return false;
+    });
+    if (!admitted) {
+      await this.requeue(rules.name, claimed, "backfill-refused");
+      return true;
+    }
+    const now = this.deps.now();
+    const seated = await Promise.all(claimed.map((h) => this.tickets.seat(h, listing.processId, now)));
+    const seats = players.map((p) => ({ ...p, sessionId: rooms.newSessionId() }));
+    try {
+      const ok = await rooms.reserveMultipleSeatsFor(listing, seats.map((s) => ({ sessionId: s.sessionId, options: {}, auth: { playerId: s.playerId, name: s.name } })));
+      if (ok.length !== seats.length || !ok.every(Boolean)) throw new Error("SEAT_RESERVATION_FAILED: not every seat could be reserved");
+    } catch (err) {
+      // the room's admission lapses after its connect timeout and the seats open again
+      logger.warn({ err, matchId: request.matchId }, "backfill seats not reserved; tickets re-queued");
+      await this.requeue(rules.name, seated, "reserve-failed");
+      return true;
+    }
+    for (const p of fill.picks) {
+      const mine = seats.filter((s) => p.ticket.playerIds.includes(s.playerId));
+      const notice: SeatNotice = { kind: "seat", matchId: request.matchId, seats: Object.fromEntries(mine.map((s) => [s.playerId, rooms.buildSeatReservation(listing, s.sessionId)])) };
+      await this.deps.bus.publish(seatTopic(p.ticket.id), notice);
+      const waited = Math.max(0, nowMs - p.ticket.enqueuedAt);
+      metrics.timeToMatch.observe({ mode: rules.name, region: p.ticket.region }, waited / 1000);
+    }
+    metrics.backfillSeats.inc({ mode: rules.name }, players.length);
+    metrics.backfillFill.observe({ mode: rules.name }, Math.max(0, nowMs - request.openedAt) / 1000);
+    logger.info({ matchId: request.matchId, mode: rules.name, players: players.length, teams: fill.picks.map((p) => p.team), gap: Math.round(fill.ratingGap * 10) / 10, openS: Math.round((nowMs - request.openedAt) / 100) / 10 }, "backfill seated");
+    return true;
+  }
+
   private async provision(mode: QueueMode, match: Match, matchId: string, claimed: readonly TicketHandle[]): Promise<boolean> {
     const rules = mode.rules;
     const tickets = claimed.map((h) => h.ticket);
@@ -686,6 +807,7 @@ export class MatchmakerService {
         connectTimeoutS: this.connectTimeoutS(rules.name),
         // what the mode's attribute rules made common (e.g. the maps every player accepts)
         ...(match.attributes ? { attributes: match.attributes } : {}),
+        ...(rules.backfill ? { backfill: { untilS: rules.backfill.untilS } } : {}),
       });
     } catch (err) {
       // placement's refusal arrives as a ServerError here, a remote create's failure as its text alone (IPC)

@@ -7,7 +7,9 @@ import { randomBytes } from "node:crypto";
 import { matchMaker } from "@colyseus/core";
 import type { Redis } from "ioredis";
 import type { Registry } from "prom-client";
+import { z } from "zod";
 import { heldSeatSchema } from "../protocol/index.ts";
+import { MemoryBackfillStore, RedisBackfillStore } from "./backfill-store.ts";
 import { LocalLease, RedisLease } from "./lease.ts";
 import { MemoryTicketStore } from "./ticket-store.ts";
 import { RedisTicketStore } from "./ticket-store-redis.ts";
@@ -17,7 +19,7 @@ import { MemoryProposalStore, RedisProposalStore } from "./proposal-store.ts";
 import { createMatchmakerMetrics } from "./metrics.ts";
 import { MatchmakerService, type MatchmakerDeps, type RoomApi, type SeatReservation } from "./service.ts";
 
-/** How long `heldSeat` waits for the room's node (Colyseus' default for a remote room call is 2 s). */
+/** How long `heldSeat` and `admitBackfill` wait for the room's node (Colyseus' default for a remote room call is 2 s). */
 const HELD_SEAT_TIMEOUT_MS = 1000;
 
 /** Provisioning through Colyseus' matchMaker: placement by the server's selectProcessIdToCreateRoom. */
@@ -39,6 +41,11 @@ export const colyseusRoomApi: RoomApi = {
   async heldSeat(roomId, playerId) {
     const answer: unknown = await matchMaker.remoteRoomCall(roomId, "heldSeat", [playerId], HELD_SEAT_TIMEOUT_MS);
     return answer === null || answer === undefined ? null : heldSeatSchema.parse(answer);
+  },
+  // the room checks its seats are still open and answers true or false; anything else counts as no
+  async admitBackfill(roomId, admission) {
+    const answer: unknown = await matchMaker.remoteRoomCall(roomId, "admitBackfill", [admission], HELD_SEAT_TIMEOUT_MS);
+    return z.boolean().safeParse(answer).data === true;
   },
 };
 
@@ -66,6 +73,7 @@ export function createMatchmaking(o: MatchmakingOptions): Matchmaking {
     players: redis ? new RedisPlayerIndex(redis) : new MemoryPlayerIndex(now),
     lease: redis ? new RedisLease(redis, now) : new LocalLease(now),
     proposals: redis ? new RedisProposalStore(redis) : new MemoryProposalStore(now),
+    backfills: redis ? new RedisBackfillStore(redis) : new MemoryBackfillStore(),
     parties: o.parties ?? new MemoryPartyDirectory(),
     rooms: o.rooms ?? colyseusRoomApi,
     bus: o.bus,

@@ -9,6 +9,9 @@
  *   is connected or when the connect timeout fires with at least `minPlayers`; an open room starts
  *   `startDelayMs` after `minPlayers` are in.
  * - Dropped players keep their seat for the reconnection window.
+ * - Backfill (modes with `backfill`): a seat left for good while the match plays, within `untilS` of
+ *   the start, is offered to the matchmaker, which seats a waiting player on that team
+ *   (`admitBackfill`); the late joiner is rated for the share of the match it played.
  * - Exactly one result per match goes to the MatchResultSink.
  * - Draining (SIGTERM): a running match is left to finish (up to the drain timeout); a room still
  *   waiting for an open game is closed so its players can find another node.
@@ -18,7 +21,7 @@
 import { CloseCode, Room, type AuthContext, type Client, type StepContext } from "@colyseus/core";
 import { z } from "zod";
 import { winnerTeam } from "../server/players/outcome.ts";
-import { MatchMessage, matchmadeOptionsSchema, type ErrorCode, type HeldSeat, type MatchmadeOptions } from "../protocol/index.ts";
+import { MatchMessage, backfillAdmissionSchema, matchmadeOptionsSchema, type BackfillOpening, type ErrorCode, type HeldSeat, type MatchmadeOptions } from "../protocol/index.ts";
 import { encodeRefusal, refusalFrom } from "../protocol/server.ts";
 import { renewPatchMaps } from "./patch-maps.ts";
 import { seatReconnectionToken, unusedReservationOf } from "./guard.ts";
@@ -53,6 +56,14 @@ export interface MatchPlayer {
   connected: boolean;
   /** False once the player left for good. */
   present: boolean;
+  /** Backfilled players: ms into the match when they took the seat (absent: there from the start). */
+  readonly joinedAtMs?: number;
+}
+
+/** A backfilled player the room admitted and waits for (its seat reservation is out). */
+interface Admission {
+  readonly team: number;
+  readonly timer: { clear(): void };
 }
 
 export abstract class MatchRoom<S extends object = object> extends Room<{ state: S }> {
@@ -91,6 +102,18 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
   private readonly heldUntil = new Map<string, number>();
   /** ms epoch of a matchmade room's creation: seats never used are held until the connect timeout */
   private createdAtMs = 0;
+  /** Region the matchmaker made the match for (a backfilled player must be able to play there). */
+  private matchRegion = "";
+  /** Backfill (modes with `backfill`): seconds after the start during which empty seats are refilled; null: off. */
+  private backfillUntilS: number | null = null;
+  /** ms epoch of the start (backfill's deadline and the openings' `untilMs` count from it) */
+  private startedAtMs = 0;
+  /** open seats per team, offered to the matchmaker */
+  private openSeats: number[] = [];
+  /** ms epoch the oldest open seat opened (0: none open) */
+  private openedAt = 0;
+  /** playerId -> admitted by backfill, not joined yet */
+  private readonly admissions = new Map<string, Admission>();
 
   /**
    * What a room class seats: its `teamCount` and `maxPlayers` (class fields, read from a probe instance
@@ -178,6 +201,8 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     if (this.phase === MatchPhase.ENDED) return;
     const wasPlaying = this.phase === MatchPhase.PLAYING;
     this.phase = MatchPhase.ENDED;
+    if (this.openSeats.some((n) => n > 0) || this.admissions.size) this.publishBackfill(); // withdrawn
+    for (const a of this.admissions.values()) a.timer.clear();
     // The fixed timestep keeps running, idle (see start()): it is what ticks the room clock that fires
     // the linger timer below. Clearing it with setTimestep() would freeze the clock (Colyseus then
     // never ticks it again), the room would never close, and a draining node would never exit.
@@ -210,6 +235,9 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       this.matchId = matchId;
       this.mode = mode ?? null;
       this.matchAttributes = matchmade.data.attributes ?? {};
+      this.matchRegion = matchmade.data.region ?? this.services.region;
+      this.backfillUntilS = matchmade.data.backfill?.untilS ?? null;
+      this.openSeats = new Array<number>(this.teamCount).fill(0);
       this.noShow = noShow;
       if (minPlayers !== undefined) this.minPlayers = minPlayers;
       if (connectTimeoutS !== undefined) {
@@ -254,7 +282,15 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     } else {
       team = this.smallestTeam();
     }
-    const player: MatchPlayer = { sessionId: client.sessionId, playerId: auth.playerId, name: auth.name, team, connected: true, present: true };
+    const admission = this.admissions.get(auth.playerId);
+    if (admission) {
+      admission.timer.clear();
+      this.admissions.delete(auth.playerId);
+    }
+    const player: MatchPlayer = {
+      sessionId: client.sessionId, playerId: auth.playerId, name: auth.name, team, connected: true, present: true,
+      ...(admission && this.phase === MatchPhase.PLAYING ? { joinedAtMs: this.elapsedMs } : {}),
+    };
     this.players.set(client.sessionId, player);
     this.onPlayerJoin(client, player);
     this.maybeStart();
@@ -290,9 +326,102 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       this.players.delete(client.sessionId); // an open room frees the slot before the game starts
     }
     this.onPlayerConnectionChange(player);
-    if (this.phase === MatchPhase.PLAYING && this.presentPlayers() === 0) {
+    if (this.phase === MatchPhase.PLAYING && this.presentPlayers() === 0 && this.admissions.size === 0) {
       this.endMatch("abandoned", "aborted");
+      return;
     }
+    // left for good (the reconnection window is over, or the player left on purpose): refill the seat
+    if (this.phase === MatchPhase.PLAYING) this.openSeatsOn(player.team, 1);
+  }
+
+  // ---- backfill ------------------------------------------------------------------------------
+
+  /**
+   * Declare `count` more open seats on `team` for the matchmaker to fill (modes with `backfill`, while
+   * playing and within `untilS` of the start): e.g. a game that wants a human in place of a bot. Rally
+   * opens a seat by itself whenever a player leaves for good. Returns false when backfill is off or over.
+   */
+  protected openSeatsOn(team: number, count: number): boolean {
+    if (!this.backfillOpen() || !Number.isInteger(team) || team < 0 || team >= this.teamCount || !(count > 0)) return false;
+    if (!this.openSeats.some((n) => n > 0)) this.openedAt = Date.now();
+    this.openSeats[team]! += count;
+    this.publishBackfill();
+    return true;
+  }
+
+  /** May seats still be refilled: a matchmade room of a backfill mode, playing, young enough, not draining. */
+  private backfillOpen(): boolean {
+    return this.backfillUntilS !== null && this.phase === MatchPhase.PLAYING && !this.draining && !!this.services.matchmaking?.backfill
+      && Date.now() < this.startedAtMs + this.backfillUntilS * 1000;
+  }
+
+  /** Tell the matchmaker what is open now (nothing open, or backfill over: the opening is withdrawn). */
+  private publishBackfill(): void {
+    const hook = this.services.matchmaking?.backfill;
+    if (!hook || this.backfillUntilS === null || !this.mode) return;
+    if (!this.backfillOpen()) this.openSeats.fill(0);
+    const teams = this.openSeats.map((open, team) => ({
+      players: [
+        ...[...this.players.values()].filter((p) => p.present && p.team === team).map((p) => p.playerId),
+        ...[...this.admissions].filter(([, a]) => a.team === team).map(([id]) => id),
+      ],
+      open,
+    }));
+    const opening: BackfillOpening = {
+      matchId: this.matchId, roomId: this.roomId, mode: this.mode, region: this.matchRegion, teams,
+      ...(Object.keys(this.matchAttributes).length ? { attributes: this.matchAttributes as BackfillOpening["attributes"] } : {}),
+      openedAt: this.openedAt || Date.now(), untilMs: this.startedAtMs + this.backfillUntilS * 1000,
+    };
+    hook(opening).catch((err: unknown) => this.services.logger.warn({ err, matchId: this.matchId }, "backfill opening not recorded"));
+  }
+
+  /**
+   * The matchmaker seats these waiting players in open seats (a remote room call from the leader of the
+   * match's queue, any node; never a client). True: their seats are theirs now (the leader reserves
+   * them next); false: those seats are no longer open (filled, the match ended or is too old, draining)
+   * and nothing changed. A player admitted but not connected within the connect timeout loses the seat,
+   * which opens again.
+   */
+  admitBackfill(raw: unknown): boolean {
+    const parsed = backfillAdmissionSchema.safeParse(raw);
+    if (!parsed.success || !this.expected || !this.backfillOpen()) return false;
+    const { players } = parsed.data;
+    const need = new Array<number>(this.teamCount).fill(0);
+    for (const p of players) {
+      if (p.team >= this.teamCount) return false;
+      need[p.team]!++;
+    }
+    if (need.some((n, team) => n > this.openSeats[team]!)) return false;
+    const here = new Set([...this.players.values()].filter((p) => p.present).map((p) => p.playerId));
+    if (players.some((p) => here.has(p.playerId) || this.admissions.has(p.playerId))) return false;
+    need.forEach((n, team) => { this.openSeats[team]! -= n; });
+    if (!this.openSeats.some((n) => n > 0)) this.openedAt = 0;
+    for (const p of players) {
+      this.expected.set(p.playerId, p.team);
+      const timer = this.clock.setTimeout(() => this.admissionExpired(p.playerId), this.connectTimeoutMs);
+      this.admissions.set(p.playerId, { team: p.team, timer });
+    }
+    // room for the reserved seats the leader asks for next (Colyseus counts clients plus reservations)
+    const reserved = Object.keys((this as unknown as { _reservedSeats: Record<string, unknown> })._reservedSeats).length;
+    this.maxClients = Math.max(this.maxClients, this.clients.length + reserved + players.length);
+    this.services.logger.info({ matchId: this.matchId, players: players.map((p) => p.playerId), teams: need }, "backfill admitted");
+    this.publishBackfill();
+    return true;
+  }
+
+  /** A backfilled player did not come: its ticket ends (a no-show) and the seat opens again. */
+  private admissionExpired(playerId: string): void {
+    const a = this.admissions.get(playerId);
+    if (!a) return;
+    this.admissions.delete(playerId);
+    this.expected?.delete(playerId);
+    this.services.matchmaking?.noShow({ matchId: this.matchId, mode: this.mode ?? this.roomName, present: [], missing: [playerId], requeue: false })
+      .catch((err: unknown) => this.services.logger.warn({ err, matchId: this.matchId }, "no-show hook failed"));
+    if (this.phase === MatchPhase.PLAYING && this.presentPlayers() === 0 && this.admissions.size === 0) {
+      this.endMatch("abandoned", "aborted");
+      return;
+    }
+    this.openSeatsOn(a.team, 1);
   }
 
   /**
@@ -315,13 +444,14 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       return { team: p.team, connected: p.connected, reconnectionToken: token, ...(heldUntil !== undefined ? { heldUntil } : {}) };
     }
     const team = this.expected?.get(playerId);
-    if (team === undefined || this.phase !== MatchPhase.WAITING) return null;
+    if (team === undefined || (this.phase !== MatchPhase.WAITING && !this.admissions.has(playerId))) return null;
     const sessionId = unusedReservationOf(this, playerId);
     return sessionId === null ? null : { team, connected: false, sessionId, heldUntil: this.createdAtMs + this.connectTimeoutMs };
   }
 
   override onBeforeShutdown(): void {
     this.draining = true;
+    this.publishBackfill(); // a draining node takes nobody new
     if (this.phase === MatchPhase.WAITING && !this.expected) {
       // Nothing started: let the players matchmake onto a node that stays.
       void this.disconnect(CloseCode.SERVER_SHUTDOWN);
@@ -460,6 +590,9 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
   private start(): void {
     this.phase = MatchPhase.PLAYING;
     this.startedAt = this.clock.currentTime;
+    this.startedAtMs = Date.now();
+    // past `untilS` the match is too old to be worth joining: whatever is still open is withdrawn
+    if (this.backfillUntilS !== null) this.clock.setTimeout(() => { if (this.openSeats.some((n) => n > 0)) this.publishBackfill(); }, this.backfillUntilS * 1000 + 100);
     this.onMatchStart();
     this.setFixedTimestep(this.fixedStep.bind(this), this.tickRate);
   }
@@ -506,6 +639,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       })),
       players: [...this.players.values()].map((p) => ({
         playerId: p.playerId, name: p.name, team: p.team, score: players.get(p.sessionId) ?? 0, present: p.present,
+        ...(p.joinedAtMs !== undefined ? { joinedAtMs: p.joinedAtMs } : {}),
       })),
       winnerTeam: outcome === "completed" ? winnerTeam(teams) : null,
       // Only matchmade rooms are ranked: an open game's result is history, never rating or rewards.

@@ -3,9 +3,9 @@
  * implementations in; tests pass fakes. Rooms never import `server/`. Wire shapes (the match result,
  * the no-show report) are protocol/'s.
  */
-import type { MatchOutcome, MatchResult, MatchResultPlayer, NoShowReport } from "../protocol/index.ts";
+import type { BackfillOpening, MatchOutcome, MatchResult, MatchResultPlayer, NoShowReport } from "../protocol/index.ts";
 
-export type { MatchOutcome, MatchResult, MatchResultPlayer, NoShowReport };
+export type { BackfillOpening, MatchOutcome, MatchResult, MatchResultPlayer, NoShowReport };
 
 /** Who a client is, as proven by its access token. Never taken from join options. */
 export interface PlayerIdentity {
@@ -51,6 +51,11 @@ export interface MatchmakingHooks {
    * present players' tickets go back to the queue; otherwise bots took the empty seats.
    */
   noShow(report: NoShowReport): Promise<void>;
+  /**
+   * The room's open seats changed (modes with `backfill`): the matchmaker fills them from waiting
+   * tickets. Every team's `open` 0 withdraws the opening. Absent: this node does not backfill.
+   */
+  backfill?(opening: BackfillOpening): Promise<void>;
 }
 
 export interface RoomServices {

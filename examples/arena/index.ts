@@ -12,10 +12,11 @@ export { ARENA, type ArenaInput } from "./constants.ts";
 export { arenaInputSchema } from "./protocol.ts";
 
 export const arenaModes = {
-  // Ranked 2v2: bots take the empty seats after a minute of waiting, down to two humans.
-  arena: { teams: 2, teamSize: 2, bots: { afterS: 60 }, minPlayers: 2, readyCheck: { timeoutS: 15 } },
-  // The team mode: five a side, humans only.
-  "5v5": { teams: 2, teamSize: 5, readyCheck: { timeoutS: 15 } },
+  // Ranked 2v2: bots take the empty seats after a minute of waiting, down to two humans. A player who
+  // leaves for good in the first 90 s of a match (of at most 180 s) is replaced from the queue.
+  arena: { teams: 2, teamSize: 2, bots: { afterS: 60 }, minPlayers: 2, readyCheck: { timeoutS: 15 }, backfill: { untilS: 90 } },
+  // The team mode: five a side, humans only; leavers replaced during the first two minutes.
+  "5v5": { teams: 2, teamSize: 5, readyCheck: { timeoutS: 15 }, backfill: { untilS: 120 } },
 };
 
 export const arenaGame = defineGame({ room: ArenaRoom, modes: arenaModes });

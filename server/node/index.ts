@@ -298,7 +298,7 @@ export async function startGameNode(config: Config, options: GameNodeOptions): P
   const services: RoomServices = {
     tokens,
     results: { report: (r) => track(events.emit("matchEnded", r)) as Promise<void> },
-    matchmaking: { noShow: (report) => matchmaking.service.noShow(report) },
+    matchmaking: { noShow: (report) => matchmaking.service.noShow(report), backfill: (opening) => matchmaking.service.backfillOpening(opening) },
     observer: metrics.rooms,
     logger: logger.child({ component: "rooms" }),
     region: config.REGION,

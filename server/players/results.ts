@@ -39,7 +39,9 @@ export function planResult(result: MatchResult, current: ReadonlyMap<string, Rat
   if (rated) {
     const members = teams.map((t) => result.players.filter((p) => p.team === t));
     const ranks = teams.map((t) => (result.winnerTeam === null || t === result.winnerTeam ? 1 : 2));
-    const next = model.rate(members.map((m) => m.map((p) => before.get(p.playerId)!)), ranks);
+    // a backfilled player is rated for the share of the match it played (joined at 40%: weight 0.6)
+    const share = (p: MatchResult["players"][number]) => (p.joinedAtMs === undefined || result.durationMs <= 0 ? 1 : Math.min(1, Math.max(0, 1 - p.joinedAtMs / result.durationMs)));
+    const next = model.rate(members.map((m) => m.map((p) => before.get(p.playerId)!)), ranks, members.map((m) => m.map(share)));
     members.forEach((m, ti) => m.forEach((p, pi) => {
       const b = before.get(p.playerId)!;
       const o = outcomeOf(p.team);
