@@ -736,24 +736,28 @@ export class MatchmakerService {
   }
 
   /**
-   * Seat one fill: claim its tickets (fenced, all or nothing, with the match's id), ask the room to
-   * admit them (it checks its seats are still open), then seat, reserve and tell the queue rooms, as for
-   * a new match. False: the claim was refused (nothing changed). A room that is gone or refuses puts
-   * the tickets back with their original enqueue time; a room that is gone loses its opening.
+   * Seat one fill: find its room (a match that is gone, or whose host is dead in the registry, loses
+   * its opening), claim the tickets (fenced, all or nothing, with the match's id), ask the room to admit
+   * them (it checks its seats are still open), then seat, reserve and tell the queue rooms, as for a new
+   * match. False: nothing was claimed. A room that refuses or does not answer puts the tickets back
+   * with their original enqueue time.
    */
   private async seatBackfill(mode: QueueMode, fill: BackfillFill, grant: LeaseGrant, nowMs: number, shard: string): Promise<boolean> {
     const rules = mode.rules;
     const { request } = fill;
     const { rooms, logger, metrics } = this.deps;
+    // the room first: a match that is gone (ended, or its node died) loses its opening and takes nobody
+    const listing = rooms.findMatch ? await rooms.findMatch(request.matchId).catch(() => undefined) : null;
+    if (listing === undefined) return false; // no answer: try again next pass
+    const hostDead = !!listing && listing.processId !== this.holder && !!this.deps.nodeAlive && (await this.deps.nodeAlive(listing.processId).catch(() => true)) === false;
+    if (!listing || listing.roomId !== request.roomId || hostDead || !rooms.admitBackfill) {
+      await this.backfillStore.remove(shardKey(rules.name, shard), request.matchId);
+      logger.info({ matchId: request.matchId, hostDead }, "backfill opening dropped: its match is gone");
+      return false;
+    }
     const handles: TicketHandle[] = fill.picks.map((p) => ({ ticket: p.ticket, phase: TicketPhase.searching, shard }));
     const { result, claimed } = await this.tickets.claim(handles, rules.name, shard, request.matchId, grant.token, nowMs, this.holder);
     if (!result.ok) return false;
-    const listing = rooms.findMatch ? await rooms.findMatch(request.matchId).catch(() => null) : null;
-    if (!listing || listing.roomId !== request.roomId || !rooms.admitBackfill) {
-      await this.backfillStore.remove(shardKey(rules.name, shard), request.matchId);
-      await this.requeue(rules.name, claimed, "backfill-gone");
-      return true;
-    }
     const recs = await this.deps.players.getMany(fill.picks.flatMap((p) => p.ticket.playerIds));
     const players: BackfillAdmission["players"] = [];
     for (const p of fill.picks) for (const playerId of p.ticket.playerIds) players.push({ playerId, name: recs[players.length]?.name ?? playerId, team: p.team });
