@@ -187,6 +187,9 @@ function idHash(id: string): number {
   return h >>> 0;
 }
 
+/** A shard's openings hash outlives the latest `untilMs` it holds by this much (clocks of nodes differ a little). */
+const BACKFILL_KEY_GRACE_MS = 60_000;
+
 /** Matches claimed and provisioned at once (their Redis commands share round trips). */
 const CLAIM_CONCURRENCY = 64;
 
@@ -701,7 +704,7 @@ export class MatchmakerService {
     const write = async () => {
       if (!opening.teams.some((t) => t.open > 0)) return this.backfillStore.remove(key, opening.matchId);
       const ratings = await Promise.all(opening.teams.map((t) => Promise.all(t.players.map((id) => this.deps.ratingOf(id, rules.name)))));
-      await this.backfillStore.put(key, { ...opening, ratings });
+      await this.backfillStore.put(key, { ...opening, ratings }, opening.untilMs - this.deps.now() + BACKFILL_KEY_GRACE_MS);
     };
     const prev = this.openingWrites.get(opening.matchId) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(write);

@@ -96,6 +96,11 @@ export function unusedReservationOf(room: Room, playerId: string): string | null
   return null;
 }
 
+/** Seats Colyseus counts against `maxClients` besides connected clients (reservations, held reconnections). */
+export function reservedSeatCount(room: Room): number {
+  return Object.keys((room as unknown as RoomInternals)._reservedSeats).length;
+}
+
 /** A client that never acknowledges its join would have every message kept for it in memory. */
 function boundJoinQueue(client: Client, maxBytes: number): void {
   const internals = client as unknown as { _enqueuedMessages?: unknown[]; enqueueRaw(data: Uint8Array, options?: unknown): void };

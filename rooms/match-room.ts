@@ -24,7 +24,7 @@ import { winnerTeam } from "../server/players/outcome.ts";
 import { MatchMessage, backfillAdmissionSchema, matchmadeOptionsSchema, type BackfillOpening, type ErrorCode, type HeldSeat, type MatchmadeOptions } from "../protocol/index.ts";
 import { encodeRefusal, refusalFrom } from "../protocol/server.ts";
 import { renewPatchMaps } from "./patch-maps.ts";
-import { seatReconnectionToken, unusedReservationOf } from "./guard.ts";
+import { reservedSeatCount, seatReconnectionToken, unusedReservationOf } from "./guard.ts";
 import type { MatchOutcome, MatchResult, PlayerIdentity, RoomServices } from "./services.ts";
 
 /**
@@ -402,8 +402,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
       this.admissions.set(p.playerId, { team: p.team, timer });
     }
     // room for the reserved seats the leader asks for next (Colyseus counts clients plus reservations)
-    const reserved = Object.keys((this as unknown as { _reservedSeats: Record<string, unknown> })._reservedSeats).length;
-    this.maxClients = Math.max(this.maxClients, this.clients.length + reserved + players.length);
+    this.maxClients = Math.max(this.maxClients, this.clients.length + reservedSeatCount(this) + players.length);
     this.services.logger.info({ matchId: this.matchId, players: players.map((p) => p.playerId), teams: need }, "backfill admitted");
     this.publishBackfill();
     return true;
