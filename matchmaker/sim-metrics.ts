@@ -2,7 +2,7 @@
  * Quality and wait figures for simulated matches, identical for every matcher compared.
  * Ratings here are the TRUE simulated ratings; waits are per player, enqueue to match formed.
  */
-import type { SimArrival, SimMatch } from "./simulator.ts";
+import type { SimArrival, SimMatch, SimRun } from "./simulator.ts";
 
 export interface MatcherFigures {
   /** players matched among those measured (enqueued in [warmupS, durationS - cooldownS)) */
@@ -53,6 +53,8 @@ export function measure(arrivals: readonly SimArrival[], matches: readonly SimMa
       return sum / (t.players.length + t.bots);
     });
     m.teams.forEach((t, ti) => t.players.forEach((p) => { matchedAt.set(p.playerId, m.atS); placeOf.set(p.playerId, `${mi}/${ti}`); }));
+    // a backfilled player is matched when it takes the seat; the gap columns stay those at formation
+    for (const j of m.backfills ?? []) for (const p of j.players) { matchedAt.set(p.playerId, j.atS); placeOf.set(p.playerId, `${mi}/${j.team}`); }
     if (m.atS < win.fromS) return;
     counted++;
     const gap = Math.max(...means) - Math.min(...means);
@@ -95,5 +97,88 @@ export function measure(arrivals: readonly SimArrival[], matches: readonly SimMa
 export function ratios(a: MatcherFigures, b: MatcherFigures): Record<keyof MatcherFigures, number | null> {
   const out = {} as Record<keyof MatcherFigures, number | null>;
   for (const k of Object.keys(a) as (keyof MatcherFigures)[]) out[k] = b[k] === 0 ? (a[k] === 0 ? 1 : null) : round(a[k] / b[k], 3);
+  return out;
+}
+
+/** Backfill figures of one run (all seats of the run; waits over the measured arrivals, as in `measure`). */
+export interface BackfillFigures {
+  /** seats freed for good (leave + reconnection window) before their match ended */
+  seatsOpened: number;
+  /** of those, opened while the match still took backfill (before start + untilS; 0 with backfill off) */
+  seatsOffered: number;
+  seatsBackfilled: number;
+  /** opened and never filled: expired at untilS, opened past it, match ended, or still open when the run ended */
+  seatsUnfilled: number;
+  /** of the unfilled, still open when the run ended (censored) */
+  seatsOpenAtEnd: number;
+  /** seatsBackfilled / seatsOpened */
+  backfillRate: number;
+  /** seatsBackfilled / seatsOffered (the seats a room would have offered) */
+  offeredFillRate: number;
+  /** seat open -> backfilled, s */
+  fillP50S: number;
+  fillP90S: number;
+  /** backfill fills (one per match and pass) and the players they seated */
+  fills: number;
+  backfilledPlayers: number;
+  /** mean over fills of the match's team gap (true ratings) when formed, just before the fill, and after it */
+  gapAtFormation: number;
+  gapBeforeFill: number;
+  gapAfterFill: number;
+  /** waits of measured players who did not join by backfill (new matches, or unmatched at end - enqueue) */
+  regularWaitP50S: number;
+  regularWaitP90S: number;
+  /** waits of measured players who joined by backfill (enqueue -> seat taken) */
+  backfilledWaitP50S: number;
+  backfilledWaitP90S: number;
+}
+
+export function measureBackfill(arrivals: readonly SimArrival[], run: SimRun, win: MeasureWindow): BackfillFigures {
+  const filled = run.seats.filter((s) => s.filledS !== null);
+  const toFill = filled.map((s) => s.filledS! - s.openS).sort((a, b) => a - b);
+  const opened = run.seats.length;
+  const offered = run.seats.filter((s) => s.offered).length;
+  const joinedAt = new Map<string, number>();
+  for (const m of run.matches) for (const j of m.backfills ?? []) for (const p of j.players) joinedAt.set(p.playerId, j.atS);
+  const formedAt = new Map<string, number>();
+  for (const m of run.matches) for (const t of m.teams) for (const p of t.players) formedAt.set(p.playerId, m.atS);
+  const regular: number[] = [], backfilled: number[] = [];
+  for (const a of arrivals) {
+    if (a.arrivalS < win.fromS || a.arrivalS >= win.toS) continue;
+    for (const id of a.ticket.playerIds) {
+      const j = joinedAt.get(id);
+      if (j !== undefined) { backfilled.push(j - a.arrivalS); continue; }
+      regular.push((formedAt.get(id) ?? win.endS) - a.arrivalS);
+    }
+  }
+  regular.sort((x, y) => x - y);
+  backfilled.sort((x, y) => x - y);
+  const meanOf = (xs: readonly number[]) => round(xs.reduce((x, y) => x + y, 0) / Math.max(1, xs.length));
+  return {
+    seatsOpened: opened,
+    seatsOffered: offered,
+    seatsBackfilled: filled.length,
+    seatsUnfilled: opened - filled.length,
+    seatsOpenAtEnd: run.seats.filter((s) => s.filledS === null && s.closedS === null).length,
+    backfillRate: round(filled.length / Math.max(1, opened), 4),
+    offeredFillRate: round(filled.length / Math.max(1, offered), 4),
+    fillP50S: round(percentile(toFill, 0.5)),
+    fillP90S: round(percentile(toFill, 0.9)),
+    fills: run.fills.length,
+    backfilledPlayers: joinedAt.size,
+    gapAtFormation: meanOf(run.fills.map((f) => f.gapAtFormation)),
+    gapBeforeFill: meanOf(run.fills.map((f) => f.gapBeforeFill)),
+    gapAfterFill: meanOf(run.fills.map((f) => f.gapAfterFill)),
+    regularWaitP50S: round(percentile(regular, 0.5)),
+    regularWaitP90S: round(percentile(regular, 0.9)),
+    backfilledWaitP50S: round(percentile(backfilled, 0.5)),
+    backfilledWaitP90S: round(percentile(backfilled, 0.9)),
+  };
+}
+
+/** a / b per column of two numeric records (null where b is 0 and a is not). */
+export function ratioOf<K extends string>(a: Readonly<Record<K, number>>, b: Readonly<Record<K, number>>): Record<K, number | null> {
+  const out = {} as Record<K, number | null>;
+  for (const k of Object.keys(a) as K[]) out[k] = b[k] === 0 ? (a[k] === 0 ? 1 : null) : round(a[k] / b[k], 3);
   return out;
 }

@@ -2,9 +2,14 @@
  * Deterministic queue simulator: a seeded population of tickets arriving over a virtual
  * clock, replayed through the real `runPass` once per `rules.passEveryS` (the cadence the
  * live matcher uses). No sockets, no timers, no wall clock except to time a 100k pass.
+ *
+ * Formed matches keep running for `matchDurationS`; with `leaverRate` some players leave for good
+ * and their seats open `reconnectWindowS` later. A mode with `backfill` has the real
+ * `fillBackfills` refill them before each pass, as the live leader does.
  */
 import { z } from "zod";
-import { runPass } from "./matcher.ts";
+import { fillBackfills, type BackfillRequest } from "./backfill.ts";
+import { runPass, type Match } from "./matcher.ts";
 import { createRng } from "./random.ts";
 import { parseModeRules, type ModeRules, type ModeRulesInput } from "./rules.ts";
 import type { Ticket } from "./ticket.ts";
@@ -38,6 +43,12 @@ export const ScenarioSchema = z.object({
   }),
   /** weights for party sizes 1..teamSize */
   partySizes: z.array(z.number().nonnegative()).min(1),
+  /** how long a formed match plays (virtual s); it ends then, open seats and all */
+  matchDurationS: z.number().positive().default(600),
+  /** probability that a seated human leaves the match for good before its end (leave time uniform over the rest of the match) */
+  leaverRate: z.number().min(0).max(1).default(0),
+  /** a leaver's seat is held this long for a reconnection, then opens */
+  reconnectWindowS: z.number().nonnegative().default(30),
 });
 export type Scenario = z.output<typeof ScenarioSchema>;
 
@@ -57,10 +68,53 @@ export interface SimPlayer {
   readonly arrivalS: number;
 }
 
-/** A formed match as the metrics see it: players by team, bots counted per team. */
+/** Players who took open seats of a running match (one backfill pick: a whole party on one team). */
+export interface SimJoin {
+  readonly atS: number;
+  readonly team: number;
+  readonly ticketId: string;
+  readonly players: SimPlayer[];
+}
+
+/** A formed match as the metrics see it: players by team as formed, bots counted per team. */
 export interface SimMatch {
   readonly atS: number;
   readonly teams: { players: SimPlayer[]; bots: number }[];
+  /** later joiners by backfill, in order (absent when none) */
+  backfills?: SimJoin[];
+}
+
+/** A seat a leaver freed for good (its reconnection window over before the match ended). */
+export interface SimSeat {
+  readonly match: number;
+  readonly team: number;
+  readonly leaverId: string;
+  readonly leftS: number;
+  readonly openS: number;
+  /** opened while the match still took backfill (before start + untilS); always false with backfill off */
+  readonly offered: boolean;
+  /** when a backfilled player took it (null: never) */
+  filledS: number | null;
+  /** when it stopped being fillable unfilled: `untilS` passed, the match ended (or emptied); null: filled, or still open when the run ended */
+  closedS: number | null;
+}
+
+/** One `fillBackfills` fill as seated: the match's team gaps (true ratings, bots at the lobby's human mean). */
+export interface SimFill {
+  readonly atS: number;
+  readonly match: number;
+  /** open offered seats per team just before the fill */
+  readonly openBefore: readonly number[];
+  readonly picks: readonly { readonly ticketId: string; readonly team: number }[];
+  readonly gapAtFormation: number;
+  readonly gapBeforeFill: number;
+  readonly gapAfterFill: number;
+}
+
+export interface SimRun {
+  readonly matches: SimMatch[];
+  readonly seats: SimSeat[];
+  readonly fills: SimFill[];
 }
 
 export function parseScenario(raw: unknown): Scenario {
@@ -131,29 +185,211 @@ export function playersOf(a: SimArrival): SimPlayer[] {
 
 /** Replay arrivals through the real matcher, one pass per rules.passEveryS of virtual time. */
 export function simulateRally(s: Scenario, arrivals: readonly SimArrival[], rules: ModeRules): SimMatch[] {
+  return simulateRallyRun(s, arrivals, rules).matches;
+}
+
+/** Largest minus smallest team mean of true ratings, bots at the lobby's human mean (as `measure` counts it). */
+export function trueTeamGap(teams: readonly { readonly players: readonly SimPlayer[]; readonly bots: number }[]): number {
+  const all = teams.flatMap((t) => t.players);
+  if (all.length === 0) return 0;
+  const lobbyMean = all.reduce((x, p) => x + p.trueRating, 0) / all.length;
+  let lo = Infinity, hi = -Infinity;
+  for (const t of teams) {
+    if (t.players.length + t.bots === 0) continue;
+    const m = (t.players.reduce((x, p) => x + p.trueRating, 0) + t.bots * lobbyMean) / (t.players.length + t.bots);
+    lo = Math.min(lo, m);
+    hi = Math.max(hi, m);
+  }
+  return hi - lo;
+}
+
+/** FNV-1a: a player's leave draw depends on (seed, player) only, so backfill on and off runs lose the same players. */
+function hash32(text: string, seed: number): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
+  return h;
+}
+
+/** Fraction of the player's remaining match after which it leaves for good, or null if it stays. */
+function leaveFraction(seed: number, playerId: string, rate: number): number | null {
+  if (rate <= 0) return null;
+  const rng = createRng(hash32(playerId, seed ^ 0x5eed1ea7));
+  return rng.next() < rate ? rng.next() : null;
+}
+
+interface RunningTeam {
+  /** players holding a seat: in the game, or a leaver still inside its reconnection window */
+  present: SimPlayer[];
+  bots: number;
+  /** freed seats not yet filled or closed, oldest first */
+  open: SimSeat[];
+}
+
+interface Running {
+  readonly index: number;
+  readonly match: Match;
+  readonly endS: number;
+  /** start + backfill.untilS (-Infinity with backfill off) */
+  readonly untilS: number;
+  readonly teams: RunningTeam[];
+  readonly gapAtFormation: number;
+  ended: boolean;
+}
+
+interface SeatOpenEvent { readonly atS: number; readonly run: Running; readonly team: number; readonly player: SimPlayer; readonly leftS: number }
+
+/**
+ * The replay with running matches: leavers, their seats opening after the reconnection window,
+ * and (modes with `backfill`) `fillBackfills` before each `runPass`, its picks leaving the pool.
+ * The requests carry the ratings the matcher sees (the tickets' `playerRatings`, which in this
+ * simulator are the players' true ratings), of every player holding a seat, including a leaver
+ * still inside its reconnection window (the room cannot know it will not come back).
+ */
+export function simulateRallyRun(s: Scenario, arrivals: readonly SimArrival[], rules: ModeRules): SimRun {
   const byId = new Map(arrivals.map((a) => [a.ticket.id, a]));
   const matches: SimMatch[] = [];
+  const seats: SimSeat[] = [];
+  const fills: SimFill[] = [];
+  const step = rules.passEveryS;
+  const backfill = rules.backfill;
+  // events land on the first pass at or after their time; within a pass they run in time order
+  const events = new Map<number, SeatOpenEvent[]>();
+  const ends = new Map<number, Running[]>();
+  const passOf = (t: number) => Math.max(1, Math.ceil(t / step - 1e-9));
+  const withOpen = new Map<number, Running>();
+  const leaves = (run: Running, team: number, player: SimPlayer, fromS: number) => {
+    const f = leaveFraction(s.seed, player.playerId, s.leaverRate);
+    if (f === null) return;
+    const leftS = fromS + f * (run.endS - fromS);
+    const atS = leftS + s.reconnectWindowS;
+    if (atS >= run.endS) return; // the match is over before the seat would open
+    const k = passOf(atS);
+    let list = events.get(k);
+    if (!list) events.set(k, list = []);
+    list.push({ atS, run, team, player, leftS });
+  };
+  const endMatch = (run: Running, atS: number) => {
+    if (run.ended) return;
+    run.ended = true;
+    for (const t of run.teams) {
+      for (const seat of t.open) seat.closedS ??= atS;
+      t.open = [];
+    }
+    withOpen.delete(run.index);
+  };
+
   let pool: Ticket[] = [];
   let next = 0;
-  const steps = Math.floor(s.durationS / rules.passEveryS);
+  const steps = Math.floor(s.durationS / step);
   for (let k = 1; k <= steps; k++) {
-    const nowS = k * rules.passEveryS;
+    const nowS = k * step;
+    const nowMs = Math.round(nowS * 1000);
     while (next < arrivals.length && arrivals[next].arrivalS <= nowS) pool.push(arrivals[next++].ticket);
-    const { matches: formed } = runPass(pool, Math.round(nowS * 1000), rules, { seed: s.seed });
+
+    for (const ev of (events.get(k) ?? []).sort((a, b) => a.atS - b.atS)) {
+      const { run } = ev;
+      if (run.ended) continue;
+      const team = run.teams[ev.team]!;
+      team.present = team.present.filter((p) => p.playerId !== ev.player.playerId);
+      const seat: SimSeat = {
+        match: run.index, team: ev.team, leaverId: ev.player.playerId, leftS: ev.leftS, openS: ev.atS,
+        offered: ev.atS < run.untilS, filledS: null, closedS: null,
+      };
+      seats.push(seat);
+      team.open.push(seat);
+      withOpen.set(run.index, run);
+      // nobody left holding a seat: the room ends the match
+      if (run.teams.every((t) => t.present.length === 0)) endMatch(run, ev.atS);
+    }
+    events.delete(k);
+    for (const run of ends.get(k) ?? []) endMatch(run, run.endS);
+    ends.delete(k);
+
+    if (backfill && withOpen.size) {
+      const requests: BackfillRequest[] = [];
+      const runs = new Map<string, Running>();
+      for (const run of withOpen.values()) {
+        if (nowS >= run.untilS) {
+          // past untilS the room withdraws its opening: offered seats expire; unoffered ones stay empty to the end
+          for (const t of run.teams) {
+            for (const seat of t.open) if (seat.offered) seat.closedS ??= run.untilS;
+            t.open = t.open.filter((seat) => !seat.offered);
+          }
+          withOpen.delete(run.index);
+          continue;
+        }
+        const offered = run.teams.map((t) => t.open.filter((seat) => seat.offered));
+        if (!offered.some((o) => o.length)) continue;
+        runs.set(run.match.matchId, run);
+        requests.push({
+          matchId: run.match.matchId, roomId: run.match.matchId, mode: run.match.mode, region: run.match.region,
+          teams: run.teams.map((t, i) => ({ players: t.present.map((p) => p.playerId), open: offered[i]!.length })),
+          ...(run.match.attributes ? { attributes: run.match.attributes as BackfillRequest["attributes"] } : {}),
+          openedAt: Math.round(Math.min(...offered.flat().map((seat) => seat.openS)) * 1000),
+          untilMs: Math.round(run.untilS * 1000),
+          ratings: run.teams.map((t) => t.present.map((p) => p.trueRating)),
+        });
+      }
+      const { fills: filled, taken } = requests.length ? fillBackfills(requests, pool, nowMs, rules) : { fills: [], taken: new Set<string>() };
+      for (const fill of filled) {
+        const run = runs.get(fill.request.matchId)!;
+        const openBefore = fill.request.teams.map((t) => t.open);
+        const gapBeforeFill = trueTeamGap(run.teams.map((t) => ({ players: t.present, bots: t.bots })));
+        const sim = matches[run.index]!;
+        for (const pick of fill.picks) {
+          const team = run.teams[pick.team]!;
+          const players = playersOf(byId.get(pick.ticket.id)!);
+          // the pick takes the team's oldest offered seats, one per player
+          let need = players.length;
+          for (const seat of team.open) {
+            if (need === 0) break;
+            if (!seat.offered || seat.filledS !== null) continue;
+            seat.filledS = nowS;
+            need--;
+          }
+          team.open = team.open.filter((seat) => seat.filledS === null);
+          team.present.push(...players);
+          (sim.backfills ??= []).push({ atS: nowS, team: pick.team, ticketId: pick.ticket.id, players });
+          for (const p of players) leaves(run, pick.team, p, nowS);
+        }
+        fills.push({
+          atS: nowS, match: run.index, openBefore,
+          picks: fill.picks.map((p) => ({ ticketId: p.ticket.id, team: p.team })),
+          gapAtFormation: run.gapAtFormation, gapBeforeFill,
+          gapAfterFill: trueTeamGap(run.teams.map((t) => ({ players: t.present, bots: t.bots }))),
+        });
+        if (run.teams.every((t) => t.open.length === 0)) withOpen.delete(run.index);
+      }
+      if (taken.size) pool = pool.filter((t) => !taken.has(t.id));
+    }
+
+    const { matches: formed } = runPass(pool, nowMs, rules, { seed: s.seed });
     if (formed.length === 0) continue;
     const gone = new Set<string>();
     for (const m of formed) {
-      matches.push({
+      const sim: SimMatch = {
         atS: nowS,
         teams: m.teams.map((team) => ({
           players: team.tickets.flatMap((t) => { gone.add(t.id); return playersOf(byId.get(t.id)!); }),
           bots: team.bots,
         })),
-      });
+      };
+      const run: Running = {
+        index: matches.length, match: m, endS: nowS + s.matchDurationS,
+        untilS: backfill ? nowS + backfill.untilS : -Infinity,
+        teams: sim.teams.map((t) => ({ present: [...t.players], bots: t.bots, open: [] })),
+        gapAtFormation: trueTeamGap(sim.teams), ended: false,
+      };
+      matches.push(sim);
+      const endK = passOf(run.endS);
+      let list = ends.get(endK);
+      if (!list) ends.set(endK, list = []);
+      list.push(run);
+      sim.teams.forEach((t, ti) => { for (const p of t.players) leaves(run, ti, p, nowS); });
     }
     pool = pool.filter((t) => !gone.has(t.id));
   }
-  return matches;
+  return { matches, seats, fills };
 }
 
 /**
