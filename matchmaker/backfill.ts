@@ -13,7 +13,9 @@
  * - team balance is recomputed with the joiner on the team it would join: the nearest candidates to
  *   the rating that would even the teams are compared, and the one leaving the smallest gap between
  *   team means is taken if that gap is within `teamGap` at the seat's wait (a fresh seat waits a pass
- *   or two for a fair joiner, as a fresh lobby does).
+ *   or two for a fair joiner, as a fresh lobby does). With more seats open on the team, the others
+ *   count at that rating (the team as it will be once full), so two picks that even the teams together
+ *   are not refused one at a time. A team's bots are not in the request: it is judged on its humans.
  * Requests are served oldest open seat first; a ticket goes to at most one request. Requests past
  * their `untilMs` are ignored (the match is too old to be worth joining).
  */
@@ -130,7 +132,10 @@ function fillOne(req: BackfillRequest, sorted: readonly Ticket[], taken: Set<str
         scanned++;
         if (t.playerIds.length > seats || !eligible(t)) continue;
         found++;
-        const trial = teams.map((ratings, i) => (i === team ? [...ratings, ...t.playerRatings] : ratings));
+        // judged as the team will be once full: its other open seats counted at the target rating
+        // (else the first of two picks that even the teams exactly would look unfair on its own)
+        const rest = seats - t.playerIds.length;
+        const trial = teams.map((ratings, i) => (i === team ? [...ratings, ...t.playerRatings, ...new Array<number>(rest).fill(target)] : ratings));
         const gap = gapOf(trial);
         if (!best || gap < best.gap - 1e-9) best = { ticket: t, team, gap };
       }
