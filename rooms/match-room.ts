@@ -386,6 +386,8 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     const parsed = backfillAdmissionSchema.safeParse(raw);
     if (!parsed.success || !this.expected || !this.backfillOpen()) return false;
     const { players } = parsed.data;
+    // one player named twice would take two seats with one admission (the second seat never reopens)
+    if (new Set(players.map((p) => p.playerId)).size !== players.length) return false;
     const need = new Array<number>(this.teamCount).fill(0);
     for (const p of players) {
       if (p.team >= this.teamCount) return false;
