@@ -37,21 +37,39 @@ export function planResult(result: MatchResult, current: ReadonlyMap<string, Rat
   const before = new Map(result.players.map((p) => [p.playerId, ratingOrInitial(model, current.get(p.playerId), p.playerId, mode)]));
   const after = new Map<string, RatingRecord>();
   if (rated) {
-    const members = teams.map((t) => result.players.filter((p) => p.team === t));
-    const ranks = teams.map((t) => (result.winnerTeam === null || t === result.winnerTeam ? 1 : 2));
+    type Player = MatchResult["players"][number];
     // a backfilled player is rated for the share of the match it played (joined at 40%: weight 0.6)
-    const share = (p: MatchResult["players"][number]) => (p.joinedAtMs === undefined || result.durationMs <= 0 ? 1 : Math.min(1, Math.max(0, 1 - p.joinedAtMs / result.durationMs)));
-    const next = model.rate(members.map((m) => m.map((p) => before.get(p.playerId)!)), ranks, members.map((m) => m.map(share)));
-    members.forEach((m, ti) => m.forEach((p, pi) => {
+    const share = (p: Player) => (p.joinedAtMs === undefined || result.durationMs <= 0 ? 1 : Math.min(1, Math.max(0, 1 - p.joinedAtMs / result.durationMs)));
+    const rateLineup = (lineup: readonly Player[]) => {
+      const ts = teams.filter((t) => lineup.some((p) => p.team === t));
+      const members = ts.map((t) => lineup.filter((p) => p.team === t));
+      const ranks = ts.map((t) => (result.winnerTeam === null || t === result.winnerTeam ? 1 : 2));
+      const next = model.rate(members.map((m) => m.map((p) => before.get(p.playerId)!)), ranks, members.map((m) => m.map(share)));
+      const out = new Map<string, { mu: number; sigma: number }>();
+      members.forEach((m, ti) => m.forEach((p, pi) => out.set(p.playerId, next[ti]![pi]!)));
+      return out;
+    };
+    // Backfill: a leaver and the joiner who took its seat share one seat. Rated on one team together,
+    // openskill (which sums a team's players) would see three against two; so the match is rated in the
+    // lineup that finished it (joiners in, the leavers they replaced out), and each replaced leaver in
+    // the lineup it started in (rated in full, as every leaver is). Without joiners: one lineup, as before.
+    const replaced = new Set<string>();
+    for (const t of teams) {
+      const joined = result.players.filter((p) => p.team === t && p.joinedAtMs !== undefined).length;
+      for (const p of result.players.filter((x) => x.team === t && !x.present && x.joinedAtMs === undefined).slice(0, joined)) replaced.add(p.playerId);
+    }
+    const finished = rateLineup(result.players.filter((p) => !replaced.has(p.playerId)));
+    const started = replaced.size ? rateLineup(result.players.filter((p) => p.joinedAtMs === undefined)) : finished;
+    for (const p of result.players) {
       const b = before.get(p.playerId)!;
       const o = outcomeOf(p.team);
-      const skill = next[ti][pi];
+      const skill = (replaced.has(p.playerId) ? started : finished).get(p.playerId)!;
       after.set(p.playerId, {
         ...b, mu: skill.mu, sigma: skill.sigma, mmr: model.displayRating(skill),
         wins: b.wins + (o === "win" ? 1 : 0), losses: b.losses + (o === "loss" ? 1 : 0), draws: b.draws + (o === "draw" ? 1 : 0),
         matches: b.matches + 1, updatedAt: now,
       });
-    }));
+    }
   }
   const leaderboards: LeaderboardWrite[] = [];
   for (const p of result.players) {

@@ -37,6 +37,8 @@ function withoutAttributes(r: BackfillRequest): BackfillRequest {
 }
 const byId = (xs: readonly BackfillRequest[]) => [...xs].sort((a, b) => (a.matchId < b.matchId ? -1 : 1));
 
+const TTL_MS = 60_000;
+
 for (const impl of IMPLEMENTATIONS) {
   describe(`BackfillStore conformance: ${impl.name}`, () => {
     let store: BackfillStore;
@@ -48,21 +50,21 @@ for (const impl of IMPLEMENTATIONS) {
     it("put, list: what was put comes back as it was", async () => {
       assert.deepEqual(await store.list(shard), []);
       const a = opening("m-a"), b = withoutAttributes(opening("m-b", { region: "us" }));
-      await store.put(shard, a);
-      await store.put(shard, b);
+      await store.put(shard, a, TTL_MS);
+      await store.put(shard, b, TTL_MS);
       assert.deepEqual(byId(await store.list(shard)), [a, b]);
     });
 
     it("put again replaces the match's opening (one entry per match)", async () => {
-      await store.put(shard, opening("m-a"));
+      await store.put(shard, opening("m-a"), TTL_MS);
       const next = opening("m-a", { teams: [{ players: ["a", "d"], open: 0 }, { players: ["b", "c"], open: 0 }], ratings: [[1500, 1520], [1490, 1510]], openedAt: 5_000 });
-      await store.put(shard, next);
+      await store.put(shard, next, TTL_MS);
       assert.deepEqual(await store.list(shard), [next]);
     });
 
     it("remove: only that match; removing an unknown match is a no-op", async () => {
-      await store.put(shard, opening("m-a"));
-      await store.put(shard, opening("m-b"));
+      await store.put(shard, opening("m-a"), TTL_MS);
+      await store.put(shard, opening("m-b"), TTL_MS);
       await store.remove(shard, "m-a");
       await store.remove(shard, "m-unknown");
       await store.remove(`${shard}-elsewhere`, "m-b");
@@ -74,9 +76,9 @@ for (const impl of IMPLEMENTATIONS) {
     it("shards are isolated: the same match id in two shards, listed and removed apart", async () => {
       const other = `${shard}-other`;
       const mine = opening("m-a"), theirs = opening("m-a", { region: "as", openedAt: 9 });
-      await store.put(shard, mine);
-      await store.put(other, theirs);
-      await store.put(other, opening("m-z"));
+      await store.put(shard, mine, TTL_MS);
+      await store.put(other, theirs, TTL_MS);
+      await store.put(other, opening("m-z"), TTL_MS);
       assert.deepEqual(await store.list(shard), [mine]);
       assert.deepEqual(byId(await store.list(other)).map((r) => [r.matchId, r.region]), [["m-a", "as"], ["m-z", "eu"]]);
       await store.remove(shard, "m-a");
@@ -91,13 +93,25 @@ describe("RedisBackfillStore: unreadable fields", () => {
   before(async () => { r = await startRedis(); });
   after(() => r.stop());
 
+  it("the shard's hash expires after the longest TTL put into it: a later, shorter put never shortens it", async () => {
+    const client = r.client();
+    const store = new RedisBackfillStore(client);
+    const shard = `duo/default-${randomUUID()}`;
+    await store.put(shard, opening("m-long"), 120_000);
+    await store.put(shard, opening("m-short"), 5_000);
+    const ttl = await client.pttl(backfillKey(shard));
+    assert.ok(ttl > 100_000 && ttl <= 120_000, `ttl ${ttl}`);
+    await store.put(shard, opening("m-longer"), 300_000);
+    assert.ok(await client.pttl(backfillKey(shard)) > 200_000);
+  });
+
   it("an unparseable or mismatched field is dropped from list and deleted; good ones stay", async () => {
     const client = r.client();
     const store = new RedisBackfillStore(client);
     const shard = `duo/default-${randomUUID()}`;
     const key = backfillKey(shard);
     const good = opening("m-good");
-    await store.put(shard, good);
+    await store.put(shard, good, TTL_MS);
     const bad: Record<string, string> = {
       "m-notjson": "{not json",
       "m-null": "null",
@@ -121,7 +135,7 @@ describe("RedisBackfillStore: unreadable fields", () => {
     const client = r.client();
     const store = new RedisBackfillStore(client);
     const shard = `duo/eu-${randomUUID()}`;
-    await store.put(shard, opening("m-1"));
+    await store.put(shard, opening("m-1"), TTL_MS);
     assert.equal(backfillKey(shard), `rally:mm:backfill:${shard}`);
     assert.deepEqual(await client.hkeys(backfillKey(shard)), ["m-1"]);
   });

@@ -2,6 +2,7 @@
  * Result planning for backfilled players (server/players/results.ts `planResult`): a player who took a
  * seat `joinedAtMs` into the match is rated with weight 1 - joinedAtMs / durationMs, so it moves less
  * than a teammate who played it all from the same prior; a leaver (present false) is still rated in full.
+ * A leaver and its replacement share one seat: the team is rated as two players, never three.
  */
 import assert from "node:assert/strict";
 import type { MatchResult } from "../../../rooms/index.ts";
@@ -77,5 +78,27 @@ describe("result planning: backfilled players", () => {
     const zero = planResult({ ...result(players), durationMs: 0 }, prior(players.map((p) => p.playerId)), model, SEASON, DEFAULT_REWARDS, NOW);
     const mu = (id: string) => zero.ratings.find((r) => r.playerId === id)!.mu;
     assert.equal(mu("late"), mu("full"));
+  });
+
+  it("a backfilled team is rated as two against two: its players move as in a plain 2v2, win or lose (not three against two)", () => {
+    for (const winner of [0, 1]) {
+      const backfilled = [player("full", 0), player("gone", 0, { present: false }), player("late", 0, { joinedAtMs: DURATION / 2 }), player("x", 1), player("y", 1)];
+      const plain = [player("full", 0), player("late", 0), player("x", 1), player("y", 1)];
+      const ids = backfilled.map((p) => p.playerId);
+      const a = planResult({ ...result(backfilled), winnerTeam: winner }, prior(ids), model, SEASON, DEFAULT_REWARDS, NOW);
+      const b = planResult({ ...result(plain), winnerTeam: winner }, prior(ids), model, SEASON, DEFAULT_REWARDS, NOW);
+      const mu = (plan: typeof a, id: string) => plan.ratings.find((r) => r.playerId === id)!.mu;
+      for (const id of ["full", "x", "y"]) assert.ok(Math.abs(mu(a, id) - mu(b, id)) < 1e-12, `${id} (team ${winner} won): ${mu(a, id) - 26} vs plain ${mu(b, id) - 26}`);
+      assert.ok(Math.abs((mu(a, "late") - 26) - 0.5 * (mu(b, "late") - 26)) < 1e-9, "the joiner: half the plain update");
+      assert.ok(Math.abs(mu(a, "gone") - mu(b, "full")) < 1e-12, "the leaver: its full update in the lineup it started in");
+      if (winner === 0) assert.ok(mu(a, "full") - 26 > 1, "a win counts for the team that lost a player");
+    }
+  });
+
+  it("a leaver nobody replaced stays on its team, as before backfill", () => {
+    const players = [player("full", 0), player("gone", 0, { present: false }), player("x", 1), player("y", 1)];
+    const plan = planResult(result(players), prior(players.map((p) => p.playerId)), model, SEASON, DEFAULT_REWARDS, NOW);
+    const direct = model.rate([[{ mu: 26, sigma: 5 }, { mu: 26, sigma: 5 }], [{ mu: 26, sigma: 5 }, { mu: 26, sigma: 5 }]], [1, 2]);
+    assert.ok(Math.abs(plan.ratings.find((r) => r.playerId === "gone")!.mu - direct[0]![1]!.mu) < 1e-12);
   });
 });
