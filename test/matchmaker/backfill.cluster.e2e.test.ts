@@ -9,34 +9,18 @@
 import assert from "node:assert/strict";
 import type { Room } from "@colyseus/sdk";
 import { backfillKey } from "../../protocol/index.ts";
-import { guest, printNodesOnFailure, sdkClientOf, startClusterNodes, startRedis, type NodeHandle, type RedisHandle } from "../support/processes.ts";
-import { acceptSeat, joinQueue, leadsMode, until, within, type Queued } from "../support/matchmaker-e2e.ts";
+import { guest, sdkClientOf, useCluster, type NodeHandle } from "../support/processes.ts";
+import { acceptSeat, arenaStateOf, joinQueue, leadsMode, until, within, type Queued } from "../support/matchmaker-e2e.ts";
 
 const JWT_SECRET = "mm-backfill-cluster-secret-0123456789-abcdefgh";
 const NODE_TTL_MS = 3000;
 
-interface ArenaView { phase: string; players: Map<string, { playerId: string; team: number }> }
-const stateOf = (r: Room) => r.state as unknown as ArenaView;
+const stateOf = arenaStateOf;
 const teamOf = (r: Room, playerId: string) => [...(stateOf(r)?.players?.values() ?? [])].find((p) => p.playerId === playerId)?.team;
 
 describe("backfill (two processes over Redis)", function () {
   this.timeout(120_000);
-  let redis: RedisHandle | undefined;
-  const nodes: NodeHandle[] = [];
-  const rooms: Room[] = [];
-
-  before(async () => {
-    redis = await startRedis();
-    nodes.push(...await startClusterNodes(2, redis.url, { JWT_SECRET, MM_LEASE_TTL_MS: "2000", NODE_TTL_MS: String(NODE_TTL_MS), RECONNECT_WINDOW_S: "2", MM_CONNECT_TIMEOUT_S: "8" }));
-  });
-
-  after(async () => {
-    await Promise.allSettled(rooms.map((x) => (x.connection?.isOpen ? x.leave(true) : undefined)));
-    await Promise.allSettled(nodes.map((n) => n.stop("SIGKILL")));
-    await redis?.stop();
-  });
-
-  afterEach(printNodesOnFailure(nodes));
+  const { nodes, rooms, redis } = useCluster(2, { JWT_SECRET, MM_LEASE_TTL_MS: "2000", NODE_TTL_MS: String(NODE_TTL_MS), RECONNECT_WINDOW_S: "2", MM_CONNECT_TIMEOUT_S: "8" });
 
   it("a leaver's seat on one node is filled by a player queued on the other; the host's SIGKILL drops the opening and loses no waiting ticket", async () => {
     const [A] = nodes;
@@ -70,7 +54,7 @@ describe("backfill (two processes over Redis)", function () {
     assert.equal(stateOf(seated[1]!).phase, "playing");
 
     // another seat opens on the host, a player waits on the other node, and the host dies
-    const r = redis!.client();
+    const r = redis().client();
     await seated[1]!.leave(true);
     await until("the opening in Redis", async () => Object.keys(await r.hgetall(backfillKey("arena"))).length === 1, 10_000);
     const waiting = await guest(other.url, `backfill-cluster-waiting-${Math.random().toString(36).slice(2)}`);

@@ -7,42 +7,12 @@
  */
 import assert from "node:assert/strict";
 import type { Room as SdkRoom } from "@colyseus/sdk";
-import { schema, t as field, type SchemaType } from "@colyseus/schema";
-import { defineGame, MatchRoom, z, type Client, type MatchPlayer } from "../../server/index.ts";
+import { defineGame } from "../../server/index.ts";
 import { matchResultSchema, type MatchResult } from "../../protocol/index.ts";
 import { acceptSeat, joinQueue, nextMessage, startMmNode, until, within, type MmNode, type Queued } from "../support/matchmaker-e2e.ts";
 import { refusedWith } from "../support/refusal.ts";
 import { sleep } from "../support/wait.ts";
-
-const Runner = schema({ playerId: field.string(), team: field.uint8() }, "BackfillRunner");
-const RaceState = schema({ phase: field.string().default("waiting"), players: field.map(Runner) }, "BackfillRaceState");
-type RaceState = SchemaType<typeof RaceState>;
-
-/** A 2v2 that ends when a player says which team won (so a test decides when a rated match completes). */
-class RaceRoom extends MatchRoom<RaceState> {
-  protected override teamCount = 2;
-  protected override minPlayers = 2;
-  protected override maxPlayers = 4;
-  private winner = 0;
-  protected createState(): RaceState { return new RaceState(); }
-  protected registerInputs(): void {
-    this.input("win", z.object({ team: z.number().int().min(0).max(1) }).strict(), (_c, _p, m) => {
-      this.winner = m.team;
-      this.state.phase = "ended";
-      this.endMatch("declared");
-    });
-  }
-  protected onPlayerJoin(_client: Client, player: MatchPlayer): void {
-    this.state.players.set(player.sessionId, new Runner({ playerId: player.playerId, team: player.team }));
-  }
-  protected override onMatchStart(): void { this.state.phase = "playing"; }
-  protected onStep(): void {}
-  protected scores() {
-    const teams = [0, 0];
-    teams[this.winner] = 1;
-    return { teams, players: new Map<string, number>() };
-  }
-}
+import { RaceRoom, teamOf, type RaceState } from "../support/race-room.ts";
 
 const raceGame = defineGame({
   room: RaceRoom,
@@ -54,7 +24,6 @@ const raceGame = defineGame({
 });
 
 interface Seated { readonly player: { playerId: string; token: string }; readonly room: SdkRoom<unknown, RaceState> }
-const teamOf = (room: SdkRoom<unknown, RaceState>, playerId: string) => [...room.state.players.values()].find((r) => r.playerId === playerId)?.team;
 
 describe("backfill (one node)", function () {
   this.timeout(90_000);

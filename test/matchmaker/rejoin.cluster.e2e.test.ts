@@ -8,34 +8,18 @@
 import assert from "node:assert/strict";
 import type { Room } from "@colyseus/sdk";
 import { currentMatchResponseSchema, rejoinResponseSchema, type CurrentMatch } from "../../protocol/index.ts";
-import { guest, printNodesOnFailure, sdkClientOf, startClusterNodes, startRedis, type NodeHandle, type RedisHandle } from "../support/processes.ts";
-import { acceptSeat, joinQueue, until, type Queued } from "../support/matchmaker-e2e.ts";
+import { guest, sdkClientOf, useCluster, type NodeHandle } from "../support/processes.ts";
+import { acceptSeat, arenaStateOf, joinQueue, until, type Queued } from "../support/matchmaker-e2e.ts";
 import { refusedWith } from "../support/refusal.ts";
 
 const JWT_SECRET = "mm-rejoin-cluster-secret-0123456789-abcdefghij";
 const NODE_TTL_MS = 3000;
 
-interface ArenaView { phase: string; players: Map<string, { playerId: string; team: number }> }
-const stateOf = (r: Room) => r.state as unknown as ArenaView;
+const stateOf = arenaStateOf;
 
 describe("rejoin a live match (two processes over Redis)", function () {
   this.timeout(120_000);
-  let redis: RedisHandle | undefined;
-  const nodes: NodeHandle[] = [];
-  const rooms: Room[] = [];
-
-  before(async () => {
-    redis = await startRedis();
-    nodes.push(...await startClusterNodes(2, redis.url, { JWT_SECRET, MM_LEASE_TTL_MS: "2000", NODE_TTL_MS: String(NODE_TTL_MS), RECONNECT_WINDOW_S: "60" }));
-  });
-
-  after(async () => {
-    await Promise.allSettled(rooms.map((x) => (x.connection?.isOpen ? x.leave(true) : undefined)));
-    await Promise.allSettled(nodes.map((n) => n.stop("SIGKILL")));
-    await redis?.stop();
-  });
-
-  afterEach(printNodesOnFailure(nodes));
+  const { nodes, rooms, redis } = useCluster(2, { JWT_SECRET, MM_LEASE_TTL_MS: "2000", NODE_TTL_MS: String(NODE_TTL_MS), RECONNECT_WINDOW_S: "60" });
 
   const clientOf = sdkClientOf;
   const current = async (node: NodeHandle, token: string): Promise<CurrentMatch | null> => {

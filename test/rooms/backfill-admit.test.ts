@@ -8,43 +8,13 @@
 import assert from "node:assert/strict";
 import { matchMaker } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
-import { schema, t as field, type SchemaType } from "@colyseus/schema";
-import { defineGame, MatchRoom, z, type Client, type MatchPlayer } from "../../server/index.ts";
+import { defineGame, type MatchPlayer } from "../../server/index.ts";
 import { acceptSeat, joinQueue, startMmNode, until, type MmNode, type Queued } from "../support/matchmaker-e2e.ts";
 import { sleep } from "../support/wait.ts";
-
-const Runner = schema({ playerId: field.string(), team: field.uint8() }, "AdmitRunner");
-const AdmitState = schema({ phase: field.string().default("waiting"), players: field.map(Runner) }, "AdmitState");
-type AdmitState = SchemaType<typeof AdmitState>;
-
-/** A 2v2 that ends when a player says which team won. */
-class AdmitRoom extends MatchRoom<AdmitState> {
-  protected override teamCount = 2;
-  protected override minPlayers = 2;
-  protected override maxPlayers = 4;
-  private winner = 0;
-  protected createState(): AdmitState { return new AdmitState(); }
-  protected registerInputs(): void {
-    this.input("win", z.object({ team: z.number().int().min(0).max(1) }).strict(), (_c, _p, m) => {
-      this.winner = m.team;
-      this.state.phase = "ended";
-      this.endMatch("declared");
-    });
-  }
-  protected onPlayerJoin(_client: Client, player: MatchPlayer): void {
-    this.state.players.set(player.sessionId, new Runner({ playerId: player.playerId, team: player.team }));
-  }
-  protected override onMatchStart(): void { this.state.phase = "playing"; }
-  protected onStep(): void {}
-  protected scores() {
-    const teams = [0, 0];
-    teams[this.winner] = 1;
-    return { teams, players: new Map<string, number>() };
-  }
-}
+import { RaceRoom, type RaceState } from "../support/race-room.ts";
 
 const admitGame = defineGame({
-  room: AdmitRoom,
+  room: RaceRoom,
   modes: {
     "adm-duo": { teams: 2, teamSize: 2, backfill: { untilS: 60 } },
     "adm-short": { teams: 2, teamSize: 2, backfill: { untilS: 2 } },
@@ -84,7 +54,7 @@ describe("MatchRoom.admitBackfill refusals (remote room call)", function () {
   });
   after(async () => { await t?.close(); });
 
-  interface Running { readonly roomId: string; readonly rooms: SdkRoom<unknown, AdmitState>[]; readonly players: { playerId: string }[]; readonly team: number }
+  interface Running { readonly roomId: string; readonly rooms: SdkRoom<unknown, RaceState>[]; readonly players: { playerId: string }[]; readonly team: number }
 
   /** A running 2v2 of `mode` whose first player left on purpose (its team: `team`). */
   async function matchWithLeaver(mode: string, beforeLeave?: () => Promise<void>): Promise<Running> {
@@ -92,7 +62,7 @@ describe("MatchRoom.admitBackfill refusals (remote room call)", function () {
     const queued: Queued[] = [];
     for (const p of players) queued.push(await joinQueue(t.client(p.token), { mode }));
     open.push(...queued.map((q) => q.queue));
-    const rooms = await Promise.all(queued.map((q, i) => acceptSeat(t.client(players[i]!.token), q))) as SdkRoom<unknown, AdmitState>[];
+    const rooms = await Promise.all(queued.map((q, i) => acceptSeat(t.client(players[i]!.token), q))) as SdkRoom<unknown, RaceState>[];
     open.push(...rooms);
     await until("the match to start", () => rooms.every((r) => r.state?.phase === "playing" && r.state.players.size === 4));
     const roomId = rooms[0]!.roomId;

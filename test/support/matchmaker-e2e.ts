@@ -94,3 +94,7 @@ export function nextMessage<T = unknown>(room: SdkRoom, type: string, timeoutMs 
     const off = room.onMessage(type, (m: T) => { off(); resolve(m); });
   }), timeoutMs, `"${type}" message`);
 }
+
+/** What tests read of the arena example's synced state. */
+export interface ArenaView { phase: string; players: Map<string, { playerId: string; team: number }> }
+export const arenaStateOf = (r: SdkRoom): ArenaView => r.state as unknown as ArenaView;

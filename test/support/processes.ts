@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@colyseus/sdk";
 import { freePort } from "../../server/pool/providers/local.ts";
 import { until } from "./wait.ts";
+import { startRedis, type TestRedis as RedisHandle } from "./redis.ts";
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -28,7 +29,7 @@ export function requireBinary(name: string, hint: string): void {
 
 
 // The one Redis starter (test/support/redis.ts), under the name the process tests import it by.
-export { startRedis, type TestRedis as RedisHandle } from "./redis.ts";
+export { startRedis, type RedisHandle };
 
 export interface NodeHandle {
   readonly port: number;
@@ -111,4 +112,32 @@ export async function startClusterNodes(count: number, redisUrl: string, env: Re
     nodes.push(await startNodeProcess({ ...common, PORT: String(port), PUBLIC_ADDRESS: `127.0.0.1:${port}` }, entry));
   }
   return nodes;
+}
+
+/**
+ * A mocha fixture for a describe block: a private redis-server and `count` cluster nodes on it, started
+ * `before` the tests; `after` them, SDK rooms pushed to `rooms` are left, the nodes SIGKILLed and Redis
+ * stopped; a failed test prints the nodes' output.
+ */
+export function useCluster(count: number, env: Record<string, string> = {}): { redis(): RedisHandle; readonly nodes: NodeHandle[]; readonly rooms: Array<{ readonly connection?: { readonly isOpen: boolean }; leave(consented?: boolean): Promise<unknown> }> } {
+  let redis: RedisHandle | undefined;
+  const nodes: NodeHandle[] = [];
+  const rooms: Array<{ readonly connection?: { readonly isOpen: boolean }; leave(consented?: boolean): Promise<unknown> }> = [];
+  before(async () => {
+    redis = await startRedis();
+    nodes.push(...await startClusterNodes(count, redis.url, env));
+  });
+  after(async () => {
+    await Promise.allSettled(rooms.map((x) => (x.connection?.isOpen ? x.leave(true) : undefined)));
+    await Promise.allSettled(nodes.map((n) => n.stop("SIGKILL")));
+    await redis?.stop();
+  });
+  afterEach(printNodesOnFailure(nodes));
+  return {
+    redis() {
+      if (!redis) throw new Error("the cluster's Redis is not started yet (use it inside a test)");
+      return redis;
+    },
+    nodes, rooms,
+  };
 }
