@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import type { Room } from "@colyseus/sdk";
 import { backfillKey } from "../../protocol/index.ts";
-import { guest, sdkClientOf, useCluster, type NodeHandle } from "../support/processes.ts";
+import { guest, sdkClientOf, useCluster } from "../support/processes.ts";
 import { acceptSeat, arenaStateOf, joinQueue, leadsMode, until, within, type Queued } from "../support/matchmaker-e2e.ts";
 
 const JWT_SECRET = "mm-backfill-cluster-secret-0123456789-abcdefgh";

@@ -9,10 +9,10 @@ import assert from "node:assert/strict";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { defineGame } from "../../server/index.ts";
 import { matchResultSchema, type MatchResult } from "../../protocol/index.ts";
-import { acceptSeat, joinQueue, nextMessage, startMmNode, until, within, type MmNode, type Queued } from "../support/matchmaker-e2e.ts";
+import { acceptSeat, joinQueue, nextMessage, startMmNode, until, within, type MmNode } from "../support/matchmaker-e2e.ts";
 import { refusedWith } from "../support/refusal.ts";
 import { sleep } from "../support/wait.ts";
-import { RaceRoom, teamOf, type RaceState } from "../support/race-room.ts";
+import { RaceRoom, raceMatch, teamOf, type RaceState } from "../support/race-room.ts";
 
 const raceGame = defineGame({
   room: RaceRoom,
@@ -38,18 +38,7 @@ describe("backfill (one node)", function () {
   });
   after(async () => { await t?.close(); });
 
-  /** Four players in a running 2v2 of `mode`. */
-  async function match(mode: string): Promise<Seated[]> {
-    const players = await Promise.all([0, 1, 2, 3].map(() => t.player()));
-    const queued: Queued[] = [];
-    for (const p of players) queued.push(await joinQueue(t.client(p.token), { mode }));
-    open.push(...queued.map((q) => q.queue));
-    const rooms = await Promise.all(queued.map((q, i) => acceptSeat(t.client(players[i]!.token), q))) as SdkRoom<unknown, RaceState>[];
-    open.push(...rooms);
-    assert.equal(new Set(rooms.map((r) => r.roomId)).size, 1, "one match");
-    await until("the match to start", () => rooms.every((r) => r.state?.phase === "playing" && r.state.players.size === 4));
-    return players.map((player, i) => ({ player, room: rooms[i]! }));
-  }
+  const match = (mode: string): Promise<Seated[]> => raceMatch(t, mode, open);
 
   async function queueOne(mode: string) {
     const player = await t.player();

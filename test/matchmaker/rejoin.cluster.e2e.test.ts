@@ -6,7 +6,6 @@
  * TTL), and the player can queue again. Official @colyseus/sdk clients.
  */
 import assert from "node:assert/strict";
-import type { Room } from "@colyseus/sdk";
 import { currentMatchResponseSchema, rejoinResponseSchema, type CurrentMatch } from "../../protocol/index.ts";
 import { guest, sdkClientOf, useCluster, type NodeHandle } from "../support/processes.ts";
 import { acceptSeat, arenaStateOf, joinQueue, until, type Queued } from "../support/matchmaker-e2e.ts";
@@ -19,7 +18,7 @@ const stateOf = arenaStateOf;
 
 describe("rejoin a live match (two processes over Redis)", function () {
   this.timeout(120_000);
-  const { nodes, rooms, redis } = useCluster(2, { JWT_SECRET, MM_LEASE_TTL_MS: "2000", NODE_TTL_MS: String(NODE_TTL_MS), RECONNECT_WINDOW_S: "60" });
+  const { nodes, rooms } = useCluster(2, { JWT_SECRET, MM_LEASE_TTL_MS: "2000", NODE_TTL_MS: String(NODE_TTL_MS), RECONNECT_WINDOW_S: "60" });
 
   const clientOf = sdkClientOf;
   const current = async (node: NodeHandle, token: string): Promise<CurrentMatch | null> => {

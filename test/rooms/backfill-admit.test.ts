@@ -9,9 +9,9 @@ import assert from "node:assert/strict";
 import { matchMaker } from "@colyseus/core";
 import type { Room as SdkRoom } from "@colyseus/sdk";
 import { defineGame, type MatchPlayer } from "../../server/index.ts";
-import { acceptSeat, joinQueue, startMmNode, until, type MmNode, type Queued } from "../support/matchmaker-e2e.ts";
+import { startMmNode, until, type MmNode } from "../support/matchmaker-e2e.ts";
 import { sleep } from "../support/wait.ts";
-import { RaceRoom, type RaceState } from "../support/race-room.ts";
+import { RaceRoom, raceMatch, type RaceState } from "../support/race-room.ts";
 
 const admitGame = defineGame({
   room: RaceRoom,
@@ -58,13 +58,8 @@ describe("MatchRoom.admitBackfill refusals (remote room call)", function () {
 
   /** A running 2v2 of `mode` whose first player left on purpose (its team: `team`). */
   async function matchWithLeaver(mode: string, beforeLeave?: () => Promise<void>): Promise<Running> {
-    const players = await Promise.all([0, 1, 2, 3].map(() => t.player()));
-    const queued: Queued[] = [];
-    for (const p of players) queued.push(await joinQueue(t.client(p.token), { mode }));
-    open.push(...queued.map((q) => q.queue));
-    const rooms = await Promise.all(queued.map((q, i) => acceptSeat(t.client(players[i]!.token), q))) as SdkRoom<unknown, RaceState>[];
-    open.push(...rooms);
-    await until("the match to start", () => rooms.every((r) => r.state?.phase === "playing" && r.state.players.size === 4));
+    const seated = await raceMatch(t, mode, open);
+    const players = seated.map((s) => s.player), rooms = seated.map((s) => s.room);
     const roomId = rooms[0]!.roomId;
     const team = [...rooms[1]!.state.players.values()].find((r) => r.playerId === players[0]!.playerId)!.team;
     await beforeLeave?.();
