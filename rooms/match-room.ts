@@ -36,6 +36,9 @@ import type { MatchOutcome, MatchResult, PlayerIdentity, RoomServices } from "./
  */
 export const TICK_TIMING_EVERY = 64;
 
+/** A match with open backfill seats writes its opening again this often (ms). */
+export const BACKFILL_REFRESH_MS = 5000;
+
 /** How long an open room (not matchmade) waits after its `minPlayers`-th player before it starts. */
 export const OPEN_ROOM_START_DELAY_MS = 3000;
 
@@ -592,8 +595,16 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     this.phase = MatchPhase.PLAYING;
     this.startedAt = this.clock.currentTime;
     this.startedAtMs = Date.now();
-    // past `untilS` the match is too old to be worth joining: whatever is still open is withdrawn
-    if (this.backfillUntilS !== null) this.clock.setTimeout(() => { if (this.openSeats.some((n) => n > 0)) this.publishBackfill(); }, this.backfillUntilS * 1000 + 100);
+    if (this.backfillUntilS !== null) {
+      // open seats are written again every few seconds: a Redis that restarted without its data, or a
+      // write that failed, costs a seat a few seconds, not the rest of the match
+      const refresh = this.clock.setInterval(() => { if (this.openSeats.some((n) => n > 0)) this.publishBackfill(); }, BACKFILL_REFRESH_MS);
+      // past `untilS` the match is too old to be worth joining: whatever is still open is withdrawn
+      this.clock.setTimeout(() => {
+        refresh.clear();
+        if (this.openSeats.some((n) => n > 0)) this.publishBackfill();
+      }, this.backfillUntilS * 1000 + 100);
+    }
     this.onMatchStart();
     this.setFixedTimestep(this.fixedStep.bind(this), this.tickRate);
   }

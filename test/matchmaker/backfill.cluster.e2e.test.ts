@@ -4,7 +4,8 @@
  * leaves for good is replaced by a player whose queue connection is on the other node (the opening
  * goes through Redis to whichever node leads the mode, the room on the host admits the joiner over a
  * remote room call). Then the host is SIGKILLed with a seat open: the opening is dropped and the
- * waiting ticket is not lost (it keeps searching). Official @colyseus/sdk clients.
+ * waiting ticket is not lost (it keeps searching). And a Redis restart that loses the opening: the room
+ * writes it again within seconds and the seat is still filled. Official @colyseus/sdk clients.
  */
 import assert from "node:assert/strict";
 import type { Room } from "@colyseus/sdk";
@@ -21,6 +22,31 @@ const teamOf = (r: Room, playerId: string) => [...(stateOf(r)?.players?.values()
 describe("backfill (two processes over Redis)", function () {
   this.timeout(120_000);
   const { nodes, rooms, redis } = useCluster(2, { JWT_SECRET, MM_LEASE_TTL_MS: "2000", NODE_TTL_MS: String(NODE_TTL_MS), RECONNECT_WINDOW_S: "2", MM_CONNECT_TIMEOUT_S: "8" });
+
+  it("a Redis restart that loses the opening: the room writes it again and the seat is still filled", async () => {
+    const players = await Promise.all([0, 1, 2, 3].map((i) => guest(nodes[0]!.url, `backfill-restart-${i}-${Math.random().toString(36).slice(2)}`)));
+    const clients = players.map((p, i) => sdkClientOf(nodes[i % 2]!, p.token));
+    const queued: Queued[] = [];
+    for (const c of clients) queued.push(await joinQueue(c, { mode: "arena" }));
+    const seated = await Promise.all(queued.map((q, i) => acceptSeat(clients[i]!, q, 30_000)));
+    rooms.push(...seated, ...queued.map((q) => q.queue));
+    await until("all four playing", () => stateOf(seated[1]!)?.phase === "playing" && stateOf(seated[1]!).players.size === 4, 15_000);
+    const team = teamOf(seated[1]!, players[0]!.playerId)!;
+    await seated[0]!.leave(true);
+    const r = redis().client();
+    await until("the opening in Redis", async () => Object.keys(await r.hgetall(backfillKey("arena"))).length === 1, 10_000);
+    await redis().kill();
+    await redis().restart();
+    await until("the opening written again", async () => Object.keys(await r.hgetall(backfillKey("arena")).catch(() => ({}))).length === 1, 15_000, 250);
+    const joiner = await guest(nodes[0]!.url, `backfill-restart-joiner-${Math.random().toString(36).slice(2)}`);
+    const joinerClient = sdkClientOf(nodes[0]!, joiner.token);
+    const q = await joinQueue(joinerClient, { mode: "arena" });
+    rooms.push(q.queue);
+    const room = await acceptSeat(joinerClient, q, 30_000);
+    rooms.push(room);
+    assert.equal(room.roomId, seated[1]!.roomId, "seated in the running match");
+    await until("the joiner on the leaver's team", () => teamOf(seated[1]!, joiner.playerId) === team, 10_000);
+  });
 
   it("a leaver's seat on one node is filled by a player queued on the other; the host's SIGKILL drops the opening and loses no waiting ticket", async () => {
     const [A] = nodes;
@@ -68,4 +94,5 @@ describe("backfill (two processes over Redis)", function () {
     const seat = await within(wq.seat, 3000, "seat").then(() => "seat", () => "none");
     assert.equal(seat, "none", "not seated into a dead match");
   });
+
 });
