@@ -175,6 +175,9 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         const entry = this.entries.get(client.sessionId);
         if (!entry?.seat || entry.confirmed) return;
         entry.confirmed = true;
+        // the seat reached its player: the record stops naming this queue node (a matched record
+        // still naming a dead one is a seat that never arrived: service.ts matchOf, releaseDeadNodes)
+        if (entry.ticketId) void service.tickets.detachQueueNode([entry.playerId], entry.ticketId, service.deps.now()).catch(() => undefined);
         client.leave(CloseCode.NORMAL_CLOSURE);
       });
       this.onMessage(QueueMessage.ACCEPT, (client: Client, payload: unknown) => void this.answer(client, "accept", payload));

@@ -803,24 +803,20 @@ export class MatchmakerService {
    * they can queue again at once (a queue room still holding such a ticket writes it back as waiting,
    * with its original enqueue time, at its next heartbeat, as after a Redis data loss). Players
    * queued on a dead node keep theirs: a rejoin elsewhere resumes the ticket (`blocking`), and the
-   * orphan sweep cancels it if nobody comes back. Players seated in a live match elsewhere whose
-   * queue connection was on a dead node keep their records, which stop naming that node. Idempotent.
-   * Returns the records released.
+   * orphan sweep cancels it if nobody comes back. A matched record still naming a dead queue node
+   * was never confirmed (`confirm` clears it): its seat went to that node's queue room and never
+   * reaches the player, who is released too (a player seated after `confirm` no longer names it).
+   * Idempotent. Returns the records released.
    */
   async releaseDeadNodes(nodeIds: readonly string[]): Promise<number> {
     const dead = new Set(nodeIds);
     if (!dead.size) return 0;
     const found: PlayerRecord[] = [];
-    // players in a live match elsewhere whose queue connection was on a dead node
-    const detached = new Map<string, string[]>();
     for await (const page of this.deps.players.scan()) {
       for (const r of page) {
-        if (r.host && dead.has(r.host)) found.push(r);
-        else if (r.node && dead.has(r.node) && r.state === PlayerQueueState.matched) detached.set(r.ticketId, [...(detached.get(r.ticketId) ?? []), r.playerId]);
+        if ((r.host && dead.has(r.host)) || (r.node && dead.has(r.node) && r.state === PlayerQueueState.matched)) found.push(r);
       }
     }
-    const now = this.deps.now();
-    for (const [ticketId, playerIds] of detached) await this.tickets.detachQueueNode(playerIds, ticketId, now);
     const tickets = new Map<string, { matchId?: string; players: string[]; requeued: boolean }>();
     for (const r of found) {
       const e = tickets.get(r.ticketId) ?? { matchId: r.matchId, players: [], requeued: false };
@@ -901,6 +897,9 @@ export class MatchmakerService {
     const dead = async (node: string | undefined) => !!node && node !== this.holder && !!this.deps.nodeAlive && (await this.deps.nodeAlive(node).catch(() => true)) === false;
     // a match whose host node is dead is over, even before the reaper removed its listing
     if (await dead(rec.host)) return over();
+    // a matched record still naming its queue node was never confirmed (the queue room clears it on
+    // `confirm`): that node is dead, so its seat went to a connection that is gone and never reaches the player
+    if (await dead(rec.node)) return over();
     const { rooms } = this.deps;
     if (rec.matchId && rooms.findMatch) {
       const listing = await rooms.findMatch(rec.matchId);

@@ -62,6 +62,9 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
     assert.equal(new Set(rooms.map((r) => r.roomId)).size, 1, "all four in one room");
     // the queue connection was closed by the server after `confirm`, like Colyseus' QueueRoom
     await until("queue connections closed", () => queued.every((q) => !q.queue.connection.isOpen));
+    // `confirm`: the seat reached its player, so the records stop naming the queue node (a matched
+    // record still naming a dead one is a seat that never arrived); the match host owns them
+    await until("records no longer name the queue node", async () => (await Promise.all(players.map((p) => mm().players.get(p.playerId)))).every((r) => r?.state === "matched" && r.node === undefined && !!r.host));
     await until("the match to start", () => rooms.every((r) => stateOf(r)?.phase === "playing" && stateOf(r).players.size === 4));
     const byPlayer = new Map([...stateOf(rooms[0]).players.values()].map((p) => [p.playerId, p.team]));
     const team = (i: number) => byPlayer.get(players[i].playerId);

@@ -434,7 +434,7 @@ describe("MatchmakerService: ticket hygiene", () => {
     }
   });
 
-  it("releaseDeadNodes: a player seated on a live host whose queue node died keeps its record, which stops naming that node", async () => {
+  it("releaseDeadNodes: a player seated on a live host whose queue node died keeps its record (confirmed: it names no queue node)", async () => {
     const s = setup();
     await enqueue(s, "q1", "queue-dead");
     await enqueue(s, "q2", "queue-live");
@@ -443,6 +443,8 @@ describe("MatchmakerService: ticket hygiene", () => {
     const seated = (await s.store.get("q1"))?.state === "matched" ? "q1" : "q3";
     const waiting = seated === "q1" ? "q3" : "q1";
     assert.equal((await s.players.get(`p-${seated}`))?.host, "p1");
+    // what the queue room does on `confirm`: the seat reached the player
+    await s.service.tickets.detachQueueNode([`p-${seated}`], seated, clock);
     assert.equal(await s.service.releaseDeadNodes(["queue-dead"]), 0, "nobody released: the match goes on");
     const rec = await s.players.get(`p-${seated}`);
     assert.equal(rec?.node, undefined, "no record names the dead node");
@@ -451,6 +453,38 @@ describe("MatchmakerService: ticket hygiene", () => {
     assert.equal((await s.store.get(seated))?.state, "matched");
     assert.equal((await s.players.get("p-q2"))?.node, "queue-live", "a live queue node stays");
     assert.equal((await s.players.get(`p-${waiting}`))?.node, "queue-dead", "a waiting record keeps its node (the resume needs it)");
+  });
+
+  it("a seat handed to a queue node that died before `confirm` never reaches its player: it blocks no new join and the reaper releases it", async () => {
+    // A new leader's first pass matches tickets still listed by a node that just died (the registry
+    // knows it only after its TTL): their seats go to a queue room that is gone, and the match room
+    // would hold the players (MM_ALREADY_IN_MATCH) until its connect timeout.
+    let deadNodes = new Set<string>();
+    const s = setup(async (id) => !deadNodes.has(id));
+    await enqueue(s, "o1", "queue-dying");
+    await enqueue(s, "o2", "queue-live");
+    await s.service.tick(clock);
+    assert.equal((await s.store.get("o1"))?.state, "matched");
+    assert.equal((await s.players.get("p-o1"))?.host, "p1");
+    await s.service.tickets.detachQueueNode(["p-o2"], "o2", clock); // o2's queue room got `confirm`
+    assert.equal((await s.service.blocking("p-o1"))?.code, "MM_ALREADY_IN_MATCH", "its queue node still lives: the seat may still be confirmed");
+    deadNodes = new Set(["queue-dying"]);
+    assert.equal(await s.service.blocking("p-o1"), null, "the seat can never arrive: the player may queue again at once");
+    assert.equal(await s.players.get("p-o1"), undefined, "record released");
+    assert.equal(await s.store.get("o1"), undefined, "its matched ticket removed");
+    assert.equal((await s.service.blocking("p-o2"))?.code, "MM_ALREADY_IN_MATCH", "a confirmed seat still holds its player");
+
+    // the reaper, when no join came first: only the unconfirmed seat of the dead queue node goes
+    await enqueue(s, "o3", "queue-dying2");
+    await enqueue(s, "o4", "queue-live");
+    clock += 5000; // the next pass is due
+    await s.service.tick(clock);
+    assert.equal((await s.store.get("o3"))?.state, "matched");
+    await s.service.tickets.detachQueueNode(["p-o4"], "o4", clock);
+    assert.equal(await s.service.releaseDeadNodes(["queue-dying2"]), 1);
+    assert.equal(await s.players.get("p-o3"), undefined);
+    assert.equal(await s.store.get("o3"), undefined);
+    assert.equal((await s.players.get("p-o4"))?.state, "matched", "the confirmed player plays on");
   });
 
   it("a leader that dies while provisioning owns the records: releaseDeadNodes frees them", async () => {
