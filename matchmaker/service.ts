@@ -694,8 +694,6 @@ export class MatchmakerService {
       await this.requeue(rules.name, claimed, reason);
       return false;
     }
-    // the host owns these keys from now on: its match end releases them, the reaper does if it dies
-    const seated = await Promise.all(claimed.map((h) => this.tickets.seat(h, listing.processId, this.deps.now())));
     const seats: Array<{ ticket: Ticket; playerId: string; sessionId: string; name: string }> = [];
     const recs = await this.deps.players.getMany(tickets.flatMap((t) => t.playerIds));
     for (const t of tickets) {
@@ -707,7 +705,7 @@ export class MatchmakerService {
     } catch (err) {
       this.deps.logger.warn({ err, matchId, roomId: listing.roomId }, "seats not reserved; room closed, tickets re-queued");
       await rooms.disposeRoom(listing.roomId).catch(() => undefined);
-      await this.requeue(rules.name, seated, "reserve-failed");
+      await this.requeue(rules.name, claimed, "reserve-failed");
       return false;
     }
     for (const t of tickets) {
@@ -715,6 +713,11 @@ export class MatchmakerService {
       const notice: SeatNotice = { kind: "seat", matchId, seats: Object.fromEntries(mine.map((s) => [s.playerId, rooms.buildSeatReservation(listing, s.sessionId)])) };
       await this.deps.bus.publish(seatTopic(t.id), notice);
     }
+    // The host owns these keys from now on: its match end releases them, the reaper does if it dies.
+    // Only once the seats are out: until then the records name this leader, so if it dies mid-way
+    // the reaper releases them (their queue rooms write the tickets back) instead of leaving them
+    // on a live host with seats nobody handed out until the room's connect timeout.
+    await Promise.all(claimed.map((h) => this.tickets.seat(h, listing.processId, this.deps.now())));
     return true;
   }
 

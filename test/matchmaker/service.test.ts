@@ -516,6 +516,47 @@ describe("MatchmakerService: ticket hygiene", () => {
     await pass;
   });
 
+  it("a leader that dies after creating the room but before handing out the seats still owns the records: releaseDeadNodes frees them", async () => {
+    // the records name the room's host only once every seat notice is out: a leader dying before
+    // that must not leave its players on a live host with seats nobody sent (until the connect timeout)
+    const store = new MemoryTicketStore(now);
+    const players = new MemoryPlayerIndex(now);
+    let reserved: (v: boolean[]) => void = () => undefined;
+    const rooms = fakeRooms();
+    const api: RoomApi = { ...rooms.api, reserveMultipleSeatsFor: () => new Promise((r) => { reserved = r; }) };
+    const { bus, published } = fakeBus();
+    const mk = () => new MatchmakerService({
+      modes: { duel: { rules: duel, room: "arena" } }, store, players, lease: new LocalLease(now), parties: new MemoryPartyDirectory(), rooms: api, bus,
+      metrics: createMatchmakerMetrics(new Registry()), logger: silent, region: "eu", knownRegions: async () => ["eu"], ratingOf: async () => 1500, now,
+    });
+    const leader = mk();
+    leader.start("leader-node", 3_600_000);
+    await leader.stop();
+    for (const id of ["w1", "w2"]) {
+      await players.take([{ playerId: `p-${id}`, name: id }], id, clock);
+      await store.add(makeTicket({ id, mode: "duel", playerIds: [`p-${id}`], playerRatings: [1500], region: "eu", latencies: {}, enqueuedAt: clock }));
+    }
+    const pass = leader.tick(clock);
+    const deadline = Date.now() + 2000;
+    while (rooms.created.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(rooms.created.length, 1, "the room exists on its host");
+    assert.equal((await players.get("p-w1"))?.host, "leader-node", "no seat handed out yet: the leader still owns the records");
+    assert.equal(await mk().releaseDeadNodes(["leader-node"]), 2);
+    assert.equal(await players.get("p-w1"), undefined);
+    assert.equal(await store.get("w1"), undefined);
+    reserved([true, true]);
+    await pass;
+    assert.equal(published.filter((p) => p.data.kind === "seat").length, 2);
+    // once the seats are out, the room's host owns the records
+    const s = setup();
+    await enqueue(s, "w3");
+    await enqueue(s, "w4");
+    clock += 5000;
+    await s.service.tick(clock);
+    assert.equal((await s.players.get("p-w3"))?.host, "p1");
+  });
+
   it("a matched record whose host is dead in the registry no longer blocks, before any reaper ran", async () => {
     const s = setup(async (id) => id !== "p1");
     await enqueue(s, "x1");
