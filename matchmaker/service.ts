@@ -852,6 +852,28 @@ export class MatchmakerService {
   }
 
   /**
+   * A seat handed out for `playerId` that never reached it: the record is matched but still names a
+   * queue node (the queue room clears it on `confirm`) and the match room still holds the unused
+   * reservation. The player is queueing again (its queue connection is gone, e.g. with its node, or a
+   * seat notice came after it left): the queue room hands this reservation over on the new connection
+   * instead of refusing the join (MM_ALREADY_IN_MATCH) until the room's connect timeout, while the
+   * match's other players wait for this one. Null otherwise (and when rejoin is off).
+   */
+  async undeliveredSeat(playerId: string): Promise<{ ticketId: string; reservation: SeatReservation } | null> {
+    const { rooms, nodeAlive } = this.deps;
+    if (!rooms.findMatch || !rooms.heldSeat) return null;
+    const standing = await this.tickets.standing(playerId);
+    const rec = standing?.record;
+    if (!rec || !standing.stored || rec.state !== PlayerQueueState.matched || !rec.matchId || !rec.node) return null;
+    const listing = await rooms.findMatch(rec.matchId).catch(() => null);
+    // a room on a dead node would hold this join for the remote call's timeout: not asked
+    if (!listing || (listing.processId !== this.holder && nodeAlive && (await nodeAlive(listing.processId).catch(() => true)) === false)) return null;
+    const seat = await rooms.heldSeat(listing.roomId, playerId).catch(() => null);
+    if (!seat?.sessionId || seat.reconnectionToken) return null;
+    return { ticketId: rec.ticketId, reservation: rooms.buildSeatReservation(listing, seat.sessionId) };
+  }
+
+  /**
    * How `playerId` takes its seat back (`POST /v1/matches/current/seat`): the reconnection token of
    * its held seat, or its unused seat reservation. The caller verified the player's access token; the
    * room guard checks it again on the reconnection. Throws RallyError MM_NOT_IN_MATCH (no live match)

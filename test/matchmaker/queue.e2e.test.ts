@@ -165,6 +165,26 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
     await assert.rejects(joinQueue(t.client(players[0].token), { mode: "arena" }), refusedWith("MM_ALREADY_IN_MATCH"));
   });
 
+  it("a seat whose queue connection went before `confirm` is handed over when the player queues again (not MM_ALREADY_IN_MATCH)", async () => {
+    const [a, b] = await Promise.all([t.player(), t.player()]);
+    const ca = t.client(a.token);
+    const cb = t.client(b.token);
+    const qa = await joinQueue(ca, { mode: "duel" });
+    const qb = await joinQueue(cb, { mode: "duel" });
+    open.push(qa.queue, qb.queue);
+    const rb = await acceptSeat(cb, qb);
+    open.push(rb);
+    await qa.seat;
+    // a's queue connection goes before it confirmed (in a cluster: its node died, the seat went nowhere)
+    await qa.queue.leave(true);
+    const qa2 = await joinQueue(ca, { mode: "duel" });
+    open.push(qa2.queue);
+    const ra = await acceptSeat(ca, qa2, 5000);
+    open.push(ra);
+    assert.equal(ra.roomId, rb.roomId, "the match formed for it");
+    await until("both in the match", () => stateOf(rb)?.players.size === 2);
+  });
+
   it("a player who never connects (no bots): the other goes back to the queue with the original enqueue time", async () => {
     const [a, b, c] = await Promise.all([t.player(), t.player(), t.player()]);
     const ca = t.client(a.token);

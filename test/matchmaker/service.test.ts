@@ -557,6 +557,37 @@ describe("MatchmakerService: ticket hygiene", () => {
     assert.equal((await s.players.get("p-w3"))?.host, "p1");
   });
 
+  it("undeliveredSeat: a seat whose queue connection never confirmed it is handed over to the player's new queue join", async () => {
+    const store = new MemoryTicketStore(now);
+    const players = new MemoryPlayerIndex(now);
+    const rooms = fakeRooms();
+    let held: { team: number; connected: boolean; sessionId?: string; reconnectionToken?: string } | null = null;
+    const api: RoomApi = {
+      ...rooms.api,
+      findMatch: async () => ({ roomId: "r1", name: "arena", processId: "p1", mode: "duel" }),
+      heldSeat: async (_roomId, playerId) => (held ? { ...held, sessionId: held.sessionId && `${held.sessionId}-${playerId}` } : null),
+    };
+    const service = new MatchmakerService({
+      modes: { duel: { rules: duel, room: "arena" } }, store, players, lease: new LocalLease(now), parties: new MemoryPartyDirectory(), rooms: api, bus: fakeBus().bus,
+      metrics: createMatchmakerMetrics(new Registry()), logger: silent, region: "eu", knownRegions: async () => ["eu"], ratingOf: async () => 1500, now,
+    });
+    for (const id of ["u1", "u2"]) {
+      await players.take([{ playerId: `p-${id}`, name: id }], id, clock, "queue-gone");
+      await store.add(makeTicket({ id, mode: "duel", playerIds: [`p-${id}`], playerRatings: [1500], region: "eu", latencies: {}, enqueuedAt: clock }));
+    }
+    assert.equal(await service.undeliveredSeat("p-u1"), null, "waiting: no seat");
+    clock += 5000;
+    await service.tick(clock);
+    assert.equal((await players.get("p-u1"))?.state, "matched");
+    assert.equal(await service.undeliveredSeat("p-u1"), null, "the room holds no reservation for it");
+    held = { team: 0, connected: false, sessionId: "s" };
+    assert.deepEqual(await service.undeliveredSeat("p-u1"), { ticketId: "u1", reservation: { name: "arena", roomId: "r1", processId: "p1", sessionId: "s-p-u1" } });
+    await service.tickets.detachQueueNode(["p-u2"], "u2", clock); // u2 confirmed its seat
+    assert.equal(await service.undeliveredSeat("p-u2"), null, "a confirmed seat is not handed over again");
+    held = { team: 0, connected: true, reconnectionToken: "tok" };
+    assert.equal(await service.undeliveredSeat("p-u1"), null, "the player joined the room already");
+  });
+
   it("a matched record whose host is dead in the registry no longer blocks, before any reaper ran", async () => {
     const s = setup(async (id) => id !== "p1");
     await enqueue(s, "x1");
