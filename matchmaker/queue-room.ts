@@ -79,6 +79,8 @@ interface Identity { readonly playerId: string; readonly name: string }
 export interface QueueAuth extends Identity {
   readonly join: QueueJoin;
   readonly party: QueueParty | null;
+  /** a seat handed out for this player that never reached it (`undeliveredSeat`): handed over on this connection */
+  readonly seat?: { readonly ticketId: string; readonly reservation: SeatReservation };
 }
 
 interface Entry {
@@ -148,6 +150,8 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       try {
         const join = parseQueueJoin(options, service);
         const party = join.partyId ? await service.partyFor(join.partyId, identity.playerId, join.mode).catch((e: unknown) => { throw refusal(e); }) : null;
+        const seat = await service.undeliveredSeat(identity.playerId);
+        if (seat) return { ...identity, join, party, seat };
         const block = await service.blocking(identity.playerId);
         if (block?.code === "MM_ALREADY_QUEUED") throw encodeRefusal(block.code, "this player is already in a queue");
         // the live match rides in the refusal's details: the client can go back to it (README "Rejoin a live match")
@@ -175,6 +179,9 @@ export function createQueueRoom(deps: QueueRoomDeps) {
         const entry = this.entries.get(client.sessionId);
         if (!entry?.seat || entry.confirmed) return;
         entry.confirmed = true;
+        // the seat reached its player: the record stops naming this queue node (a matched record
+        // still naming a dead one is a seat that never arrived: service.ts matchOf, releaseDeadNodes)
+        if (entry.ticketId) void service.tickets.detachQueueNode([entry.playerId], entry.ticketId, service.deps.now()).catch(() => undefined);
         client.leave(CloseCode.NORMAL_CLOSURE);
       });
       this.onMessage(QueueMessage.ACCEPT, (client: Client, payload: unknown) => void this.answer(client, "accept", payload));
@@ -192,6 +199,15 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       const join: QueueJoin = { ...auth.join, latencies: verifyLatencies(auth.join.latencies, service.deps.region, measured).latencies };
       const party = auth.party;
       const entry: Entry = { sessionId: client.sessionId, playerId: auth.playerId, name: auth.name, join, confirmed: false };
+      if (auth.seat) {
+        // its seat never reached it: handed over here (then `confirm` as for any seat)
+        entry.ticketId = auth.seat.ticketId;
+        entry.seat = auth.seat.reservation;
+        this.entries.set(client.sessionId, entry);
+        this.sendStatus(entry);
+        client.send(QueueMessage.SEAT, entry.seat);
+        return;
+      }
       if (!party) {
         this.entries.set(client.sessionId, entry);
         try {
@@ -421,7 +437,7 @@ export function createQueueRoom(deps: QueueRoomDeps) {
 
     private sendStatus(entry: Entry): void {
       const held = entry.ticketId ? this.held.get(entry.ticketId) : undefined;
-      this.clients.getById(entry.sessionId)?.send(QueueMessage.STATUS, this.statusOf(entry, statusStateOf(held?.handle.phase)));
+      this.clients.getById(entry.sessionId)?.send(QueueMessage.STATUS, this.statusOf(entry, entry.seat && !held ? "matched" : statusStateOf(held?.handle.phase)));
     }
 
     private async heartbeat(): Promise<void> {

@@ -823,8 +823,6 @@ export class MatchmakerService {
       await this.requeue(rules.name, claimed, reason);
       return false;
     }
-    // the host owns these keys from now on: its match end releases them, the reaper does if it dies
-    const seated = await Promise.all(claimed.map((h) => this.tickets.seat(h, listing.processId, this.deps.now())));
     const seats: Array<{ ticket: Ticket; playerId: string; sessionId: string; name: string }> = [];
     const recs = await this.deps.players.getMany(tickets.flatMap((t) => t.playerIds));
     for (const t of tickets) {
@@ -836,7 +834,7 @@ export class MatchmakerService {
     } catch (err) {
       this.deps.logger.warn({ err, matchId, roomId: listing.roomId }, "seats not reserved; room closed, tickets re-queued");
       await rooms.disposeRoom(listing.roomId).catch(() => undefined);
-      await this.requeue(rules.name, seated, "reserve-failed");
+      await this.requeue(rules.name, claimed, "reserve-failed");
       return false;
     }
     for (const t of tickets) {
@@ -844,6 +842,11 @@ export class MatchmakerService {
       const notice: SeatNotice = { kind: "seat", matchId, seats: Object.fromEntries(mine.map((s) => [s.playerId, rooms.buildSeatReservation(listing, s.sessionId)])) };
       await this.deps.bus.publish(seatTopic(t.id), notice);
     }
+    // The host owns these keys from now on: its match end releases them, the reaper does if it dies.
+    // Only once the seats are out: until then the records name this leader, so if it dies mid-way
+    // the reaper releases them (their queue rooms write the tickets back) instead of leaving them
+    // on a live host with seats nobody handed out until the room's connect timeout.
+    await Promise.all(claimed.map((h) => this.tickets.seat(h, listing.processId, this.deps.now())));
     return true;
   }
 
@@ -932,24 +935,20 @@ export class MatchmakerService {
    * they can queue again at once (a queue room still holding such a ticket writes it back as waiting,
    * with its original enqueue time, at its next heartbeat, as after a Redis data loss). Players
    * queued on a dead node keep theirs: a rejoin elsewhere resumes the ticket (`blocking`), and the
-   * orphan sweep cancels it if nobody comes back. Players seated in a live match elsewhere whose
-   * queue connection was on a dead node keep their records, which stop naming that node. Idempotent.
-   * Returns the records released.
+   * orphan sweep cancels it if nobody comes back. A matched record still naming a dead queue node
+   * was never confirmed (`confirm` clears it): its seat went to that node's queue room and never
+   * reaches the player, who is released too (a player seated after `confirm` no longer names it).
+   * Idempotent. Returns the records released.
    */
   async releaseDeadNodes(nodeIds: readonly string[]): Promise<number> {
     const dead = new Set(nodeIds);
     if (!dead.size) return 0;
     const found: PlayerRecord[] = [];
-    // players in a live match elsewhere whose queue connection was on a dead node
-    const detached = new Map<string, string[]>();
     for await (const page of this.deps.players.scan()) {
       for (const r of page) {
-        if (r.host && dead.has(r.host)) found.push(r);
-        else if (r.node && dead.has(r.node) && r.state === PlayerQueueState.matched) detached.set(r.ticketId, [...(detached.get(r.ticketId) ?? []), r.playerId]);
+        if ((r.host && dead.has(r.host)) || (r.node && dead.has(r.node) && r.state === PlayerQueueState.matched)) found.push(r);
       }
     }
-    const now = this.deps.now();
-    for (const [ticketId, playerIds] of detached) await this.tickets.detachQueueNode(playerIds, ticketId, now);
     const tickets = new Map<string, { matchId?: string; players: string[]; requeued: boolean }>();
     for (const r of found) {
       const e = tickets.get(r.ticketId) ?? { matchId: r.matchId, players: [], requeued: false };
@@ -979,6 +978,28 @@ export class MatchmakerService {
    */
   async currentMatch(playerId: string): Promise<CurrentMatch | null> {
     return (await this.liveMatch(playerId))?.match ?? null;
+  }
+
+  /**
+   * A seat handed out for `playerId` that never reached it: the record is matched but still names a
+   * queue node (the queue room clears it on `confirm`) and the match room still holds the unused
+   * reservation. The player is queueing again (its queue connection is gone, e.g. with its node, or a
+   * seat notice came after it left): the queue room hands this reservation over on the new connection
+   * instead of refusing the join (MM_ALREADY_IN_MATCH) until the room's connect timeout, while the
+   * match's other players wait for this one. Null otherwise (and when rejoin is off).
+   */
+  async undeliveredSeat(playerId: string): Promise<{ ticketId: string; reservation: SeatReservation } | null> {
+    const { rooms, nodeAlive } = this.deps;
+    if (!rooms.findMatch || !rooms.heldSeat) return null;
+    const standing = await this.tickets.standing(playerId);
+    const rec = standing?.record;
+    if (!rec || !standing.stored || rec.state !== PlayerQueueState.matched || !rec.matchId || !rec.node) return null;
+    const listing = await rooms.findMatch(rec.matchId).catch(() => null);
+    // a room on a dead node would hold this join for the remote call's timeout: not asked
+    if (!listing || (listing.processId !== this.holder && nodeAlive && (await nodeAlive(listing.processId).catch(() => true)) === false)) return null;
+    const seat = await rooms.heldSeat(listing.roomId, playerId).catch(() => null);
+    if (!seat?.sessionId || seat.reconnectionToken) return null;
+    return { ticketId: rec.ticketId, reservation: rooms.buildSeatReservation(listing, seat.sessionId) };
   }
 
   /**
@@ -1030,6 +1051,9 @@ export class MatchmakerService {
     const dead = async (node: string | undefined) => !!node && node !== this.holder && !!this.deps.nodeAlive && (await this.deps.nodeAlive(node).catch(() => true)) === false;
     // a match whose host node is dead is over, even before the reaper removed its listing
     if (await dead(rec.host)) return over();
+    // a matched record still naming its queue node was never confirmed (the queue room clears it on
+    // `confirm`): that node is dead, so its seat went to a connection that is gone and never reaches the player
+    if (await dead(rec.node)) return over();
     const { rooms } = this.deps;
     if (rec.matchId && rooms.findMatch) {
       const listing = await rooms.findMatch(rec.matchId);

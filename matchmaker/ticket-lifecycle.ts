@@ -398,9 +398,10 @@ export class TicketLifecycle {
   }
 
   /**
-   * The node whose queue room held these players died while they play on a live host: their records
-   * stop naming it (after `confirm` no queue room holds a seated player; the match host owns the
-   * records). Not a transition: the ticket's phase does not change.
+   * These seated players confirmed their seat (the queue room lets them go): their records stop
+   * naming the queue node (no queue room holds a seated player; the match host owns the records), so
+   * a matched record that still names one is a seat not yet confirmed. Not a transition: the
+   * ticket's phase does not change.
    */
   async detachQueueNode(playerIds: readonly string[], ticketId: string, now: number): Promise<void> {
     await this.players.update(playerIds, ticketId, { node: null }, now);

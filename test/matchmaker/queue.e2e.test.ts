@@ -62,6 +62,9 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
     assert.equal(new Set(rooms.map((r) => r.roomId)).size, 1, "all four in one room");
     // the queue connection was closed by the server after `confirm`, like Colyseus' QueueRoom
     await until("queue connections closed", () => queued.every((q) => !q.queue.connection.isOpen));
+    // `confirm`: the seat reached its player, so the records stop naming the queue node (a matched
+    // record still naming a dead one is a seat that never arrived); the match host owns them
+    await until("records no longer name the queue node", async () => (await Promise.all(players.map((p) => mm().players.get(p.playerId)))).every((r) => r?.state === "matched" && r.node === undefined && !!r.host));
     await until("the match to start", () => rooms.every((r) => stateOf(r)?.phase === "playing" && stateOf(r).players.size === 4));
     const byPlayer = new Map([...stateOf(rooms[0]).players.values()].map((p) => [p.playerId, p.team]));
     const team = (i: number) => byPlayer.get(players[i].playerId);
@@ -160,6 +163,26 @@ describe("matchmaker e2e (one process): queue -> arena", function () {
     assert.equal(await mm().players.get(players[3].playerId), undefined);
     await queued[3].queue.leave(true).catch(() => undefined);
     await assert.rejects(joinQueue(t.client(players[0].token), { mode: "arena" }), refusedWith("MM_ALREADY_IN_MATCH"));
+  });
+
+  it("a seat whose queue connection went before `confirm` is handed over when the player queues again (not MM_ALREADY_IN_MATCH)", async () => {
+    const [a, b] = await Promise.all([t.player(), t.player()]);
+    const ca = t.client(a.token);
+    const cb = t.client(b.token);
+    const qa = await joinQueue(ca, { mode: "duel" });
+    const qb = await joinQueue(cb, { mode: "duel" });
+    open.push(qa.queue, qb.queue);
+    const rb = await acceptSeat(cb, qb);
+    open.push(rb);
+    await qa.seat;
+    // a's queue connection goes before it confirmed (in a cluster: its node died, the seat went nowhere)
+    await qa.queue.leave(true);
+    const qa2 = await joinQueue(ca, { mode: "duel" });
+    open.push(qa2.queue);
+    const ra = await acceptSeat(ca, qa2, 5000);
+    open.push(ra);
+    assert.equal(ra.roomId, rb.roomId, "the match formed for it");
+    await until("both in the match", () => stateOf(rb)?.players.size === 2);
   });
 
   it("a player who never connects (no bots): the other goes back to the queue with the original enqueue time", async () => {

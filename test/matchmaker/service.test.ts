@@ -434,7 +434,7 @@ describe("MatchmakerService: ticket hygiene", () => {
     }
   });
 
-  it("releaseDeadNodes: a player seated on a live host whose queue node died keeps its record, which stops naming that node", async () => {
+  it("releaseDeadNodes: a player seated on a live host whose queue node died keeps its record (confirmed: it names no queue node)", async () => {
     const s = setup();
     await enqueue(s, "q1", "queue-dead");
     await enqueue(s, "q2", "queue-live");
@@ -443,6 +443,8 @@ describe("MatchmakerService: ticket hygiene", () => {
     const seated = (await s.store.get("q1"))?.state === "matched" ? "q1" : "q3";
     const waiting = seated === "q1" ? "q3" : "q1";
     assert.equal((await s.players.get(`p-${seated}`))?.host, "p1");
+    // what the queue room does on `confirm`: the seat reached the player
+    await s.service.tickets.detachQueueNode([`p-${seated}`], seated, clock);
     assert.equal(await s.service.releaseDeadNodes(["queue-dead"]), 0, "nobody released: the match goes on");
     const rec = await s.players.get(`p-${seated}`);
     assert.equal(rec?.node, undefined, "no record names the dead node");
@@ -451,6 +453,38 @@ describe("MatchmakerService: ticket hygiene", () => {
     assert.equal((await s.store.get(seated))?.state, "matched");
     assert.equal((await s.players.get("p-q2"))?.node, "queue-live", "a live queue node stays");
     assert.equal((await s.players.get(`p-${waiting}`))?.node, "queue-dead", "a waiting record keeps its node (the resume needs it)");
+  });
+
+  it("a seat handed to a queue node that died before `confirm` never reaches its player: it blocks no new join and the reaper releases it", async () => {
+    // A new leader's first pass matches tickets still listed by a node that just died (the registry
+    // knows it only after its TTL): their seats go to a queue room that is gone, and the match room
+    // would hold the players (MM_ALREADY_IN_MATCH) until its connect timeout.
+    let deadNodes = new Set<string>();
+    const s = setup(async (id) => !deadNodes.has(id));
+    await enqueue(s, "o1", "queue-dying");
+    await enqueue(s, "o2", "queue-live");
+    await s.service.tick(clock);
+    assert.equal((await s.store.get("o1"))?.state, "matched");
+    assert.equal((await s.players.get("p-o1"))?.host, "p1");
+    await s.service.tickets.detachQueueNode(["p-o2"], "o2", clock); // o2's queue room got `confirm`
+    assert.equal((await s.service.blocking("p-o1"))?.code, "MM_ALREADY_IN_MATCH", "its queue node still lives: the seat may still be confirmed");
+    deadNodes = new Set(["queue-dying"]);
+    assert.equal(await s.service.blocking("p-o1"), null, "the seat can never arrive: the player may queue again at once");
+    assert.equal(await s.players.get("p-o1"), undefined, "record released");
+    assert.equal(await s.store.get("o1"), undefined, "its matched ticket removed");
+    assert.equal((await s.service.blocking("p-o2"))?.code, "MM_ALREADY_IN_MATCH", "a confirmed seat still holds its player");
+
+    // the reaper, when no join came first: only the unconfirmed seat of the dead queue node goes
+    await enqueue(s, "o3", "queue-dying2");
+    await enqueue(s, "o4", "queue-live");
+    clock += 5000; // the next pass is due
+    await s.service.tick(clock);
+    assert.equal((await s.store.get("o3"))?.state, "matched");
+    await s.service.tickets.detachQueueNode(["p-o4"], "o4", clock);
+    assert.equal(await s.service.releaseDeadNodes(["queue-dying2"]), 1);
+    assert.equal(await s.players.get("p-o3"), undefined);
+    assert.equal(await s.store.get("o3"), undefined);
+    assert.equal((await s.players.get("p-o4"))?.state, "matched", "the confirmed player plays on");
   });
 
   it("a leader that dies while provisioning owns the records: releaseDeadNodes frees them", async () => {
@@ -480,6 +514,78 @@ describe("MatchmakerService: ticket hygiene", () => {
     assert.equal(await store.get("v1"), undefined);
     release({ roomId: "late", processId: "p1" }); // the dead leader's call never lands anything now
     await pass;
+  });
+
+  it("a leader that dies after creating the room but before handing out the seats still owns the records: releaseDeadNodes frees them", async () => {
+    // the records name the room's host only once every seat notice is out: a leader dying before
+    // that must not leave its players on a live host with seats nobody sent (until the connect timeout)
+    const store = new MemoryTicketStore(now);
+    const players = new MemoryPlayerIndex(now);
+    let reserved: (v: boolean[]) => void = () => undefined;
+    const rooms = fakeRooms();
+    const api: RoomApi = { ...rooms.api, reserveMultipleSeatsFor: () => new Promise((r) => { reserved = r; }) };
+    const { bus, published } = fakeBus();
+    const mk = () => new MatchmakerService({
+      modes: { duel: { rules: duel, room: "arena" } }, store, players, lease: new LocalLease(now), parties: new MemoryPartyDirectory(), rooms: api, bus,
+      metrics: createMatchmakerMetrics(new Registry()), logger: silent, region: "eu", knownRegions: async () => ["eu"], ratingOf: async () => 1500, now,
+    });
+    const leader = mk();
+    leader.start("leader-node", 3_600_000);
+    await leader.stop();
+    for (const id of ["w1", "w2"]) {
+      await players.take([{ playerId: `p-${id}`, name: id }], id, clock);
+      await store.add(makeTicket({ id, mode: "duel", playerIds: [`p-${id}`], playerRatings: [1500], region: "eu", latencies: {}, enqueuedAt: clock }));
+    }
+    const pass = leader.tick(clock);
+    const deadline = Date.now() + 2000;
+    while (rooms.created.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(rooms.created.length, 1, "the room exists on its host");
+    assert.equal((await players.get("p-w1"))?.host, "leader-node", "no seat handed out yet: the leader still owns the records");
+    assert.equal(await mk().releaseDeadNodes(["leader-node"]), 2);
+    assert.equal(await players.get("p-w1"), undefined);
+    assert.equal(await store.get("w1"), undefined);
+    reserved([true, true]);
+    await pass;
+    assert.equal(published.filter((p) => p.data.kind === "seat").length, 2);
+    // once the seats are out, the room's host owns the records
+    const s = setup();
+    await enqueue(s, "w3");
+    await enqueue(s, "w4");
+    clock += 5000;
+    await s.service.tick(clock);
+    assert.equal((await s.players.get("p-w3"))?.host, "p1");
+  });
+
+  it("undeliveredSeat: a seat whose queue connection never confirmed it is handed over to the player's new queue join", async () => {
+    const store = new MemoryTicketStore(now);
+    const players = new MemoryPlayerIndex(now);
+    const rooms = fakeRooms();
+    let held: { team: number; connected: boolean; sessionId?: string; reconnectionToken?: string } | null = null;
+    const api: RoomApi = {
+      ...rooms.api,
+      findMatch: async () => ({ roomId: "r1", name: "arena", processId: "p1", mode: "duel" }),
+      heldSeat: async (_roomId, playerId) => (held ? { ...held, sessionId: held.sessionId && `${held.sessionId}-${playerId}` } : null),
+    };
+    const service = new MatchmakerService({
+      modes: { duel: { rules: duel, room: "arena" } }, store, players, lease: new LocalLease(now), parties: new MemoryPartyDirectory(), rooms: api, bus: fakeBus().bus,
+      metrics: createMatchmakerMetrics(new Registry()), logger: silent, region: "eu", knownRegions: async () => ["eu"], ratingOf: async () => 1500, now,
+    });
+    for (const id of ["u1", "u2"]) {
+      await players.take([{ playerId: `p-${id}`, name: id }], id, clock, "queue-gone");
+      await store.add(makeTicket({ id, mode: "duel", playerIds: [`p-${id}`], playerRatings: [1500], region: "eu", latencies: {}, enqueuedAt: clock }));
+    }
+    assert.equal(await service.undeliveredSeat("p-u1"), null, "waiting: no seat");
+    clock += 5000;
+    await service.tick(clock);
+    assert.equal((await players.get("p-u1"))?.state, "matched");
+    assert.equal(await service.undeliveredSeat("p-u1"), null, "the room holds no reservation for it");
+    held = { team: 0, connected: false, sessionId: "s" };
+    assert.deepEqual(await service.undeliveredSeat("p-u1"), { ticketId: "u1", reservation: { name: "arena", roomId: "r1", processId: "p1", sessionId: "s-p-u1" } });
+    await service.tickets.detachQueueNode(["p-u2"], "u2", clock); // u2 confirmed its seat
+    assert.equal(await service.undeliveredSeat("p-u2"), null, "a confirmed seat is not handed over again");
+    held = { team: 0, connected: true, reconnectionToken: "tok" };
+    assert.equal(await service.undeliveredSeat("p-u1"), null, "the player joined the room already");
   });
 
   it("a matched record whose host is dead in the registry no longer blocks, before any reaper ran", async () => {
