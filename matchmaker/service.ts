@@ -772,8 +772,6 @@ export class MatchmakerService {
       await this.requeue(rules.name, claimed, "backfill-refused");
       return true;
     }
-    const now = this.deps.now();
-    const seated = await Promise.all(claimed.map((h) => this.tickets.seat(h, listing.processId, now)));
     const seats = players.map((p) => ({ ...p, sessionId: rooms.newSessionId() }));
     try {
       const ok = await rooms.reserveMultipleSeatsFor(listing, seats.map((s) => ({ sessionId: s.sessionId, options: {}, auth: { playerId: s.playerId, name: s.name } })));
@@ -781,7 +779,7 @@ export class MatchmakerService {
     } catch (err) {
       // the room's admission lapses after its connect timeout and the seats open again
       logger.warn({ err, matchId: request.matchId }, "backfill seats not reserved; tickets re-queued");
-      await this.requeue(rules.name, seated, "reserve-failed");
+      await this.requeue(rules.name, claimed, "reserve-failed");
       return true;
     }
     for (const p of fill.picks) {
@@ -791,6 +789,8 @@ export class MatchmakerService {
       const waited = Math.max(0, nowMs - p.ticket.enqueuedAt);
       metrics.timeToMatch.observe({ mode: rules.name, region: p.ticket.region }, waited / 1000);
     }
+    // the host owns the records once the seats are out (as in `provision`: a leader dying before that leaves them its own, for the reaper)
+    await Promise.all(claimed.map((h) => this.tickets.seat(h, listing.processId, this.deps.now())));
     metrics.backfillSeats.inc({ mode: rules.name }, players.length);
     metrics.backfillFill.observe({ mode: rules.name }, Math.max(0, nowMs - request.openedAt) / 1000);
     logger.info({ matchId: request.matchId, mode: rules.name, players: players.length, teams: fill.picks.map((p) => p.team), gap: Math.round(fill.ratingGap * 10) / 10, openS: Math.round((nowMs - request.openedAt) / 100) / 10 }, "backfill seated");
