@@ -18,7 +18,7 @@ const raceGame = defineGame({
   room: RaceRoom,
   modes: {
     duo: { teams: 2, teamSize: 2, backfill: { untilS: 60 } },
-    "duo-short": { teams: 2, teamSize: 2, backfill: { untilS: 3 } },
+    "duo-short": { teams: 2, teamSize: 2, backfill: { untilS: 2 } },
     "duo-plain": { teams: 2, teamSize: 2 },
   },
 });
@@ -107,11 +107,11 @@ describe("backfill (one node)", function () {
   it("without backfill, or past untilS, the match plays on short and the waiting player keeps waiting", async () => {
     for (const mode of ["duo-plain", "duo-short"]) {
       const seated = await match(mode);
-      if (mode === "duo-short") await sleep(3500); // past the mode's untilS of 3 s
+      if (mode === "duo-short") await sleep(2500); // past the mode's untilS of 2 s
       await seated[0]!.room.leave(true);
       const joiner = await queueOne(mode);
-      const seat = await Promise.race([joiner.q.seat.then(() => "seat"), sleep(4000).then(() => "none")]);
-      assert.equal(seat, "none", `${mode}: no seat in a running match`);
+      const seat = await Promise.race([joiner.q.seat.then(() => "seat"), sleep(3000).then(() => "none")]);
+      assert.equal(seat, "none", `${mode}: no seat in a running match (three passes)`);
       assert.equal(seated[1]!.room.state.phase, "playing");
       await joiner.q.queue.leave(true);
       await Promise.all(seated.slice(1).map((s) => s.room.leave(true)));
