@@ -107,7 +107,12 @@ describe("a Redis restart that loses its data, under two nodes", function () {
       await until("a matcher leader holds a new 5v5 lease", async () => (await fresh.get("rally:mm:lease:matcher:5v5")) !== null, 30_000, 250);
       // registry and presence entries come back by their own heartbeats
       await until("both nodes in the registry again", async () => (await fresh.hlen("rally:nodes")) === 2, 15_000, 250);
-      await until("every presence activity again", async () => (await fresh.exists(...activities)) === activities.length, 20_000, 250);
+      await until("every presence activity again", async () => (await fresh.exists(...activities)) === activities.length, 20_000, 250).catch(async (e: unknown) => {
+        // which ones (the nodes' output is printed by the failure hook)
+        const missing: string[] = [];
+        for (const k of activities) if (!(await fresh.exists(k))) missing.push(k);
+        throw new Error(`${(e as Error).message}; missing: ${missing.join(", ")} of ${activities.length}`);
+      });
       // the nodes wrote their running rooms' listings back (reconnection and queries find the match)
       await until("the arena match is listed again", async () => (await fresh.hexists("roomcaches", match.roomId)) === 1, 15_000, 250);
     } finally {

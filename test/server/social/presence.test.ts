@@ -63,6 +63,19 @@ describe("presence: who owns an entry", () => {
     assert.equal((await a.get("p3")).status, "in_queue");
   });
 
+  it("two refreshes at once (a slow one during a Redis outage overlapping the next) never drop the node's own activity", async () => {
+    const kv = new MemoryKv(now);
+    const a = make(kv, "a");
+    await a.set("p5", { status: "in_queue", mode: "5v5" });
+    await kv.del("pres:act:p5"); // the restarted Redis lost it
+    await Promise.all([a.refresh(), a.refresh()]);
+    for (let i = 0; i < 4; i++) {
+      t += 1000; // past the 3 s TTL: only a later refresh keeps it
+      await a.refresh();
+    }
+    assert.equal((await a.get("p5")).status, "in_queue");
+  });
+
   it("dropNodes removes a dead node's entries and publishes the change; other nodes' entries stay", async () => {
     const kv = new MemoryKv(now);
     const [dead, live] = [make(kv, "dead"), make(kv, "live")];
