@@ -161,8 +161,21 @@ export class PresenceService implements PlayerPresence {
     return playerIds.map((playerId, i) => view(playerId, parse(raw[2 * i]), parse(raw[2 * i + 1])));
   }
 
-  /** Re-writes this node's entries before they expire. */
-  async refresh(): Promise<void> {
+  /** The refresh in progress: a second one waits for it (see `refresh`). */
+  private refreshing: Promise<void> | null = null;
+
+  /**
+   * Re-writes this node's entries before they expire. One at a time: two overlapping refreshes (a slow
+   * one held in the Redis client's offline queue through an outage, and the next tick's) would both
+   * read a lost key as absent, and the second one's compare-and-set, finding the first's write, would
+   * take it for another node's and drop this node's own activity for good.
+   */
+  refresh(): Promise<void> {
+    if (!this.refreshing) this.refreshing = this.refreshOnce().finally(() => { this.refreshing = null; });
+    return this.refreshing;
+  }
+
+  private async refreshOnce(): Promise<void> {
     for (const [id, e] of this.online) await this.write(onKey(id), e);
     if (!this.activities.size) return;
     // An activity is re-written only while the stored one is still this node's (or gone: Redis lost
