@@ -150,9 +150,11 @@ export function createQueueRoom(deps: QueueRoomDeps) {
       try {
         const join = parseQueueJoin(options, service);
         const party = join.partyId ? await service.partyFor(join.partyId, identity.playerId, join.mode).catch((e: unknown) => { throw refusal(e); }) : null;
-        const seat = await service.undeliveredSeat(identity.playerId);
+        // the player's standing, read once for both questions
+        const standing = await service.tickets.standing(identity.playerId);
+        const seat = await service.undeliveredSeat(identity.playerId, standing);
         if (seat) return { ...identity, join, party, seat };
-        const block = await service.blocking(identity.playerId);
+        const block = await service.blocking(identity.playerId, standing);
         if (block?.code === "MM_ALREADY_QUEUED") throw encodeRefusal(block.code, "this player is already in a queue");
         // the live match rides in the refusal's details: the client can go back to it (README "Rejoin a live match")
         if (block?.code === "MM_ALREADY_IN_MATCH") throw encodeRefusal(block.code, "this player is in a match", block.match ? { match: block.match } : undefined);

@@ -32,7 +32,7 @@ import { WaitingMirror } from "./waiting-mirror.ts";
 import { waitOutlook, type WaitOutlook } from "./wait-outlook.ts";
 import { atFault, decideProposal, MemoryProposalStore, type AnswerResult, type ProposalAnswerKind, type ProposalOutcome, type ProposalStore, type ProposalView } from "./proposal-store.ts";
 import { partyAttributes, type TicketAttributes } from "./attributes.ts";
-import { MATCHED_TTL_MS, noShowOutcome, TicketLifecycle, TicketLifecycleError, TicketPhase, handleOf, type TicketHandle } from "./ticket-lifecycle.ts";
+import { MATCHED_TTL_MS, noShowOutcome, TicketLifecycle, TicketLifecycleError, TicketPhase, handleOf, type PlayerStanding, type TicketHandle } from "./ticket-lifecycle.ts";
 
 /** A queue mode: its matching rules and the room type a match is created in. */
 export interface QueueMode {
@@ -149,6 +149,14 @@ export type SeatNotice =
   | { readonly kind: "proposal"; readonly matchId: string; readonly mode: string; readonly acceptS: number; readonly players: number; readonly deadlineMs: number }
   | { readonly kind: "dropped"; readonly matchId: string; readonly reason: "PROPOSAL_DECLINED" | "PROPOSAL_TIMEOUT" };
 
+/** One player's seat in a match room, before and after its reservation. */
+interface Seat {
+  readonly ticket: Ticket;
+  readonly playerId: string;
+  readonly sessionId: string;
+  readonly name: string;
+}
+
 /** A proposal outlives its deadline by this much in the stores, so a late settler still reads its answers. */
 export const PROPOSAL_GRACE_MS = 30_000;
 /** A queue room settles a proposal itself (its leader died) once the deadline is this far behind. */
@@ -241,6 +249,8 @@ export class MatchmakerService {
   private readonly backfillStore: BackfillStore;
   /** match id -> the last write of its opening from this node (a room's updates are written in order) */
   private readonly openingWrites = new Map<string, Promise<void>>();
+  /** match id -> ratings of its players this node read for its open opening (a match's ratings do not change while it plays; dropped on withdrawal) */
+  private readonly openingRatings = new Map<string, Map<string, number>>();
   /** phases of the last pass this node ran */
   lastPass: PassPhases | undefined;
   /** every ticket transition: the only writer of the ticket store and the player index */
@@ -702,8 +712,15 @@ export class MatchmakerService {
     if (!rules?.backfill) return;
     const key = shardKey(rules.name, shardOf(rules, opening.region));
     const write = async () => {
-      if (!opening.teams.some((t) => t.open > 0)) return this.backfillStore.remove(key, opening.matchId);
-      const ratings = await Promise.all(opening.teams.map((t) => Promise.all(t.players.map((id) => this.deps.ratingOf(id, rules.name)))));
+      if (!opening.teams.some((t) => t.open > 0)) {
+        this.openingRatings.delete(opening.matchId);
+        return this.backfillStore.remove(key, opening.matchId);
+      }
+      // the room writes its opening again every few seconds while open: only newcomers' ratings are read
+      const known = this.openingRatings.get(opening.matchId) ?? new Map<string, number>();
+      const ratingOf = async (id: string) => known.get(id) ?? this.deps.ratingOf(id, rules.name).then((r) => (known.set(id, r), r));
+      const ratings = await Promise.all(opening.teams.map((t) => Promise.all(t.players.map(ratingOf))));
+      this.openingRatings.set(opening.matchId, known);
       await this.backfillStore.put(key, { ...opening, ratings }, opening.untilMs - this.deps.now() + BACKFILL_KEY_GRACE_MS);
     };
     const prev = this.openingWrites.get(opening.matchId) ?? Promise.resolve();
@@ -725,12 +742,14 @@ export class MatchmakerService {
     const rules = mode.rules;
     const key = shardKey(rules.name, shard);
     const taken = new Set<string>();
+    // nobody waiting: nothing to fill (stale openings expire with the hash, or go at the next read)
+    if (!pool.length) return taken;
     const requests: BackfillRequest[] = [];
     for (const r of await this.backfillStore.list(key)) {
       if (r.untilMs > nowMs) requests.push(r);
       else await this.backfillStore.remove(key, r.matchId); // too old to be worth joining (its room withdraws it too)
     }
-    if (!requests.length || !pool.length) return taken;
+    if (!requests.length) return taken;
     const { fills } = fillBackfills(requests, pool, nowMs, rules);
     await Promise.all(fills.map(async (fill) => {
       if (await this.seatBackfill(mode, fill, grant, nowMs, shard)) for (const p of fill.picks) taken.add(p.ticket.id);
@@ -752,7 +771,7 @@ export class MatchmakerService {
     // the room first: a match that is gone (ended, or its node died) loses its opening and takes nobody
     const listing = rooms.findMatch ? await rooms.findMatch(request.matchId).catch(() => undefined) : null;
     if (listing === undefined) return false; // no answer: try again next pass
-    const hostDead = !!listing && listing.processId !== this.holder && !!this.deps.nodeAlive && (await this.deps.nodeAlive(listing.processId).catch(() => true)) === false;
+    const hostDead = !!listing && await this.nodeDead(listing.processId);
     if (!listing || listing.roomId !== request.roomId || hostDead || !rooms.admitBackfill) {
       await this.backfillStore.remove(shardKey(rules.name, shard), request.matchId);
       logger.info({ matchId: request.matchId, hostDead }, "backfill opening dropped: its match is gone");
@@ -761,9 +780,9 @@ export class MatchmakerService {
     const handles: TicketHandle[] = fill.picks.map((p) => ({ ticket: p.ticket, phase: TicketPhase.searching, shard }));
     const { result, claimed } = await this.tickets.claim(handles, rules.name, shard, request.matchId, grant.token, nowMs, this.holder);
     if (!result.ok) return false;
-    const recs = await this.deps.players.getMany(fill.picks.flatMap((p) => p.ticket.playerIds));
-    const players: BackfillAdmission["players"] = [];
-    for (const p of fill.picks) for (const playerId of p.ticket.playerIds) players.push({ playerId, name: recs[players.length]?.name ?? playerId, team: p.team });
+    const seats = await this.seatsFor(fill.picks.map((p) => p.ticket));
+    const teamOf = new Map(fill.picks.map((p) => [p.ticket, p.team]));
+    const players: BackfillAdmission["players"] = seats.map((s) => ({ playerId: s.playerId, name: s.name, team: teamOf.get(s.ticket)! }));
     const admitted = await rooms.admitBackfill(listing.roomId, { players }).catch((err: unknown) => {
       logger.warn({ err, matchId: request.matchId }, "backfill: the match room did not answer");
       return false;
@@ -772,29 +791,48 @@ export class MatchmakerService {
       await this.requeue(rules.name, claimed, "backfill-refused");
       return true;
     }
-    const seats = players.map((p) => ({ ...p, sessionId: rooms.newSessionId() }));
     try {
-      const ok = await rooms.reserveMultipleSeatsFor(listing, seats.map((s) => ({ sessionId: s.sessionId, options: {}, auth: { playerId: s.playerId, name: s.name } })));
-      if (ok.length !== seats.length || !ok.every(Boolean)) throw new Error("SEAT_RESERVATION_FAILED: not every seat could be reserved");
+      await this.reserveSeats(listing, seats);
     } catch (err) {
       // the room's admission lapses after its connect timeout and the seats open again
       logger.warn({ err, matchId: request.matchId }, "backfill seats not reserved; tickets re-queued");
       await this.requeue(rules.name, claimed, "reserve-failed");
       return true;
     }
-    for (const p of fill.picks) {
-      const mine = seats.filter((s) => p.ticket.playerIds.includes(s.playerId));
-      const notice: SeatNotice = { kind: "seat", matchId: request.matchId, seats: Object.fromEntries(mine.map((s) => [s.playerId, rooms.buildSeatReservation(listing, s.sessionId)])) };
-      await this.deps.bus.publish(seatTopic(p.ticket.id), notice);
-      const waited = Math.max(0, nowMs - p.ticket.enqueuedAt);
-      metrics.timeToMatch.observe({ mode: rules.name, region: p.ticket.region }, waited / 1000);
-    }
+    await this.sendSeats(listing, request.matchId, seats);
+    for (const p of fill.picks) metrics.timeToMatch.observe({ mode: rules.name, region: p.ticket.region }, Math.max(0, nowMs - p.ticket.enqueuedAt) / 1000);
     // the host owns the records once the seats are out (as in `provision`: a leader dying before that leaves them its own, for the reaper)
     await Promise.all(claimed.map((h) => this.tickets.seat(h, listing.processId, this.deps.now())));
     metrics.backfillSeats.inc({ mode: rules.name }, players.length);
     metrics.backfillFill.observe({ mode: rules.name }, Math.max(0, nowMs - request.openedAt) / 1000);
     logger.info({ matchId: request.matchId, mode: rules.name, players: players.length, teams: fill.picks.map((p) => p.team), gap: Math.round(fill.ratingGap * 10) / 10, openS: Math.round((nowMs - request.openedAt) / 100) / 10 }, "backfill seated");
     return true;
+  }
+
+  /** One seat per player of `tickets` (a new session id; the name from the player's record). */
+  private async seatsFor(tickets: readonly Ticket[]): Promise<Seat[]> {
+    const recs = await this.deps.players.getMany(tickets.flatMap((t) => t.playerIds));
+    const seats: Seat[] = [];
+    for (const ticket of tickets) {
+      for (const playerId of ticket.playerIds) seats.push({ ticket, playerId, sessionId: this.deps.rooms.newSessionId(), name: recs[seats.length]?.name ?? playerId });
+    }
+    return seats;
+  }
+
+  /** Reserve every seat in the room, all or nothing (throws SEAT_RESERVATION_FAILED otherwise). */
+  private async reserveSeats(listing: { roomId: string; processId: string }, seats: readonly Seat[]): Promise<void> {
+    const ok = await this.deps.rooms.reserveMultipleSeatsFor(listing, seats.map((s) => ({ sessionId: s.sessionId, options: {}, auth: { playerId: s.playerId, name: s.name } })));
+    if (ok.length !== seats.length || !ok.every(Boolean)) throw new Error("SEAT_RESERVATION_FAILED: not every seat could be reserved");
+  }
+
+  /** A `seat` notice per ticket, to the queue room holding it: its players' reservations. */
+  private async sendSeats(listing: { roomId: string; processId: string }, matchId: string, seats: readonly Seat[]): Promise<void> {
+    const byTicket = new Map<Ticket, Seat[]>();
+    for (const s of seats) byTicket.set(s.ticket, [...(byTicket.get(s.ticket) ?? []), s]);
+    for (const [ticket, mine] of byTicket) {
+      const notice: SeatNotice = { kind: "seat", matchId, seats: Object.fromEntries(mine.map((s) => [s.playerId, this.deps.rooms.buildSeatReservation(listing, s.sessionId)])) };
+      await this.deps.bus.publish(seatTopic(ticket.id), notice);
+    }
   }
 
   private async provision(mode: QueueMode, match: Match, matchId: string, claimed: readonly TicketHandle[]): Promise<boolean> {
@@ -823,25 +861,16 @@ export class MatchmakerService {
       await this.requeue(rules.name, claimed, reason);
       return false;
     }
-    const seats: Array<{ ticket: Ticket; playerId: string; sessionId: string; name: string }> = [];
-    const recs = await this.deps.players.getMany(tickets.flatMap((t) => t.playerIds));
-    for (const t of tickets) {
-      for (const playerId of t.playerIds) seats.push({ ticket: t, playerId, sessionId: rooms.newSessionId(), name: recs[seats.length]?.name ?? playerId });
-    }
+    const seats = await this.seatsFor(tickets);
     try {
-      const ok = await rooms.reserveMultipleSeatsFor(listing, seats.map((s) => ({ sessionId: s.sessionId, options: {}, auth: { playerId: s.playerId, name: s.name } })));
-      if (ok.length !== seats.length || !ok.every(Boolean)) throw new Error("SEAT_RESERVATION_FAILED: not every seat could be reserved");
+      await this.reserveSeats(listing, seats);
     } catch (err) {
       this.deps.logger.warn({ err, matchId, roomId: listing.roomId }, "seats not reserved; room closed, tickets re-queued");
       await rooms.disposeRoom(listing.roomId).catch(() => undefined);
       await this.requeue(rules.name, claimed, "reserve-failed");
       return false;
     }
-    for (const t of tickets) {
-      const mine = seats.filter((s) => s.ticket === t);
-      const notice: SeatNotice = { kind: "seat", matchId, seats: Object.fromEntries(mine.map((s) => [s.playerId, rooms.buildSeatReservation(listing, s.sessionId)])) };
-      await this.deps.bus.publish(seatTopic(t.id), notice);
-    }
+    await this.sendSeats(listing, matchId, seats);
     // The host owns these keys from now on: its match end releases them, the reaper does if it dies.
     // Only once the seats are out: until then the records name this leader, so if it dies mid-way
     // the reaper releases them (their queue rooms write the tickets back) instead of leaving them
@@ -988,15 +1017,15 @@ export class MatchmakerService {
    * instead of refusing the join (MM_ALREADY_IN_MATCH) until the room's connect timeout, while the
    * match's other players wait for this one. Null otherwise (and when rejoin is off).
    */
-  async undeliveredSeat(playerId: string): Promise<{ ticketId: string; reservation: SeatReservation } | null> {
-    const { rooms, nodeAlive } = this.deps;
+  async undeliveredSeat(playerId: string, known?: PlayerStanding | null): Promise<{ ticketId: string; reservation: SeatReservation } | null> {
+    const { rooms } = this.deps;
     if (!rooms.findMatch || !rooms.heldSeat) return null;
-    const standing = await this.tickets.standing(playerId);
+    const standing = known !== undefined ? known : await this.tickets.standing(playerId);
     const rec = standing?.record;
     if (!rec || !standing.stored || rec.state !== PlayerQueueState.matched || !rec.matchId || !rec.node) return null;
     const listing = await rooms.findMatch(rec.matchId).catch(() => null);
     // a room on a dead node would hold this join for the remote call's timeout: not asked
-    if (!listing || (listing.processId !== this.holder && nodeAlive && (await nodeAlive(listing.processId).catch(() => true)) === false)) return null;
+    if (!listing || await this.nodeDead(listing.processId)) return null;
     const seat = await rooms.heldSeat(listing.roomId, playerId).catch(() => null);
     if (!seat?.sessionId || seat.reconnectionToken) return null;
     return { ticketId: rec.ticketId, reservation: rooms.buildSeatReservation(listing, seat.sessionId) };
@@ -1048,16 +1077,15 @@ export class MatchmakerService {
    */
   private async matchOf(playerId: string, rec: PlayerRecord, stored: StoredTicket): Promise<{ listing: MatchListing | null } | null> {
     const over = () => this.tickets.finish(handleOf(stored, TicketPhase.seated), [playerId], rec.matchId).catch(() => undefined).then(() => null);
-    const dead = async (node: string | undefined) => !!node && node !== this.holder && !!this.deps.nodeAlive && (await this.deps.nodeAlive(node).catch(() => true)) === false;
     // a match whose host node is dead is over, even before the reaper removed its listing
-    if (await dead(rec.host)) return over();
+    if (await this.nodeDead(rec.host)) return over();
     // a matched record still naming its queue node was never confirmed (the queue room clears it on
     // `confirm`): that node is dead, so its seat went to a connection that is gone and never reaches the player
-    if (await dead(rec.node)) return over();
+    if (await this.nodeDead(rec.node)) return over();
     const { rooms } = this.deps;
     if (rec.matchId && rooms.findMatch) {
       const listing = await rooms.findMatch(rec.matchId);
-      if (listing) return (await dead(listing.processId)) ? over() : { listing };
+      if (listing) return (await this.nodeDead(listing.processId)) ? over() : { listing };
     } else if (rec.matchId && await rooms.matchAlive(rec.matchId)) {
       return { listing: null };
     }
@@ -1069,8 +1097,8 @@ export class MatchmakerService {
    * Is the record blocking a new queue join for `playerId` still valid? Stale records (cancelled
    * tickets, dead queue connections, matches whose room is gone) are cleared and return null.
    */
-  async blocking(playerId: string): Promise<{ code: "MM_ALREADY_QUEUED"; ticketId: string } | { code: "MM_ALREADY_IN_MATCH"; ticketId: string; match: CurrentMatch | null } | { code: "resume"; ticketId: string } | null> {
-    const standing = await this.tickets.standing(playerId);
+  async blocking(playerId: string, known?: PlayerStanding | null): Promise<{ code: "MM_ALREADY_QUEUED"; ticketId: string } | { code: "MM_ALREADY_IN_MATCH"; ticketId: string; match: CurrentMatch | null } | { code: "resume"; ticketId: string } | null> {
+    const standing = known !== undefined ? known : await this.tickets.standing(playerId);
     if (!standing) return null;
     const { record: rec, stored, phase } = standing;
     const now = this.deps.now();
@@ -1104,9 +1132,16 @@ export class MatchmakerService {
    * `STALE_QUEUE_MS` (a node that is alive but lost the room, or no registry answer).
    */
   private async queueHolderGone(rec: { node?: string; at: number }, now: number): Promise<boolean> {
-    if (now - rec.at >= STALE_QUEUE_MS) return true;
-    if (!rec.node || !this.deps.nodeAlive || rec.node === this.holder) return false;
-    return (await this.deps.nodeAlive(rec.node).catch(() => true)) === false;
+    return now - rec.at >= STALE_QUEUE_MS || this.nodeDead(rec.node);
+  }
+
+  /**
+   * Is `node` dead in the node registry? Never this node, and not without a registry or its answer
+   * (an unanswered question keeps what is: nothing is released on a registry error).
+   */
+  private async nodeDead(node: string | undefined): Promise<boolean> {
+    if (!node || node === this.holder || !this.deps.nodeAlive) return false;
+    return (await this.deps.nodeAlive(node).catch(() => true)) === false;
   }
 
   /** Home region: the lowest-latency region the cluster knows, else this node's. */

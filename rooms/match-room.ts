@@ -204,7 +204,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     if (this.phase === MatchPhase.ENDED) return;
     const wasPlaying = this.phase === MatchPhase.PLAYING;
     this.phase = MatchPhase.ENDED;
-    if (this.openSeats.some((n) => n > 0) || this.admissions.size) this.publishBackfill(); // withdrawn
+    if (this.hasOpenSeats() || this.admissions.size) this.publishBackfill(); // withdrawn
     for (const a of this.admissions.values()) a.timer.clear();
     // The fixed timestep keeps running, idle (see start()): it is what ticks the room clock that fires
     // the linger timer below. Clearing it with setTimestep() would freeze the clock (Colyseus then
@@ -346,10 +346,14 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
    */
   protected openSeatsOn(team: number, count: number): boolean {
     if (!this.backfillOpen() || !Number.isInteger(team) || team < 0 || team >= this.teamCount || !(count > 0)) return false;
-    if (!this.openSeats.some((n) => n > 0)) this.openedAt = Date.now();
+    if (!this.hasOpenSeats()) this.openedAt = Date.now();
     this.openSeats[team]! += count;
     this.publishBackfill();
     return true;
+  }
+
+  private hasOpenSeats(): boolean {
+    return this.openSeats.some((n) => n > 0);
   }
 
   /** May seats still be refilled: a matchmade room of a backfill mode, playing, young enough, not draining. */
@@ -400,7 +404,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     const here = new Set([...this.players.values()].filter((p) => p.present).map((p) => p.playerId));
     if (players.some((p) => here.has(p.playerId) || this.admissions.has(p.playerId))) return false;
     need.forEach((n, team) => { this.openSeats[team]! -= n; });
-    if (!this.openSeats.some((n) => n > 0)) this.openedAt = 0;
+    if (!this.hasOpenSeats()) this.openedAt = 0;
     for (const p of players) {
       this.expected.set(p.playerId, p.team);
       const timer = this.clock.setTimeout(() => this.admissionExpired(p.playerId), this.connectTimeoutMs);
@@ -498,6 +502,7 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     // A room torn down mid-match (forced shutdown) still reports, so no result is silently lost.
     if (this.phase === MatchPhase.PLAYING) {
       this.phase = MatchPhase.ENDED;
+      if (this.hasOpenSeats()) this.publishBackfill(); // withdrawn: nobody is seated into a disposed room
       void this.report(this.buildResult("disposed", "aborted"));
     }
   }
@@ -598,11 +603,11 @@ export abstract class MatchRoom<S extends object = object> extends Room<{ state:
     if (this.backfillUntilS !== null) {
       // open seats are written again every few seconds: a Redis that restarted without its data, or a
       // write that failed, costs a seat a few seconds, not the rest of the match
-      const refresh = this.clock.setInterval(() => { if (this.openSeats.some((n) => n > 0)) this.publishBackfill(); }, BACKFILL_REFRESH_MS);
+      const refresh = this.clock.setInterval(() => { if (this.hasOpenSeats()) this.publishBackfill(); }, BACKFILL_REFRESH_MS);
       // past `untilS` the match is too old to be worth joining: whatever is still open is withdrawn
       this.clock.setTimeout(() => {
         refresh.clear();
-        if (this.openSeats.some((n) => n > 0)) this.publishBackfill();
+        if (this.hasOpenSeats()) this.publishBackfill();
       }, this.backfillUntilS * 1000 + 100);
     }
     this.onMatchStart();

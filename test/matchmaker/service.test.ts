@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Registry } from "prom-client";
 import {
-  createMatchmakerMetrics, DEFAULT_SHARD, LocalLease, makeTicket, MatchmakerService, MemoryPartyDirectory, MemoryPlayerIndex, MemoryTicketStore,
+  createMatchmakerMetrics, DEFAULT_SHARD, MemoryBackfillStore, LocalLease, makeTicket, MatchmakerService, MemoryPartyDirectory, MemoryPlayerIndex, MemoryTicketStore,
   CAPACITY_WAIT_KEY, MATCHED_TTL_MS, OLDEST_WAIT_KEY, parseModeRules, shardOf, shardRules, shardsOf, STALE_QUEUE_MS, type Bus, type Lease, type ModeRules, type RoomApi, type SeatNotice, type Ticket,
 } from "../../matchmaker/index.ts";
 import { encodeRefusal } from "../../protocol/server.ts";
@@ -613,5 +613,34 @@ describe("MatchmakerService: ticket hygiene", () => {
     const s = setup(async () => { throw new Error("presence down"); });
     await enqueue(s, "e1", "node-x");
     assert.deepEqual(await s.service.blocking("p-e1"), { code: "MM_ALREADY_QUEUED", ticketId: "e1" });
+  });
+});
+
+describe("MatchmakerService: backfill openings", () => {
+  const backfillDuo = parseModeRules({ name: "duo", teams: 2, teamSize: 2, backfill: { untilS: 60 } });
+  const opening = (open: number, players: string[][]) => ({
+    matchId: "m1", roomId: "r1", mode: "duo", region: "eu", openedAt: 1_000, untilMs: 61_000,
+    teams: players.map((ids, team) => ({ players: ids, open: team === 0 ? open : 0 })),
+  });
+
+  it("a re-written opening reads only newcomers' ratings; a withdrawn one is removed and forgotten", async () => {
+    const reads: string[] = [];
+    const backfills = new MemoryBackfillStore();
+    const service = new MatchmakerService({
+      modes: { duo: { rules: backfillDuo, room: "race" } }, store: new MemoryTicketStore(() => 1_000), players: new MemoryPlayerIndex(() => 1_000),
+      lease: new LocalLease(() => 1_000), parties: new MemoryPartyDirectory(), rooms: fakeRooms().api, bus: fakeBus().bus, backfills,
+      metrics: createMatchmakerMetrics(new Registry()), logger: silent, region: "eu", knownRegions: async () => ["eu"], now: () => 1_000,
+      ratingOf: async (id) => { reads.push(id); return id === "a" ? 1400 : 1600; },
+    });
+    await service.backfillOpening(opening(1, [["a"], ["b", "c"]]));
+    await service.backfillOpening(opening(1, [["a"], ["b", "c"]])); // the room's periodic rewrite
+    await service.backfillOpening(opening(1, [["a", "d"], ["b", "c"]])); // someone new in the match
+    assert.deepEqual(reads.sort(), ["a", "b", "c", "d"], "each player's rating read once");
+    const [stored] = await backfills.list("duo");
+    assert.deepEqual(stored!.ratings, [[1400, 1600], [1600, 1600]]);
+    await service.backfillOpening(opening(0, [["a", "d"], ["b", "c"]]));
+    assert.deepEqual(await backfills.list("duo"), []);
+    await service.backfillOpening(opening(1, [["a"], ["b", "c"]]));
+    assert.equal(reads.length, 7, "withdrawn: its ratings were forgotten and are read again");
   });
 });
