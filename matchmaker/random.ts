@@ -46,3 +46,10 @@ export function createRng(seed: number): Rng {
     },
   };
 }
+
+/** FNV-1a of a string as an unsigned 32-bit number; `seed` varies the basis (0: the standard one). */
+export function hashString(text: string, seed = 0): number {
+  let h = (0x811c9dc5 ^ seed) >>> 0;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}

@@ -22,6 +22,7 @@ import { fillBackfills, type BackfillFill, type BackfillRequest } from "./backfi
 import { MemoryBackfillStore, type BackfillStore } from "./backfill-store.ts";
 import type { MatchmakerMetrics } from "./metrics.ts";
 import { Matcher, type Match } from "./matcher.ts";
+import { hashString } from "./random.ts";
 import { DEFAULT_DECLINE_COOLDOWN_S, DEFAULT_SHARD, regionsAt, shardOf, shardRules, shardsOf, ticketShard, windowAt, type ModeRules } from "./rules.ts";
 import type { Lease, LeaseGrant } from "./lease.ts";
 import { shardKey, type StoredTicket, type TicketStore } from "./ticket-store.ts";
@@ -188,12 +189,6 @@ const ORPHAN_SWEEP_BATCH = 1000;
 const PROVISION_WINDOW_MS = 30_000;
 export { MATCHED_TTL_MS };
 
-/** FNV-1a of a ticket id: which orphan-sweep slice it is in. */
-function idHash(id: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193);
-  return h >>> 0;
-}
 
 /** A shard's openings hash outlives the latest `untilMs` it holds by this much (clocks of nodes differ a little). */
 const BACKFILL_KEY_GRACE_MS = 60_000;
@@ -514,7 +509,7 @@ export class MatchmakerService {
     const turn = this.sweepTurn.get(key) ?? 0;
     this.sweepTurn.set(key, turn + 1);
     const slice = turn % slices;
-    return [`${key}#${slice}`, pool.filter((t) => idHash(t.id) % slices === slice)];
+    return [`${key}#${slice}`, pool.filter((t) => hashString(t.id) % slices === slice)];
   }
 
   /**

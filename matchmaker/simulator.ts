@@ -10,7 +10,7 @@
 import { z } from "zod";
 import { fillBackfills, type BackfillRequest } from "./backfill.ts";
 import { runPass, type Match } from "./matcher.ts";
-import { createRng } from "./random.ts";
+import { createRng, hashString } from "./random.ts";
 import { parseModeRules, type ModeRules, type ModeRulesInput } from "./rules.ts";
 import type { Ticket } from "./ticket.ts";
 
@@ -203,17 +203,10 @@ export function trueTeamGap(teams: readonly { readonly players: readonly SimPlay
   return hi - lo;
 }
 
-/** FNV-1a: a player's leave draw depends on (seed, player) only, so backfill on and off runs lose the same players. */
-function hash32(text: string, seed: number): number {
-  let h = (0x811c9dc5 ^ seed) >>> 0;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
-
-/** Fraction of the player's remaining match after which it leaves for good, or null if it stays. */
+/** Fraction of the player's remaining match after which it leaves for good, or null if it stays (drawn from (seed, player) only, so backfill on and off runs lose the same players). */
 function leaveFraction(seed: number, playerId: string, rate: number): number | null {
   if (rate <= 0) return null;
-  const rng = createRng(hash32(playerId, seed ^ 0x5eed1ea7));
+  const rng = createRng(hashString(playerId, seed ^ 0x5eed1ea7));
   return rng.next() < rate ? rng.next() : null;
 }
 
